@@ -1,0 +1,51 @@
+"""Where tensors live and how runs are made repeatable."""
+from __future__ import annotations
+
+import torch
+
+
+def pick_device(prefer: str = "auto") -> torch.device:
+    """CUDA if present, else Apple MPS, else CPU. `prefer` may force one ("cpu", "cuda", "mps")."""
+    if prefer == "cuda" or (prefer == "auto" and torch.cuda.is_available()):
+        if not torch.cuda.is_available():
+            raise RuntimeError("device=cuda was asked for, but this machine has no CUDA GPU; use device=auto or cpu")
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if prefer == "mps" or (prefer == "auto" and mps is not None and mps.is_available()):
+        if mps is None or not mps.is_available():
+            raise RuntimeError("device=mps was asked for, but this machine has no Apple GPU; use device=auto or cpu")
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def describe(device: torch.device | None = None) -> str:
+    """One line for the sidebar: which device and, for a GPU, its name."""
+    device = device or pick_device()
+    if device.type == "cuda":
+        return f"CUDA GPU: {torch.cuda.get_device_name(device)}"
+    if device.type == "mps":
+        return "Apple GPU (MPS)"
+    return f"CPU ({torch.get_num_threads()} thread{'s' if torch.get_num_threads() != 1 else ''})"
+
+
+def generator(seed: int, device: torch.device | str = "cpu") -> torch.Generator:
+    """A private random stream: runs never touch the global RNG, so two runs side by side
+    (the page's A/B, many critics at once) do not perturb each other."""
+    g = torch.Generator(device=device)
+    g.manual_seed(int(seed))
+    return g
+
+
+def build_seeded(seed: int, make):
+    """Call `make()` with the global RNG seeded (nn layers initialise from it), then restore the
+    global stream so that nobody else's randomness is disturbed."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seed))
+        return make()
+
+
+def small_net_threads() -> None:
+    """Tiny MLPs run fastest on one thread: with two threads under load a ring GAN fell from
+    ~120 to 9-30 steps/s here (ANCHORS.md, oversubscription). Process-wide; call at start-up."""
+    if torch.get_num_threads() != 1:
+        torch.set_num_threads(1)

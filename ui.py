@@ -1,0 +1,156 @@
+"""What every GenLab page shares: the page catalogue, the device badge, the URL <-> config
+round trip, play / pause / step / reset, the live fragment, and export buttons.
+
+Pages stay thin: widgets -> a lab config -> a lab run -> lab figures. Everything here is
+presentation; no maths, no training loop. Widget keys are namespaced per page (`ns`).
+"""
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import streamlit as st
+
+from lab.config import ConfigError, from_strings_lenient, to_strings
+
+ROOT = Path(__file__).resolve().parent
+
+# (file, title, icon, one line for the home page). A page is offered only once its file exists.
+PAGES = [
+    ("pages/discriminators.py", "Discriminators: perfect vs Lipschitz", ":material/balance:",
+     "Watch a trained D converge to D* = p/(p+p_G) and go flat on the fakes, while Lipschitz "
+     "critics keep a slope the generator can follow."),
+    ("pages/mode_collapse.py", "Mode collapse", ":material/scatter_plot:",
+     "Train GANs on rings and grids of Gaussians; count the modes they capture; try the cures."),
+    ("pages/wasserstein.py", "Wasserstein vs JS", ":material/straighten:",
+     "Disjoint supports: JS is stuck at log 2, W1 = |theta| still points the way."),
+    ("pages/vae.py", "VAE latent manifolds", ":material/grid_view:",
+     "Train a VAE on real digits live; see the 2-D latent space and the decoded manifold."),
+    ("pages/robust_mean.py", "Robust mean estimation", ":material/shield:",
+     "Huber contamination: medians, Tukey depth and GANs as robust estimators."),
+    ("pages/image_training.py", "Image training", ":material/image:",
+     "DCGAN, WGAN-GP, SN-GAN and a convolutional VAE on images, in the background."),
+]
+
+
+def available_pages() -> list[tuple[str, str, str, str]]:
+    return [p for p in PAGES if (ROOT / p[0]).exists()]
+
+
+def device_badge() -> None:
+    from lab.device import describe
+    st.sidebar.caption(f"Device: **{describe()}**")
+
+
+# ---- the URL -------------------------------------------------------------------------------
+def config_from_url(cls, ns: str):
+    """The page's config as the URL gives it, read once per session (so later widget changes
+    are not overwritten). Values that do not parse or validate fall back to the default and
+    are reported with st.warning, so a bad link still opens the page."""
+    key = f"{ns}.url_config"
+    if key not in st.session_state:
+        cfg, notes = from_strings_lenient(cls, dict(st.query_params))
+        st.session_state[key] = cfg
+        st.session_state[f"{ns}.url_notes"] = notes
+    for note in st.session_state.get(f"{ns}.url_notes", []):
+        st.warning(note, icon=":material/link_off:")
+    return st.session_state[key]
+
+
+def sync_url(cfg, extra: dict[str, str] | None = None) -> None:
+    """Write the config's non-default values (and any page extras) into the URL, so a link
+    reproduces the view. Only touches the URL when something changed."""
+    want = {**to_strings(cfg), **(extra or {})}
+    if dict(st.query_params) != want:
+        st.query_params.from_dict(want)
+
+
+def build_config(cls, ns: str, values: dict[str, Any]):
+    """Widgets -> config. On a bad value: st.error with the config's own message, and None
+    (the caller keeps its last good run, so nothing is lost)."""
+    try:
+        return cls(**values)
+    except ConfigError as err:
+        st.error(f"{err}", icon=":material/error:")
+        return None
+
+
+# ---- play / pause / step / reset -----------------------------------------------------------
+@dataclass(frozen=True)
+class Transport:
+    playing: bool
+    step: bool
+    reset: bool
+    steps_per_tick: int
+
+
+def _toggle(key: str) -> None:
+    st.session_state[key] = not st.session_state.get(key, False)
+
+
+def transport(ns: str, default_k: int = 50, max_k: int = 1000, step_label: str = "Step") -> Transport:
+    """Play/Pause, Step and Reset buttons and a steps-per-tick box, in one row."""
+    playing_key = f"{ns}.playing"
+    st.session_state.setdefault(playing_key, False)
+    playing = st.session_state[playing_key]
+    c1, c2, c3, c4 = st.columns([1, 1, 1, 2], vertical_alignment="bottom")
+    c1.button("Pause" if playing else "Play", key=f"{ns}.play", type="primary",
+              icon=":material/pause:" if playing else ":material/play_arrow:",
+              on_click=_toggle, args=(playing_key,), use_container_width=True)
+    step = c2.button(step_label, key=f"{ns}.step", icon=":material/skip_next:", use_container_width=True)
+    reset = c3.button("Reset", key=f"{ns}.reset", icon=":material/restart_alt:", use_container_width=True)
+    k = c4.number_input("Steps per tick", 1, max_k, default_k, step=10, key=f"{ns}.k",
+                        help="Training steps between two redraws while playing, and per press of Step.")
+    return Transport(st.session_state[playing_key], step, reset, int(k))
+
+
+def pause(ns: str) -> None:
+    st.session_state[f"{ns}.playing"] = False
+
+
+def live(body: Callable[[], None], playing: bool, every: float = 0.2) -> None:
+    """Run `body` in a fragment that reruns every `every` seconds while playing: only the
+    live part of the page redraws, the controls stay put (GAN Lab throttles drawing the
+    same way)."""
+    st.fragment(body, run_every=every if playing else None)()
+
+
+# ---- export --------------------------------------------------------------------------------
+def _jsonable(value):
+    from lab.cli import to_json
+    return to_json(value)
+
+
+def downloads(ns: str, figures: dict[str, Any], metrics: dict, stem: str,
+              csv_rows: list[dict] | None = None) -> None:
+    """Download buttons: each figure as standalone HTML, the numbers as JSON and CSV. The
+    files are built only when clicked (deferred data), so a live page pays nothing for them."""
+    cols = st.columns(len(figures) + 1 + (csv_rows is not None))
+    for col, (name, fig) in zip(cols, figures.items()):
+        col.download_button(f"Figure: {name} (HTML)", data=lambda f=fig: f.to_html(include_plotlyjs=True),
+                            file_name=f"{stem}_{name}.html", mime="text/html", key=f"{ns}.dl.{name}",
+                            on_click="ignore", icon=":material/download:")
+    cols[len(figures)].download_button(
+        "Numbers (JSON)", data=lambda: json.dumps(_jsonable(metrics), indent=1),
+        file_name=f"{stem}_metrics.json", mime="application/json", key=f"{ns}.dl.json",
+        on_click="ignore", icon=":material/download:")
+    if csv_rows is not None:
+        def to_csv() -> str:
+            import csv
+            buf = io.StringIO()
+            keys = list(dict.fromkeys(k for row in csv_rows for k in row))
+            writer = csv.DictWriter(buf, fieldnames=keys)
+            writer.writeheader()
+            writer.writerows(_jsonable(csv_rows))
+            return buf.getvalue()
+        cols[-1].download_button("Curves (CSV)", data=to_csv, file_name=f"{stem}_history.csv",
+                                 mime="text/csv", key=f"{ns}.dl.csv", on_click="ignore",
+                                 icon=":material/download:")
+
+
+def config_values(cfg) -> dict[str, Any]:
+    return dataclasses.asdict(cfg)
