@@ -100,9 +100,9 @@ def transport(ns: str, default_k: int = 50, max_k: int = 1000, step_label: str =
     c1, c2, c3, c4 = st.columns([1, 1, 1, 2], vertical_alignment="bottom")
     c1.button("Pause" if playing else "Play", key=f"{ns}.play", type="primary",
               icon=":material/pause:" if playing else ":material/play_arrow:",
-              on_click=_toggle, args=(playing_key,), use_container_width=True)
-    step = c2.button(step_label, key=f"{ns}.step", icon=":material/skip_next:", use_container_width=True)
-    reset = c3.button("Reset", key=f"{ns}.reset", icon=":material/restart_alt:", use_container_width=True)
+              on_click=_toggle, args=(playing_key,), width="stretch")
+    step = c2.button(step_label, key=f"{ns}.step", icon=":material/skip_next:", width="stretch")
+    reset = c3.button("Reset", key=f"{ns}.reset", icon=":material/restart_alt:", width="stretch")
     k = c4.number_input("Steps per tick", 1, max_k, default_k, step=10, key=f"{ns}.k",
                         help="Training steps between two redraws while playing, and per press of Step.")
     return Transport(st.session_state[playing_key], step, reset, int(k))

@@ -24,7 +24,7 @@ from lab.nets import ACTIVATIONS, mlp, shrink_last_layer
 
 DEFAULT_PAIR = {1: ("fig1_real", "fig1_fake"), 2: ("apart2d_real", "apart2d_fake")}
 N_EVAL = 8192          # fresh samples for the JS / W1 estimates: Monte-Carlo error ~1%
-N_ARROWS = 40          # fake samples that carry a gradient arrow in 2-D
+N_ARROWS = 30          # fake samples that carry a gradient arrow in 2-D
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,146 @@
+"""Figures for the discriminator page: pure functions of DiscriminatorRun snapshots.
+
+`snaps` maps a critic name ("none", "clip", "gp", "sn") to its snapshot; all share the same
+real/fake distributions and shown samples (same seed), so the exact curves come from any one.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+REAL, FAKE, DSTAR = "#1f77b4", "#ff7f0e", "#d62728"
+STYLE = {  # name -> (legend label, colour, dash)
+    "none": ("trained D (minimax)", "#7b3fa0", "solid"),
+    "clip": ("critic: weight clipping", "#2ca02c", "solid"),
+    "gp": ("critic: gradient penalty", "#17becf", "dash"),
+    "sn": ("critic: spectral norm", "#8c564b", "dot"),
+}
+FLOOR = 1e-8   # smallest |push| drawn on the log axis; below it the signal is "flat"
+
+
+def _first(snaps: dict) -> dict:
+    return next(iter(snaps.values()))
+
+
+def figure(snaps: dict, arrow_loss: str = "ns", show_dstar: bool = True) -> go.Figure:
+    return figure_1d(snaps, show_dstar) if _first(snaps)["dim"] == 1 else figure_2d(snaps, arrow_loss, show_dstar)
+
+
+def figure_1d(snaps: dict, show_dstar: bool = True) -> go.Figure:
+    s0 = _first(snaps)
+    x = s0["grid"][:, 0]
+    fig = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.05,
+                        row_heights=[0.22, 0.26, 0.26, 0.26],
+                        subplot_titles=("Densities and samples: real p (blue), generated p_G (orange)",
+                                        "Discriminator D(x): exact D* = p/(p+p_G) and the trained D",
+                                        "Lipschitz critics f(x), centred and divided by their Lipschitz constant",
+                                        "Generator's signal at fake samples |d loss_G / dx| (log scale)"))
+    top = float(max(s0["p"].max(), s0["q"].max()))
+    for dens, colour, name in ((s0["p"], REAL, "real p"), (s0["q"], FAKE, "generated p_G")):
+        fig.add_trace(go.Scatter(x=x, y=dens, name=name, line=dict(color=colour, width=2),
+                                 fill="tozeroy", opacity=0.5, legendgroup="data"), 1, 1)
+    for pts, colour, off in ((s0["real"], REAL, -0.06), (s0["fake"], FAKE, -0.12)):
+        fig.add_trace(go.Scatter(x=pts[:, 0], y=np.full(len(pts), off * top), mode="markers",
+                                 marker=dict(symbol="line-ns-open", color=colour, size=9),
+                                 showlegend=False, hoverinfo="x"), 1, 1)
+    if show_dstar:
+        fig.add_trace(go.Scatter(x=x, y=s0["dstar"], name="D* (exact)",
+                                 line=dict(color=DSTAR, width=4)), 2, 1)
+    fake_zone = s0["q"] > 0.01 * s0["q"].max()       # the signal matters only where fakes are
+    for name, s in snaps.items():
+        label, colour, dash = STYLE[name]
+        row = 2 if s["probabilistic"] else 3
+        fig.add_trace(go.Scatter(x=x, y=s["value"], name=label, line=dict(color=colour, width=3, dash=dash)),
+                      row, 1)
+        push = np.where(fake_zone, np.maximum(np.abs(s["curve_pushes"]["net"]), FLOOR), np.nan)
+        sig = "minimax loss" if s["probabilistic"] else "Wasserstein loss"
+        fig.add_trace(go.Scatter(x=x, y=push, name=f"signal: {label} ({sig})", showlegend=False,
+                                 line=dict(color=colour, width=3, dash=dash)), 4, 1)
+    if show_dstar:
+        for key, dash, label in (("dstar_minimax", "solid", "signal under D*: minimax"),
+                                 ("dstar_ns", "dot", "signal under D*: non-saturating")):
+            push = np.where(fake_zone, np.maximum(np.abs(s0["curve_pushes"][key]), FLOOR), np.nan)
+            fig.add_trace(go.Scatter(x=x, y=push, name=label, line=dict(color=DSTAR, width=2, dash=dash)), 4, 1)
+    fig.update_yaxes(range=[-0.16 * top, 1.08 * top], row=1, col=1)
+    fig.update_yaxes(range=[-0.05, 1.05], title_text="D(x)", row=2, col=1)
+    fig.update_yaxes(title_text="f(x) / L", row=3, col=1)
+    fig.update_yaxes(type="log", range=[math.log10(FLOOR) - 0.3, 2.3], title_text="|push|",
+                     exponentformat="power", row=4, col=1)
+    fig.update_xaxes(title_text="x", row=4, col=1)
+    fig.update_layout(height=980, margin=dict(l=60, r=20, t=40, b=40), template="plotly_white",
+                      legend=dict(orientation="h", y=-0.06), font=dict(size=14))
+    return fig
+
+
+def _arrows(at: np.ndarray, push: np.ndarray, span: float, colour: str, name: str) -> list[go.Scatter]:
+    """Arrows from each fake sample along -grad loss_G. Length |v| / (|v| + 1) of 8% of the
+    box: a vanishing signal draws (almost) nothing, a strong one saturates, direction always true."""
+    mag = np.linalg.norm(push, axis=1)
+    unit = push / np.maximum(mag, 1e-30)[:, None]
+    length = 0.08 * span * mag / (mag + 1.0)
+    tips = at + unit * length[:, None]
+    xs = np.column_stack([at[:, 0], tips[:, 0], np.full(len(at), np.nan)]).ravel()
+    ys = np.column_stack([at[:, 1], tips[:, 1], np.full(len(at), np.nan)]).ravel()
+    angle = np.degrees(np.arctan2(unit[:, 0], unit[:, 1]))     # plotly: 0 = up, clockwise
+    return [go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=colour, width=1.5), name=name,
+                       hoverinfo="skip", legendgroup=name),
+            go.Scatter(x=tips[:, 0], y=tips[:, 1], mode="markers", showlegend=False, legendgroup=name,
+                       marker=dict(symbol="triangle-up", angle=angle, size=7, color=colour),
+                       text=[f"|push| = {m:.2e}" for m in mag], hoverinfo="text")]
+
+
+def figure_2d(snaps: dict, arrow_loss: str = "ns", show_dstar: bool = True) -> go.Figure:
+    s0 = _first(snaps)
+    xs, ys = s0["axes"]
+    n = len(xs)
+    panels = ([("D* (exact)", s0["dstar"], True, s0["pushes"][f"dstar_{arrow_loss}"])] if show_dstar else [])
+    for name, s in snaps.items():
+        key = arrow_loss if s["probabilistic"] else "w"
+        panels.append((STYLE[name][0], s["value"], s["probabilistic"], s["pushes"][key]))
+    n_cols = min(3, len(panels))
+    n_rows = math.ceil(len(panels) / n_cols)
+    fig = make_subplots(rows=n_rows, cols=n_cols, subplot_titles=[p[0] for p in panels],
+                        horizontal_spacing=0.04, vertical_spacing=0.08)
+    span = float(max(xs[-1] - xs[0], ys[-1] - ys[0]))
+    for i, (title, value, prob, push) in enumerate(panels):
+        row, col = i // n_cols + 1, i % n_cols + 1
+        z = value.reshape(n, n)
+        if prob:
+            heat = dict(zmin=0, zmax=1, colorscale="RdBu", reversescale=True)
+        else:
+            lim = float(np.nanmax(np.abs(z))) or 1.0
+            heat = dict(zmin=-lim, zmax=lim, colorscale="PiYG")
+        fig.add_trace(go.Contour(x=xs, y=ys, z=z, showscale=False, opacity=0.85, ncontours=12,
+                                 contours=dict(coloring="heatmap", showlines=True),
+                                 line=dict(width=0.5, color="rgba(0,0,0,0.3)"),
+                                 hovertemplate="x=%{x:.2f} y=%{y:.2f} value=%{z:.3f}<extra></extra>", **heat),
+                      row, col)
+        first = i == 0
+        for pts, colour, label in ((s0["real"], REAL, "real"), (s0["fake"], FAKE, "fake")):
+            fig.add_trace(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name=label, showlegend=first,
+                                     legendgroup=label, marker=dict(size=4, color=colour, opacity=0.7,
+                                                                    line=dict(width=0.5, color="white"))), row, col)
+        for tr in _arrows(s0["arrows_at"], push, span, "black", "generator's push"):
+            tr.showlegend = first and tr.showlegend is not False
+            fig.add_trace(tr, row, col)
+        fig.update_xaxes(range=[xs[0], xs[-1]], row=row, col=col, constrain="domain")
+        fig.update_yaxes(range=[ys[0], ys[-1]], row=row, col=col, scaleanchor=f"x{i + 1 if i else ''}",
+                         scaleratio=1, constrain="domain")
+    fig.update_layout(height=440 * n_rows, margin=dict(l=40, r=20, t=50, b=30), template="plotly_white",
+                      legend=dict(orientation="h", y=-0.08), font=dict(size=14))
+    return fig
+
+
+def loss_figure(snaps: dict) -> go.Figure:
+    fig = go.Figure()
+    for name, s in snaps.items():
+        label, colour, dash = STYLE[name]
+        fig.add_trace(go.Scatter(x=s["history"]["step"], y=s["history"]["d_loss"], name=label,
+                                 line=dict(color=colour, dash=dash)))
+    fig.update_layout(height=260, margin=dict(l=50, r=20, t=30, b=40), template="plotly_white",
+                      xaxis_title="step", yaxis_title="discriminator loss", title="Training loss",
+                      font=dict(size=13))
+    return fig
