@@ -25,6 +25,7 @@ from lab.nets import ACTIVATIONS, mlp, shrink_last_layer
 DEFAULT_PAIR = {1: ("fig1_real", "fig1_fake"), 2: ("apart2d_real", "apart2d_fake")}
 N_EVAL = 8192          # fresh samples for the JS / W1 estimates: Monte-Carlo error ~1%
 N_ARROWS = 30          # fake samples that carry a gradient arrow in 2-D
+LOG_EVERY = 10         # steps between two points of the loss curve
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ class DiscriminatorRun:
             self.opt.step()
             con.after_step(self.net)
             self.step += 1
-            if self.step % 10 == 0 or k == 1:
+            if self.step % LOG_EVERY == 0:
                 self.history["step"].append(self.step)
                 self.history["d_loss"].append(loss.item())
 

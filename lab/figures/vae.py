@@ -1,0 +1,226 @@
+"""Figures for the VAE page: pure functions of VaeRun snapshots (and of reparam.sweep).
+
+Curves and scatters are Plotly; image grids are uint8 arrays (the page sends them as PNG
+via st.image; `png_bytes` makes the download file).
+"""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+# Ten distinguishable label colours (Plotly's D3 palette), fixed so digit 3 is always red.
+LABEL_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+TRAIN, TEST = "#1f77b4", "#d62728"
+CLICK_GRID = "click-grid"     # name of the faint trace that makes empty latent space clickable
+N_ELLIPSES = 200
+
+
+# ---- images --------------------------------------------------------------------------------
+def image_grid(images: np.ndarray, ncol: int | None = None, pad: int = 2, scale: int = 1) -> np.ndarray:
+    """(m, h, w) in [0, 1] -> one uint8 (H, W) picture, white ink on black, `pad` grey pixels
+    between tiles; `scale` repeats pixels so the browser does not blur small digits."""
+    images = np.clip(np.asarray(images, np.float32), 0, 1)
+    m, h, w = images.shape
+    ncol = ncol or int(np.ceil(np.sqrt(m)))
+    nrow = int(np.ceil(m / ncol))
+    out = np.full((nrow * (h + pad) + pad, ncol * (w + pad) + pad), 0.35, np.float32)
+    for k in range(m):
+        r, c = divmod(k, ncol)
+        out[pad + r * (h + pad): pad + r * (h + pad) + h, pad + c * (w + pad): pad + c * (w + pad) + w] = images[k]
+    out = (out * 255 + 0.5).astype(np.uint8)
+    return np.kron(out, np.ones((scale, scale), np.uint8)) if scale > 1 else out
+
+
+def manifold_image(snap: dict, scale: int = 2) -> np.ndarray:
+    grid = snap["manifold"]                     # (n, n, h, w)
+    n = grid.shape[0]
+    return image_grid(grid.reshape((n * n,) + grid.shape[2:]), ncol=n, pad=0, scale=scale)
+
+
+def rows_image(rows: list[np.ndarray], scale: int = 2) -> np.ndarray:
+    """Equal-length rows of images stacked into one grid (e.g. inputs over reconstructions)."""
+    ncol = len(rows[0])
+    return image_grid(np.concatenate(rows), ncol=ncol, scale=scale)
+
+
+def png_bytes(img: np.ndarray) -> bytes:
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+# ---- curves ----------------------------------------------------------------------------------
+def curves(history: dict) -> go.Figure:
+    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.07,
+                        subplot_titles=("ELBO (nats per example, higher is better)",
+                                        "Reconstruction E_q[log p(x|z)]", "KL(q(z|x) || p(z))"))
+    step = history["step"]
+    for col, key in enumerate(("elbo", "recon", "kl"), start=1):
+        for split, colour, dash in (("train", TRAIN, "solid"), ("test", TEST, "dash")):
+            fig.add_trace(go.Scatter(x=step, y=history[f"{key}_{split}"], name=split, legendgroup=split,
+                                     showlegend=col == 1, line=dict(color=colour, width=2.5, dash=dash)), 1, col)
+        fig.update_xaxes(title_text="step", row=1, col=col)
+    if "ae_recon_test" in history:
+        fig.add_trace(go.Scatter(x=step, y=history["ae_recon_test"], name="plain autoencoder (test)",
+                                 line=dict(color="#2ca02c", width=2, dash="dot")), 1, 2)
+    # Step 0 of a fresh net sits hundreds of nats below the rest; zoom on the part that moves.
+    for col, key in enumerate(("elbo", "recon"), start=1):
+        ys = np.asarray(history[f"{key}_test"][1:] + history[f"{key}_train"][1:], float)
+        if ys.size >= 2:
+            lo, hi = np.nanpercentile(ys, 2), np.nanmax(ys)
+            fig.update_yaxes(range=[lo - 0.1 * (hi - lo + 1), hi + 0.1 * (hi - lo + 1)], row=1, col=col)
+    fig.update_layout(height=330, margin=dict(l=40, r=10, t=40, b=40),
+                      legend=dict(orientation="h", y=-0.25, x=0))
+    return fig
+
+
+# ---- the latent space ------------------------------------------------------------------------
+def _ellipse_paths(mu: np.ndarray, logvar: np.ndarray, n_pts: int = 24) -> tuple[np.ndarray, np.ndarray]:
+    """One-sigma ellipses of diagonal Gaussians (axis-aligned), joined by NaN breaks."""
+    t = np.linspace(0, 2 * np.pi, n_pts)
+    sd = np.exp(0.5 * logvar[:, :2])
+    xs = mu[:, :1] + sd[:, :1] * np.cos(t)[None]
+    ys = mu[:, 1:2] + sd[:, 1:2] * np.sin(t)[None]
+    nan = np.full((len(mu), 1), np.nan)
+    return np.hstack([xs, nan]).ravel(), np.hstack([ys, nan]).ravel()
+
+
+def latent_scatter(snap: dict, ellipses: bool = False, click_grid: bool = False,
+                   picked: tuple[float, float] | None = None) -> go.Figure:
+    """Posterior means mu(x) of test examples, coloured by label; optional 1-sigma posterior
+    ellipses; an optional faint grid so a click anywhere selects a latent point to decode."""
+    mu, logvar, labels = snap["mu"], snap["logvar"], snap["labels"]
+    if mu.shape[1] == 1:                        # a 1-D latent: spread the labels vertically
+        mu = np.hstack([mu, labels[:, None] + 0.0])
+        logvar = np.hstack([logvar, np.full_like(logvar, -20.0)])
+    fig = go.Figure()
+    lim = float(max(3.0, np.nanpercentile(np.abs(mu[:, :2]), 99.5) * 1.1))
+    if click_grid:
+        g = np.linspace(-lim, lim, 41)
+        gx, gy = np.meshgrid(g, g)
+        fig.add_trace(go.Scatter(x=gx.ravel(), y=gy.ravel(), mode="markers", name=CLICK_GRID,
+                                 marker=dict(size=9, color="rgba(128,128,128,0.06)"), showlegend=False,
+                                 hovertemplate="z = (%{x:.2f}, %{y:.2f})<extra>click to decode</extra>"))
+    sd = np.exp(0.5 * logvar)
+    for c in np.unique(labels):
+        k = labels == c
+        colour = LABEL_COLOURS[int(c) % 10]
+        if ellipses:
+            sel = np.flatnonzero(k)[: max(1, N_ELLIPSES // 10)]
+            ex, ey = _ellipse_paths(mu[sel], logvar[sel])
+            fig.add_trace(go.Scatter(x=ex, y=ey, mode="lines", line=dict(color=colour, width=1),
+                                     opacity=0.55, hoverinfo="skip", showlegend=False, legendgroup=str(c)))
+        fig.add_trace(go.Scatter(
+            x=mu[k, 0], y=mu[k, 1], mode="markers", name=str(int(c)), legendgroup=str(c),
+            marker=dict(size=6, color=colour, line=dict(width=0.5, color="white")),
+            customdata=np.stack([sd[k, 0], sd[k, min(1, sd.shape[1] - 1)]], 1),
+            hovertemplate=f"label {int(c)}<br>mu = (%{{x:.2f}}, %{{y:.2f}})"
+                          "<br>sigma = (%{customdata[0]:.2f}, %{customdata[1]:.2f})<extra></extra>"))
+    if picked is not None:
+        fig.add_trace(go.Scatter(x=[picked[0]], y=[picked[1]], mode="markers", name="decoded",
+                                 marker=dict(symbol="x", size=16, color="black", line=dict(width=3))))
+    ylab = "label" if snap["latent"] == 1 else "z<sub>2</sub>"
+    fig.update_layout(height=480, margin=dict(l=40, r=10, t=30, b=40), legend_title_text="label",
+                      xaxis=dict(title="z<sub>1</sub>", range=[-lim, lim]), clickmode="event+select",
+                      yaxis=dict(title=ylab, range=[-lim, lim] if snap["latent"] > 1 else None,
+                                 scaleanchor="x" if snap["latent"] > 1 else None),
+                      title=dict(text=f"Test points: posterior means, step {snap['step']}", x=0, font_size=14))
+    return fig
+
+
+def compare_latents(snap: dict) -> go.Figure:
+    """PCA, autoencoder and VAE codes of the same test points side by side, with each model's
+    reconstruction error (squared error per example) in the panel title."""
+    m, lat, labels = snap["metrics"], snap["latents"], snap["labels"]
+    names = [n for n in ("pca", "ae", "vae") if n in lat]
+    title = {"pca": "PCA (linear)", "ae": "Autoencoder (deep)", "vae": "VAE (probabilistic)"}
+    fig = make_subplots(rows=1, cols=len(names), horizontal_spacing=0.05,
+                        subplot_titles=[f"{title[n]}: error {m[f'sq_err_{n}']:.1f}" for n in names])
+    for col, n in enumerate(names, start=1):
+        z = lat[n] if lat[n].shape[1] > 1 else np.hstack([lat[n], labels[:, None] + 0.0])
+        for c in np.unique(labels):
+            k = labels == c
+            fig.add_trace(go.Scatter(x=z[k, 0], y=z[k, 1], mode="markers", name=str(int(c)),
+                                     legendgroup=str(c), showlegend=col == 1,
+                                     marker=dict(size=4, color=LABEL_COLOURS[int(c) % 10])), 1, col)
+    fig.update_layout(height=360, margin=dict(l=30, r=10, t=40, b=30), legend_title_text="label")
+    return fig
+
+
+def manifold_figure(snap: dict) -> go.Figure:
+    """For export and for the toy set: the decoded manifold as a Plotly figure. Images: the
+    K&W grid as one picture; 2-D data: the decoded grid lines drawn over the data."""
+    if snap["shape"]:
+        img = manifold_image(snap, scale=1)
+        fig = go.Figure(go.Heatmap(z=img[::-1], colorscale="gray", showscale=False, hoverinfo="skip"))
+        fig.update_layout(height=560, width=560, xaxis=dict(visible=False), margin=dict(l=5, r=5, t=40, b=5),
+                          yaxis=dict(visible=False, scaleanchor="x"),
+                          title=dict(text=f"Decoded manifold over Gaussian quantiles, step {snap['step']}", x=0))
+        return fig
+    return toy_manifold(snap)
+
+
+def toy_manifold(snap: dict) -> go.Figure:
+    grid = snap["manifold"]                     # (n, n, 2) decoded means
+    fig = go.Figure()
+    pts, lab = snap["train_points"], snap["train_labels"]
+    for c in np.unique(lab):
+        k = lab == c
+        fig.add_trace(go.Scatter(x=pts[k, 0], y=pts[k, 1], mode="markers", name=f"data: moon {int(c)}",
+                                 marker=dict(size=4, color=LABEL_COLOURS[int(c)], opacity=0.35)))
+    lines_x, lines_y = [], []
+    for g in (grid, grid.transpose(1, 0, 2)):
+        for row in g:
+            lines_x += list(row[:, 0]) + [None]
+            lines_y += list(row[:, 1]) + [None]
+    fig.add_trace(go.Scatter(x=lines_x, y=lines_y, mode="lines", name="decoder mean on a z grid",
+                             line=dict(color="black", width=1)))
+    fig.update_layout(height=480, margin=dict(l=40, r=10, t=40, b=40), yaxis=dict(scaleanchor="x"),
+                      title=dict(text=f"Where the decoder maps the latent grid, step {snap['step']}", x=0))
+    return fig
+
+
+# ---- the reparameterisation trick -----------------------------------------------------------
+def reparam_figure(sw: dict) -> go.Figure:
+    """Left: the estimates at each batch size around the exact 2 theta. Right: their variance
+    against n on log-log axes, with the closed-form lines per_sample_variance / n."""
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
+                        subplot_titles=(f"Gradient estimates at theta = {sw['theta']:g} (exact 2 theta = {sw['exact']:g})",
+                                        "Variance of the estimate vs batch size n"))
+    ns = np.asarray(sw["batch_sizes"], float)
+    style = {"pathwise": ("pathwise (reparameterised)", "#1f77b4", -0.08),
+             "score": ("score function (REINFORCE)", "#ff7f0e", 0.08)}
+    for est, (label, colour, off) in style.items():
+        e = sw[est]["estimates"]
+        jitter = np.exp(off + 0.04 * np.random.default_rng(0).standard_normal(e.shape))
+        fig.add_trace(go.Scatter(x=(ns[:, None] * jitter).ravel(), y=e.ravel(), mode="markers", name=label,
+                                 legendgroup=est, marker=dict(size=3, color=colour, opacity=0.35)), 1, 1)
+        fig.add_trace(go.Scatter(x=ns, y=sw[est]["var"], mode="markers+lines", name=f"{label}: measured",
+                                 legendgroup=est, showlegend=False,
+                                 line=dict(color=colour, width=2), marker=dict(size=8)), 1, 2)
+        fig.add_trace(go.Scatter(x=ns, y=sw[est]["var_theory"], mode="lines", name=f"{label}: theory",
+                                 legendgroup=est, showlegend=False,
+                                 line=dict(color=colour, width=2, dash="dot")), 1, 2)
+    fig.add_trace(go.Scatter(x=[ns.min() * 0.7, ns.max() * 1.4], y=[sw["exact"]] * 2, mode="lines",
+                             name="exact 2 theta", line=dict(color="black", width=2)), 1, 1)
+    fig.update_xaxes(type="log", title_text="batch size n")
+    fig.update_yaxes(type="log", title_text="variance (dotted: theory)", row=1, col=2)
+    fig.update_yaxes(title_text="estimate of d/dtheta E[x^2]", row=1, col=1)
+    fig.update_layout(height=380, margin=dict(l=50, r=10, t=40, b=40), legend=dict(orientation="h", y=-0.2))
+    return fig
+
+
+def sgd_figure(paths: dict) -> go.Figure:
+    fig = go.Figure()
+    style = {"exact": ("exact gradient", "black", "solid"), "pathwise": ("pathwise", "#1f77b4", "solid"),
+             "score": ("score function", "#ff7f0e", "solid")}
+    for k, (label, colour, dash) in style.items():
+        fig.add_trace(go.Scatter(y=paths[k], mode="lines", name=label, line=dict(color=colour, width=2, dash=dash)))
+    fig.update_layout(height=300, margin=dict(l=50, r=10, t=40, b=40), xaxis_title="SGD step",
+                      yaxis_title="theta", title=dict(text="Minimising E[x^2] by SGD: theta -> 0", x=0))
+    return fig
