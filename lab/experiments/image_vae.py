@@ -1,0 +1,75 @@
+"""A convolutional VAE on images (notes 000 and 001: the ELBO, the Bernoulli decoder and the
+reparameterisation trick), with the DCGAN's blocks as encoder and decoder. Shows
+reconstructions, prior samples and a latent walk; the Fréchet score of prior samples on the
+same GenLab features as the GANs, so the two families can be compared on one scale.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lab.config import ConfigError, check_choice, check_range, opt
+from lab.experiments import Experiment
+from lab.images.data import CHANNELS, SOURCES
+from lab.images.dcgan import SIZES
+from lab.images.runs import VAERun
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass(frozen=True)
+class ImageVAEConfig:
+    data: str = opt("digits", "digits (embedded, offline) | mnist | fashion (IDX files) | cifar10 (binary "
+                              "version) | folder (a folder or .zip of your images)")
+    data_dir: str = opt("", "where mnist / fashion / cifar10 / folder data is; empty for digits")
+    channels: str = opt("auto", "auto (as the data) | grey | rgb")
+    size: int = opt(28, "image side in pixels: 28, 32 or 64")
+    batch: int = opt(64, "images per batch")
+    steps: int = opt(2000, "gradient steps on -ELBO")
+    lr: float = opt(1e-3, "Adam learning rate")
+    beta: float = opt(1.0, "weight of the KL term (beta-VAE; 1 = the ELBO)")
+    z_dim: int = opt(16, "latent dimension")
+    width: int = opt(32, "channels of the widest-resolution layer; doubles at each halving")
+    fd_every: int = opt(500, "steps between two Fréchet scores; 0 = only at the end")
+    fd_samples: int = opt(1000, "generated (and real) images per Fréchet score")
+    seed: int = opt(0, "random seed: same seed, same run on a CPU")
+    device: str = opt("auto", "auto (CUDA if present) | cpu | cuda")
+
+    def __post_init__(self):
+        check_choice("data", self.data, SOURCES)
+        check_choice("channels", self.channels, CHANNELS)
+        check_choice("device", self.device, DEVICES)
+        if self.size not in SIZES:
+            raise ConfigError(f"size={self.size} is not one of: {', '.join(map(str, SIZES))}")
+        check_range("batch", self.batch, 2, 4096)
+        check_range("steps", self.steps, 0, 10_000_000)
+        check_range("lr", self.lr, 1e-6, 1.0)
+        check_range("beta", self.beta, 0.0, 100.0)
+        check_range("z_dim", self.z_dim, 1, 1024)
+        check_range("width", self.width, 4, 512)
+        check_range("fd_every", self.fd_every, 0, 10_000_000)
+        check_range("fd_samples", self.fd_samples, 100, 50_000)
+
+
+def make_run(cfg: ImageVAEConfig, data=None) -> VAERun:
+    return VAERun(cfg, data)
+
+
+def figures(run: VAERun) -> dict:
+    import numpy as np
+
+    from lab.figures.images import samples_figure, vae_curves
+    snap = run.snapshot()
+    pairs = np.concatenate([snap["real"][:16], snap["reconstructions"]])
+    return {"samples": samples_figure(snap["samples"], f"VAE on {run.cfg.data}, step {snap['step']}: prior samples"),
+            "reconstructions": samples_figure(pairs, "real (top two rows) and reconstructions (bottom two)"),
+            "latent_walk": samples_figure(snap["walk"], "latent walk: one row per latent dimension"),
+            "curves": vae_curves(snap["history"], snap["fd_label"])}
+
+
+EXPERIMENT = Experiment(
+    name="image_vae",
+    summary="A convolutional VAE on digits, MNIST, Fashion-MNIST, CIFAR-10 or your images; Fréchet score",
+    config=ImageVAEConfig,
+    make_run=make_run,
+    figures=figures,
+)
