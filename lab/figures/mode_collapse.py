@@ -117,6 +117,20 @@ def losses(snap: dict) -> go.Figure:
     return curves(snap)
 
 
+def strip_steps(snap: dict, text: str, n: int = 5) -> list[int]:
+    """The measured steps nearest to a comma list typed by the user ("0, 1000, 4000"); empty or
+    unreadable text gives n evenly spaced measured steps."""
+    have = sorted(snap["snapshots"])
+    try:
+        asked = [int(float(t)) for t in text.replace(";", ",").split(",") if t.strip()]
+    except ValueError:
+        asked = []
+    if not asked:
+        idx = np.unique(np.linspace(0, len(have) - 1, min(n, len(have))).round().astype(int))
+        return [have[i] for i in idx]
+    return list(dict.fromkeys(min(have, key=lambda h: abs(h - a)) for a in asked))
+
+
 def strip(snap: dict, steps: list[int]) -> go.Figure:
     """Generated samples at chosen (measured) steps, side by side over the modes."""
     steps = [s for s in steps if s in snap["snapshots"]][:6] or [snap["step"]]

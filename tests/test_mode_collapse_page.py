@@ -1,0 +1,90 @@
+"""The mode-collapse page through streamlit's AppTest: widgets drive the runs, live keys retune
+without a reset, A/B trains two configurations, bad input gives st.error, never a traceback."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = "pages/mode_collapse.py"
+
+
+def _open(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _runs(at):
+    return at.session_state["mc.runs"]
+
+
+@pytest.fixture(scope="module")
+def at():
+    return _open({"width": "32", "latent": "4", "batch": "64"})
+
+
+def test_page_renders_with_figures_and_anchors(at):
+    assert any("Mode collapse" in t.value for t in at.title)
+    assert len(at.get("plotly_chart")) >= 5          # scatter, coverage, curves, strip, anchors
+    assert list(_runs(at)) == ["A"] and _runs(at)["A"].cfg.width == 32   # the URL set the width
+
+
+def test_step_buttons_advance_the_run(at):
+    at.number_input(key="mc.k").set_value(5).run()
+    run = _runs(at)["A"]
+    at.button(key="mc.step").click().run()
+    assert not at.exception and _runs(at)["A"] is run and run.step == 5
+    d_before = [p.detach().clone() for p in run.D.parameters()]
+    g_before = [p.detach().clone() for p in run.G.parameters()]
+    at.button(key="mc.step_d").click().run()
+    assert run.step == 6
+    assert all((a == b).all() for a, b in zip(g_before, run.G.parameters()))
+    assert not all((a == b).all() for a, b in zip(d_before, run.D.parameters()))
+
+
+def test_live_key_retunes_and_restart_key_resets(at):
+    run = _runs(at)["A"]
+    step = run.step
+    at.number_input(key="mc.lr_d").set_value(0.0002).run()
+    assert _runs(at)["A"] is run and run.step == step
+    assert run.opt_d.param_groups[0]["lr"] == pytest.approx(0.0002)
+    at.number_input(key="mc.unroll").set_value(2).run()
+    assert _runs(at)["A"] is run and run.hyper["unroll"] == 2
+    at.number_input(key="mc.width").set_value(24).run()
+    assert _runs(at)["A"] is not run and _runs(at)["A"].step == 0 and _runs(at)["A"].cfg.width == 24
+    assert at.query_params["width"] == ["24"] or at.query_params["width"] == "24"
+
+
+def test_ab_trains_two_configurations_on_the_same_seed(at):
+    at.toggle(key="mc.ab").set_value(True).run()
+    assert not at.exception
+    runs = _runs(at)
+    assert set(runs) == {"A", "B"} and runs["B"].cfg.loss == "wgan_gp"
+    assert runs["A"].cfg.seed == runs["B"].cfg.seed and runs["A"].cfg.data == runs["B"].cfg.data
+    at.selectbox(key="mc.b.loss").set_value("lsgan").run()
+    at.button(key="mc.step").click().run()
+    runs = _runs(at)
+    assert runs["B"].cfg.loss == "lsgan" and runs["A"].step == runs["B"].step > 0
+    assert len(at.get("plotly_chart")) >= 9
+
+
+def test_bad_value_shows_an_error_and_keeps_the_runs(at):
+    before = _runs(at)["A"]
+    at.number_input(key="mc.pac").set_value(3).run()       # batch 64 is not a multiple of 3
+    assert not at.exception
+    assert any("multiple of pac" in e.value for e in at.error)
+    assert _runs(at)["A"] is before
+
+
+def test_bad_url_value_falls_back_with_a_note():
+    at = _open({"loss": "nope", "width": "16", "latent": "2", "batch": "32"})
+    assert any("loss" in w.value for w in at.warning)
+    assert _runs(at)["A"].cfg.loss == "ns"
