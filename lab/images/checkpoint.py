@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import pickle
+import re
 import zipfile
 from pathlib import Path
 
@@ -45,9 +46,11 @@ def from_bytes(data: bytes, experiment: str) -> dict:
     try:
         doc = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
-        first = str(err).strip().splitlines()[-1] if str(err).strip() else ""
-        raise CheckpointError("refused: the file holds Python objects other than tensors, which a "
-                              f"checkpoint never needs (it could run code when loaded). {first}"[:300]) from None
+        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(err))
+        if found:
+            raise CheckpointError(f"refused: the file asks to run Python code ({found.group(1)}) when loaded; "
+                                  "a checkpoint holds only tensors and numbers") from None
+        raise CheckpointError("not a checkpoint file: torch.load could not read it") from None
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as err:
         raise CheckpointError(f"not a checkpoint file: torch.load could not read it ({type(err).__name__})") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:

@@ -1,0 +1,190 @@
+"""Training in a background thread, so a page stays responsive while a network trains
+(a Streamlit script that trains in its own body freezes the app: streamlit#1570, #8182).
+
+One `Training` per browser session; the page keeps it in st.session_state. The thread:
+- advances the run in chunks of about `chunk_seconds`, publishing a snapshot after each;
+- pauses and resumes on request, and stops on request (a threading.Event checked between chunks);
+- stops when its owner is garbage-collected (weakref.finalize: the session ended and Streamlit
+  dropped its session_state), and pauses / then stops when the page's heartbeat goes quiet
+  (the tab is closed or the user left the page), so no thread outlives its user;
+- holds one of MAX_TRAININGS server-wide slots, released when it ends.
+The thread holds no reference to its `Training`, only to the shared `_Core`; that is what lets
+the owner be collected while the thread runs.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+import weakref
+from contextlib import contextmanager
+
+THREAD_NAME = "genlab-image-training"
+MAX_TRAININGS = int(os.environ.get("GENLAB_MAX_TRAININGS", "2"))   # concurrent, server-wide
+
+_slots_lock = threading.Lock()
+_running = 0
+
+
+class CapacityError(RuntimeError):
+    """The server already runs its maximum number of trainings."""
+
+
+def running_count() -> int:
+    with _slots_lock:
+        return _running
+
+
+def _take_slot() -> None:
+    global _running
+    with _slots_lock:
+        if _running >= MAX_TRAININGS:
+            raise CapacityError(
+                f"The server is already running {_running} training{'s' * (_running != 1)}, the most it "
+                f"allows at once (GENLAB_MAX_TRAININGS={MAX_TRAININGS}). Try again when one finishes, "
+                "or use the command line: python -m lab run image_gan ...")
+        _running += 1
+
+
+def _give_slot() -> None:
+    global _running
+    with _slots_lock:
+        _running = max(0, _running - 1)
+
+
+class _Core:
+    """What the thread shares with the page. `lock` is held while the run advances, so the page
+    can read the run (checkpoint, interpolation) between two chunks."""
+
+    def __init__(self, run, chunk_seconds: float, pause_after: float, stop_after: float):
+        self.run = run
+        self.chunk_seconds, self.pause_after, self.stop_after = chunk_seconds, pause_after, stop_after
+        self.lock = threading.Lock()
+        self.stop_event = threading.Event()
+        self.go = threading.Event()          # set: running; clear: paused
+        self.go.set()
+        self.state = "new"
+        self.message = ""
+        self.error = ""
+        self.snapshot = None
+        self.beat = time.monotonic()
+        self.thread: threading.Thread | None = None
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.go.set()                        # wake a paused loop so it can see the stop
+
+    def _quiet_for(self) -> float:
+        return time.monotonic() - self.beat
+
+    def loop(self) -> None:
+        run, k = self.run, 1
+        try:
+            self.state = "running"
+            while not self.stop_event.is_set():
+                quiet = self._quiet_for()
+                if quiet > self.stop_after:
+                    self.message = f"stopped: the page sent no heartbeat for {self.stop_after:.0f} s"
+                    break
+                if quiet > self.pause_after and self.go.is_set():
+                    self.go.clear()
+                    self.message = f"paused: nobody watched for {self.pause_after:.0f} s"
+                if not self.go.wait(timeout=0.2):
+                    self.state = "paused"
+                    continue
+                if self.stop_event.is_set():
+                    break
+                if run.step >= run.total:
+                    self.state = "finished"
+                    return
+                self.state = "running"
+                t0 = time.perf_counter()
+                with self.lock:
+                    run.advance(min(k, run.total - run.step))
+                    self.snapshot = run.snapshot()
+                # size the next chunk so the page sees a fresh snapshot about every chunk_seconds
+                per_step = (time.perf_counter() - t0) / max(k, 1)
+                k = max(1, min(1000, int(self.chunk_seconds / max(per_step, 1e-6))))
+        except Exception as err:  # shown on the page in one line; the thread ends cleanly
+            self.error = f"{type(err).__name__}: {err}"
+            self.state = "failed"
+        finally:
+            if self.state not in ("finished", "failed"):
+                self.state = "stopped"
+            _give_slot()
+
+
+class Training:
+    """The page's handle on one background training."""
+
+    def __init__(self, run, chunk_seconds: float = 0.5, pause_after: float = 60.0, stop_after: float = 600.0):
+        self._core = _Core(run, chunk_seconds, pause_after, stop_after)
+        # Runs when this handle is collected (the session's state was dropped) or at exit.
+        self._finalizer = weakref.finalize(self, _Core.stop, self._core)
+
+    # ---- control --------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the thread; CapacityError (nothing started) when the server is full."""
+        core = self._core
+        if core.thread is not None:
+            return
+        _take_slot()
+        core.beat = time.monotonic()
+        core.thread = threading.Thread(target=core.loop, name=THREAD_NAME, daemon=True)
+        core.thread.start()
+
+    def pause(self) -> None:
+        self._core.go.clear()
+        self._core.message = ""
+
+    def resume(self) -> None:
+        self._core.beat = time.monotonic()
+        self._core.message = ""
+        self._core.go.set()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop and wait (up to `timeout` s) for the current chunk to end."""
+        self._core.stop()
+        t = self._core.thread
+        if t is not None and t is not threading.current_thread():
+            t.join(timeout)
+
+    def heartbeat(self) -> None:
+        """The page calls this on every redraw; silence pauses, then stops, the training."""
+        self._core.beat = time.monotonic()
+
+    # ---- reading ----------------------------------------------------------------------------
+    @property
+    def run(self):
+        return self._core.run
+
+    @property
+    def state(self) -> str:
+        """new | running | paused | finished | stopped | failed."""
+        core = self._core
+        if core.state in ("running", "paused") and not core.go.is_set() and not core.stop_event.is_set():
+            return "paused"
+        return core.state
+
+    @property
+    def alive(self) -> bool:
+        t = self._core.thread
+        return t is not None and t.is_alive()
+
+    @property
+    def snapshot(self):
+        return self._core.snapshot
+
+    @property
+    def message(self) -> str:
+        return self._core.error or self._core.message
+
+    @contextmanager
+    def holding(self):
+        """The run, with the training held between two chunks for the duration."""
+        with self._core.lock:
+            yield self._core.run
+
+
+def training_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == THREAD_NAME and t.is_alive()]
