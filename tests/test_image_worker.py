@@ -1,0 +1,103 @@
+"""The background worker: start, pause, resume, stop; the server-wide cap; and no training
+thread left behind after stop, after the owner is dropped, or after the heartbeat goes quiet."""
+from __future__ import annotations
+
+import gc
+import time
+
+import pytest
+
+from lab.images import worker
+from lab.images.worker import CapacityError, Training, training_threads
+
+
+def _tiny_run(steps=100_000):
+    from lab.experiments.image_gan import ImageGANConfig
+    from lab.images.runs import GANRun
+    return GANRun(ImageGANConfig(steps=steps, width=8, batch=8, z_dim=8, fd_every=0, fd_samples=100, device="cpu"))
+
+
+def _until(cond, timeout=30.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture(autouse=True)
+def _no_leftovers():
+    yield
+    assert _until(lambda: not training_threads(), 30)
+    assert worker.running_count() == 0
+
+
+def test_start_pause_resume_stop_leaves_no_thread():
+    t = Training(_tiny_run(), chunk_seconds=0.05)
+    t.start()
+    assert _until(lambda: t.snapshot is not None and t.run.step > 0)
+    assert t.state == "running" and len(training_threads()) == 1
+    assert t.snapshot["samples"].shape == (64, 1, 28, 28)
+    t.pause()
+    assert _until(lambda: t.state == "paused")
+    with t.holding() as run:                       # between two chunks: the run is ours to read
+        held = run.step
+    time.sleep(0.3)
+    assert t.run.step == held                      # paused means no steps
+    t.resume()
+    assert _until(lambda: t.run.step > held)
+    t.stop()
+    assert not t.alive and t.state == "stopped"
+    assert training_threads() == []
+
+
+def test_dropping_the_owner_stops_the_thread():
+    t = Training(_tiny_run(), chunk_seconds=0.05)
+    t.start()
+    assert _until(lambda: t.run.step > 0)
+    assert len(training_threads()) == 1
+    del t                       # what happens when Streamlit drops a finished session's state
+    gc.collect()
+    assert _until(lambda: not training_threads(), 30)
+
+
+def test_silent_page_pauses_then_stops_the_training():
+    t = Training(_tiny_run(), chunk_seconds=0.05, pause_after=0.3, stop_after=1.0)
+    t.start()
+    assert _until(lambda: t.state == "paused", 30)
+    assert "nobody watched" in t.message
+    assert _until(lambda: not t.alive, 30)
+    assert t.state == "stopped" and "no heartbeat" in t.message
+
+
+def test_run_to_the_end_finishes_and_frees_the_slot():
+    t = Training(_tiny_run(steps=12), chunk_seconds=0.05)
+    t.start()
+    assert _until(lambda: t.state == "finished")
+    assert t.run.step == 12 and not t.alive
+
+
+def test_server_wide_cap_is_enforced_with_a_clear_message(monkeypatch):
+    monkeypatch.setattr(worker, "MAX_TRAININGS", 1)
+    a, b = Training(_tiny_run(), chunk_seconds=0.05), Training(_tiny_run(), chunk_seconds=0.05)
+    a.start()
+    with pytest.raises(CapacityError, match=r"already running 1 training, the most it allows at once"):
+        b.start()
+    assert not b.alive and worker.running_count() == 1
+    a.stop()
+    b.start()                                      # the slot was given back
+    assert _until(lambda: b.run.step > 0)
+    b.stop()
+
+
+def test_a_failing_run_reports_one_line_and_ends():
+    run = _tiny_run()
+
+    def broken(k):
+        raise RuntimeError("out of memory on the device")
+    run.advance = broken
+    t = Training(run)
+    t.start()
+    assert _until(lambda: t.state == "failed")
+    assert t.message == "RuntimeError: out of memory on the device"
