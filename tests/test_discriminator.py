@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from lab.cli import main
 from lab.config import ConfigError
 from lab.experiments.discriminator import DiscriminatorConfig, DiscriminatorRun
 
@@ -110,15 +111,22 @@ def test_cli_writes_metrics_with_the_issue_keys(tmp_path):
 
 @pytest.mark.parametrize("args, word", [(["lr=fast"], "lr"), (["critic=lasso"], "critic"),
                                         (["colour=red"], "colour"), (["real=N(0,1"], "real")])
-def test_cli_bad_value_is_one_line_and_nonzero(tmp_path, args, word):
-    r = _cli("run", "discriminator", *args, "--out", str(tmp_path / "x"), tmp_path=tmp_path)
-    assert r.returncode == 2
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and word in lines[0] and "Traceback" not in r.stderr
+def test_cli_bad_value_is_one_line_and_nonzero(tmp_path, capsys, args, word):
+    # In-process: the same main() that `python -m lab` calls, without a torch import per case.
+    assert main(["run", "discriminator", *args, "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and word in lines[0] and "Traceback" not in err
     assert not (tmp_path / "x" / "metrics.json").exists()
 
 
-def test_cli_list_names_experiments_and_keys(tmp_path):
-    r = _cli("list", tmp_path=tmp_path)
-    assert r.returncode == 0
-    assert "discriminator:" in r.stdout and "gp_lambda=" in r.stdout
+def test_cli_bad_value_from_a_real_process(tmp_path):
+    r = _cli("run", "discriminator", "steps=-5", "--out", str(tmp_path / "x"), tmp_path=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == ["error: steps=-5 is out of range: it must lie in [0, 1e+06]"]
+
+
+def test_cli_list_names_experiments_and_keys(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "discriminator:" in out and "gp_lambda=" in out

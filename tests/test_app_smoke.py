@@ -1,0 +1,34 @@
+"""Every page of the app runs through AppTest without an exception: the entry (home) and each
+page that exists in the catalogue."""
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import ui
+from conftest import ROOT
+
+PAGES = [p[0] for p in ui.available_pages()]
+
+
+def test_catalogue_has_the_foundation_page():
+    assert "pages/discriminators.py" in PAGES
+
+
+def test_home_links_every_available_page():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "GenLab"
+    # st.page_link's proto carries the page's URL path name (the file's stem) and its label.
+    links = {el.proto.page: el.proto.label for el in at.get("page_link")}
+    assert links == {p[0].split("/")[-1][:-3]: p[1] for p in ui.available_pages()}
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_runs_without_exception(path):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    at.switch_page(path)
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert len(at.title) >= 1

@@ -1,0 +1,59 @@
+"""A real browser: `streamlit run app.py` on 127.0.0.1 and Debian's Chromium via Playwright.
+Every page opens, Play is pressed, the page redraws, and no error element appears."""
+import re
+
+import pytest
+
+import ui
+from conftest import error_texts, wait_for_app
+
+PAGES = [p[0] for p in ui.available_pages()]
+
+
+def test_home_lists_the_pages(streamlit_url, page, tmp_path):
+    page.goto(streamlit_url + "/", wait_until="domcontentloaded")
+    wait_for_app(page)
+    page.get_by_role("heading", name="GenLab").wait_for(timeout=60_000)
+    for _, title, _, _ in ui.available_pages():
+        assert page.get_by_text(title).count() >= 1, title
+    page.screenshot(path=str(tmp_path / "home.png"))
+    assert error_texts(page) == []
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_plays_and_redraws_without_error(streamlit_url, page, path, tmp_path):
+    stem = path.split("/")[-1][:-3]
+    page.goto(f"{streamlit_url}/{stem}", wait_until="domcontentloaded")
+    wait_for_app(page)
+    page.wait_for_selector("h1", timeout=90_000)
+    play = page.get_by_role("button", name=re.compile(r"^(play_arrow)?\s*Play$"))
+    play.first.wait_for(timeout=90_000)
+    charts_before = page.locator(".js-plotly-plot").count()
+    play.first.click()
+    page.get_by_role("button", name=re.compile(r"Pause$")).first.wait_for(timeout=60_000)
+    page.wait_for_timeout(6000)                   # several fragment ticks
+    page.screenshot(path=str(tmp_path / f"{stem}.png"), full_page=True)
+    assert error_texts(page) == []
+    assert page.locator(".js-plotly-plot").count() >= max(1, charts_before)
+    page.get_by_role("button", name=re.compile(r"Pause$")).first.click()
+
+
+def test_discriminator_page_trains_live(streamlit_url, page):
+    """The Steps counter moves between two looks while playing: the fragment redraws."""
+    page.goto(f"{streamlit_url}/discriminators", wait_until="domcontentloaded")
+    wait_for_app(page)
+    steps = page.locator("[data-testid='stMetric']").filter(has_text="Steps").locator("[data-testid='stMetricValue']")
+    steps.wait_for(timeout=90_000)
+    assert steps.inner_text() == "0"
+    page.get_by_role("button", name=re.compile(r"Play$")).first.click()
+    page.wait_for_function(
+        "() => { const m = [...document.querySelectorAll('[data-testid=stMetric]')]"
+        ".find(e => e.innerText.includes('Steps'));"
+        " return m && parseInt(m.querySelector('[data-testid=stMetricValue]').innerText.replace(/,/g, '')) >= 100; }",
+        timeout=90_000)
+    first = int(steps.inner_text().replace(",", ""))
+    page.wait_for_timeout(3000)
+    second = int(steps.inner_text().replace(",", ""))
+    assert second > first
+    page.get_by_role("button", name=re.compile(r"Pause$")).first.click()
+    assert error_texts(page) == []

@@ -1,0 +1,77 @@
+"""The discriminators page driven by widget keys, as a student would use it."""
+import math
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+
+PAGE = "pages/discriminators.py"
+
+
+def open_page(params: dict | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    for k, v in (params or {}).items():
+        at.query_params[k] = v
+    at.run()
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_step_trains_and_numbers_match_the_exact_values():
+    at = open_page()
+    assert metric(at, "Steps") == "0"
+    assert float(metric(at, "JS exact (nats)")) == pytest.approx(math.log(2), abs=1e-3)
+    assert float(metric(at, "W1 exact")) == pytest.approx(4.0, abs=1e-3)
+    at.number_input(key="disc.k").set_value(300).run()
+    at.button(key="disc.step").click().run()
+    assert not at.exception
+    assert metric(at, "Steps") == "300"
+    table = at.dataframe[0].value
+    assert list(table["discriminator"]) == ["trained D (minimax)", "critic: weight clipping",
+                                            "critic: gradient penalty", "critic: spectral norm"]
+    sn_l = table.loc[table["discriminator"] == "critic: spectral norm", "Lipschitz constant (measured)"].item()
+    assert 0.9 < sn_l <= 1.01
+
+
+def test_changing_the_preset_changes_the_exact_numbers_and_the_url():
+    at = open_page()
+    at.selectbox(key="disc.pair").set_value("Overlapping bumps").run()
+    assert not at.exception
+    assert float(metric(at, "W1 exact")) == pytest.approx(1.0, abs=1e-3)
+    assert float(metric(at, "JS exact (nats)")) < 0.2
+    assert at.query_params["real"] == "N(0.5,1)"
+
+
+def test_switching_to_2d_runs_and_reports_no_w1():
+    at = open_page()
+    at.radio(key="disc.dim").set_value(2).run()
+    assert not at.exception
+    assert metric(at, "W1 exact") == "n/a in 2-D"
+    at.button(key="disc.step").click().run()
+    assert metric(at, "Steps") == "25"
+
+
+def test_a_bad_spec_shows_one_error_and_keeps_the_last_runs():
+    at = open_page()
+    at.button(key="disc.step").click().run()
+    at.text_input(key="disc.real").input("0.5*N(1,").run()
+    assert not at.exception
+    assert len(at.error) == 1 and "real" in at.error[0].value and "weight*N" in at.error[0].value
+    assert metric(at, "Steps") == "25"              # nothing lost
+
+
+def test_a_link_reproduces_the_view_and_a_bad_value_falls_back_with_a_note():
+    at = open_page({"dim": "1", "real": "N(3,0.5)", "fake": "N(-1,0.5)", "seed": "7", "lr": "banana",
+                    "critics": "sn,gp"})
+    assert float(metric(at, "W1 exact")) == pytest.approx(4.0, abs=1e-3)
+    assert at.number_input(key="disc.seed").value == 7
+    assert at.multiselect(key="disc.critics").value == ["sn", "gp"]
+    assert any("lr='banana'" in w.value for w in at.warning)
+    assert at.number_input(key="disc.lr").value == pytest.approx(2e-3)
