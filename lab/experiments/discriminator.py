@@ -114,6 +114,8 @@ class DiscriminatorRun:
         self.axes, self.grid = _grid(self.p, self.q, 400 if cfg.dim == 1 else 70)
         _, self.dense = _grid(self.p, self.q, 2000 if cfg.dim == 1 else 120)
         self.exact = _exact(self.p, self.q)
+        self.arrows_at = self.fake_shown[:N_ARROWS] if cfg.dim == 2 else self.fake_shown
+        self.static = self._exact_pictures()
         self.step = 0
         self.history: dict[str, list[float]] = {"step": [], "d_loss": []}
 
@@ -153,6 +155,21 @@ class DiscriminatorRun:
             mid = 0.5 * (self.f(self.real_shown).mean() + self.f(self.fake_shown).mean())
         return (out - mid) / max(lip, 1e-12)
 
+    def _exact_pictures(self) -> dict:
+        """Everything drawn from p, p_G and D* alone: computed once, the generator is frozen."""
+        logit_star = lambda x: divergences.d_star_logit(self.p, self.q, x)  # noqa: E731
+        with torch.no_grad():
+            out = {"p": self.p.log_prob(self.grid).exp().numpy(), "q": self.q.log_prob(self.grid).exp().numpy(),
+                   "dstar": divergences.d_star(self.p, self.q, self.grid).numpy()}
+        for loss, g in (("minimax", objectives.g_minimax), ("ns", objectives.g_nonsaturating)):
+            out[f"push_{loss}"] = _push(logit_star, self.arrows_at, g).numpy()
+            out[f"signal_{loss}_dstar"] = float(_push(logit_star, self.fake_shown, g).norm(dim=1).median())
+            if self.cfg.dim == 1:
+                out[f"curve_{loss}"] = _push(logit_star, self.grid, g).numpy()[:, 0]
+        mass = out["p"] + out["q"]
+        out["support"] = torch.from_numpy(mass > 0.01 * mass.max())   # where sup |D - D*| is read
+        return out
+
     def metrics(self) -> dict:
         self.net.eval()
         ex = self.exact
@@ -169,11 +186,8 @@ class DiscriminatorRun:
             m["js_from_d"] = float(0.5 * (-torch.nn.functional.softplus(-out_r).mean()
                                           - torch.nn.functional.softplus(out_f).mean()) + math.log(2))
             with torch.no_grad():
-                d = torch.sigmoid(self.f(self.grid))
-                dstar = divergences.d_star(self.p, self.q, self.grid)
-                mass = (self.p.log_prob(self.grid).exp() + self.q.log_prob(self.grid).exp())
-            keep = mass > 0.01 * mass.max()
-            m["sup_gap"] = float((d - dstar).abs()[keep].max())
+                d = torch.sigmoid(self.f(self.grid)).numpy()
+            m["sup_gap"] = float(abs(d - self.static["dstar"])[self.static["support"].numpy()].max())
             m["signal_minimax"] = float(_push(self.f, fakes, objectives.g_minimax).norm(dim=1).median())
             m["signal_ns"] = float(_push(self.f, fakes, objectives.g_nonsaturating).norm(dim=1).median())
         else:
@@ -181,44 +195,37 @@ class DiscriminatorRun:
             m["w1_raw"] = gap                                   # E_p f - E_q f
             m["w1_from_critic"] = gap / max(lip, 1e-12)         # f/L is 1-Lipschitz: a lower bound on W1
             m["signal_w"] = float(_push(self.f, fakes, objectives.g_wasserstein).norm(dim=1).median())
-        logit_star = lambda x: divergences.d_star_logit(self.p, self.q, x)  # noqa: E731
-        m["signal_minimax_dstar"] = float(_push(logit_star, fakes, objectives.g_minimax).norm(dim=1).median())
-        m["signal_ns_dstar"] = float(_push(logit_star, fakes, objectives.g_nonsaturating).norm(dim=1).median())
+        m["signal_minimax_dstar"] = self.static["signal_minimax_dstar"]
+        m["signal_ns_dstar"] = self.static["signal_ns_dstar"]
         return m
 
     def snapshot(self) -> dict:
         """Plain arrays for the figures: the grid, densities, D*, this net's values and the
         generator's push at the shown fake samples."""
         m = self.metrics()
+        ex, arrows = self.static, self.arrows_at
         with torch.no_grad():
-            out = self.f(self.grid)
-            value = self._display_value(out, m["lipschitz"])
-            dstar = divergences.d_star(self.p, self.q, self.grid)
-            p_pdf, q_pdf = self.p.log_prob(self.grid).exp(), self.q.log_prob(self.grid).exp()
-        logit_star = lambda x: divergences.d_star_logit(self.p, self.q, x)  # noqa: E731
-        arrows = self.fake_shown[:N_ARROWS] if self.cfg.dim == 2 else self.fake_shown
-        pushes = {"dstar_minimax": _push(logit_star, arrows, objectives.g_minimax),
-                  "dstar_ns": _push(logit_star, arrows, objectives.g_nonsaturating)}
+            value = self._display_value(self.f(self.grid), m["lipschitz"])
+        pushes = {"dstar_minimax": ex["push_minimax"], "dstar_ns": ex["push_ns"]}
         curve_pushes = {}
+        inv_l = 1.0 / max(m["lipschitz"], 1e-12)
         if self.objective.probabilistic:
-            pushes["minimax"] = _push(self.f, arrows, objectives.g_minimax)
-            pushes["ns"] = _push(self.f, arrows, objectives.g_nonsaturating)
+            pushes["minimax"] = _push(self.f, arrows, objectives.g_minimax).numpy()
+            pushes["ns"] = _push(self.f, arrows, objectives.g_nonsaturating).numpy()
         else:
-            pushes["w"] = _push(self.f, arrows, objectives.g_wasserstein) / max(m["lipschitz"], 1e-12)
+            pushes["w"] = _push(self.f, arrows, objectives.g_wasserstein).numpy() * inv_l
         if self.cfg.dim == 1:
-            curve_pushes = {"dstar_minimax": _push(logit_star, self.grid, objectives.g_minimax),
-                            "dstar_ns": _push(logit_star, self.grid, objectives.g_nonsaturating)}
             g = objectives.g_minimax if self.objective.probabilistic else objectives.g_wasserstein
-            scale = 1.0 if self.objective.probabilistic else 1.0 / max(m["lipschitz"], 1e-12)
-            curve_pushes["net"] = _push(self.f, self.grid, g) * scale
+            scale = 1.0 if self.objective.probabilistic else inv_l
+            curve_pushes = {"dstar_minimax": ex["curve_minimax"], "dstar_ns": ex["curve_ns"],
+                            "net": _push(self.f, self.grid, g).numpy()[:, 0] * scale}
         return {
             "dim": self.cfg.dim, "critic": self.cfg.critic, "step": self.step,
             "axes": self.axes, "grid": self.grid.numpy(),
-            "p": p_pdf.numpy(), "q": q_pdf.numpy(), "dstar": dstar.numpy(), "value": value.numpy(),
+            "p": ex["p"], "q": ex["q"], "dstar": ex["dstar"], "value": value.numpy(),
             "probabilistic": self.objective.probabilistic,
             "real": self.real_shown.numpy(), "fake": self.fake_shown.numpy(),
-            "arrows_at": arrows.numpy(), "pushes": {k: v.numpy() for k, v in pushes.items()},
-            "curve_pushes": {k: v.numpy()[:, 0] for k, v in curve_pushes.items()},
+            "arrows_at": arrows.numpy(), "pushes": pushes, "curve_pushes": curve_pushes,
             "metrics": m, "history": {k: list(v) for k, v in self.history.items()},
         }
 
