@@ -60,9 +60,11 @@ class VAE(nn.Module):
         self.n_in, self.latent, self.likelihood = n_in, latent, likelihood
         self.encoder = mlp(n_in, 2 * latent, width, depth, activation)
         self.decoder = mlp(latent, n_in, width, depth, activation)
-        # Gaussian decoder: one learned log-variance per data dimension (shared over z), which
-        # keeps the toy model's likelihood well posed without a second output head.
-        self.dec_logvar = nn.Parameter(torch.zeros(n_in)) if likelihood == "gaussian" else None
+        # Gaussian decoder: one learned log-variance per data dimension (shared over z). It starts
+        # small (sigma = 0.2 on data of unit spread): started at sigma = 1 the decoder can explain
+        # the data as noise, and the posterior collapses onto the prior for thousands of steps.
+        self.dec_logvar = (nn.Parameter(torch.full((n_in,), 2 * math.log(0.2)))
+                           if likelihood == "gaussian" else None)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(n, n_in) -> mu, logvar, each (n, latent)."""

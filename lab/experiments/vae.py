@@ -237,13 +237,13 @@ class VaeRun:
     def manifold(self, n: int = 15) -> tuple[np.ndarray, np.ndarray]:
         """Kingma & Welling Fig. 4: z on a grid of Gaussian quantiles Phi^-1((i + 1/2) / n)
         over the first two latent coordinates (the others at 0). Returns the quantile axis and
-        the decoded (n, n, ...) array, row 0 at the top (largest z_2)."""
+        the decoded (n, n, ...) array, row 0 at the top (largest z_2); (n, ...) for latent = 1."""
         q = norm.ppf((np.arange(n) + 0.5) / n)
+        if self.cfg.latent == 1:
+            return q, self.decode(q[:, None])
         z1, z2 = np.meshgrid(q, q[::-1])
         z = np.zeros((n * n, self.cfg.latent), np.float32)
-        z[:, 0] = z1.ravel()
-        if self.cfg.latent > 1:
-            z[:, 1] = z2.ravel()
+        z[:, 0], z[:, 1] = z1.ravel(), z2.ravel()
         out = self.decode(z)
         return q, out.reshape((n, n) + out.shape[1:])
 

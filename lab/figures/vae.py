@@ -36,7 +36,9 @@ def image_grid(images: np.ndarray, ncol: int | None = None, pad: int = 2, scale:
 
 
 def manifold_image(snap: dict, scale: int = 2) -> np.ndarray:
-    grid = snap["manifold"]                     # (n, n, h, w)
+    grid = snap["manifold"]                     # (n, n, h, w), or (n, h, w) for a 1-D latent
+    if snap["latent"] == 1:
+        return image_grid(grid, ncol=len(grid), pad=0, scale=scale)
     n = grid.shape[0]
     return image_grid(grid.reshape((n * n,) + grid.shape[2:]), ncol=n, pad=0, scale=scale)
 
@@ -174,7 +176,7 @@ def toy_manifold(snap: dict) -> go.Figure:
         fig.add_trace(go.Scatter(x=pts[k, 0], y=pts[k, 1], mode="markers", name=f"data: moon {int(c)}",
                                  marker=dict(size=4, color=LABEL_COLOURS[int(c)], opacity=0.35)))
     lines_x, lines_y = [], []
-    for g in (grid, grid.transpose(1, 0, 2)):
+    for g in ((grid[None],) if grid.ndim == 2 else (grid, grid.transpose(1, 0, 2))):
         for row in g:
             lines_x += list(row[:, 0]) + [None]
             lines_y += list(row[:, 1]) + [None]

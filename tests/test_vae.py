@@ -1,0 +1,281 @@
+"""The VAE core: KL and ELBO against references, the importance-weighted bound, PCA against
+Eckart-Young, the reparameterisation estimators, a short training run, the CLI."""
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import distributions as D
+
+from lab import reparam, vae
+from lab.autoencoders import PCA, squared_error
+from lab.config import ConfigError
+from lab.experiments.vae import VaeConfig, VaeRun, load_data
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# ---- KL and the ELBO --------------------------------------------------------------------------
+def test_kl_diag_gaussians_matches_torch_distributions():
+    g = torch.Generator().manual_seed(0)
+    mu_q, lv_q = torch.randn(50, 4, generator=g), torch.randn(50, 4, generator=g)
+    mu_p, lv_p = torch.randn(50, 4, generator=g), torch.randn(50, 4, generator=g)
+    q = D.Independent(D.Normal(mu_q, (0.5 * lv_q).exp()), 1)
+    p = D.Independent(D.Normal(mu_p, (0.5 * lv_p).exp()), 1)
+    torch.testing.assert_close(vae.kl_diag_gaussians(mu_q, lv_q, mu_p, lv_p), D.kl_divergence(q, p),
+                               rtol=1e-5, atol=1e-5)
+    std = D.Independent(D.Normal(torch.zeros(4), torch.ones(4)), 1)
+    torch.testing.assert_close(vae.kl_diag_gaussians(mu_q, lv_q), D.kl_divergence(q, std), rtol=1e-5, atol=1e-5)
+    assert float(vae.kl_diag_gaussians(torch.zeros(1, 3), torch.zeros(1, 3))) == 0.0
+
+
+def _set_linear(lin, w, b):
+    with torch.no_grad():
+        lin.weight.copy_(torch.as_tensor(w, dtype=torch.float32))
+        lin.bias.copy_(torch.as_tensor(b, dtype=torch.float32))
+
+
+def test_elbo_on_a_tiny_model_by_hand():
+    """Decoder ignores z (zero weights), so E_q log p(x|z) is exact whatever eps is drawn:
+    recon = sum_j x_j log p_j + (1 - x_j) log (1 - p_j),  KL = 1/2 (mu^2 + s^2 - 1 - log s^2)."""
+    m = vae.VAE(n_in=3, latent=1, width=2, depth=1)
+    enc0, enc1 = m.encoder[0], m.encoder[2]
+    _set_linear(enc0, np.zeros((2, 3)), [1.0, 0.0])          # hidden = relu((1, 0)) = (1, 0)
+    _set_linear(enc1, [[0.5, 0.0], [math.log(0.25), 0.0]], [0.0, 0.0])   # mu = 0.5, logvar ~ log 0.25
+    _set_linear(m.decoder[0], np.zeros((2, 1)), [0.0, 0.0])
+    _set_linear(m.decoder[2], np.zeros((3, 2)), [0.0, math.log(3.0), -math.log(3.0)])  # p = 1/2, 3/4, 1/4
+    x = torch.tensor([[1.0, 0.0, 0.25]])
+    t = vae.elbo_terms(m, x, torch.Generator().manual_seed(0))
+    p = np.array([0.5, 0.75, 0.25])
+    xs = np.array([1.0, 0.0, 0.25])
+    recon = float(np.sum(xs * np.log(p) + (1 - xs) * np.log(1 - p)))
+    logvar = 8 * math.tanh(math.log(0.25) / 8)                # the encoder's soft bound
+    kl = 0.5 * (0.25 + math.exp(logvar) - 1 - logvar)
+    t = {k: v.detach() for k, v in t.items()}
+    assert float(t["recon"]) == pytest.approx(recon, rel=1e-5)
+    assert float(t["kl"]) == pytest.approx(kl, rel=1e-5)
+    assert float(t["elbo"]) == pytest.approx(recon - kl, rel=1e-5)
+    loss, _ = vae.loss(m, x, torch.Generator().manual_seed(0), beta=3.0)
+    assert float(loss.detach()) == pytest.approx(-(recon - 3.0 * kl), rel=1e-5)
+
+
+def _linear_gaussian_vae(seed=0):
+    """Encoder free, decoder linear x = W z + b + noise (sigma^2 = e^{dec_logvar}): the exact
+    marginal is p(x) = N(b, W W^T + diag sigma^2), so log p(x) is known in closed form."""
+    torch.manual_seed(seed)
+    m = vae.VAE(n_in=2, latent=1, width=4, depth=1, likelihood="gaussian")
+    m.decoder = torch.nn.Linear(1, 2)
+    _set_linear(m.decoder, [[1.0], [-0.5]], [0.2, 0.1])
+    with torch.no_grad():
+        m.dec_logvar.copy_(torch.log(torch.tensor([0.3, 0.2])))
+    return m
+
+
+def test_gaussian_recon_term_matches_its_closed_form():
+    m = _linear_gaussian_vae()
+    x = torch.tensor([[0.7, -0.4]])
+    mu, logvar = (v.detach() for v in m.encode(x))
+    n = 200_000
+    t = {k: v.detach() for k, v in vae.elbo_terms(m, x.expand(n, 2), torch.Generator().manual_seed(1)).items()}
+    w, b, s2 = np.array([1.0, -0.5]), np.array([0.2, 0.1]), np.array([0.3, 0.2])
+    mu_, v = float(mu), float(logvar.exp())
+    resid = x.numpy()[0] - w * mu_ - b
+    exact = float(np.sum(-0.5 * (np.log(2 * np.pi * s2) + (resid ** 2 + w ** 2 * v) / s2)))
+    se = float(t["recon"].detach().std()) / math.sqrt(n)
+    assert abs(float(t["recon"].mean()) - exact) < 4 * se
+
+
+def test_iw_bound_sits_between_elbo_and_log_likelihood():
+    m = _linear_gaussian_vae()
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(40, 2, generator=g).repeat(100, 1)        # 4,000 draws: MC error ~0.1 nats
+    w, b, s2 = torch.tensor([[1.0], [-0.5]]), torch.tensor([0.2, 0.1]), torch.tensor([0.3, 0.2])
+    exact = D.MultivariateNormal(b, w @ w.T + torch.diag(s2)).log_prob(x).mean().item()
+    elbo = vae.evaluate(m, x, torch.Generator().manual_seed(4))["elbo"]
+    iw = {k: vae.iw_bound(m, x, k, torch.Generator().manual_seed(3)).mean().item() for k in (1, 8, 64, 1000)}
+    assert iw[1] == pytest.approx(elbo, abs=0.4)            # IW_1 is the ELBO (two independent estimates)
+    assert elbo < iw[8] < iw[64] < iw[1000]
+    assert iw[1000] == pytest.approx(exact, abs=0.05)        # IW_K -> log p(x) from below
+    assert elbo < exact - 0.05
+
+
+def test_warmup_beta():
+    assert [vae.warmup_beta(2.0, s, 100) for s in (0, 50, 100, 500)] == [0.0, 1.0, 2.0, 2.0]
+    assert vae.warmup_beta(2.0, 0, 0) == 2.0
+
+
+# ---- PCA --------------------------------------------------------------------------------------
+def test_pca_error_is_the_discarded_variance():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(500, 6, generator=g) * torch.tensor([3.0, 2.0, 1.0, 0.5, 0.3, 0.1])
+    p = PCA(x, 2)
+    err = squared_error(x, p.decode(p.encode(x)))
+    ev = np.linalg.eigvalsh(np.cov(x.double().numpy().T))[::-1]
+    assert err == pytest.approx(ev[2:].sum() * (len(x) - 1) / len(x), rel=1e-4)
+    np.testing.assert_allclose(p.explained_variance.numpy(), ev[:2], rtol=1e-6)
+
+
+# ---- reparameterisation (note 000, Problem 6) ------------------------------------------------
+@pytest.mark.parametrize("theta", [0.0, 1.5, 3.0])
+def test_both_estimators_are_unbiased_and_pathwise_has_less_variance(theta):
+    n = 200_000
+    g = torch.Generator().manual_seed(int(theta * 10))
+    for est in reparam.ESTIMATORS:
+        s = reparam.gradient_samples(est, theta, n, g).numpy()
+        v = reparam.per_sample_variance(est, theta)
+        assert abs(s.mean() - 2 * theta) < 4 * math.sqrt(v / n)
+        # sample variance of a heavy-tailed term: allow 10% either side
+        assert s.var() == pytest.approx(v, rel=0.1)
+    assert reparam.per_sample_variance("pathwise", theta) < reparam.per_sample_variance("score", theta)
+
+
+def test_score_function_baseline_keeps_it_unbiased_and_cuts_variance():
+    theta, n = 2.0, 200_000
+    b = theta ** 2 + 1                                         # E[x^2]: a good constant baseline
+    s = reparam.gradient_samples("score", theta, n, torch.Generator().manual_seed(0), baseline=b).numpy()
+    v = reparam.per_sample_variance("score", theta, baseline=b)
+    assert v < reparam.per_sample_variance("score", theta)
+    assert abs(s.mean() - 2 * theta) < 4 * math.sqrt(v / n)
+    assert s.var() == pytest.approx(v, rel=0.1)
+
+
+def test_sweep_variance_falls_as_one_over_n():
+    sw = reparam.sweep(1.0, [4, 64], repeats=400, seed=0)
+    for est in reparam.ESTIMATORS:
+        ratio = sw[est]["var"] / sw[est]["var_theory"]
+        assert np.all((ratio > 0.7) & (ratio < 1.3))
+    assert np.all(sw["pathwise"]["var"] < sw["score"]["var"])
+    paths = reparam.sgd_paths(3.0, 0.05, 60, 16, seed=0)
+    assert abs(paths["exact"][-1]) < 0.01 and abs(paths["pathwise"][-1]) < 0.3
+
+
+# ---- the experiment --------------------------------------------------------------------------
+def test_config_errors_name_the_key():
+    with pytest.raises(ConfigError, match="data"):
+        VaeConfig(data="cifar")
+    with pytest.raises(ConfigError, match="latent"):
+        VaeConfig(latent=0)
+    with pytest.raises(ConfigError, match="data_dir"):
+        VaeConfig(data="digits", data_dir="/tmp")
+
+
+def test_mnist_without_files_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENLAB_CACHE", str(tmp_path))
+    with pytest.raises(ConfigError, match="data_dir=FOLDER, or download=true"):
+        VaeRun(VaeConfig(data="mnist"))
+
+
+def test_mnist_from_idx_files_the_test_wrote(tmp_path):
+    from lab.datasets.idx import write_idx
+    rng = np.random.default_rng(0)
+    for stem, n in (("train", 64), ("t10k", 16)):
+        write_idx(tmp_path / f"{stem}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        write_idx(tmp_path / f"{stem}-labels-idx1-ubyte.gz", rng.integers(0, 10, n).astype(np.uint8))
+    run = VaeRun(VaeConfig(data="fashion", data_dir=str(tmp_path), width=16, steps=5, batch=8, n_eval=16))
+    run.advance(5)
+    assert run.x.shape == (64, 784) and float(run.x.max()) <= 1.0
+    assert np.isfinite(run.metrics(iw=False)["elbo_test"])
+
+
+@pytest.fixture(scope="module")
+def trained():
+    cfg = VaeConfig(width=128, steps=300, log_every=100, seed=0)
+    run = VaeRun(cfg)
+    run.advance(300)
+    return run
+
+
+def test_short_training_run_improves_test_elbo(trained):
+    h = trained.history
+    assert h["step"] == [0, 100, 200, 300]
+    # a fresh net scores ~ -540 nats (every pixel at 1/2 costs 784 log 2 = 543); 300 steps
+    # of a 2-D VAE reach about -175 (ANCHORS.md: -158 after 1,000 steps at width 512)
+    assert -560 < h["elbo_test"][0] < -500
+    assert -195 < h["elbo_test"][-1] < -160
+    assert h["elbo_test"][-1] - h["elbo_test"][0] > 300
+    assert all(k > 0 for k in h["kl_test"][1:])
+    m = trained.metrics()
+    assert m["elbo_test"] == pytest.approx(h["elbo_test"][-1], abs=1e-3)    # same z stream
+    assert m["recon_test"] - m["kl_test"] == pytest.approx(m["elbo_test"], abs=1e-3)
+    assert m["elbo_test"] < m["iw_elbo_test"] < m["elbo_test"] + 10
+    # linear -> deep: the autoencoder beats PCA's reconstruction with the same 2-D code
+    assert m["sq_err_ae"] < m["sq_err_pca"] and m["bce_ae"] < m["bce_pca"]
+
+
+def test_snapshot_shapes_and_decode(trained):
+    s = trained.snapshot()
+    assert s["mu"].shape == (1000, 2) and s["labels"].shape == (1000,)
+    assert s["manifold"].shape == (15, 15, 28, 28)
+    assert s["samples"].shape == (64, 28, 28) and 0 <= s["samples"].min() and s["samples"].max() <= 1
+    assert set(s["recons"]) == {"pca", "ae", "vae"}
+    img = trained.decode(np.zeros((3, 2)))
+    np.testing.assert_allclose(img[0], s["manifold"][7, 7], atol=1e-6)   # the grid's centre is z = 0
+    path = trained.interpolate(0, 1, 6)
+    np.testing.assert_allclose(path[0], trained.decode(s["mu"][:1])[0], atol=1e-6)
+    np.testing.assert_allclose(path[-1], trained.decode(s["mu"][1:2])[0], atol=1e-6)
+
+
+def test_weights_file_loads_safely(trained):
+    import io
+    blob = torch.load(io.BytesIO(trained.weights()), weights_only=True)
+    fresh = vae.VAE(784, 2, 128, 2)
+    fresh.load_state_dict(blob["vae"])
+    z = torch.randn(4, 2)
+    torch.testing.assert_close(fresh.decode_mean(z), trained.model.decode_mean(z))
+    assert blob["config"]["width"] == 128 and blob["step"] == 300
+
+
+def test_same_seed_same_numbers():
+    cfg = VaeConfig(width=32, log_every=5, steps=10, n_eval=100)
+    data = load_data(cfg)
+    a, b = VaeRun(cfg, data), VaeRun(cfg, data)
+    a.advance(10)
+    b.advance(10)
+    assert a.history == b.history
+    c = VaeRun(VaeConfig(width=32, log_every=5, steps=10, n_eval=100, seed=1), data)
+    c.advance(10)
+    assert c.history["elbo_test"] != a.history["elbo_test"]
+
+
+def test_toy2d_vae_beats_the_best_single_gaussian():
+    """Two moons: the best Gaussian fit scores about -2.74 nats; a 1-D latent VAE that has found
+    the curved manifold must do clearly better, and its IW bound must sit above its ELBO."""
+    run = VaeRun(VaeConfig(data="toy2d", latent=1, width=64, steps=600, log_every=200, lr=3e-3,
+                           compare=False, K=64))
+    run.advance(600)
+    m = run.metrics()
+    xt = run.xt
+    gauss = D.MultivariateNormal(xt.mean(0), torch.cov(xt.T)).log_prob(xt).mean().item()
+    assert run.likelihood == "gaussian" and -2.9 < gauss < -2.6
+    assert gauss + 0.2 < m["elbo_test"] < gauss + 1.5
+    assert m["elbo_test"] < m["iw_elbo_test"] < m["elbo_test"] + 0.5
+    snap = run.snapshot()
+    assert snap["manifold"].shape == (25, 2)                  # a decoded curve for a 1-D latent
+    from lab.figures.vae import toy_manifold
+    assert len(toy_manifold(snap).data) == 3
+
+
+def test_cli_writes_the_issue_keys(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "lab", "run", "vae", "steps=20", "width=32", "n_eval=100",
+                        "K=4", "log_every=10", "--out", str(tmp_path), "--quiet"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads((tmp_path / "metrics.json").read_text())
+    for key in ("elbo_train", "elbo_test", "recon_test", "kl_test", "iw_elbo_test"):
+        assert isinstance(doc["metrics"][key], float) and doc["metrics"][key] < 0 or key == "kl_test"
+    assert doc["metrics"]["kl_test"] > 0
+    assert doc["history"]["step"] == [0, 10, 20]
+    assert (tmp_path / "vae_latent.html").exists()
+
+
+def test_cli_bad_value_is_one_line(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "lab", "run", "vae", "beta=-1", "--out", str(tmp_path)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0 and "beta" in r.stderr
