@@ -98,7 +98,9 @@ class GanEstimator:
         self.total = math.ceil(recipe.epochs * self.per_epoch / recipe.d_steps)
         self.gen = generator(seed)
         self.net = build_seeded(seed, lambda: discriminator(self.p, recipe.hidden, recipe.activation))
-        self.eta = nn.Parameter(self.X.median(dim=0).values.clone())
+        # Start at the coordinatewise median (np.median: the mean of the two middle values for
+        # even n, the same point as the cw_median estimator; torch.median takes the lower one).
+        self.eta = nn.Parameter(torch.from_numpy(np.median(self.X.numpy(), axis=0)).float())
         self.start = self.eta.detach().clone()
         self.d_loss, self.g_loss = LOSSES[recipe.loss]
         self.step_count, self.d_count = 0, 0

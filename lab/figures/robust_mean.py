@@ -1,0 +1,155 @@
+"""Figures for the robust-mean page: pure functions of RobustMeanRun snapshots, sweep results
+and metrics. Same estimator, same colour and marker everywhere."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+
+from lab.robust.estimators import ESTIMATORS
+
+INLIER, OUTLIER, TRUTH = "#6c8ebf", "#e8743b", "#111111"
+STYLE = {  # name -> (colour, marker symbol)
+    "mean": ("#d62728", "x"),
+    "cw_median": ("#1f77b4", "square"),
+    "geo_median": ("#17becf", "diamond"),
+    "trimmed_mean": ("#bcbd22", "triangle-up"),
+    "tukey": ("#8c564b", "pentagon"),
+    "js_gan": ("#2ca02c", "circle"),
+    "tv_gan": ("#9467bd", "hexagon"),
+    "js_linear": ("#ff7f0e", "triangle-down"),
+}
+THEORY = {  # theory key -> (label, colour, dash)
+    "minimax_rate": ("minimax rate sqrt(p/n + eps^2)", "#2ca02c", "dot"),
+    "cw_median_rate": ("median rate sqrt(p/n + p eps^2)", "#1f77b4", "dot"),
+    "cw_median_exact": ("coordinatewise median, exact large-n", "#1f77b4", "dash"),
+    "mean_bias": ("mean's bias eps ||E_Q X - theta||", "#d62728", "dash"),
+}
+
+
+def label(name: str) -> str:
+    return ESTIMATORS[name].label
+
+
+def _plane_titles(p: int) -> tuple[str, str]:
+    if p <= 2:
+        return ("x_1", "x_2" if p == 2 else "")
+    return ("along 1_p / sqrt(p)", "along (e_1 - e_2) / sqrt(2)")
+
+
+def scatter_figure(snap: dict, show_heat: bool = True) -> go.Figure:
+    """Inliers, outliers, every estimate, the true theta, JS-GAN's path and D's heat map."""
+    fig = go.Figure()
+    heat = snap["heat"]
+    if show_heat and heat is not None:
+        fig.add_trace(go.Heatmap(x=heat["x"], y=heat["y"], z=heat["z"], zmin=0, zmax=1, colorscale="Greens",
+                                 opacity=0.55, name=f"D(x) of {label(heat['name'])}", showscale=True,
+                                 colorbar=dict(title="D(x)", len=0.6, thickness=12),
+                                 hovertemplate="D = %{z:.2f}<extra></extra>"))
+    pts, out = snap["points"], snap["is_outlier"]
+    for mask, colour, name in ((~out, INLIER, "inliers  N(theta, I)"), (out, OUTLIER, "outliers  Q")):
+        fig.add_trace(go.Scattergl(x=pts[mask, 0], y=pts[mask, 1], mode="markers", name=name,
+                                   marker=dict(color=colour, size=4, opacity=0.45), hoverinfo="skip"))
+    for name, trail in snap["trails"].items():
+        colour = STYLE[name][0]
+        fig.add_trace(go.Scatter(x=trail[:, 0], y=trail[:, 1], mode="lines", showlegend=False,
+                                 line=dict(color=colour, width=2), hoverinfo="skip"))
+    for name, e in snap["estimates"].items():
+        colour, symbol = STYLE[name]
+        err = snap["metrics"]["error"].get(name, math.nan)
+        fig.add_trace(go.Scatter(x=[e[0]], y=[e[1]], mode="markers", name=f"{label(name)}: {err:.3f}",
+                                 marker=dict(color=colour, symbol=symbol, size=13, line=dict(color="white", width=1.5)),
+                                 hovertemplate=f"{label(name)}<br>error {err:.4f}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=[snap["theta"][0]], y=[snap["theta"][1]], mode="markers", name="true theta",
+                             marker=dict(color=TRUTH, symbol="star", size=18, line=dict(color="white", width=1))))
+    xt, yt = _plane_titles(snap["p"])
+    where = "" if snap["p"] <= 2 else " (projected on a plane through 0 and 1_p; D on that slice)"
+    fig.update_layout(title=f"Data, estimates (legend: error ||theta_hat - theta||) and D's map{where}",
+                      xaxis_title=xt, yaxis_title=yt, height=560, margin=dict(l=10, r=10, t=50, b=10),
+                      legend=dict(font=dict(size=12)), template="plotly_white")
+    fig.update_yaxes(scaleanchor="x", scaleratio=1)
+    return fig
+
+
+def errors_figure(metrics: dict) -> go.Figure:
+    """One bar per estimator: ||theta_hat - theta||_2, with the theory lines across."""
+    names = list(metrics["error"])
+    vals = [metrics["error"][k] for k in names]
+    fig = go.Figure(go.Bar(x=vals, y=[label(k) for k in names], orientation="h",
+                           marker_color=[STYLE[k][0] for k in names],
+                           text=[f"{v:.3f}" for v in vals], textposition="outside", showlegend=False))
+    for key in ("minimax_rate", "mean_bias", "cw_median_exact"):
+        v = metrics["theory"].get(key, math.inf)
+        if math.isfinite(v):
+            name, colour, dash = THEORY[key]
+            fig.add_vline(x=v, line=dict(color=colour, dash=dash, width=2))
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=name,
+                                     line=dict(color=colour, dash=dash, width=2)))
+    fig.update_layout(title="Error ||theta_hat - theta||_2 on this data", height=360, template="plotly_white",
+                      margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25),
+                      xaxis_title="error (log scale)", xaxis_type="log")
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def history_figure(snap: dict) -> go.Figure:
+    """The GANs' eta error over training, against the median they started from."""
+    h, m = snap["history"], snap["metrics"]
+    fig = go.Figure()
+    for key, ys in h.items():
+        if key.endswith("_error") and ys:
+            name = key[: -len("_error")]
+            fig.add_trace(go.Scatter(x=h["step"], y=ys, name=label(name), line=dict(color=STYLE[name][0], width=2)))
+    for key in ("cw_median", "mean"):
+        if key in m["error"]:
+            fig.add_hline(y=m["error"][key], line=dict(color=STYLE[key][0], dash="dash"),
+                          annotation_text=label(key), annotation_position="top left")
+    fig.update_layout(title="GAN estimates: error of the current eta vs generator steps", height=320,
+                      xaxis_title="generator step", yaxis_title="||eta - theta||", yaxis_type="log",
+                      template="plotly_white", margin=dict(l=10, r=10, t=40, b=10))
+    return fig
+
+
+def sweep_figure(result: dict) -> go.Figure:
+    """Mean error (+- one standard deviation over repetitions) against eps or p, with theory."""
+    axis, xs = result["axis"], np.asarray(result["values"], dtype=float)
+    fig = go.Figure()
+    for name, errs in result["errors"].items():
+        errs = np.asarray(errs, dtype=float)
+        done = ~np.isnan(errs)
+        counts = done.sum(1)
+        keep = counts > 0
+        if not keep.any():
+            continue
+        mean = np.where(keep, np.nansum(errs, 1) / np.maximum(counts, 1), np.nan)
+        sd = np.array([np.std(r[~np.isnan(r)]) if c > 1 else 0.0 for r, c in zip(errs, counts)])
+        fig.add_trace(go.Scatter(x=xs[keep], y=mean[keep], name=label(name), mode="lines+markers",
+                                 error_y=dict(type="data", array=sd[keep], visible=True),
+                                 line=dict(color=STYLE[name][0], width=2), marker=dict(symbol=STYLE[name][1], size=8)))
+    for key, ys in result["theory"].items():
+        ys = np.asarray(ys, dtype=float)
+        if key in THEORY and np.isfinite(ys).any():
+            name, colour, dash = THEORY[key]
+            fig.add_trace(go.Scatter(x=xs, y=ys, name=name, mode="lines", line=dict(color=colour, dash=dash, width=2)))
+    title = {"eps": "contamination proportion eps", "p": "dimension p"}[axis]
+    fig.update_layout(title=f"Error vs {title} ({result['reps']} repetitions each; n = {result['n']})",
+                      xaxis_title=title, yaxis_title="||theta_hat - theta||_2 (log scale)", yaxis_type="log",
+                      height=460, template="plotly_white", margin=dict(l=10, r=10, t=50, b=10))
+    if axis == "p":
+        fig.update_xaxes(type="log")
+    return fig
+
+
+def comparison_rows(metrics: dict) -> list[dict]:
+    """The notes' comparison table (breakdown point, precision with and without contamination,
+    complexity), one row per estimator, beside what was measured on the current data."""
+    rows = []
+    for name, err in metrics["error"].items():
+        e = ESTIMATORS[name]
+        rows.append({"estimator": e.label, "breakdown point": e.breakdown,
+                     "precision, no contamination": e.rate_clean,
+                     "precision, with contamination": e.rate_contaminated,
+                     "complexity": e.complexity, "measured error": round(err, 4),
+                     "measured seconds": round(metrics["seconds"].get(name, math.nan), 3)})
+    return rows
