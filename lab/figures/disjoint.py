@@ -1,0 +1,160 @@
+"""Figures for the Wasserstein vs JS page: closed-form curves (lab.disjoint) and pure
+functions of DisjointRun snapshots. `snaps` maps a legend label to a snapshot; several
+objectives trained on the same seed share one chart."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from lab import disjoint
+
+REAL, FAKE = "#1f77b4", "#ff7f0e"
+DIV_STYLE = {  # divergence -> (label, colour, dash); red JS and green W as in note 000's Figs. 1-2
+    "kl": ("KL(P_0 || P_theta)", "#7f7f7f", "dot"),
+    "js": ("JS", "#d62728", "solid"),
+    "tv": ("TV", "#ff7f0e", "dash"),
+    "w1": ("W1", "#2ca02c", "solid"),
+}
+OBJ_COLOUR = {"js_minimax": "#d62728", "js_ns": "#9467bd", "wgan_clip": "#2ca02c",
+              "wgan_gp": "#17becf", "wgan_sn": "#8c564b"}
+FLOOR = 1e-8        # smallest |push| drawn on the log axis
+LAYOUT = dict(template="plotly_white", font=dict(size=14), margin=dict(l=60, r=20, t=50, b=40))
+
+
+def _theta_axis(theta_now: float, span: float = 3.0) -> np.ndarray:
+    lim = max(span, abs(theta_now) + 0.5)
+    return np.linspace(-lim, lim, 601)       # odd count: theta = 0 is a node
+
+
+def divergences(setup: str, sigma: float, theta_now: float) -> go.Figure:
+    """KL, JS, TV, W1 against theta (top) and their derivatives (bottom), closed forms."""
+    th = _theta_axis(theta_now)
+    vals, grads = disjoint.exact(setup, th, sigma), disjoint.exact_grad(setup, th, sigma)
+    lines = setup == "lines"
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
+                        subplot_titles=("Divergence between P_0 and P_theta",
+                                        "Its derivative in theta: the direction it gives the generator"))
+    for key, (label, colour, dash) in DIV_STYLE.items():
+        for row, data in ((1, vals[key]), (2, grads[key])):
+            y = np.where(np.isfinite(data), data, np.nan)
+            if lines and key != "w1":
+                y = np.where(th == 0, np.nan, y)      # a jump at 0: do not join 0 to the plateau
+            fig.add_trace(go.Scatter(x=th, y=y, name=label, legendgroup=key, showlegend=row == 1,
+                                     line=dict(color=colour, dash=dash, width=3)), row, 1)
+        if lines and key != "w1":
+            fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers", marker=dict(color=colour, size=10),
+                                     legendgroup=key, showlegend=False, hovertemplate=f"{label} = 0 at theta = 0"),
+                          1, 1)
+    top = max(2.3, 1.05 * abs(th).max())
+    if lines:
+        fig.add_annotation(x=0.02, xref="paper", y=0.98 * top, yref="y", showarrow=False, xanchor="left",
+                           text="KL = +inf for every theta != 0 (off the chart)", font=dict(color="#7f7f7f"))
+    now = {k: float(v) for k, v in disjoint.exact(setup, theta_now, sigma).items()}
+    fig.add_vline(x=theta_now, line=dict(color="black", dash="dash", width=1))
+    fig.add_annotation(x=theta_now, y=0, yref="y", showarrow=False, yshift=-12, xanchor="left",
+                       text=f" theta = {theta_now:.2f}: JS {now['js']:.3f}, TV {now['tv']:.3f}, "
+                            f"W1 {now['w1']:.2f}, KL {now['kl']:.3g}")
+    fig.update_yaxes(range=[-0.08, top], title_text="value", row=1, col=1)
+    fig.update_yaxes(range=[-1.6, 1.6], title_text="d / d theta", row=2, col=1)
+    fig.update_xaxes(title_text="theta", row=2, col=1)
+    name = "parallel lines" if lines else f"Gaussians, s = {sigma:g}"
+    fig.update_layout(height=620, title=f"Closed forms: {name}", legend=dict(orientation="h", y=-0.12), **LAYOUT)
+    return fig
+
+
+def gaussian_family(sigma: float, theta_now: float,
+                    family: tuple[float, ...] = (1.0, 0.5, 0.25, 0.1, 0.03)) -> go.Figure:
+    """Left: JS against theta for shrinking s, tending to the lines' step at log 2. Right: every
+    divergence at this theta against s (log axis): the smooth -> disjoint transition."""
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
+                        subplot_titles=("JS(N(0,s^2), N(theta,s^2)) as s shrinks",
+                                        f"At theta = {theta_now:.2f}: divergences against s"))
+    th = _theta_axis(theta_now)
+    for i, s in enumerate(sorted(set(family) | {sigma}, reverse=True)):
+        current = s == sigma
+        fig.add_trace(go.Scatter(x=th, y=disjoint.gaussians(th, s)["js"], name=f"s = {s:g}",
+                                 line=dict(color="#d62728" if current else "#e8a0a0", width=4 if current else 1.5),
+                                 showlegend=False, hovertemplate=f"s = {s:g}<br>theta %{{x:.2f}}<br>JS %{{y:.4f}}"),
+                      1, 1)
+        if not current:
+            fig.add_annotation(x=0, y=float(disjoint.gaussians(0.4 * s, s)["js"]), text=f"s={s:g}",
+                               showarrow=False, font=dict(size=11, color="#b05050"), xshift=0, row=1, col=1)
+    fig.add_trace(go.Scatter(x=th, y=np.where(th == 0, np.nan, math.log(2)), name="lines (s -> 0): log 2",
+                             line=dict(color="black", dash="dash", width=1.5)), 1, 1)
+    ss = np.logspace(-3, math.log10(5), 200)
+    at = {k: np.array([float(disjoint.gaussians(theta_now, s)[k]) for s in ss]) for k in DIV_STYLE}
+    for key, (label, colour, dash) in DIV_STYLE.items():
+        fig.add_trace(go.Scatter(x=ss, y=at[key], name=label, line=dict(color=colour, dash=dash, width=3)), 1, 2)
+    fig.add_vline(x=sigma, line=dict(color="black", dash="dash", width=1), row=1, col=2)
+    fig.update_xaxes(title_text="theta", row=1, col=1)
+    fig.update_xaxes(title_text="s (log scale)", type="log", row=1, col=2)
+    fig.update_yaxes(range=[-0.03, 0.75], title_text="JS", row=1, col=1)
+    fig.update_yaxes(range=[-0.05, max(2.3, 1.1 * abs(theta_now))], row=1, col=2)
+    fig.update_layout(height=430, legend=dict(orientation="h", y=-0.2), **LAYOUT)
+    return fig
+
+
+def samples(snaps: dict) -> go.Figure:
+    """Real samples (blue) and each objective's fakes in the plane at its current theta."""
+    fig = go.Figure()
+    first = next(iter(snaps.values()))
+    fig.add_trace(go.Scatter(x=first["real"][:, 0], y=first["real"][:, 1], mode="markers", name="real P_0",
+                             marker=dict(color=REAL, size=6, opacity=0.7)))
+    for label, s in snaps.items():
+        fig.add_trace(go.Scatter(x=s["fake"][:, 0], y=s["fake"][:, 1], mode="markers",
+                                 name=f"fake: {label} (theta = {s['theta']:.2f})",
+                                 marker=dict(color=OBJ_COLOUR[s["objective"]], size=6, opacity=0.6, symbol="x")))
+    xs = np.concatenate([first["real"][:, 0]] + [s["fake"][:, 0] for s in snaps.values()])
+    lo, hi = min(xs.min(), -0.5, first["theta0"]), max(xs.max(), 0.5, first["theta0"])
+    fig.update_xaxes(range=[lo - 0.3, hi + 0.3], title_text="x (theta moves the fakes along x)")
+    fig.update_yaxes(range=[-0.6, 1.6] if first["metrics"]["noise"] > 0.2 else [-0.15, 1.15], title_text="y")
+    fig.update_layout(height=380, title="Samples in the plane", legend=dict(orientation="h", y=-0.25), **LAYOUT)
+    return fig
+
+
+def trajectories(snaps: dict) -> go.Figure:
+    """theta_t against step for every objective, on one chart."""
+    fig = go.Figure()
+    for label, s in snaps.items():
+        h = s["history"]
+        fig.add_trace(go.Scatter(x=np.concatenate([[0], h["step"]]), y=np.concatenate([[s["theta0"]], h["theta"]]),
+                                 name=label, line=dict(color=OBJ_COLOUR[s["objective"]], width=3)))
+    fig.add_hline(y=0, line=dict(color="black", dash="dash", width=1),
+                  annotation_text="target: theta = 0", annotation_position="bottom right")
+    fig.update_xaxes(title_text="theta step")
+    fig.update_yaxes(title_text="theta")
+    fig.update_layout(height=380, title="Trajectories theta_t", legend=dict(orientation="h", y=-0.25), **LAYOUT)
+    return fig
+
+
+def across_gap(snaps: dict) -> go.Figure:
+    """Left: each D (in [0, 1]) and critic (centred, divided by its Lipschitz constant) along x,
+    with the real line at 0 and each fake line at its theta. Right: the push -d loss_G / d theta
+    each gives theta (log scale), green when it points to 0, red when away."""
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.68, 0.32], horizontal_spacing=0.12,
+                        specs=[[{"secondary_y": True}, {}]],
+                        subplot_titles=("D(x) (left axis) and critic f(x) / L (right axis) across the gap",
+                                        "Push on theta: |d loss_G / d theta|"))
+    for label, s in snaps.items():
+        colour = OBJ_COLOUR[s["objective"]]
+        kind = "D" if s["probabilistic"] else "f/L"
+        fig.add_trace(go.Scatter(x=s["gap_x"], y=s["gap_value"], name=f"{kind}: {label}",
+                                 line=dict(color=colour, width=3, dash="solid" if s["probabilistic"] else "dash")),
+                      1, 1, secondary_y=not s["probabilistic"])
+        fig.add_vline(x=s["theta"], line=dict(color=colour, width=1, dash="dot"), row=1, col=1)
+        push = s["metrics"]["push"]
+        toward = push * s["theta"] < 0
+        fig.add_trace(go.Bar(x=[label], y=[max(abs(push), FLOOR)], showlegend=False,
+                             marker_color="#2ca02c" if toward else "#d62728",
+                             text=[f"{push:+.1e} {'-> 0' if toward else 'away'}"], textposition="outside",
+                             hovertemplate=f"{label}: push {push:+.3g}<extra></extra>"), 1, 2)
+    fig.add_vline(x=0, line=dict(color=REAL, width=3), row=1, col=1)
+    fig.update_yaxes(range=[-0.05, 1.05], title_text="D(x)", row=1, col=1, secondary_y=False)
+    fig.update_yaxes(title_text="f(x) / L", row=1, col=1, secondary_y=True, showgrid=False)
+    fig.update_yaxes(type="log", range=[math.log10(FLOOR), 1.5], exponentformat="power", row=1, col=2)
+    fig.update_xaxes(title_text="x  (real line at 0: blue; fakes at theta: dotted)", row=1, col=1)
+    fig.update_layout(height=420, legend=dict(orientation="h", y=-0.25), **LAYOUT)
+    return fig
