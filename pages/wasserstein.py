@@ -19,8 +19,8 @@ st.markdown(
     "example of the WGAN paper). While the lines are apart, **JS is stuck at log 2** and KL is "
     "infinite whatever theta is: no direction to move. **W1 = |theta|** still points the way. "
     "Below, the generator is just theta: watch each objective try to bring it to 0.")
-st.latex(r"P_0=\delta_0\times U[0,1],\quad P_\theta=\delta_\theta\times U[0,1]:\qquad "
-         r"\mathrm{KL}=+\infty,\ \ \mathrm{JS}=\log 2,\ \ \mathrm{TV}=1,\ \ W_1=|\theta|\quad(\theta\neq 0)")
+st.latex(r"P_0=\delta_0\times U[0,1],\quad P_\theta=\delta_\theta\times U[0,1]")
+st.latex(r"\theta\neq 0:\quad \mathrm{KL}=+\infty,\quad \mathrm{JS}=\log 2,\quad \mathrm{TV}=1,\quad W_1=|\theta|")
 with st.expander("More formulas: Kantorovich-Rubinstein, the Gaussian pair, instance noise"):
     st.latex(r"W_1(p,q)=\sup_{\|f\|_L\le 1}\ \mathbb{E}_{p} f-\mathbb{E}_{q} f"
              r"\qquad \mathrm{JS}(p,q)=\tfrac12\mathrm{KL}(p\|m)+\tfrac12\mathrm{KL}(q\|m),\ m=\tfrac{p+q}{2}")

@@ -18,8 +18,9 @@ DIV_STYLE = {  # divergence -> (label, colour, dash); red JS and green W as in n
     "tv": ("TV", "#ff7f0e", "dash"),
     "w1": ("W1", "#2ca02c", "solid"),
 }
-OBJ_COLOUR = {"js_minimax": "#d62728", "js_ns": "#9467bd", "wgan_clip": "#2ca02c",
-              "wgan_gp": "#17becf", "wgan_sn": "#8c564b"}
+# JS-GANs in reds/purples, Wasserstein critics in greens/browns; none close to the real blue.
+OBJ_COLOUR = {"js_minimax": "#d62728", "js_ns": "#9467bd", "wgan_clip": "#bcbd22",
+              "wgan_gp": "#2ca02c", "wgan_sn": "#8c564b"}
 FLOOR = 1e-8        # smallest |push| drawn on the log axis
 LAYOUT = dict(template="plotly_white", font=dict(size=14), margin=dict(l=60, r=20, t=50, b=40))
 
@@ -38,6 +39,8 @@ def divergences(setup: str, sigma: float, theta_now: float) -> go.Figure:
                         subplot_titles=("Divergence between P_0 and P_theta",
                                         "Its derivative in theta: the direction it gives the generator"))
     for key, (label, colour, dash) in DIV_STYLE.items():
+        if lines and key == "kl":   # +inf on the whole plateau: say so where the eye looks for it
+            label = "KL = +inf for theta != 0 (off the chart)"
         for row, data in ((1, vals[key]), (2, grads[key])):
             y = np.where(np.isfinite(data), data, np.nan)
             if lines and key != "w1":
@@ -49,19 +52,17 @@ def divergences(setup: str, sigma: float, theta_now: float) -> go.Figure:
                                      legendgroup=key, showlegend=False, hovertemplate=f"{label} = 0 at theta = 0"),
                           1, 1)
     top = max(2.3, 1.05 * abs(th).max())
-    if lines:
-        fig.add_annotation(x=0.02, xref="paper", y=0.98 * top, yref="y", showarrow=False, xanchor="left",
-                           text="KL = +inf for every theta != 0 (off the chart)", font=dict(color="#7f7f7f"))
     now = {k: float(v) for k, v in disjoint.exact(setup, theta_now, sigma).items()}
     fig.add_vline(x=theta_now, line=dict(color="black", dash="dash", width=1))
-    fig.add_annotation(x=theta_now, y=0, yref="y", showarrow=False, yshift=-12, xanchor="left",
-                       text=f" theta = {theta_now:.2f}: JS {now['js']:.3f}, TV {now['tv']:.3f}, "
-                            f"W1 {now['w1']:.2f}, KL {now['kl']:.3g}")
     fig.update_yaxes(range=[-0.08, top], title_text="value", row=1, col=1)
     fig.update_yaxes(range=[-1.6, 1.6], title_text="d / d theta", row=2, col=1)
+    fig.update_xaxes(range=[th[0], th[-1]])
     fig.update_xaxes(title_text="theta", row=2, col=1)
     name = "parallel lines" if lines else f"Gaussians, s = {sigma:g}"
-    fig.update_layout(height=620, title=f"Closed forms: {name}", legend=dict(orientation="h", y=-0.12), **LAYOUT)
+    title = (f"Closed forms, {name}. At theta = {theta_now:.2f}: JS {now['js']:.3f}, TV {now['tv']:.3f}, "
+             f"W1 {now['w1']:.2f}, KL {now['kl']:.3g}")
+    fig.update_layout(height=620, title=dict(text=title, font=dict(size=15)), legend=dict(orientation="h", y=-0.12),
+                      **{**LAYOUT, "margin": dict(l=60, r=20, t=80, b=40)})
     return fig
 
 
@@ -134,27 +135,29 @@ def across_gap(snaps: dict) -> go.Figure:
     """Left: each D (in [0, 1]) and critic (centred, divided by its Lipschitz constant) along x,
     with the real line at 0 and each fake line at its theta. Right: the push -d loss_G / d theta
     each gives theta (log scale), green when it points to 0, red when away."""
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.68, 0.32], horizontal_spacing=0.12,
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.62, 0.38], horizontal_spacing=0.2,
                         specs=[[{"secondary_y": True}, {}]],
-                        subplot_titles=("D(x) (left axis) and critic f(x) / L (right axis) across the gap",
-                                        "Push on theta: |d loss_G / d theta|"))
+                        subplot_titles=("D(x) (solid, left axis), critic f(x)/L (dashed, right axis)",
+                                        "Push on theta |d loss_G / d theta|"))
+    labels = list(snaps)
     for label, s in snaps.items():
         colour = OBJ_COLOUR[s["objective"]]
         kind = "D" if s["probabilistic"] else "f/L"
         fig.add_trace(go.Scatter(x=s["gap_x"], y=s["gap_value"], name=f"{kind}: {label}",
                                  line=dict(color=colour, width=3, dash="solid" if s["probabilistic"] else "dash")),
                       1, 1, secondary_y=not s["probabilistic"])
-        fig.add_vline(x=s["theta"], line=dict(color=colour, width=1, dash="dot"), row=1, col=1)
+        fig.add_vline(x=s["theta"], line=dict(color=colour, width=1.5, dash="dot"), row=1, col=1)
         push = s["metrics"]["push"]
         toward = push * s["theta"] < 0
-        fig.add_trace(go.Bar(x=[label], y=[max(abs(push), FLOOR)], showlegend=False,
+        fig.add_trace(go.Bar(y=[label], x=[max(abs(push), FLOOR)], orientation="h", showlegend=False,
                              marker_color="#2ca02c" if toward else "#d62728",
-                             text=[f"{push:+.1e} {'-> 0' if toward else 'away'}"], textposition="outside",
+                             text=[f"{push:+.1e} {'toward 0' if toward else 'away'}"], textposition="auto",
                              hovertemplate=f"{label}: push {push:+.3g}<extra></extra>"), 1, 2)
     fig.add_vline(x=0, line=dict(color=REAL, width=3), row=1, col=1)
     fig.update_yaxes(range=[-0.05, 1.05], title_text="D(x)", row=1, col=1, secondary_y=False)
     fig.update_yaxes(title_text="f(x) / L", row=1, col=1, secondary_y=True, showgrid=False)
-    fig.update_yaxes(type="log", range=[math.log10(FLOOR), 1.5], exponentformat="power", row=1, col=2)
-    fig.update_xaxes(title_text="x  (real line at 0: blue; fakes at theta: dotted)", row=1, col=1)
-    fig.update_layout(height=420, legend=dict(orientation="h", y=-0.25), **LAYOUT)
+    fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], row=1, col=2)
+    fig.update_xaxes(type="log", range=[math.log10(FLOOR), 1.5], exponentformat="power", row=1, col=2)
+    fig.update_xaxes(title_text="x  (real line at 0: blue; each fake line at its theta: dotted)", row=1, col=1)
+    fig.update_layout(height=430, legend=dict(orientation="h", y=-0.25), **LAYOUT)
     return fig
