@@ -22,13 +22,13 @@ from lab.config import ConfigError
 SIZES = (28, 32, 64)
 
 
-def plain_conv(n_in: int, n_out: int, k: int, s: int, p: int) -> nn.Module:
-    return nn.Conv2d(n_in, n_out, k, s, p)
+def plain_conv(n_in: int, n_out: int, k: int, s: int, p: int, bias: bool = True) -> nn.Module:
+    return nn.Conv2d(n_in, n_out, k, s, p, bias=bias)
 
 
-def sn_conv(n_in: int, n_out: int, k: int, s: int, p: int) -> nn.Module:
+def sn_conv(n_in: int, n_out: int, k: int, s: int, p: int, bias: bool = True) -> nn.Module:
     """W / sigma_max(W), one power iteration per training forward pass (Miyato et al. 2018)."""
-    return spectral_norm(_dcgan_init(nn.Conv2d(n_in, n_out, k, s, p)), n_power_iterations=1)
+    return spectral_norm(_dcgan_init(nn.Conv2d(n_in, n_out, k, s, p, bias=bias)), n_power_iterations=1)
 
 
 CONVS: dict[str, Callable[..., nn.Module]] = {"plain": plain_conv, "sn": sn_conv}
@@ -98,7 +98,8 @@ class Discriminator(nn.Module):
         conv, ch = CONVS[layer], width
         layers: list[nn.Module] = [conv(channels, ch, 4, 2, 1), nn.LeakyReLU(0.2, True)]
         for _ in range(stages - 1):
-            layers += [conv(ch, ch * 2, 4, 2, 1), NORMS[norm](ch * 2), nn.LeakyReLU(0.2, True)]
+            # a bias before batch norm is cancelled by its mean subtraction: drop it
+            layers += [conv(ch, ch * 2, 4, 2, 1, bias=norm != "bn"), NORMS[norm](ch * 2), nn.LeakyReLU(0.2, True)]
             ch *= 2
         layers.append(conv(ch, out, base, 1, 0))                                    # (n, out, 1, 1)
         self.net = nn.Sequential(*layers)

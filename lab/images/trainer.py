@@ -6,9 +6,10 @@ lab.objectives and the gradient penalty from lab.lipschitz:
     update G: minimise mean g_loss(D(G(z)))
 A fixed noise batch is drawn once, so sample grids over training are comparable.
 
-On CUDA: autocast to bfloat16 (float16 with a GradScaler where bf16 is missing) and
-channels_last tensors, which let cuDNN pick its tensor-core kernels; the gradient penalty is
-computed in float32 (its double backward is the numerically touchy part). On CPU: float32.
+On CUDA: autocast to bfloat16 (float16 with a GradScaler where bf16 is missing); the gradient
+penalty is computed in float32 (its double backward is the numerically touchy part). On CPU:
+float32. channels_last tensors everywhere (measured: +10% images/s on a CPU, and the layout
+cuDNN's tensor-core kernels want).
 """
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ class _Base:
         self.precision = precision_for(device)
         self.cuda = device.type == "cuda"
         self.amp_dtype = {"bfloat16": torch.bfloat16, "float16": torch.float16}.get(self.precision)
-        self.memory_format = torch.channels_last if self.cuda else torch.contiguous_format
+        # channels_last lets cuDNN use tensor-core kernels; on a CPU oneDNN gained ~10% here too
+        self.memory_format = torch.channels_last
         self.gen = generator(seed)                              # data order (CPU)
         self.dev_gen = generator(seed + 1, device)              # z, eps, GP mixing on the device
         if self.cuda:
