@@ -41,7 +41,7 @@ def remedy_widgets(key: str, base: ModeCollapseConfig, where) -> dict:
     """The knobs that A/B compares. Keys mc.<name> for A, mc.b.<name> for B."""
     k = f"{NS}.{key}" if key else NS
     loss = where.selectbox("Loss", list(LOSSES), list(LOSSES).index(base.loss), key=f"{k}.loss",
-                           help="wgan = weight clipping + RMSProp; hinge is SN-GAN with spectral norm on")
+                           help="wgan = weight clipping + RMSProp (WGAN Alg. 1); wgan_gp = gradient penalty; hinge: tick spectral norm for SN-GAN")
     return dict(
         loss=loss, sn=where.checkbox("Spectral norm on D", base.sn, key=f"{k}.sn"),
         unroll=int(where.number_input("Unroll steps K", 0, 20, base.unroll, key=f"{k}.unroll",
@@ -147,11 +147,17 @@ def live() -> None:
         b.metric("Modes", f"{m['modes']}/{len(s['centres'])}")
         c.metric("High quality", f"{100 * m['hq']:.1f}%")
         d.metric("Reverse KL", "inf" if m["reverse_kl"] == float("inf") else f"{m['reverse_kl']:.2f}")
-        col.plotly_chart(figs.scatter(s, show_arrows, title=head), key=f"{NS}.scatter.{name}")
-        col.plotly_chart(figs.coverage(s), key=f"{NS}.coverage.{name}")
-        col.plotly_chart(figs.curves(s), key=f"{NS}.curves.{name}")
+        left, right = col.columns(2) if len(snaps) == 1 else (col, col)
+        left.plotly_chart(figs.scatter(s, show_arrows, title=head), key=f"{NS}.scatter.{name}")
+        right.plotly_chart(figs.coverage(s), key=f"{NS}.coverage.{name}")
+        right.plotly_chart(figs.curves(s, compact=len(snaps) > 1), key=f"{NS}.curves.{name}")
         col.plotly_chart(figs.strip(s, figs.strip_steps(s, ss.get(f"{NS}.strip", ""))), key=f"{NS}.strip.{name}")
-    st.plotly_chart(table := figs.metrics_vs_anchors(snaps), key=f"{NS}.anchors")
+    st.markdown("**Measured here vs the literature** (each row with its own set-up; the papers trained far longer)")
+    anchors = pd.DataFrame(figs.anchor_table(snaps))
+    st.dataframe(anchors, hide_index=True, width="stretch", column_config={
+        "hq": st.column_config.NumberColumn("high quality", format="percent"),
+        "reverse_kl": st.column_config.NumberColumn("reverse KL", format="%.2f")})
+    table = figs.metrics_vs_anchors(snaps)
     with st.expander("Export: figures, numbers, curves, model"):
         first = next(iter(snaps))
         rows = [dict(run=n, **{k: s["history"][k][i] for k in s["history"]}) for n, s in snaps.items()

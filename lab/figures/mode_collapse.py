@@ -5,12 +5,10 @@ import math
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from lab import mode_metrics
 
 REAL, FAKE, ARROW = "#1f77b4", "#ff7f0e", "#2b2b2b"
-LAYOUT = dict(template="plotly_white", font=dict(size=14), margin=dict(l=50, r=20, t=50, b=40))
 
 
 def _arrow_traces(at: np.ndarray, push: np.ndarray, span: float) -> list[go.Scatter]:
@@ -61,22 +59,28 @@ def scatter_traces(snap: dict, arrows: bool = True, heat: bool = True, n_fake: i
     return traces
 
 
-def _square(fig: go.Figure, snap: dict, row=None, col=None) -> None:
+def _layout(**kw) -> dict:
+    """One layout dict, validated once when the figure is built. No template: in the app
+    Streamlit's theme styles the chart, and building plotly_white per figure cost ~50 ms
+    a redraw; the exported HTML keeps a white background."""
+    base = dict(font=dict(size=14), margin=dict(l=50, r=20, t=50, b=40), plot_bgcolor="white")
+    return {**base, **kw}
+
+
+def _box(snap: dict) -> tuple[list[float], list[float]]:
     ax_x, ax_y = snap["axes"]
-    kw = {} if row is None else dict(row=row, col=col)
-    fig.update_xaxes(range=[ax_x[0], ax_x[-1]], constrain="domain", **kw)
-    fig.update_yaxes(range=[ax_y[0], ax_y[-1]], scaleanchor="x" if row is None else None, **kw)
+    return [float(ax_x[0]), float(ax_x[-1])], [float(ax_y[0]), float(ax_y[-1])]
 
 
 def scatter(snap: dict, arrows: bool = True, title: str | None = None) -> go.Figure:
     m = snap["metrics"]
-    fig = go.Figure(scatter_traces(snap, arrows))
     head = title or f"Step {snap['step']}"
-    fig.update_layout(title=f"{head}: {m['modes']}/{len(snap['centres'])} modes, "
-                            f"{100 * m['hq']:.1f}% high quality, reverse KL {_fmt(m['reverse_kl'])}",
-                      height=560, legend=dict(orientation="h", y=-0.08), **LAYOUT)
-    _square(fig, snap)
-    return fig
+    bx, by = _box(snap)
+    return go.Figure(scatter_traces(snap, arrows), layout=_layout(
+        title=f"{head}: {m['modes']}/{len(snap['centres'])} modes, {100 * m['hq']:.1f}% high quality, "
+              f"reverse KL {_fmt(m['reverse_kl'])}",
+        height=560, legend=dict(orientation="h", y=-0.08),
+        xaxis=dict(range=bx, constrain="domain"), yaxis=dict(range=by, scaleanchor="x")))
 
 
 def _fmt(v: float) -> str:
@@ -88,33 +92,46 @@ def coverage(snap: dict) -> go.Figure:
     lights one row at a time and hops (Metz et al., Figure 1)."""
     cov = np.asarray(snap["coverage"])
     steps = snap["history"]["step"]
-    fig = go.Figure(go.Heatmap(x=steps, y=list(range(cov.shape[1])), z=cov.T, colorscale="Viridis",
-                               colorbar=dict(title="HQ samples"),
-                               hovertemplate="step %{x}<br>mode %{y}<br>%{z} samples<extra></extra>"))
-    fig.update_layout(title="Mode coverage over training (high-quality samples per mode)",
-                      xaxis_title="step", yaxis_title="mode", height=320, **LAYOUT)
-    return fig
+    return go.Figure(go.Heatmap(x=steps, y=list(range(cov.shape[1])), z=cov.T, colorscale="Viridis",
+                                colorbar=dict(title="HQ samples"),
+                                hovertemplate="step %{x}<br>mode %{y}<br>%{z} samples<extra></extra>"),
+                     layout=_layout(title="Mode coverage over training (high-quality samples per mode)",
+                                    xaxis=dict(title="step"), yaxis=dict(title="mode"), height=320))
 
 
-def curves(snap: dict) -> go.Figure:
-    """Losses of D and G, modes captured, HQ share and reverse KL against the step."""
-    h = snap["history"]
-    fig = make_subplots(rows=1, cols=3, subplot_titles=("Losses (mean since last measurement)",
-                                                        "Modes captured", "High quality and reverse KL"))
-    fig.add_trace(go.Scatter(x=h["step"], y=h["d_loss"], name="D loss", line=dict(color=REAL)), 1, 1)
-    fig.add_trace(go.Scatter(x=h["step"], y=h["g_loss"], name="G loss", line=dict(color=FAKE)), 1, 1)
-    fig.add_trace(go.Scatter(x=h["step"], y=h["modes"], name="modes", line=dict(color="black")), 1, 2)
-    fig.add_hline(y=len(snap["centres"]), line=dict(dash="dot", color="grey"), row=1, col=2)
-    fig.add_trace(go.Scatter(x=h["step"], y=h["hq"], name="HQ fraction", line=dict(color="#2ca02c")), 1, 3)
-    rkl = [v if math.isfinite(v) else None for v in h["reverse_kl"]]
-    fig.add_trace(go.Scatter(x=h["step"], y=rkl, name="reverse KL", line=dict(color="#9467bd", dash="dash")), 1, 3)
-    fig.update_xaxes(title_text="step")
-    fig.update_layout(height=330, legend=dict(orientation="h", y=-0.25), **LAYOUT)
-    return fig
+def _panels(n: int, vertical: bool, gap: float = 0.09) -> dict:
+    """Axis domains for n panels in a row or a column (a light make_subplots)."""
+    size = (1 - gap * (n - 1)) / n
+    out = {}
+    for i in range(n):
+        lo = i * (size + gap)
+        dom = [1 - lo - size, 1 - lo] if vertical else [lo, lo + size]
+        dom = [min(1.0, max(0.0, round(v, 6))) for v in dom]
+        sx, sy = ("x", "y") if i == 0 else (f"x{i + 1}", f"y{i + 1}")
+        out[f"xaxis{'' if i == 0 else i + 1}"] = dict(anchor=sy, **({"matches": "x"} if vertical and i else {}),
+                                                      **({} if vertical else {"domain": dom}))
+        out[f"yaxis{'' if i == 0 else i + 1}"] = dict(anchor=sx, **({"domain": dom} if vertical else {}))
+    return out
 
 
-def losses(snap: dict) -> go.Figure:
-    return curves(snap)
+def curves(snap: dict, compact: bool = False) -> go.Figure:
+    """Losses of D and G, modes captured, HQ share and reverse KL against the step; in three
+    rows (beside the scatter) or, compact, in three columns."""
+    h, k = snap["history"], len(snap["centres"])
+    rkl = [v if v is not None and math.isfinite(v) else None for v in h["reverse_kl"]]
+    traces = [go.Scatter(x=h["step"], y=h["d_loss"], name="D loss", line=dict(color=REAL)),
+              go.Scatter(x=h["step"], y=h["g_loss"], name="G loss", line=dict(color=FAKE)),
+              go.Scatter(x=h["step"], y=h["modes"], name="modes captured", line=dict(color="black"), xaxis="x2", yaxis="y2"),
+              go.Scatter(x=h["step"], y=h["hq"], name="HQ fraction", line=dict(color="#2ca02c"), xaxis="x3", yaxis="y3"),
+              go.Scatter(x=h["step"], y=rkl, name="reverse KL (nats)", line=dict(color="#9467bd", dash="dash"),
+                         xaxis="x3", yaxis="y3")]
+    axes = _panels(3, vertical=not compact)
+    axes["yaxis2"].update(range=[-0.5, k + 0.5], title="modes")
+    axes["yaxis"].update(title="loss")
+    axes["xaxis3"].update(title="step")
+    return go.Figure(traces, layout=_layout(
+        title="Losses (mean since last measurement) · modes captured · high quality and reverse KL",
+        height=330 if compact else 470, legend=dict(orientation="h", y=-0.15), **axes))
 
 
 def strip_steps(snap: dict, text: str, n: int = 5) -> list[int]:
@@ -132,22 +149,27 @@ def strip_steps(snap: dict, text: str, n: int = 5) -> list[int]:
 
 
 def strip(snap: dict, steps: list[int]) -> go.Figure:
-    """Generated samples at chosen (measured) steps, side by side over the modes."""
+    """Generated samples at chosen (measured) steps, side by side over the modes: one axis,
+    each panel shifted right by the box width (cheaper than subplots, redrawn every tick)."""
     steps = [s for s in steps if s in snap["snapshots"]][:6] or [snap["step"]]
-    fig = make_subplots(rows=1, cols=len(steps), subplot_titles=[f"step {s}" for s in steps],
-                        horizontal_spacing=0.02)
+    bx, by = _box(snap)
+    w = (bx[1] - bx[0]) * 1.08
     c = snap["centres"]
-    for i, s in enumerate(steps, start=1):
+    traces, notes, shapes = [], [], []
+    for i, s in enumerate(steps):
         pts = snap["snapshots"].get(s, snap["fake"][:500])
-        fig.add_trace(go.Scatter(x=c[:, 0], y=c[:, 1], mode="markers", showlegend=False,
-                                 marker=dict(symbol="x-thin-open", color=REAL, size=8, line=dict(width=2))), 1, i)
-        fig.add_trace(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", showlegend=False,
-                                 marker=dict(color=FAKE, size=3, opacity=0.6)), 1, i)
-        _square(fig, snap, 1, i)
-    fig.update_xaxes(showticklabels=False)
-    fig.update_yaxes(showticklabels=False)
-    fig.update_layout(height=260, title="Snapshots", **LAYOUT)
-    return fig
+        traces.append(go.Scatter(x=c[:, 0] + i * w, y=c[:, 1], mode="markers", showlegend=False, hoverinfo="skip",
+                                 marker=dict(symbol="x-thin-open", color=REAL, size=8, line=dict(width=2))))
+        traces.append(go.Scatter(x=pts[:, 0] + i * w, y=pts[:, 1], mode="markers", showlegend=False,
+                                 hoverinfo="skip", marker=dict(color=FAKE, size=3, opacity=0.6)))
+        notes.append(dict(x=bx[0] + i * w + 0.5 * (bx[1] - bx[0]), y=by[1], yanchor="bottom", showarrow=False,
+                          text=f"step {s}"))
+        shapes.append(dict(type="rect", x0=bx[0] + i * w, x1=bx[1] + i * w, y0=by[0], y1=by[1],
+                           line=dict(color="#ccc", width=1)))
+    return go.Figure(traces, layout=_layout(
+        title="Snapshots (500 samples each)", height=260, annotations=notes, shapes=shapes,
+        xaxis=dict(range=[bx[0], bx[0] + len(steps) * w], visible=False, constrain="domain"),
+        yaxis=dict(range=[by[0], by[1] * 1.12], visible=False, scaleanchor="x")))
 
 
 def anchor_table(snaps: dict) -> list[dict]:
@@ -166,10 +188,9 @@ def metrics_vs_anchors(snap_or_snaps: dict) -> go.Figure:
     cells = [[r["source"] for r in rows], [r["method"] for r in rows], [f"{r['modes']:g}" for r in rows],
              [f"{100 * r['hq']:.1f}%" for r in rows],
              ["-" if r["reverse_kl"] is None else _fmt(r["reverse_kl"]) for r in rows]]
-    fig = go.Figure(go.Table(columnwidth=[5, 1.4, 0.8, 0.8, 0.9],
+    return go.Figure(go.Table(columnwidth=[5, 1.4, 0.8, 0.8, 0.9],
                              header=dict(values=["set-up", "method", "modes", "high quality", "reverse KL"],
                                          fill_color="#e8e8e8", align="left"),
-                             cells=dict(values=cells, align="left", height=26)))
-    fig.update_layout(title="Measured here vs the literature (each with its own set-up)",
-                      height=120 + 28 * len(rows), **LAYOUT)
-    return fig
+                             cells=dict(values=cells, align="left", height=26)),
+                     layout=_layout(title="Measured here vs the literature (each with its own set-up)",
+                                    height=120 + 28 * len(rows)))
