@@ -112,6 +112,18 @@ def pause(ns: str) -> None:
     st.session_state[f"{ns}.playing"] = False
 
 
+def advance_while_playing(ns: str, runs: dict, k: int, cap: int) -> None:
+    """Inside the live fragment: k more steps for every run while Play is on; past `cap`
+    steps Play switches itself off (a forgotten tab must not train forever)."""
+    if not st.session_state.get(f"{ns}.playing"):
+        return
+    for run in runs.values():
+        run.advance(k)
+    if max(r.step for r in runs.values()) >= cap:
+        pause(ns)
+        st.rerun(scope="app")
+
+
 def live(body: Callable[[], None], playing: bool, every: float = 0.2) -> None:
     """Run `body` in a fragment that reruns every `every` seconds while playing: only the
     live part of the page redraws, the controls stay put (GAN Lab throttles drawing the

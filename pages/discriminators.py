@@ -105,12 +105,7 @@ if controls.step:
 
 
 def live() -> None:
-    if st.session_state.get(f"{NS}.playing"):
-        for run in runs.values():
-            run.advance(controls.steps_per_tick)
-        if max(r.step for r in runs.values()) >= PAGE_CAP:
-            ui.pause(NS)
-            st.rerun(scope="app")
+    ui.advance_while_playing(NS, runs, controls.steps_per_tick, PAGE_CAP)
     snaps = {c: runs[c].snapshot() for c in critics}
     first = next(iter(snaps.values()))["metrics"]
     cols = st.columns(5)

@@ -91,3 +91,22 @@ def error_texts(page) -> list[str]:
     """Text of every Streamlit exception or error element on the page."""
     return [el.inner_text()[:500] for el in page.query_selector_all(
         "[data-testid='stException'], [data-testid='stAlertContentError']")]
+
+
+def open_page(path: str, params: dict | None = None, timeout: float = 180) -> "AppTest":
+    """The app through AppTest, as a student arrives: the URL's query params, the entry
+    script, then a switch to `path` (e.g. "pages/discriminators.py"). Fails on any exception."""
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    for k, v in (params or {}).items():
+        at.query_params[k] = v
+    at.run()
+    at.switch_page(path)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metric(at, label: str) -> str:
+    """The displayed value of the st.metric with this label."""
+    return next(m.value for m in at.metric if m.label == label)

@@ -2,26 +2,14 @@
 import math
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT
+from conftest import metric, open_page as _open
 
 PAGE = "pages/discriminators.py"
 
 
-def open_page(params: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    for k, v in (params or {}).items():
-        at.query_params[k] = v
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception
-    return at
-
-
-def metric(at, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
+def open_page(params: dict | None = None):
+    return _open(PAGE, params)
 
 
 def test_step_trains_and_numbers_match_the_exact_values():
