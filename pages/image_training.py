@@ -161,12 +161,13 @@ def live() -> None:
     last, hist = snap["last"], snap["history"]
     st.progress(min(snap["step"] / max(snap["total"], 1), 1.0),
                 text=f"{tr.state}: step {snap['step']:,} of {snap['total']:,}")
-    c = st.columns(5)
+    st.caption(f"Training on **{snap['device']}** in **{snap['precision']}**, channels_last tensors"
+               + (f" · {snap['note']}" if snap["note"] else ""))
+    c = st.columns(4)
     c[0].metric("Images / s", f"{last.get('images_per_sec', float('nan')):,.0f}")
     c[1].metric("Elapsed", fmt_time(snap["elapsed_s"]))
     c[2].metric("ETA", fmt_time(snap["eta_s"]))
-    c[3].metric("Device, precision", f"{snap['device']}, {snap['precision']}")
-    c[4].metric(snap["fd_label"], f"{hist['fd'][-1]:.1f}" if hist["fd"] else "–",
+    c[3].metric(snap["fd_label"], f"{hist['fd'][-1]:.1f}" if hist["fd"] else "–",
                 help=snap["fd_status"] or "measured every 'FD every' steps on 1,000 images")
     left, right = st.columns(2)
     scale = 3 if snap["samples"].shape[-1] <= 32 else 2

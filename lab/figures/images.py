@@ -70,6 +70,9 @@ def _fd_panel(fig: go.Figure, hist: dict, row: int, col: int, label: str) -> Non
     fig.add_trace(go.Scatter(x=hist.get("fd_step", []), y=hist.get("fd", []), name=label,
                              mode="lines+markers", line=dict(color=FD_COL, width=3)), row, col)
     fig.update_yaxes(title_text="lower is better", row=row, col=col)
+    if not hist.get("fd"):
+        fig.add_annotation(text="not measured yet", showarrow=False, xref="x3 domain", yref="y3 domain",
+                           x=0.5, y=0.5, font=dict(size=14, color="#888"))
 
 
 def gan_curves(hist: dict, fd_label: str = "FD (GenLab features)", probabilistic: bool = True) -> go.Figure:

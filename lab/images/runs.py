@@ -119,7 +119,9 @@ class ImageRun:
         """Plain arrays and numbers: the fixed-noise samples, real images, curves, progress."""
         t = self.trainer
         secs = t.train_seconds
-        rate = t.step / secs if secs > 0 else float("nan")
+        recent = [v for v in self.history["images_per_sec"][-5:] if math.isfinite(v)]
+        # the recent speed, so the ETA follows a server whose load changes
+        rate = float(np.mean(recent)) / t.images_per_step if recent else float("nan")
         left = max(self.total - t.step, 0)
         return {
             "experiment": self.experiment, "step": t.step, "total": self.total,
