@@ -58,8 +58,9 @@ def lines_grad(theta) -> dict[str, np.ndarray]:
 
 def lines_sample(theta: float, n: int, gen: torch.Generator) -> torch.Tensor:
     """(n, 2) points of P_theta: x = theta, y ~ U[0, 1]."""
-    y = torch.rand(n, 1, generator=gen)
-    return torch.cat([torch.full_like(y, float(theta)), y], dim=1)
+    pts = torch.rand(n, 2, generator=gen)     # one draw; column 0 is then overwritten
+    pts[:, 0] = float(theta)
+    return pts
 
 
 # ---- two 1-D Gaussians -------------------------------------------------------------------

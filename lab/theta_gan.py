@@ -122,9 +122,11 @@ class ThetaGAN:
         obj, con, m = self.objective, self.constraint, self.batch
         # ---- D: k steps on fresh batches, theta held fixed
         for _ in range(self.d_steps):
-            real = self._noisy(sample_p0(self.setup, self.sigma, m, self.gen), noise)
-            fake = self._noisy(sample_p0(self.setup, self.sigma, m, self.gen) + self.theta * self.e1, noise)
-            d_loss = obj.d_loss(self.f(real), self.f(fake))
+            both = self._noisy(sample_p0(self.setup, self.sigma, 2 * m, self.gen), noise)
+            real, fake = both[:m], both[m:]
+            fake[:, 0] += self.theta          # a view of `both`, which nothing else reads
+            out = self.f(both)                 # one pass for both halves (one SN power iteration)
+            d_loss = obj.d_loss(out[:m], out[m:])
             pen = con.penalty(self.f, real, fake, self.gen)
             self.d_opt.zero_grad(set_to_none=True)
             (d_loss if pen is None else d_loss + pen).backward()

@@ -71,7 +71,8 @@ def gaussian_family(sigma: float, theta_now: float,
     """Left: JS against theta for shrinking s, tending to the lines' step at log 2. Right: every
     divergence at this theta against s (log axis): the smooth -> disjoint transition."""
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
-                        subplot_titles=("JS(N(0,s^2), N(theta,s^2)) as s shrinks",
+                        subplot_titles=("JS against theta: bold s = %g; faint s = %s" % (
+                                            sigma, ", ".join(f"{v:g}" for v in family if v != sigma)),
                                         f"At theta = {theta_now:.2f}: divergences against s"))
     th = _theta_axis(theta_now)
     for i, s in enumerate(sorted(set(family) | {sigma}, reverse=True)):
@@ -80,9 +81,6 @@ def gaussian_family(sigma: float, theta_now: float,
                                  line=dict(color="#d62728" if current else "#e8a0a0", width=4 if current else 1.5),
                                  showlegend=False, hovertemplate=f"s = {s:g}<br>theta %{{x:.2f}}<br>JS %{{y:.4f}}"),
                       1, 1)
-        if not current:
-            fig.add_annotation(x=0, y=float(disjoint.gaussians(0.4 * s, s)["js"]), text=f"s={s:g}",
-                               showarrow=False, font=dict(size=11, color="#b05050"), xshift=0, row=1, col=1)
     fig.add_trace(go.Scatter(x=th, y=np.where(th == 0, np.nan, math.log(2)), name="lines (s -> 0): log 2",
                              line=dict(color="black", dash="dash", width=1.5)), 1, 1)
     ss = np.logspace(-3, math.log10(5), 200)
@@ -135,10 +133,10 @@ def across_gap(snaps: dict) -> go.Figure:
     """Left: each D (in [0, 1]) and critic (centred, divided by its Lipschitz constant) along x,
     with the real line at 0 and each fake line at its theta. Right: the push -d loss_G / d theta
     each gives theta (log scale), green when it points to 0, red when away."""
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.62, 0.38], horizontal_spacing=0.2,
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.6, 0.4], horizontal_spacing=0.1,
                         specs=[[{"secondary_y": True}, {}]],
                         subplot_titles=("D(x) (solid, left axis), critic f(x)/L (dashed, right axis)",
-                                        "Push on theta |d loss_G / d theta|"))
+                                        "Push on theta: |d loss_G / d theta|, log scale"))
     labels = list(snaps)
     for label, s in snaps.items():
         colour = OBJ_COLOUR[s["objective"]]
@@ -151,12 +149,12 @@ def across_gap(snaps: dict) -> go.Figure:
         toward = push * s["theta"] < 0
         fig.add_trace(go.Bar(y=[label], x=[max(abs(push), FLOOR)], orientation="h", showlegend=False,
                              marker_color="#2ca02c" if toward else "#d62728",
-                             text=[f"{push:+.1e} {'toward 0' if toward else 'away'}"], textposition="auto",
+                             text=[f"{label}: {push:+.1e} {'toward 0' if toward else 'away'}"], textposition="auto",
                              hovertemplate=f"{label}: push {push:+.3g}<extra></extra>"), 1, 2)
     fig.add_vline(x=0, line=dict(color=REAL, width=3), row=1, col=1)
     fig.update_yaxes(range=[-0.05, 1.05], title_text="D(x)", row=1, col=1, secondary_y=False)
     fig.update_yaxes(title_text="f(x) / L", row=1, col=1, secondary_y=True, showgrid=False)
-    fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], row=1, col=2)
+    fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], showticklabels=False, row=1, col=2)
     fig.update_xaxes(type="log", range=[math.log10(FLOOR), 1.5], exponentformat="power", row=1, col=2)
     fig.update_xaxes(title_text="x  (real line at 0: blue; each fake line at its theta: dotted)", row=1, col=1)
     fig.update_layout(height=430, legend=dict(orientation="h", y=-0.25), **LAYOUT)
