@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from scipy.spatial import cKDTree
 
 from lab.config import ConfigError
 from lab.mixtures import Mixture
@@ -102,6 +103,7 @@ class SpiralData(Toy2D):
     curve: np.ndarray = field(default=None, repr=False)        # (M, 2) dense polyline
     piece: np.ndarray = field(default=None, repr=False)        # (M,) piece index per vertex
     radius: float = 2.0
+    tree: cKDTree = field(default=None, repr=False)            # over `curve`: 2,500 queries in ms
 
     def sample(self, n: int, gen: torch.Generator) -> torch.Tensor:
         t = 0.1 + 0.9 * torch.rand(n, generator=gen)
@@ -110,7 +112,7 @@ class SpiralData(Toy2D):
         return pts + self.std * torch.randn(n, 2, generator=gen)
 
     def assign(self, x):
-        vert, dist = _nearest(np.asarray(x, dtype=float), self.curve)
+        dist, vert = self.tree.query(np.asarray(x, dtype=float))
         return self.piece[vert], dist
 
 
@@ -124,7 +126,7 @@ def spiral_data(pieces: int = 12, std: float = 0.05, radius: float = 2.0) -> Spi
     # Draw each piece's label at the curve point nearest its vertices' mean.
     centres = curve[_nearest(centres, curve)[0]]
     return SpiralData("spiral", f"spiral (Swiss roll), radius {radius:g}, noise std {std:g}, "
-                      f"{pieces} arc pieces as modes", centres, std, curve, piece, radius)
+                      f"{pieces} arc pieces as modes", centres, std, curve, piece, radius, cKDTree(curve))
 
 
 # ---- the user's own points -----------------------------------------------------------------

@@ -13,7 +13,7 @@ from lab.gan2d import LOSSES
 
 NS = "mc"
 PAGE_CAP = 200_000                      # iterations before Play stops by itself
-REMEDIES = ("loss", "sn", "unroll", "pac", "instance_noise", "d_steps")   # what A/B may vary
+REMEDIES = ("loss", "sn", "unroll", "pac", "instance_noise", "d_steps", "lr_d", "lr_g")   # what A/B may vary
 ss = st.session_state
 
 st.title("Mode collapse, and what cures it")
@@ -49,7 +49,9 @@ def remedy_widgets(key: str, base: ModeCollapseConfig, where) -> dict:
         pac=int(where.number_input("Packing m (PacGAN)", 1, 8, base.pac, key=f"{k}.pac")),
         instance_noise=float(where.number_input("Instance noise std", 0.0, 5.0, base.instance_noise,
                                                 step=0.05, format="%.3f", key=f"{k}.noise")),
-        d_steps=int(where.number_input("D steps per G step", 1, 20, base.d_steps, key=f"{k}.d_steps")))
+        d_steps=int(where.number_input("D steps per G step", 1, 20, base.d_steps, key=f"{k}.d_steps")),
+        lr_d=float(where.number_input("lr D", 1e-6, 1.0, base.lr_d, format="%.5f", key=f"{k}.lr_d")),
+        lr_g=float(where.number_input("lr G", 1e-6, 1.0, base.lr_g, format="%.5f", key=f"{k}.lr_g")))
 
 
 with st.sidebar:
@@ -60,8 +62,6 @@ with st.sidebar:
     seed = int(st.number_input("Seed", 0, 2**31 - 1, url_cfg.seed, key=f"{NS}.seed"))
     st.header("Training (A)")
     a_vals = remedy_widgets("", url_cfg, st)
-    lr_d = st.number_input("lr D", 1e-6, 1.0, url_cfg.lr_d, format="%.5f", key=f"{NS}.lr_d")
-    lr_g = st.number_input("lr G", 1e-6, 1.0, url_cfg.lr_g, format="%.5f", key=f"{NS}.lr_g")
     noise_anneal = int(st.number_input("Anneal noise over (steps, 0 = never)", 0, 10**6, url_cfg.noise_anneal,
                                        step=500, key=f"{NS}.anneal"))
     with st.expander("Architecture and optimiser (restart)"):
@@ -75,7 +75,7 @@ with st.sidebar:
                                  ["auto", "adam", "rmsprop"].index(url_cfg.optimizer), key=f"{NS}.optim")
     ab = st.toggle("A/B: a second configuration", st.query_params.get("ab") == "1", key=f"{NS}.ab")
     b_vals = remedy_widgets("b", b_url if "b_loss" in st.query_params else dataclasses.replace(
-        url_cfg, loss="wgan_gp"), st) if ab else None
+        url_cfg, pac=2), st) if ab else None
 
 points = None
 if data == "csv":
@@ -87,7 +87,7 @@ if data == "csv":
     except ConfigError as err:
         st.error(f"Your CSV: {err}", icon=":material/error:")
         st.stop()
-common = dict(data=data, seed=seed, lr_d=float(lr_d), lr_g=float(lr_g), noise_anneal=noise_anneal, batch=batch,
+common = dict(data=data, seed=seed, noise_anneal=noise_anneal, batch=batch,
               latent=latent, width=width, depth=depth, beta1=float(beta1), beta2=float(beta2), optimizer=optimizer,
               steps=url_cfg.steps, eval_every=url_cfg.eval_every, activation=url_cfg.activation)
 wanted = {"A": {**common, **a_vals}} | ({"B": {**common, **b_vals}} if ab else {})

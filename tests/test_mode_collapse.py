@@ -330,3 +330,19 @@ def test_cli_bad_value_is_one_line(tmp_path):
                           timeout=120)
     assert done.returncode != 0
     assert len(done.stderr.strip().splitlines()) == 1 and "pac" in done.stderr
+
+
+def test_spiral_and_csv_runs_train(tmp_path):
+    rng = np.random.default_rng(1)
+    pts = np.concatenate([c + 0.2 * rng.standard_normal((50, 2)) for c in ([0, 0], [3, 3])])
+    path = tmp_path / "pts.csv"
+    path.write_text("x,y\n" + "\n".join(f"{a},{b}" for a, b in pts))
+    for cfg in (ModeCollapseConfig(data="spiral", **TINY),
+                ModeCollapseConfig(data="csv", csv_path=str(path), csv_modes=2, **TINY)):
+        run = ModeCollapseRun(cfg)
+        run.advance(5)
+        m = run.metrics()
+        assert 0 <= m["modes"] <= run.data.n_modes and 0 <= m["hq"] <= 1
+    assert run.data.n_modes == 2
+    with pytest.raises(ConfigError, match="csv_path"):
+        ModeCollapseConfig(data="csv", csv_path=str(tmp_path / "missing.csv"))

@@ -68,12 +68,15 @@ def test_ab_trains_two_configurations_on_the_same_seed(at):
     at.toggle(key="mc.ab").set_value(True).run()
     assert not at.exception
     runs = _runs(at)
-    assert set(runs) == {"A", "B"} and runs["B"].cfg.loss == "wgan_gp"
+    assert set(runs) == {"A", "B"} and (runs["B"].cfg.pac, runs["A"].cfg.pac) == (2, 1)
     assert runs["A"].cfg.seed == runs["B"].cfg.seed and runs["A"].cfg.data == runs["B"].cfg.data
     at.selectbox(key="mc.b.loss").set_value("lsgan").run()
+    at.number_input(key="mc.b.lr_d").set_value(0.0005).run()
     at.button(key="mc.step").click().run()
     runs = _runs(at)
     assert runs["B"].cfg.loss == "lsgan" and runs["A"].step == runs["B"].step > 0
+    assert runs["B"].cfg.lr_d == pytest.approx(5e-4) and runs["A"].cfg.lr_d != runs["B"].cfg.lr_d
+    assert at.query_params["b_loss"] in ("lsgan", ["lsgan"]) and at.query_params["ab"] in ("1", ["1"])
     assert len(at.get("plotly_chart")) == 8
 
 
