@@ -167,7 +167,7 @@ def test_config_errors_name_the_key():
 
 def test_mnist_without_files_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("GENLAB_CACHE", str(tmp_path))
-    with pytest.raises(ConfigError, match="data_dir=FOLDER, or download=true"):
+    with pytest.raises(ConfigError, match="data_dir=FOLDER.*download=true"):
         VaeRun(VaeConfig(data="mnist"))
 
 
@@ -209,11 +209,13 @@ def test_short_training_run_improves_test_elbo(trained):
 
 
 def test_snapshot_shapes_and_decode(trained):
-    s = trained.snapshot()
+    s, c = trained.snapshot(), trained.comparison()
     assert s["mu"].shape == (1000, 2) and s["labels"].shape == (1000,)
     assert s["manifold"].shape == (15, 15, 28, 28)
-    assert s["samples"].shape == (64, 28, 28) and 0 <= s["samples"].min() and s["samples"].max() <= 1
-    assert set(s["recons"]) == {"pca", "ae", "vae"}
+    assert s["latest"]["elbo_test"] == trained.history["elbo_test"][-1]
+    assert c["samples"].shape == (64, 28, 28) and 0 <= c["samples"].min() and c["samples"].max() <= 1
+    assert set(c["recons"]) == {"pca", "ae", "vae"} and c["recons"]["ae"].shape == (10, 28, 28)
+    assert {k: v.shape for k, v in c["latents"].items()} == {k: (1000, 2) for k in ("pca", "ae", "vae")}
     img = trained.decode(np.zeros((3, 2)))
     np.testing.assert_allclose(img[0], s["manifold"][7, 7], atol=1e-6)   # the grid's centre is z = 0
     path = trained.interpolate(0, 1, 6)

@@ -44,7 +44,7 @@ class VaeConfig:
     lr: float = opt(1e-3, "Adam learning rate")
     K: int = opt(64, "importance samples for the IW bound iw_elbo_test (Burda et al. 2016)")
     n_eval: int = opt(1000, "train and test examples used for the evaluation metrics")
-    log_every: int = opt(50, "steps between two points of the curves")
+    log_every: int = opt(20, "steps between two points of the curves (each one evaluates the test set)")
     compare: bool = opt(True, "also train a plain autoencoder on the same batches (PCA is always fitted)")
     seed: int = opt(0, "random seed: same seed, same curves")
 
@@ -80,8 +80,8 @@ def load_data(cfg: VaeConfig, progress=None) -> dict:
         if not folder and cfg.download:
             folder = download.download_dataset(cfg.data, progress=progress)
         if not folder:
-            raise ConfigError(f"data={cfg.data} needs its IDX files: set data_dir=FOLDER, "
-                              f"or download=true to fetch them into {download.cache_folder(cfg.data)}")
+            raise ConfigError(f"data={cfg.data} needs its IDX files: set data_dir=FOLDER (the folder box), "
+                              f"or download=true (the Download button) to fetch them into {download.cache_folder(cfg.data)}")
         (xtr, ytr), (xte, yte) = (load_idx_dataset(folder, cfg.data, s) for s in ("train", "test"))
     to_t = lambda a: torch.from_numpy(a).float().div_(255.0).reshape(len(a), -1)  # noqa: E731
     return {"x_train": to_t(xtr), "y_train": torch.from_numpy(ytr), "x_test": to_t(xte),
@@ -247,28 +247,35 @@ class VaeRun:
         out = self.decode(z)
         return q, out.reshape((n, n) + out.shape[1:])
 
+    def latest(self) -> dict:
+        """The last logged point of the curves (no extra forward pass): for a live read-out."""
+        h = self.history
+        return {k: h[k][-1] for k in h} | {"steps": h["step"][-1]}
+
     def snapshot(self) -> dict:
+        """What the live view redraws: curves, the test points' posteriors, the manifold."""
         mu, logvar = self.encode_test()
+        q, grid = self.manifold(15 if self.shape else 25)
+        toy = {} if self.shape else {"train_points": self.x[:2000].numpy(), "train_labels": self.y[:2000].numpy()}
+        return {"data": self.cfg.data, "step": self.step, "shape": self.shape, "latent": self.cfg.latent,
+                "history": {k: list(v) for k, v in self.history.items()}, "latest": self.latest(),
+                "mu": mu, "logvar": logvar, "labels": self.yt[:N_SHOW].numpy(),
+                "quantiles": q, "manifold": grid, **toy}
+
+    def comparison(self) -> dict:
+        """Reconstructions, prior samples, and PCA / autoencoder / VAE codes of the same test points."""
+        mu, _ = self.encode_test()
         xr = self.xt[:N_RECON]
-        recs = {k: v.numpy() for k, v in self.reconstructions(xr).items()}
-        lat = {"vae": mu, "pca": self.pca.encode(self.xt[:N_SHOW]).numpy()}
+        shape = self.shape or (self.x.shape[1],)
+        recs = {k: v.numpy().reshape((len(v),) + shape) for k, v in self.reconstructions(xr).items()}
+        lat = {"pca": self.pca.encode(self.xt[:N_SHOW]).numpy(), "vae": mu}
         if self.ae is not None:
             with torch.no_grad():
                 self.ae.eval()
                 lat["ae"] = self.ae.encode(self.xt[:N_SHOW]).numpy()
-        shape = self.shape or (self.x.shape[1],)
-        q, grid = self.manifold(15 if self.shape else 25)
-        return {
-            "data": self.cfg.data, "step": self.step, "shape": self.shape, "latent": self.cfg.latent,
-            "history": {k: list(v) for k, v in self.history.items()},
-            "mu": mu, "logvar": logvar, "labels": self.yt[:N_SHOW].numpy(), "latents": lat,
-            "inputs": xr.numpy().reshape((len(xr),) + shape),
-            "recons": {k: v.reshape((len(v),) + shape) for k, v in recs.items()},
-            "samples": self.decode(self.fixed_z.numpy()),
-            "quantiles": q, "manifold": grid, "metrics": self.metrics(iw=False),
-            "train_points": self.x[:2000].numpy() if not self.shape else None,
-            "train_labels": self.y[:2000].numpy() if not self.shape else None,
-        }
+        return {"step": self.step, "shape": self.shape, "labels": self.yt[:N_SHOW].numpy(), "latents": lat,
+                "inputs": xr.numpy().reshape((len(xr),) + shape), "recons": recs,
+                "samples": self.decode(self.fixed_z.numpy()), "metrics": self.metrics(iw=False)}
 
     def weights(self) -> bytes:
         """The trained weights as a state_dict file: plain tensors and a config dict only, so
@@ -285,10 +292,8 @@ class VaeRun:
 def _figures(run: VaeRun) -> dict:
     from lab.figures import vae as figs
     snap = run.snapshot()
-    out = {"vae_curves": figs.curves(snap["history"]), "vae_latent": figs.latent_scatter(snap, ellipses=True),
-           "vae_compare": figs.compare_latents(snap)}
-    out["vae_manifold"] = figs.manifold_figure(snap)
-    return out
+    return {"vae_curves": figs.curves(snap["history"]), "vae_latent": figs.latent_scatter(snap, ellipses=True),
+            "vae_compare": figs.compare_latents(run.comparison()), "vae_manifold": figs.manifold_figure(snap)}
 
 
 EXPERIMENT = Experiment(
