@@ -174,14 +174,19 @@ class RobustMeanRun:
         """Projected points, estimates, eta's trail and D's map for the figures, plus metrics."""
         P = self.plane.T                                                  # (p, 2)
         pts = self.shown @ P
-        lo, hi = np.percentile(pts, 0.5, 0), np.percentile(pts, 99.5, 0)
-        pad = 0.15 * (hi - lo) + 0.5
+        estimates = {k: v @ P for k, v in self.current_estimates().items()}
+        # 2-98% of the points (a Cauchy Q would stretch a min-max frame to the horizon), widened
+        # to hold theta and every estimate.
+        marks = np.array([self.theta @ P, *estimates.values()])
+        lo = np.minimum(np.percentile(pts, 2, 0), marks.min(0))
+        hi = np.maximum(np.percentile(pts, 98, 0), marks.max(0))
+        pad = 0.1 * (hi - lo) + 0.5
         lo, hi = lo - pad, hi + pad
         heat_of = heat_of if heat_of in self.gans else next(iter(self.gans), None)
         return {
             "p": self.cfg.p, "step": self.step, "total": self.total, "contamination": self.cfg.contamination,
             "points": pts, "is_outlier": self.shown_out, "theta": self.theta @ P,
-            "estimates": {k: v @ P for k, v in self.current_estimates().items()},
+            "estimates": estimates,
             "trails": {k: np.array(v) @ P for k, v in self.trail.items()},
             "heat": None if heat_of is None else self.heat(heat_of, lo, hi),
             "metrics": self.metrics(), "history": {k: list(v) for k, v in self.history.items()},

@@ -45,11 +45,11 @@ def scatter_figure(snap: dict, show_heat: bool = True) -> go.Figure:
     if show_heat and heat is not None:
         fig.add_trace(go.Heatmap(x=heat["x"], y=heat["y"], z=heat["z"], zmin=0, zmax=1, colorscale="Greens",
                                  opacity=0.55, name=f"D(x) of {label(heat['name'])}", showscale=True,
-                                 colorbar=dict(title="D(x)", len=0.6, thickness=12),
+                                 colorbar=dict(title="D(x)", len=0.5, thickness=10, y=0.75),
                                  hovertemplate="D = %{z:.2f}<extra></extra>"))
     pts, out = snap["points"], snap["is_outlier"]
     for mask, colour, name in ((~out, INLIER, "inliers  N(theta, I)"), (out, OUTLIER, "outliers  Q")):
-        fig.add_trace(go.Scattergl(x=pts[mask, 0], y=pts[mask, 1], mode="markers", name=name,
+        fig.add_trace(go.Scatter(x=pts[mask, 0], y=pts[mask, 1], mode="markers", name=name,
                                    marker=dict(color=colour, size=4, opacity=0.45), hoverinfo="skip"))
     for name, trail in snap["trails"].items():
         colour = STYLE[name][0]
@@ -64,10 +64,14 @@ def scatter_figure(snap: dict, show_heat: bool = True) -> go.Figure:
     fig.add_trace(go.Scatter(x=[snap["theta"][0]], y=[snap["theta"][1]], mode="markers", name="true theta",
                              marker=dict(color=TRUTH, symbol="star", size=18, line=dict(color="white", width=1))))
     xt, yt = _plane_titles(snap["p"])
-    where = "" if snap["p"] <= 2 else " (projected on a plane through 0 and 1_p; D on that slice)"
-    fig.update_layout(title=f"Data, estimates (legend: error ||theta_hat - theta||) and D's map{where}",
-                      xaxis_title=xt, yaxis_title=yt, height=560, margin=dict(l=10, r=10, t=50, b=10),
-                      legend=dict(font=dict(size=12)), template="plotly_white")
+    where = "" if snap["p"] <= 2 else "<br><sup>projected on a plane through 0 and 1_p; D on that slice</sup>"
+    fig.update_layout(title=f"Data, every estimate (error in the legend) and D's map{where}",
+                      xaxis_title=xt, yaxis_title=yt, height=640, margin=dict(l=10, r=10, t=50, b=10),
+                      legend=dict(orientation="h", yanchor="top", y=-0.12, font=dict(size=12)),
+                      template="plotly_white")
+    if heat is not None:
+        fig.update_xaxes(range=[heat["x"][0], heat["x"][-1]], constrain="domain")
+        fig.update_yaxes(range=[heat["y"][0], heat["y"][-1]], constrain="domain")
     fig.update_yaxes(scaleanchor="x", scaleratio=1)
     return fig
 
@@ -78,7 +82,8 @@ def errors_figure(metrics: dict) -> go.Figure:
     vals = [metrics["error"][k] for k in names]
     fig = go.Figure(go.Bar(x=vals, y=[label(k) for k in names], orientation="h",
                            marker_color=[STYLE[k][0] for k in names],
-                           text=[f"{v:.3f}" for v in vals], textposition="outside", showlegend=False))
+                           text=[f"{v:.3f}" for v in vals], textposition="inside", insidetextanchor="end",
+                           textfont=dict(color="white"), showlegend=False))
     for key in ("minimax_rate", "mean_bias", "cw_median_exact"):
         v = metrics["theory"].get(key, math.inf)
         if math.isfinite(v):
@@ -86,9 +91,9 @@ def errors_figure(metrics: dict) -> go.Figure:
             fig.add_vline(x=v, line=dict(color=colour, dash=dash, width=2))
             fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=name,
                                      line=dict(color=colour, dash=dash, width=2)))
-    fig.update_layout(title="Error ||theta_hat - theta||_2 on this data", height=360, template="plotly_white",
-                      margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25),
-                      xaxis_title="error (log scale)", xaxis_type="log")
+    fig.update_layout(title="Error ||theta_hat - theta||_2 on this data", height=380, template="plotly_white",
+                      margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.22, font=dict(size=11)),
+                      xaxis_title="error (log scale)", xaxis_type="log", xaxis_dtick=1)
     fig.update_yaxes(autorange="reversed")
     return fig
 
@@ -106,7 +111,8 @@ def history_figure(snap: dict) -> go.Figure:
             fig.add_hline(y=m["error"][key], line=dict(color=STYLE[key][0], dash="dash"),
                           annotation_text=label(key), annotation_position="top left")
     fig.update_layout(title="GAN estimates: error of the current eta vs generator steps", height=320,
-                      xaxis_title="generator step", yaxis_title="||eta - theta||", yaxis_type="log",
+                      xaxis_title="generator step", yaxis_title="||eta - theta||", yaxis_type="log", yaxis_dtick=1,
+                      legend=dict(orientation="h", y=-0.3),
                       template="plotly_white", margin=dict(l=10, r=10, t=40, b=10))
     return fig
 
@@ -135,6 +141,7 @@ def sweep_figure(result: dict) -> go.Figure:
     title = {"eps": "contamination proportion eps", "p": "dimension p"}[axis]
     fig.update_layout(title=f"Error vs {title} ({result['reps']} repetitions each; n = {result['n']})",
                       xaxis_title=title, yaxis_title="||theta_hat - theta||_2 (log scale)", yaxis_type="log",
+                      yaxis_dtick=1,
                       height=460, template="plotly_white", margin=dict(l=10, r=10, t=50, b=10))
     if axis == "p":
         fig.update_xaxes(type="log")
@@ -147,9 +154,8 @@ def comparison_rows(metrics: dict) -> list[dict]:
     rows = []
     for name, err in metrics["error"].items():
         e = ESTIMATORS[name]
-        rows.append({"estimator": e.label, "breakdown point": e.breakdown,
-                     "precision, no contamination": e.rate_clean,
-                     "precision, with contamination": e.rate_contaminated,
-                     "complexity": e.complexity, "measured error": round(err, 4),
-                     "measured seconds": round(metrics["seconds"].get(name, math.nan), 3)})
+        rows.append({"estimator": e.label, "measured error": round(err, 4),
+                     "seconds": round(metrics["seconds"].get(name, math.nan), 3),
+                     "breakdown point": e.breakdown, "error^2, no contamination": e.rate_clean,
+                     "error^2, contaminated": e.rate_contaminated, "complexity": e.complexity})
     return rows
