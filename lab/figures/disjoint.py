@@ -133,7 +133,7 @@ def across_gap(snaps: dict) -> go.Figure:
     """Left: each D (in [0, 1]) and critic (centred, divided by its Lipschitz constant) along x,
     with the real line at 0 and each fake line at its theta. Right: the push -d loss_G / d theta
     each gives theta (log scale), green when it points to 0, red when away."""
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.6, 0.4], horizontal_spacing=0.1,
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.58, 0.42], horizontal_spacing=0.1,
                         specs=[[{"secondary_y": True}, {}]],
                         subplot_titles=("D(x) (solid, left axis), critic f(x)/L (dashed, right axis)",
                                         "Push on theta: |d loss_G / d theta|, log scale"))
@@ -148,12 +148,15 @@ def across_gap(snaps: dict) -> go.Figure:
         push = s["metrics"]["push"]
         toward = push * s["theta"] < 0
         fig.add_trace(go.Bar(y=[label], x=[max(abs(push), FLOOR)], orientation="h", showlegend=False,
-                             marker_color="#2ca02c" if toward else "#d62728",
-                             text=[f"{label}: {push:+.1e} {'toward 0' if toward else 'away'}"], textposition="auto",
+                             marker_color="#2ca02c" if toward else "#d62728", opacity=0.45,
                              hovertemplate=f"{label}: push {push:+.3g}<extra></extra>"), 1, 2)
+        # The label sits at the axis start, over the bar: readable however short the bar is.
+        fig.add_annotation(x=math.log10(FLOOR) + 0.15, y=label, xanchor="left", showarrow=False,
+                           text=f"{label}: {push:+.1e} {'toward 0' if toward else 'away from 0'}",
+                           font=dict(size=13, color="black"), row=1, col=2)
     fig.add_vline(x=0, line=dict(color=REAL, width=3), row=1, col=1)
     fig.update_yaxes(range=[-0.05, 1.05], title_text="D(x)", row=1, col=1, secondary_y=False)
-    fig.update_yaxes(title_text="f(x) / L", row=1, col=1, secondary_y=True, showgrid=False)
+    fig.update_yaxes(row=1, col=1, secondary_y=True, showgrid=False, tickformat=".1f")
     fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], showticklabels=False, row=1, col=2)
     fig.update_xaxes(type="log", range=[math.log10(FLOOR), 1.5], exponentformat="power", row=1, col=2)
     fig.update_xaxes(title_text="x  (real line at 0: blue; each fake line at its theta: dotted)", row=1, col=1)
