@@ -44,3 +44,8 @@ class ConvVAE(nn.Module):
         recon = F.binary_cross_entropy_with_logits(logits, x.float(), reduction="none").flatten(1).sum(1)
         kl = 0.5 * (mu.float() ** 2 + logvar.float().exp() - logvar.float() - 1).sum(1)
         return {"recon": recon.mean(), "kl": kl.mean(), "loss": (recon + beta * kl).mean()}
+
+    def forward(self, x: torch.Tensor, gen: torch.Generator | None = None, beta: float = 1.0
+                ) -> dict[str, torch.Tensor]:
+        """`losses`, as the forward pass (what DistributedDataParallel hooks into)."""
+        return self.losses(x, gen, beta)

@@ -21,6 +21,7 @@ from torch import nn
 
 from lab import lipschitz, objectives
 from lab.device import build_seeded, generator
+from lab.images import distributed
 from lab.images.conv_vae import ConvVAE
 from lab.images.data import ImageData
 from lab.images.dcgan import VARIANTS, build
@@ -44,8 +45,10 @@ class _Base:
         self.amp_dtype = {"bfloat16": torch.bfloat16, "float16": torch.float16}.get(self.precision)
         # channels_last lets cuDNN use tensor-core kernels; on a CPU oneDNN gained ~10% here too
         self.memory_format = torch.channels_last
-        self.gen = generator(seed)                              # data order (CPU)
-        self.dev_gen = generator(seed + 1, device)              # z, eps, GP mixing on the device
+        distributed.setup(device)
+        rank = distributed.rank()                               # each replica its own batches and noise
+        self.gen = generator(seed + 7919 * rank)                # data order (CPU)
+        self.dev_gen = generator(seed + 1 + 7919 * rank, device)  # z, eps, GP mixing on the device
         if self.cuda:
             self.data.images = self.data.images.to(device)      # uint8: CIFAR is 150 MB at 32 px
         self.fixed_z = torch.randn(N_FIXED, z_dim, generator=generator(seed + 2)).to(device)
@@ -116,8 +119,8 @@ class GANTrainer(_Base):
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=lr, betas=betas)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=lr, betas=betas)
         self.scaler_g, self.scaler_d = self._scaler(), self._scaler()
-        self.images_per_step = batch * n_critic
-        self.train_G, self.train_D = self.G, self.D    # DistributedDataParallel wrappers, if any
+        self.images_per_step = batch * n_critic * distributed.world_size()   # all replicas together
+        self.train_G, self.train_D = distributed.wrap(self.G, self.device), distributed.wrap(self.D, self.device)
 
     def _d_value(self, out: torch.Tensor) -> torch.Tensor:
         """D(x) as a probability for the probabilistic objectives, else the critic's raw value."""
@@ -208,7 +211,8 @@ class VAETrainer(_Base):
         self.opt = torch.optim.Adam(self.vae.parameters(), lr=lr)
         self.scaler = self._scaler()
         self.beta = beta
-        self.images_per_step = batch
+        self.train_vae = distributed.wrap(self.vae, self.device)
+        self.images_per_step = batch * distributed.world_size()
 
     def _steps(self, k: int) -> dict:
         self.vae.train()
@@ -216,7 +220,7 @@ class VAETrainer(_Base):
         for _ in range(k):
             x = (self.next_real() + 1) / 2                              # [0, 1] pixels
             with self.autocast():
-                parts = self.vae.losses(x, self.dev_gen, self.beta)
+                parts = self.train_vae(x, self.dev_gen, self.beta)
             self.opt.zero_grad(set_to_none=True)
             self.scaler.scale(parts["loss"]).backward()
             self.scaler.step(self.opt)
@@ -224,7 +228,7 @@ class VAETrainer(_Base):
             for n in sums:
                 sums[n] += parts[n].detach()
             self.step += 1
-            self.images_seen += self.batch
+            self.images_seen += self.images_per_step
         return sums
 
     def advance(self, k: int) -> dict:
