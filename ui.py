@@ -128,7 +128,12 @@ def live(body: Callable[[], None], playing: bool, every: float = 0.2) -> None:
     """Run `body` in a fragment that reruns every `every` seconds while playing: only the
     live part of the page redraws, the controls stay put (GAN Lab throttles drawing the
     same way)."""
-    st.fragment(body, run_every=every if playing else None)()
+    from lab.device import small_net_threads
+
+    def tick() -> None:
+        small_net_threads()          # a fragment rerun may run on a new thread
+        body()
+    st.fragment(tick, run_every=every if playing else None)()
 
 
 # ---- export --------------------------------------------------------------------------------

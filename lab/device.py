@@ -46,6 +46,7 @@ def build_seeded(seed: int, make):
 
 def small_net_threads() -> None:
     """Tiny MLPs run fastest on one thread: with two threads under load a ring GAN fell from
-    ~120 to 9-30 steps/s here (ANCHORS.md, oversubscription). Process-wide; call at start-up."""
-    if torch.get_num_threads() != 1:
-        torch.set_num_threads(1)
+    ~120 to 9-30 steps/s here (ANCHORS.md, oversubscription). OpenMP's count belongs to the
+    calling thread and every Streamlit run or fragment tick may be a fresh thread, while
+    get_num_threads() can already read 1 there: so set it unconditionally, every time."""
+    torch.set_num_threads(1)
