@@ -82,6 +82,14 @@ def sample_p0(setup: str, sigma: float, n: int, gen: torch.Generator) -> Tensor:
     return base
 
 
+def sample_pair(setup: str, sigma: float, theta: float, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(n, 2) real and (n, 2) fake points at this theta, for drawing the closed-form view."""
+    gen = generator(seed)
+    real, fake = sample_p0(setup, sigma, n, gen), sample_p0(setup, sigma, n, gen)
+    fake[:, 0] += theta
+    return real.numpy(), fake.numpy()
+
+
 class ThetaGAN:
     def __init__(self, setup: str, sigma: float, theta0: float, family: str, *, d_steps: int = 5,
                  batch: int = 64, lr: float = 0.0, d_lr: float = 0.0, clip: float = 0.01,

@@ -8,7 +8,7 @@ import streamlit as st
 import ui
 from lab.experiments.disjoint import DisjointConfig, DisjointRun
 from lab.figures import disjoint as figs
-from lab.theta_gan import FAMILIES
+from lab.theta_gan import FAMILIES, sample_pair
 
 NS = "ws"
 SIGMAS = [0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0]
@@ -80,12 +80,18 @@ else:
 st.subheader("The divergences as functions of theta")
 theta_view = st.slider("theta", -3.0, 3.0, float(max(-3.0, min(3.0, cfg.theta0))), 0.05, key=f"{NS}.theta_view")
 div_fig = figs.divergences(cfg.setup, cfg.sigma, theta_view)
-st.plotly_chart(div_fig, key=f"{NS}.div", config={"displaylogo": False})
+left, right = st.columns([2, 1])
+left.plotly_chart(div_fig, key=f"{NS}.div", config={"displaylogo": False})
+right.plotly_chart(figs.plane(*sample_pair(cfg.setup, cfg.sigma, theta_view, 150, cfg.seed), theta_view),
+                   key=f"{NS}.plane", config={"displaylogo": False})
+right.caption("Every divergence above compares these two clouds. Slide theta: JS and TV do not "
+              "change until the clouds touch; W1 is the distance between them.")
 if cfg.setup == "gaussians":
     st.plotly_chart(figs.gaussian_family(cfg.sigma, theta_view), key=f"{NS}.family",
                     config={"displaylogo": False})
     st.caption("Move the s slider in the sidebar towards 0.001: JS flattens to log 2 away from 0, "
-               "TV to 1, KL = theta^2/(2 s^2) blows up; W1 = |theta| does not change.")
+               "TV to 1, KL = theta^2/(2 s^2) blows up; W1 = |theta| does not change. The Gaussians are "
+               "drawn and trained as the lines thickened along x: the y-parts are identical and cancel.")
 
 # ---- live learning --------------------------------------------------------------------------
 st.subheader("Learning theta live")

@@ -15,7 +15,7 @@ from lab import cli, disjoint, divergences
 from lab.config import ConfigError, from_strings
 from lab.experiments.disjoint import DisjointConfig, DisjointRun
 from lab.mixtures import Mixture
-from lab.theta_gan import FAMILIES, ThetaGAN, sample_p0
+from lab.theta_gan import FAMILIES, ThetaGAN, sample_p0, sample_pair
 
 LOG2 = math.log(2)
 
@@ -109,6 +109,9 @@ def test_gaussian_setup_samples():
     assert x.shape == (20000, 2)
     assert float(x[:, 0].std()) == pytest.approx(0.3, rel=0.03)
     assert 0 <= float(x[:, 1].min()) and float(x[:, 1].max()) <= 1
+    real, fake = sample_pair("gaussians", 0.3, -1.5, 20000, seed=4)
+    assert float(fake[:, 0].mean() - real[:, 0].mean()) == pytest.approx(-1.5, abs=0.02)
+    np.testing.assert_allclose(np.sort(fake[:, 1])[::2000], np.arange(10) / 10, atol=0.02)  # U[0, 1] deciles
 
 
 def test_gradient_theta_is_autograd_of_the_critic():

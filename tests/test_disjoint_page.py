@@ -30,7 +30,7 @@ def _runs(at):
 def test_page_loads_and_steps():
     at = _open({"objectives": "js_minimax,wgan_gp", "steps": "40"})
     assert not at.error
-    assert len(at.get("plotly_chart")) == 4          # divergences, trajectories, gap, samples
+    assert len(at.get("plotly_chart")) == 5          # divergences, plane, trajectories, gap, samples
     assert list(_runs(at)) == ["js_minimax", "wgan_gp"]
     assert all(r.step == 0 for r in _runs(at).values())
     at.number_input(key="ws.k").set_value(7).run()
@@ -56,7 +56,7 @@ def test_gaussians_show_the_family_and_sigma_reaches_the_run():
     at.radio(key="ws.setup").set_value("gaussians").run()
     at.select_slider(key="ws.sigma").set_value(0.01).run()
     assert not at.exception
-    assert len(at.get("plotly_chart")) == 5          # + the s-family figure
+    assert len(at.get("plotly_chart")) == 6          # + the s-family figure
     run = _runs(at)["js_ns"]
     assert run.cfg.setup == "gaussians" and run.cfg.sigma == 0.01
     assert at.query_params["setup"] in ("gaussians", ["gaussians"])

@@ -96,6 +96,21 @@ def gaussian_family(sigma: float, theta_now: float,
     return fig
 
 
+def plane(real: np.ndarray, fake: np.ndarray, theta: float) -> go.Figure:
+    """P_0 and P_theta drawn in the plane at one theta (the closed-form view's companion)."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=real[:, 0], y=real[:, 1], mode="markers", name="real P_0",
+                             marker=dict(color=REAL, size=5, opacity=0.7)))
+    fig.add_trace(go.Scatter(x=fake[:, 0], y=fake[:, 1], mode="markers", name="P_theta",
+                             marker=dict(color=FAKE, size=5, opacity=0.7)))
+    lim = max(3.0, abs(theta) + 0.5)
+    fig.update_xaxes(range=[-lim, lim], title_text="x")
+    fig.update_yaxes(range=[-0.1, 1.1], title_text="y")
+    fig.update_layout(height=320, title=f"Samples at theta = {theta:.2f}",
+                      legend=dict(orientation="h", y=-0.3), **LAYOUT)
+    return fig
+
+
 def samples(snaps: dict) -> go.Figure:
     """Real samples (blue) and each objective's fakes in the plane at its current theta."""
     fig = go.Figure()
