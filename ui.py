@@ -7,6 +7,7 @@ presentation; no maths, no training loop. Widget keys are namespaced per page (`
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import json
 from dataclasses import dataclass
@@ -130,6 +131,7 @@ def live(body: Callable[[], None], playing: bool, every: float = 0.2) -> None:
     same way)."""
     from lab.device import small_net_threads
 
+    @functools.wraps(body)           # the fragment keeps the page function's identity
     def tick() -> None:
         small_net_threads()          # a fragment rerun may run on a new thread
         body()
