@@ -64,3 +64,41 @@ def test_resized_and_colour_inputs_are_accepted(setup):
     scorer = fd.FrechetScore(net, real[:300])
     assert scorer.score(rgb) == pytest.approx(scorer.score(big), rel=1e-5)
     assert scorer.score(big) < 0.2 * scorer.score(torch.rand(300, 1, 64, 64) * 2 - 1)
+
+
+def test_inception_for_true_fid_matches_torchvision_layout_and_loads_safely(tmp_path):
+    from lab.config import ConfigError
+    from lab.images.inception import FIDInception, load_inception
+    net = FIDInception()
+    # torchvision's inception_v3 has 27,161,264 parameters; minus AuxLogits (3,326,696), plus the
+    # FID graph's 1008-way fc (8 x 2049 more): the weights file's layout.
+    assert sum(p.numel() for p in net.parameters()) == 27_161_264 - 3_326_696 + 8 * 2049
+    path = tmp_path / "pt_inception.pth"
+    torch.save(net.state_dict(), path)
+    back = load_inception(path)
+    x = torch.rand(2, 1, 28, 28) * 2 - 1
+    assert torch.equal(back(x), net.eval()(x)) and back(x).shape == (2, 2048)
+    partial = {k: v for k, v in net.state_dict().items() if not k.startswith("Mixed_7c")}
+    torch.save(partial, tmp_path / "partial.pth")
+    with pytest.raises(ConfigError, match="not the FID Inception's weights"):
+        load_inception(tmp_path / "partial.pth")
+    (tmp_path / "junk.pth").write_bytes(b"junk")
+    with pytest.raises(ConfigError, match="not a safe state_dict file"):
+        load_inception(tmp_path / "junk.pth")
+
+
+def test_run_reports_fid_when_given_inception_weights(tmp_path, monkeypatch, setup):
+    """The wiring: with inception=<file>, metrics gain 'fid' from that network's features (a
+    small stand-in network here; the real one is ~6 GFLOP per image)."""
+    from lab.experiments.image_gan import ImageGANConfig
+    from lab.images import inception
+    from lab.images.runs import GANRun
+    net, _, _ = setup
+    weights = tmp_path / "w.pth"
+    weights.write_bytes(b"stand-in")
+    monkeypatch.setattr(inception, "load_inception", lambda path: fd.Features(net))
+    run = GANRun(ImageGANConfig(steps=2, width=8, batch=8, z_dim=8, fd_samples=100, fd_every=0,
+                                device="cpu", inception=str(weights)))
+    run.advance(2)
+    m = run.metrics()
+    assert np.isfinite(m["fid"]) and m["fid"] > 0

@@ -6,6 +6,7 @@ same GenLab features as the GANs, so the two families can be compared on one sca
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from lab.config import ConfigError, check_choice, check_range, opt
 from lab.experiments import Experiment
@@ -31,6 +32,8 @@ class ImageVAEConfig:
     width: int = opt(32, "channels of the widest-resolution layer; doubles at each halving")
     fd_every: int = opt(500, "steps between two Fréchet scores; 0 = only at the end")
     fd_samples: int = opt(1000, "generated (and real) images per Fréchet score")
+    inception: str = opt("", "optional: pytorch-fid's Inception weights file (pt_inception-2015-12-05-"
+                             "6726825d.pth); then metrics also has 'fid', true FID at the end")
     seed: int = opt(0, "random seed: same seed, same run on a CPU")
     device: str = opt("auto", "auto (CUDA if present) | cpu | cuda")
 
@@ -48,6 +51,8 @@ class ImageVAEConfig:
         check_range("width", self.width, 4, 512)
         check_range("fd_every", self.fd_every, 0, 10_000_000)
         check_range("fd_samples", self.fd_samples, 100, 50_000)
+        if self.inception and not Path(self.inception).expanduser().is_file():
+            raise ConfigError(f"inception={self.inception!r} is not a file")
 
 
 def make_run(cfg: ImageVAEConfig, data=None) -> VAERun:

@@ -131,10 +131,13 @@ class FrechetScore:
     """Real statistics computed once; `score(fake)` resets only the fake side."""
     label = LABEL
 
-    def __init__(self, net: LeNet, real: torch.Tensor, device: torch.device | str = "cpu"):
+    def __init__(self, net: nn.Module, real: torch.Tensor, device: torch.device | str = "cpu"):
+        """`net`: a LeNet (its 128-d features), or any module with `num_features` that maps
+        images in [-1, 1] to features (lab.images.inception for true FID)."""
         from torchmetrics.image.fid import FrechetInceptionDistance
         self.device = torch.device(device)
-        self.metric = FrechetInceptionDistance(feature=Features(net), normalize=True,
+        features = Features(net) if isinstance(net, LeNet) else net
+        self.metric = FrechetInceptionDistance(feature=features, normalize=True,
                                                reset_real_features=False).to(self.device)
         self._update(real, True)
         self.n_real = len(real)

@@ -113,7 +113,19 @@ class ImageRun:
         m["images_per_sec"] = self.trainer.images_seen / secs if secs > 0 else float("nan")
         has_now = self.history["fd_step"] and self.history["fd_step"][-1] == self.step
         m["fd"] = self.history["fd"][-1] if has_now else self.score_now()
+        if self.cfg.inception:
+            m["fid"] = self.true_fid()
         return m
+
+    def true_fid(self) -> float:
+        """FID on Inception-v3 features from the user's weights file: fd_samples generated vs
+        fd_samples real images (minutes on a CPU: ~6 GFLOP per image)."""
+        from lab.images.inception import load_inception
+        net = load_inception(self.cfg.inception)
+        real = self.data.images.cpu()[torch.randperm(len(self.data.images), generator=generator(self.cfg.seed + 5))
+                                      [:self.cfg.fd_samples]].float() / 127.5 - 1
+        fake = torch.cat([self.trainer.sample(z) for z in self.fd_z.split(500)])
+        return FrechetScore(net.to(self.device), real, self.device).score(fake)
 
     def snapshot(self) -> dict:
         """Plain arrays and numbers: the fixed-noise samples, real images, curves, progress."""
