@@ -114,7 +114,8 @@ def decode_point(snap: dict, where) -> None:
     z[0, : min(2, cfg_now.latent)] = (z1, z2)[: cfg_now.latent]
     out = run.decode(z)
     if snap["shape"]:
-        where.image(figs.image_grid(out, scale=5), caption=f"decoder mean at z = ({z1:.2f}, {z2:.2f})")
+        where.image(figs.image_grid(out, scale=5), caption=f"decoder mean at z = ({z1:.2f}, {z2:.2f})",
+                    output_format="PNG")
     else:
         where.write(f"decoder mean at z: x = ({out[0, 0]:.3f}, {out[0, 1]:.3f})")
 
@@ -146,7 +147,7 @@ def live() -> None:
     with right:
         if snap["shape"]:
             st.markdown("**Decoded manifold** over Gaussian quantiles of (z1, z2) (Kingma & Welling, Fig. 4)")
-            st.image(figs.manifold_image(snap), width="stretch")
+            st.image(figs.manifold_image(snap), width="stretch", output_format="PNG")
         else:
             st.plotly_chart(figs.toy_manifold(snap), key=f"{NS}.toy", config={"displaylogo": False})
         decode_point(snap, st.container(border=True))
@@ -162,9 +163,10 @@ tabs = st.tabs(["Reconstructions & samples", "Interpolation", "PCA vs autoencode
 with tabs[0]:
     if comp["shape"]:
         st.markdown("Top: test inputs. Below: VAE reconstructions (decoder at the posterior mean).")
-        st.image(figs.rows_image([comp["inputs"], comp["recons"]["vae"]], scale=3), width="stretch")
+        st.image(figs.rows_image([comp["inputs"], comp["recons"]["vae"]], scale=3), width="stretch",
+                 output_format="PNG")
         st.markdown("Samples from the prior: z ~ N(0, I), the same 64 draws at every step.")
-        st.image(figs.image_grid(comp["samples"], ncol=16, scale=2), width="stretch")
+        st.image(figs.image_grid(comp["samples"], ncol=16, scale=2), width="stretch", output_format="PNG")
     else:
         st.info("Images only: pick a digit data set.")
 with tabs[1]:
@@ -175,14 +177,14 @@ with tabs[1]:
     st.caption(f"Straight line between their posterior means; labels {comp['labels'][int(i)]} -> {comp['labels'][int(j)]}.")
     path = run.interpolate(int(i), int(j), 10)
     if comp["shape"]:
-        st.image(figs.image_grid(path, ncol=10, scale=3), width="stretch")
+        st.image(figs.image_grid(path, ncol=10, scale=3), width="stretch", output_format="PNG")
     else:
         st.dataframe({"x1": path[:, 0], "x2": path[:, 1]})
 with tabs[2]:
     st.plotly_chart(figs.compare_latents(comp), key=f"{NS}.compare_fig", config={"displaylogo": False})
     if comp["shape"]:
         rows = [comp["inputs"]] + [comp["recons"][k] for k in ("pca", "ae", "vae") if k in comp["recons"]]
-        st.image(figs.rows_image(rows, scale=2), width="stretch",
+        st.image(figs.rows_image(rows, scale=2), width="stretch", output_format="PNG",
                  caption="Rows: input, PCA, autoencoder, VAE (each with a code of the same size)")
     st.caption("Error = squared error per example on the test set; PCA is the best *linear* code "
                "(Eckart-Young), the autoencoder the same networks with no noise and no KL.")

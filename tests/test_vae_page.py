@@ -1,0 +1,108 @@
+"""The VAE page through Streamlit's AppTest: widgets by key, no traceback, the run and the URL
+follow the widgets, bad input gives one clear error and keeps the last good run."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def _open(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    at.switch_page("pages/vae.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_page_trains_on_step_and_play_and_follows_widgets(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENLAB_CACHE", str(tmp_path / "cache"))
+    at = _open()
+    assert at.title[0].value == "VAE latent manifolds"
+    assert _metric(at, "Step") == "0"
+    elbo0 = float(_metric(at, "ELBO (test)"))
+    assert -560 < elbo0 < -500                    # a fresh Bernoulli decoder: ~784 log 2 nats
+    assert len(at.image) >= 4                     # manifold, decoded point, reconstructions, samples
+
+    at.button(key="vae.step").click().run()
+    assert not at.exception
+    assert _metric(at, "Step") == "20"
+    assert float(_metric(at, "ELBO (test)")) > elbo0 + 150
+
+    at.button(key="vae.play").click().run()       # the fragment body runs once per script run
+    assert not at.exception and at.session_state["vae.playing"]
+    assert _metric(at, "Step") == "40"
+    at.button(key="vae.play").click().run()       # pause
+    assert not at.session_state["vae.playing"]
+
+    # a new setting starts a new run and lands in the URL
+    at.number_input(key="vae.beta").set_value(5.0).run()
+    assert not at.exception and _metric(at, "Step") == "0"
+    assert at.query_params["beta"] == ["5.0"] or at.query_params["beta"] == "5.0"
+
+    # typing a latent point decodes it; the IW bound button reports a number above the ELBO
+    n_img = len(at.image)
+    at.number_input(key="vae.z1").set_value(1.5).run()
+    assert not at.exception and len(at.image) == n_img
+    assert any("z = (1.50, 0.00)" in c for im in at.image for c in im.captions)
+    assert all(u.url.endswith(".png") for im in at.image for u in im.proto.imgs)   # PNG, not JPEG
+    at.button(key="vae.iw_btn").click().run()
+    assert not at.exception
+    assert any("IW bound at step 0" in md.value for md in at.markdown)
+
+    # MNIST without files: one clear error, the last good run stays on screen
+    at.selectbox(key="vae.data").set_value("mnist").run()
+    assert not at.exception
+    assert len(at.error) == 1 and "data_dir" in at.error[0].value
+    assert _metric(at, "Step") == "0"
+    assert any("last run that worked" in c.value for c in at.caption)
+
+
+def test_page_bad_url_value_falls_back_with_a_note():
+    at = _open({"latent": "two", "width": "64"})
+    assert any("latent" in w.value for w in at.warning)
+    assert at.number_input(key="vae.latent").value == 2
+    assert at.number_input(key="vae.width").value == 64
+
+
+def test_page_fashion_from_a_folder_and_two_moons(tmp_path):
+    from lab.datasets.idx import write_idx
+    rng = np.random.default_rng(0)
+    for stem, n in (("train", 64), ("t10k", 32)):
+        write_idx(tmp_path / f"{stem}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        write_idx(tmp_path / f"{stem}-labels-idx1-ubyte", rng.integers(0, 10, n).astype(np.uint8))
+    at = _open({"data": "fashion", "data_dir": str(tmp_path), "width": "32", "batch": "16"})
+    assert not at.error
+    at.button(key="vae.step").click().run()
+    assert not at.exception and _metric(at, "Step") == "20"
+
+    at.text_input(key="vae.data_dir").set_value(str(tmp_path / "nowhere")).run()
+    assert not at.exception and len(at.error) == 1 and "not a folder" in at.error[0].value
+
+    at.selectbox(key="vae.data").set_value("toy2d").run()
+    assert not at.exception and not at.error
+    at.number_input(key="vae.latent").set_value(1).run()
+    at.button(key="vae.step").click().run()
+    assert not at.exception and _metric(at, "Step") == "20"
+    at.checkbox(key="vae.baseline").check().run()
+    assert not at.exception
+
+
+def test_page_ellipses_toggle_adds_the_ellipse_traces():
+    import json
+    at = _open({"width": "32"})
+    n_traces = lambda: len(json.loads(at.get("plotly_chart")[1].proto.spec)["data"])  # noqa: E731
+    before = n_traces()
+    at.toggle(key="vae.ellipses").set_value(True).run()
+    assert not at.exception
+    assert n_traces() == before + 10              # one ellipse trace per digit class
