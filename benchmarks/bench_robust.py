@@ -3,7 +3,7 @@ Q = N(5 1_p, I_p)): lab.robust.gan against a plain PyTorch loop of the same reci
 torch.optim.SGD, BCEWithLogitsLoss, separate real/fake passes, optimiser.step), on the same
 data in the same process. Target: the lab's estimate in <= 60 s on a 2-core CPU.
 
-    .venv/bin/python benchmarks/bench_robust.py [--p 100] [--n 50000] [--epochs 150] [--seed 0]
+    .venv/bin/python benchmarks/bench_robust.py [--p 100] [--n 50000] [--epochs 150] [--seed 0] [--repeat 2]
 """
 from __future__ import annotations
 
@@ -68,6 +68,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=50_000)
     ap.add_argument("--epochs", type=int, default=150)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--repeat", type=int, default=2)
     a = ap.parse_args()
     torch.set_num_threads(1)
     X, _ = sample_huber(a.n, a.p, 0.2, np.zeros(a.p), Contamination("far", 5.0), generator(a.seed))
@@ -77,11 +78,17 @@ def main() -> None:
         th, wall, _ = timed(lambda: E.estimate(name, Xd))
         print(f"  {name:<13} error {np.linalg.norm(th):8.4f}   {wall:6.2f} s")
     r = GanRecipe(epochs=a.epochs, avg_epochs=min(25, a.epochs))
-    lab_est, lab_wall, lab_cpu = timed(lambda: GanEstimator(X, r, a.seed).run())
-    ref_est, ref_wall, ref_cpu = timed(lambda: plain_loop(X, r, a.seed))
-    print(f"  js_gan (lab)   error {np.linalg.norm(lab_est):8.4f}   wall {lab_wall:6.1f} s   cpu {lab_cpu:6.1f} s")
-    print(f"  js_gan (plain) error {np.linalg.norm(ref_est):8.4f}   wall {ref_wall:6.1f} s   cpu {ref_cpu:6.1f} s")
-    print(f"  lab / plain: wall {lab_wall / ref_wall:.2f}x, cpu {lab_cpu / ref_cpu:.2f}x "
+    # Alternate the two and keep each one's best wall time: the machine is shared, and a burst
+    # of someone else's load should not decide the ratio. CPU time is the load-free measure.
+    best = {"lab": (None, math.inf, math.inf), "plain": (None, math.inf, math.inf)}
+    for _ in range(a.repeat):
+        for key, f in (("lab", lambda: GanEstimator(X, r, a.seed).run()), ("plain", lambda: plain_loop(X, r, a.seed))):
+            est, wall, cpu = timed(f)
+            print(f"  js_gan ({key:<5}) error {np.linalg.norm(est):8.4f}   wall {wall:6.1f} s   cpu {cpu:6.1f} s", flush=True)
+            if wall < best[key][1]:
+                best[key] = (est, wall, min(cpu, best[key][2]))
+    (_, lab_wall, lab_cpu), (_, ref_wall, ref_cpu) = best["lab"], best["plain"]
+    print(f"  lab / plain (best of {a.repeat}): wall {lab_wall / ref_wall:.2f}x, cpu {lab_cpu / ref_cpu:.2f}x "
           f"(G steps: {math.ceil(r.epochs * (a.n // r.batch) / r.d_steps)})")
     print(f"  target <= 60 s wall: {'met' if lab_wall <= 60 else 'NOT met'} ({lab_wall:.1f} s); "
           f"published JS-GAN error 0.048")

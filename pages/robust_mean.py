@@ -73,9 +73,16 @@ with st.sidebar:
         epochs = st.number_input("Epochs", 1, 2000, u.epochs, key=f"{NS}.epochs")
         avg = st.number_input("Average eta over last epochs", 0, 2000, u.avg_epochs, key=f"{NS}.avg")
 
+if not names:
+    st.info("Pick at least one estimator in the sidebar.")
+    st.stop()
+usable = applicable(int(p), names)
+if len(usable) < len(names):
+    st.info(f"Tukey's median is NP-hard; its approximation here stops at p = {ESTIMATORS['tukey'].max_p}, "
+            f"so it is left out at p = {int(p)}.", icon=":material/info:")
 cfg = ui.build_config(RobustMeanConfig, NS, dict(
     n=int(n), p=int(p), eps=float(eps), contamination=kind, theta=float(theta), seed=int(seed),
-    estimators=",".join(names) or "mean", hidden=hidden, activation=act, lr_d=float(lr_d), lr_g=float(lr_g),
+    estimators=",".join(usable or ["mean"]), hidden=hidden, activation=act, lr_d=float(lr_d), lr_g=float(lr_g),
     d_steps=int(d_steps), batch=int(batch), epochs=int(epochs), avg_epochs=int(avg),
     **{**{k: getattr(u, k) for k in ("q_mu", "near_mu", "cluster_x", "cluster_y", "cluster_sd", "trim")}, **extra}))
 if cfg is None:                 # st.error already shown: keep the last good run on screen

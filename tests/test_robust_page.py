@@ -52,12 +52,16 @@ def test_url_state_and_a_bad_link_value():
     assert list(table(at).index) == ["sample mean", "coordinatewise median"]
 
 
-def test_tukey_above_its_dimension_is_an_error_not_a_traceback():
+def test_tukey_is_left_out_above_its_dimension_and_bad_input_keeps_the_last_run():
     at = open_page({"n": "500", "estimators": "mean,tukey"})
     at.number_input(key="rm.p").set_value(20).run()
     assert not at.exception
-    assert any("tukey" in e.value for e in at.error)
-    assert list(table(at).index) == ["sample mean", "Tukey median (approx.)"]   # the last good run stays
+    assert any("Tukey" in i.value and "p = 20" in i.value for i in at.info)
+    assert list(table(at).index) == ["sample mean"]
+    at.text_input(key="rm.hidden").set_value("20,x").run()           # a bad recipe: error, old run stays
+    assert not at.exception
+    assert any("hidden" in e.value for e in at.error)
+    assert list(table(at).index) == ["sample mean"] and at.session_state["rm.cfg"].p == 20
 
 
 def test_cluster_contamination_and_a_cancellable_sweep():
