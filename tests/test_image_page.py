@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from lab.images.worker import training_threads

@@ -51,6 +51,7 @@ class _Base:
         self.dev_gen = generator(seed + 1 + 7919 * rank, device)  # z, eps, GP mixing on the device
         if self.cuda:
             self.data.images = self.data.images.to(device)      # uint8: CIFAR is 150 MB at 32 px
+            torch.backends.cudnn.benchmark = True               # fixed shapes: autotune each conv once
         self.fixed_z = torch.randn(N_FIXED, z_dim, generator=generator(seed + 2)).to(device)
         self._perm, self._pos = torch.randperm(len(data.images), generator=self.gen), 0
         self.step = 0
