@@ -59,10 +59,10 @@ def divergences(setup: str, sigma: float, theta_now: float) -> go.Figure:
     fig.update_xaxes(range=[th[0], th[-1]])
     fig.update_xaxes(title_text="theta", row=2, col=1)
     name = "parallel lines" if lines else f"Gaussians, s = {sigma:g}"
-    title = (f"Closed forms, {name}. At theta = {theta_now:.2f}: JS {now['js']:.3f}, TV {now['tv']:.3f}, "
+    title = (f"Closed forms, {name}<br>at theta = {theta_now:.2f}: JS {now['js']:.3f}, TV {now['tv']:.3f}, "
              f"W1 {now['w1']:.2f}, KL {now['kl']:.3g}")
     fig.update_layout(height=620, title=dict(text=title, font=dict(size=15)), legend=dict(orientation="h", y=-0.12),
-                      **{**LAYOUT, "margin": dict(l=60, r=20, t=80, b=40)})
+                      **{**LAYOUT, "margin": dict(l=60, r=20, t=95, b=40)})
     return fig
 
 
