@@ -74,6 +74,11 @@ if cfg is not None:
     ui.sync_url(cfg, {"family": family} if family == "VAE" else None)
 
 
+def watched(run) -> Training:
+    """A worker that pauses after 30 s without a redraw (tab closed, page left) and stops after 10 min."""
+    return Training(run, pause_after=30, stop_after=600)
+
+
 def new_training(cfg) -> None:
     """Stop the old training (one per session), load the data, build a run and its worker."""
     if ss.get(f"{NS}.training") is not None:
@@ -81,7 +86,7 @@ def new_training(cfg) -> None:
     try:
         up = upload.getvalue() if upload is not None and cfg.data == "folder" else None
         images = load(cfg.data, cfg.data_dir, cfg.size, cfg.channels, upload=up) if up is not None else None
-        ss[f"{NS}.training"] = Training(make_run(cfg, images), pause_after=120, stop_after=900)
+        ss[f"{NS}.training"] = watched(make_run(cfg, images))
         ss[f"{NS}.cfg"] = cfg
     except ConfigError as err:
         st.error(str(err), icon=":material/error:")
@@ -99,7 +104,7 @@ def on_checkpoint() -> None:
         return
     if ss.get(f"{NS}.training") is not None:
         ss[f"{NS}.training"].stop()
-    ss[f"{NS}.training"], ss[f"{NS}.cfg"] = Training(run, pause_after=120, stop_after=900), run.cfg
+    ss[f"{NS}.training"], ss[f"{NS}.cfg"] = watched(run), run.cfg
     for name, value in dataclasses.asdict(run.cfg).items():   # the widgets show the checkpoint's config
         ss[f"{NS}.{family}.{name}"] = value
     ss[f"{NS}.playing"] = False
@@ -126,7 +131,7 @@ if stop:
 elif controls.playing and tr.state in ("new", "stopped", "finished") and tr.run.step < tr.run.total:
     try:
         if tr.state != "new":          # continue the same run on a fresh thread
-            tr = ss[f"{NS}.training"] = Training(tr.run, pause_after=120, stop_after=900)
+            tr = ss[f"{NS}.training"] = watched(tr.run)
         tr.start()
     except CapacityError as err:
         st.warning(str(err), icon=":material/hourglass_top:")
@@ -211,7 +216,8 @@ st.subheader("Things to try")
 st.markdown(
     "- Press **Play** with the defaults: strokes appear within a few hundred steps, digits within a "
     "couple of minutes on a laptop CPU. Watch D(x) and D(G(z)) settle towards each other.\n"
-    "- Switch to **WGAN-GP**: the critic's values are not probabilities; the loss gap tracks quality.\n"
+    "- Switch to **WGAN-GP**: the critic's values are not probabilities; the loss gap tracks quality. "
+    "(5 critic steps with a gradient penalty per G step: several times slower on a CPU.)\n"
     "- Set the learning rate to 0.002 for DCGAN: does training collapse? The FD curve tells you.\n"
     "- Use the **VAE** family: its samples are blurrier, its reconstructions sharp; compare the FDs.\n"
     "- Interpolate between two samples: a smooth path means G did not memorise (DCGAN, sec. 6.1).")
