@@ -134,8 +134,8 @@ def live() -> None:
     rows = [{"objective": label, "theta": round(s["theta"], 4),
              "moved from theta0": f"{100 * s['metrics']['moved']:.1f}%",
              "push on theta": f"{s['metrics']['push']:+.2e}",
-             "Lipschitz constant (measured)": f"{s['metrics']['lipschitz']:.3g}",
-             "theta lr / D lr": f"{s['metrics']['lr']:g} / {s['metrics']['d_lr']:g}",
+             "Lipschitz (measured)": f"{s['metrics']['lipschitz']:.3g}",
+             "lr theta / D": f"{s['metrics']['lr']:g} / {s['metrics']['d_lr']:g}",
              "JS now": round(s["metrics"]["js_final"], 4), "W1 now": round(s["metrics"]["w1_final"], 4)}
             for label, s in snaps.items()]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
@@ -162,5 +162,7 @@ st.markdown(
     "step; with s = 1 even the minimax JS-GAN learns.\n"
     "- Compare the **clipped critic**: its Lipschitz constant is ~1e-3, so theta needs a learning rate "
     "of 20 to move (see the table). Try theta lr 0.05 for every objective.\n"
+    "- The **non-saturating** JS-GAN reaches 0 even on the lines: -log D(x) keeps a slope because "
+    "a ReLU discriminator's logit grows linearly away from the data. Same D, different loss for theta.\n"
     "- Set k = 1 D step per theta step: a weaker D lets the minimax JS-GAN move further. Why?\n"
     "- Start at theta0 = 0.25: is the minimax JS-GAN's stall a matter of distance?")
