@@ -162,7 +162,8 @@ st.markdown(
     "step; with s = 1 even the minimax JS-GAN learns.\n"
     "- Compare the **clipped critic**: its Lipschitz constant is ~1e-3, so theta needs a learning rate "
     "of 20 to move (see the table). Try theta lr 0.05 for every objective.\n"
-    "- The **non-saturating** JS-GAN reaches 0 even on the lines: -log D(x) keeps a slope because "
-    "a ReLU discriminator's logit grows linearly away from the data. Same D, different loss for theta.\n"
+    "- The **non-saturating** JS-GAN reaches 0 even on the lines: where D(x) -> 0 the gradient of "
+    "-log D(x) is the slope of D's logit, while that of log(1 - D(x)) is that slope times D(x) -> 0. "
+    "Same D loss, different loss for theta (note 002's log D trick).\n"
     "- Set k = 1 D step per theta step: a weaker D lets the minimax JS-GAN move further. Why?\n"
     "- Start at theta0 = 0.25: is the minimax JS-GAN's stall a matter of distance?")
