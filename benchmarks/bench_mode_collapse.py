@@ -65,6 +65,22 @@ class PlainLoop:
                     mode_metrics.evaluate(self.G(self.fixed_z).numpy(), self.data)
 
 
+def live_page_rate(cfg: ModeCollapseConfig, per_tick: int, ticks: int) -> float:
+    """Steps/s of what one tick of the page does: advance, snapshot, build the four figures and
+    serialise them (what st.plotly_chart sends), at one thread."""
+    from lab.figures import mode_collapse as figs
+    torch.set_num_threads(1)
+    run = ModeCollapseRun(cfg)
+    run.advance(per_tick)
+    t = time.perf_counter()
+    for _ in range(ticks):
+        run.advance(per_tick)
+        s = run.snapshot()
+        for fig in (figs.scatter(s), figs.coverage(s), figs.curves(s), figs.strip(s, figs.strip_steps(s, ""))):
+            fig.to_json()
+    return ticks * per_tick / (time.perf_counter() - t)
+
+
 def timed(fn, threads: int) -> float:
     torch.set_num_threads(threads)
     t = time.perf_counter()
@@ -97,6 +113,11 @@ def main() -> None:
     ours_rate = rate["ours (page trainer), 1 thread"]
     print(f"  speed-up vs plain (default threads): {ours_rate / rate['plain']:.2f}x   (target >= 1.5x)")
     print(f"  speed-up vs plain at 1 thread:       {ours_rate / rate['plain, 1 thread']:.2f}x")
+    ticks = max(2, a.steps // 300)
+    for name, cfg in (("ring GAN of the anchors (above)", ModeCollapseConfig(**SIZE)),
+                      ("page default (width 64, batch 128)", ModeCollapseConfig())):
+        print(f"  live page, {name}, 100 steps + redraw per tick: "
+              f"{live_page_rate(cfg, 100, ticks):7.1f} steps/s (anchor: plain loop ~100-150 unloaded)")
 
 
 if __name__ == "__main__":

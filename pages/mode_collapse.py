@@ -74,6 +74,8 @@ with st.sidebar:
         optimizer = st.selectbox("Optimiser", ["auto", "adam", "rmsprop"],
                                  ["auto", "adam", "rmsprop"].index(url_cfg.optimizer), key=f"{NS}.optim")
     ab = st.toggle("A/B: a second configuration", st.query_params.get("ab") == "1", key=f"{NS}.ab")
+    if ab:
+        st.header("Training (B)")
     b_vals = remedy_widgets("b", b_url if "b_loss" in st.query_params else dataclasses.replace(
         url_cfg, pac=2), st) if ab else None
 
@@ -101,7 +103,7 @@ else:
     ui.sync_url(cfgs["A"], {"ab": "1", **b_extra} if ab else None)
 
 # ---- runs: a live key retunes in place, anything else restarts -----------------------------
-controls = ui.transport(NS, default_k=50, max_k=2000, step_label="Step both")
+controls = ui.transport(NS, default_k=100, max_k=2000, step_label="Step both")
 c1, c2, c3 = st.columns([1, 1, 3], vertical_alignment="bottom")
 step_d = c1.button("Step D only", key=f"{NS}.step_d", icon=":material/shield:", use_container_width=True)
 step_g = c2.button("Step G only", key=f"{NS}.step_g", icon=":material/brush:", use_container_width=True)
@@ -142,11 +144,13 @@ def live() -> None:
             (f"unroll {cfg.unroll}", cfg.unroll), (f"pac {cfg.pac}", cfg.pac > 1), ("SN", cfg.sn),
             (f"noise {s['noise_std']:.2f}", cfg.instance_noise), (f"{cfg.d_steps} D steps", cfg.d_steps > 1)) if on)
         m = s["metrics"]
-        a, b, c, d = col.columns(4)
-        a.metric("Step", f"{s['step']:,}")
-        b.metric("Modes", f"{m['modes']}/{len(s['centres'])}")
-        c.metric("High quality", f"{100 * m['hq']:.1f}%")
-        d.metric("Reverse KL", "inf" if m["reverse_kl"] == float("inf") else f"{m['reverse_kl']:.2f}")
+        vals = [("Step", f"{s['step']:,}"), ("Modes", f"{m['modes']}/{len(s['centres'])}"),
+                ("High quality", f"{100 * m['hq']:.1f}%"),
+                ("Reverse KL", "inf" if m["reverse_kl"] == float("inf") else f"{m['reverse_kl']:.2f}")]
+        per = 4 if len(snaps) == 1 else 2
+        for i in range(0, 4, per):
+            for cell, (label, value) in zip(col.columns(per), vals[i:i + per]):
+                cell.metric(label, value)
         left, right = col.columns(2) if len(snaps) == 1 else (col, col)
         left.plotly_chart(figs.scatter(s, show_arrows, title=head), key=f"{NS}.scatter.{name}")
         right.plotly_chart(figs.coverage(s), key=f"{NS}.coverage.{name}")

@@ -74,11 +74,10 @@ def _box(snap: dict) -> tuple[list[float], list[float]]:
 
 def scatter(snap: dict, arrows: bool = True, title: str | None = None) -> go.Figure:
     m = snap["metrics"]
-    head = title or f"Step {snap['step']}"
     bx, by = _box(snap)
     return go.Figure(scatter_traces(snap, arrows), layout=_layout(
-        title=f"{head}: {m['modes']}/{len(snap['centres'])} modes, {100 * m['hq']:.1f}% high quality, "
-              f"reverse KL {_fmt(m['reverse_kl'])}",
+        title=title or f"Step {snap['step']}: {m['modes']}/{len(snap['centres'])} modes, "
+                       f"{100 * m['hq']:.1f}% high quality, reverse KL {_fmt(m['reverse_kl'])}",
         height=560, legend=dict(orientation="h", y=-0.08),
         xaxis=dict(range=bx, constrain="domain"), yaxis=dict(range=by, scaleanchor="x")))
 
