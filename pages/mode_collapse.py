@@ -1,5 +1,6 @@
 """Mode collapse on 2-D mixtures, and what cures it (note 004; note 001 Alg. 1; note 002)."""
 import dataclasses
+import hashlib
 
 import pandas as pd
 import streamlit as st
@@ -79,13 +80,14 @@ with st.sidebar:
     b_vals = remedy_widgets("b", b_url if "b_loss" in st.query_params else dataclasses.replace(
         url_cfg, pac=2), st) if ab else None
 
-points = None
+points, points_key = None, None
 if data == "csv":
     if upload is None:
         st.info("Upload a CSV file of x,y rows in the sidebar (one point per row; a header line is fine).")
         st.stop()
     try:
         points = toy2d.parse_points_csv(upload.getvalue().decode("utf-8", errors="replace"))
+        points_key = hashlib.sha1(upload.getvalue()).hexdigest()     # same file, same run
     except ConfigError as err:
         st.error(f"Your CSV: {err}", icon=":material/error:")
         st.stop()
@@ -113,7 +115,7 @@ for name in [n for n in runs if n not in cfgs]:
     del runs[name]
 for name, cfg in cfgs.items():
     run = runs.get(name)
-    same_data = run is not None and (cfg.data != "csv" or ss.get(f"{NS}.points_id") == id(points))
+    same_data = run is not None and (cfg.data != "csv" or ss.get(f"{NS}.points_key") == points_key)
     if controls.reset or run is None or not same_data or not run.accepts(cfg):
         try:
             runs[name] = ModeCollapseRun(cfg, points)
@@ -122,7 +124,7 @@ for name, cfg in cfgs.items():
             st.stop()
     elif run.cfg != cfg:
         run.retune_to(cfg)
-ss[f"{NS}.cfgs"], ss[f"{NS}.points_id"] = cfgs, id(points)
+ss[f"{NS}.cfgs"], ss[f"{NS}.points_key"] = cfgs, points_key
 for pressed, which in ((controls.step, "both"), (step_d, "d"), (step_g, "g")):
     if pressed:
         for run in runs.values():

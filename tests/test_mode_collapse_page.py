@@ -92,3 +92,12 @@ def test_bad_url_value_falls_back_with_a_note():
     at = _open({"loss": "nope", "width": "16", "latent": "2", "batch": "32"})
     assert any("loss" in w.value for w in at.warning)
     assert _runs(at)["A"].cfg.loss == "ns"
+
+
+def test_csv_data_asks_for_an_upload():
+    at = _open({"width": "16", "latent": "2", "batch": "32"})
+    at.selectbox(key="mc.data").set_value("csv").run()
+    assert not at.exception
+    assert any("Upload a CSV" in i.value for i in at.info)
+    at.selectbox(key="mc.data").set_value("grid25").run()
+    assert not at.exception and _runs(at)["A"].data.n_modes == 25
