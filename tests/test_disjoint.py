@@ -161,6 +161,18 @@ def test_instance_noise_rescues_js_gan():
     assert run.metrics()["noise"] == 1.0
 
 
+def test_gaussians_wgan_gp_does_not_run_off():
+    """Trained in the plane, the GP critic can turn its slope when theta overshoots 0 (in 1-D it
+    could not: theta ran off to -5.2 on 6 of 6 seeds before the setup moved to the plane)."""
+    _, th = _final("wgan_gp", setup="gaussians")
+    assert np.abs(th[-50:]).max() < 0.1            # measured: 0.053, final -0.046
+
+
+def test_overlapping_gaussians_let_the_minimax_gan_learn():
+    _, th = _final("js_minimax", setup="gaussians", sigma=1.0)
+    assert abs(th[-1]) < 0.2                       # measured: 0.017 (s = 1; at s = 0.01 it stalls at 1.92)
+
+
 def test_annealed_noise_schedule():
     run = DisjointRun(DisjointConfig(objective="js_ns", instance_noise=0.8, anneal=True, steps=10))
     run.advance(10)
