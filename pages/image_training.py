@@ -15,6 +15,8 @@ from lab.images.worker import CapacityError, Training
 NS = "img"
 FAMILIES = {"GAN": (ImageGANConfig, make_gan, GANRun), "VAE": (ImageVAEConfig, make_vae, VAERun)}
 ss = st.session_state
+STATES = {"new": "ready: press Play", "running": "training", "paused": "paused", "finished": "finished",
+          "stopped": "stopped: Play continues on a new thread", "failed": "failed"}
 
 st.title("Image training: DCGAN, WGAN-GP, SN-GAN and a convolutional VAE")
 st.markdown(
@@ -91,6 +93,9 @@ def new_training(cfg) -> None:
     except ConfigError as err:
         st.error(str(err), icon=":material/error:")
         ui.pause(NS)
+    except Exception as err:  # e.g. out of memory on a big upload: one line, never a traceback
+        st.error(f"Could not build this run: {type(err).__name__}: {err}", icon=":material/error:")
+        ui.pause(NS)
 
 
 def on_checkpoint() -> None:
@@ -99,8 +104,8 @@ def on_checkpoint() -> None:
         return
     try:
         run = run_cls.from_checkpoint(file.getvalue(), cls, device="auto")
-    except ConfigError as err:
-        ss[f"{NS}.ckpt_error"] = str(err)
+    except Exception as err:  # CheckpointError has the message; anything else still gets one line
+        ss[f"{NS}.ckpt_error"] = str(err) if isinstance(err, ConfigError) else f"{type(err).__name__}: {err}"
         return
     if ss.get(f"{NS}.training") is not None:
         ss[f"{NS}.training"].stop()
@@ -165,11 +170,12 @@ def live() -> None:
         (st.error if tr.state == "failed" else st.info)(tr.message)
     last, hist = snap["last"], snap["history"]
     st.progress(min(snap["step"] / max(snap["total"], 1), 1.0),
-                text=f"{tr.state}: step {snap['step']:,} of {snap['total']:,}")
+                text=f"{STATES.get(tr.state, tr.state)}: step {snap['step']:,} of {snap['total']:,}")
     st.caption(f"Training on **{snap['device']}** in **{snap['precision']}**, channels_last tensors"
                + (f" · {snap['note']}" if snap["note"] else ""))
     c = st.columns(4)
-    c[0].metric("Images / s", f"{last.get('images_per_sec', float('nan')):,.0f}")
+    ips = last.get("images_per_sec", float("nan"))
+    c[0].metric("Images / s", "–" if ips != ips else f"{ips:,.0f}")
     c[1].metric("Elapsed", fmt_time(snap["elapsed_s"]))
     c[2].metric("ETA", fmt_time(snap["eta_s"]))
     c[3].metric(snap["fd_label"], f"{hist['fd'][-1]:.1f}" if hist["fd"] else "–",

@@ -132,9 +132,10 @@ def test_malicious_checkpoint_is_refused_without_running_code(tmp_path):
 
 def test_non_checkpoints_give_clear_errors(tmp_path):
     junk = tmp_path / "junk.pt"
-    junk.write_bytes(b"definitely not a checkpoint")
-    with pytest.raises(checkpoint.CheckpointError, match="not a checkpoint file"):
-        checkpoint.load(junk, "image_gan")
+    for content in (b"definitely not a checkpoint", b"junk", b"", b"PK\x03\x04broken zip"):
+        junk.write_bytes(content)
+        with pytest.raises(checkpoint.CheckpointError, match="not a checkpoint file"):
+            checkpoint.load(junk, "image_gan")
     other = tmp_path / "other.pt"
     torch.save({"weights": torch.zeros(3)}, other)
     with pytest.raises(checkpoint.CheckpointError, match="not a GenLab image checkpoint"):

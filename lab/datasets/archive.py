@@ -163,10 +163,11 @@ def load_images(source: str | Path | bytes, size: int = 32, channels: int = 3
         if not path.is_file():
             raise ConfigError(f"data_dir={str(source)!r} is neither a folder nor a .zip file")
     try:
-        with zipfile.ZipFile(opener()) as zf:
-            images, report = _from_zip(zf, label, size, mode)
-    except zipfile.BadZipFile:
-        raise ConfigError(f"{label} is not a zip archive") from None
+        zf = zipfile.ZipFile(opener())
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+        raise ConfigError(f"{label} is not a zip archive (or a damaged one)") from None
+    with zf:
+        images, report = _from_zip(zf, label, size, mode)
     return _finish(images, report, label, size, channels)
 
 

@@ -85,13 +85,15 @@ class _Base:
 
     def _stream_state(self) -> dict:
         return {"gen": self.gen.get_state(), "dev_gen": self.dev_gen.get_state(), "perm": self._perm,
-                "pos": self._pos, "step": self.step, "images_seen": self.images_seen}
+                "pos": self._pos, "step": self.step, "images_seen": self.images_seen,
+                "train_seconds": self.train_seconds}
 
     def _load_stream_state(self, s: dict) -> None:
         self.gen.set_state(s["gen"])
         self.dev_gen.set_state(s["dev_gen"])
         self._perm, self._pos = s["perm"], int(s["pos"])
         self.step, self.images_seen = int(s["step"]), int(s["images_seen"])
+        self.train_seconds = float(s.get("train_seconds", 0.0))
 
     def _timed(self, body, k: int) -> dict:
         t0 = time.perf_counter()
