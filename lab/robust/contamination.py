@@ -59,7 +59,7 @@ class Contamination:
             return stats.norm.cdf(t - c)
         if self.kind == "cauchy":
             return stats.cauchy.cdf(t - c)      # a t_1 vector's marginals are standard Cauchy
-        if self.kind == "point":
+        if self.kind == "point" or self.spread == 0:            # a cluster of spread 0 is a point
             return (np.asarray(t) >= c).astype(float)
         return stats.norm.cdf((t - c) / self.spread)
 

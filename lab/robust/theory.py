@@ -50,8 +50,8 @@ def _marginal_pdf(q: Contamination, t: float, c: float) -> float:
         return stats.norm.pdf(t - c)
     if q.kind == "cauchy":
         return stats.cauchy.pdf(t - c)
-    if q.kind == "point":
-        return 0.0                       # away from the atom, which the median never sits on
+    if q.kind == "point" or q.spread == 0:
+        return 0.0                       # away from the atom (a zero-spread cluster is one too)
     return stats.norm.pdf((t - c) / q.spread) / q.spread
 
 
