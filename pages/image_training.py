@@ -190,7 +190,7 @@ def live() -> None:
     else:
         fig = vae_curves(hist, snap["fd_label"])
         left.image(png_bytes(snap["reconstructions"], scale=scale), caption="Reconstructions of the first 16 real images")
-        right.image(png_bytes(snap["walk"], scale=scale), caption="Latent walk: row j sweeps z_j over N(0,1) quantiles")
+        right.image(png_bytes(snap["walk"], scale=scale), caption="Latent walk: each row sweeps one of the most used latent directions")
     st.plotly_chart(fig, key=f"{NS}.curves", config={"displaylogo": False})
     with st.expander("Latent interpolation (Radford et al., sec. 6.1)"):
         a, b = st.columns(2)

@@ -67,7 +67,7 @@ def figures(run: VAERun) -> dict:
     pairs = np.concatenate([snap["real"][:16], snap["reconstructions"]])
     return {"samples": samples_figure(snap["samples"], f"VAE on {run.cfg.data}, step {snap['step']}: prior samples"),
             "reconstructions": samples_figure(pairs, "real (top two rows) and reconstructions (bottom two)"),
-            "latent_walk": samples_figure(snap["walk"], "latent walk: one row per latent dimension"),
+            "latent_walk": samples_figure(snap["walk"], "latent walk: each row sweeps one of the 6 most used latent directions"),
             "curves": vae_curves(snap["history"], snap["fd_label"])}
 
 

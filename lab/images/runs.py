@@ -199,12 +199,18 @@ class VAERun(ImageRun):
         return snap
 
     def latent_walk(self, n: int = 8, dims: int = 6) -> np.ndarray:
-        """(dims * n, C, H, W): one row per latent dimension, z_j swept over N(0,1) quantiles
-        from 5% to 95% with the others at 0 (the prior's mean)."""
+        """(dims * n, C, H, W): around the posterior mean of the first real image, row j sweeps
+        the j-th most used latent (largest mean KL over the shown real images) over N(0,1)
+        quantiles 5%..95%, the others fixed: what each direction of z draws."""
         from scipy.stats import norm
+        vae, dev = self.trainer.vae, self.trainer.device
+        vae.eval()
+        with torch.no_grad():
+            mu, logvar = vae.encode((self.real_shown.to(dev) + 1) / 2)
+            kl = 0.5 * (mu.float() ** 2 + logvar.float().exp() - logvar.float() - 1).mean(0)
+        order = kl.argsort(descending=True)[:min(dims, self.cfg.z_dim)].cpu()
         q = torch.tensor(norm.ppf(np.linspace(0.05, 0.95, n)), dtype=torch.float32)
-        dims = min(dims, self.cfg.z_dim)
-        z = torch.zeros(dims, n, self.cfg.z_dim)
-        for j in range(dims):
-            z[j, :, j] = q
+        z = mu[0].float().cpu().repeat(len(order), n, 1)           # (dims, n, z_dim)
+        for row, j in enumerate(order):
+            z[row, :, j] = q
         return self.trainer.sample(z.view(-1, self.cfg.z_dim)).numpy()
