@@ -25,9 +25,16 @@ FLOOR = 1e-8        # smallest |push| drawn on the log axis
 LAYOUT = dict(template="plotly_white", font=dict(size=14), margin=dict(l=60, r=20, t=50, b=40))
 
 
-def _theta_axis(theta_now: float, span: float = 3.0) -> np.ndarray:
+def _vline(fig: go.Figure, x: float, line: dict, xref: str = "x", yref: str = "paper") -> None:
+    """A vertical line as a plain layout shape: plotly's add_vline/add_hline cost ~0.1 s each,
+    too much for a chart redrawn every tick."""
+    fig.add_shape(type="line", x0=x, x1=x, y0=0, y1=1, xref=xref,
+                  yref=yref if yref == "paper" else f"{yref} domain", line=line)
+
+
+def _theta_axis(theta_now: float, span: float = 3.0, n: int = 601) -> np.ndarray:
     lim = max(span, abs(theta_now) + 0.5)
-    return np.linspace(-lim, lim, 601)       # odd count: theta = 0 is a node
+    return np.linspace(-lim, lim, n)         # odd count: theta = 0 is a node
 
 
 def divergences(setup: str, sigma: float, theta_now: float) -> go.Figure:
@@ -53,7 +60,7 @@ def divergences(setup: str, sigma: float, theta_now: float) -> go.Figure:
                           1, 1)
     top = max(2.3, 1.05 * abs(th).max())
     now = {k: float(v) for k, v in disjoint.exact(setup, theta_now, sigma).items()}
-    fig.add_vline(x=theta_now, line=dict(color="black", dash="dash", width=1))
+    _vline(fig, theta_now, dict(color="black", dash="dash", width=1))
     fig.update_yaxes(range=[-0.08, top], title_text="value", row=1, col=1)
     fig.update_yaxes(range=[-1.6, 1.6], title_text="d / d theta", row=2, col=1)
     fig.update_xaxes(range=[th[0], th[-1]])
@@ -74,7 +81,7 @@ def gaussian_family(sigma: float, theta_now: float,
                         subplot_titles=("JS against theta: bold s = %g; faint s = %s" % (
                                             sigma, ", ".join(f"{v:g}" for v in family if v != sigma)),
                                         f"At theta = {theta_now:.2f}: divergences against s"))
-    th = _theta_axis(theta_now)
+    th = _theta_axis(theta_now, n=301)       # six JS curves by integration: keep it light
     for i, s in enumerate(sorted(set(family) | {sigma}, reverse=True)):
         current = s == sigma
         fig.add_trace(go.Scatter(x=th, y=disjoint.gaussians(th, s)["js"], name=f"s = {s:g}",
@@ -84,10 +91,10 @@ def gaussian_family(sigma: float, theta_now: float,
     fig.add_trace(go.Scatter(x=th, y=np.where(th == 0, np.nan, math.log(2)), name="lines (s -> 0): log 2",
                              line=dict(color="black", dash="dash", width=1.5)), 1, 1)
     ss = np.logspace(-3, math.log10(5), 200)
-    at = {k: np.array([float(disjoint.gaussians(theta_now, s)[k]) for s in ss]) for k in DIV_STYLE}
+    at = disjoint.gaussians(np.full_like(ss, theta_now), ss)
     for key, (label, colour, dash) in DIV_STYLE.items():
         fig.add_trace(go.Scatter(x=ss, y=at[key], name=label, line=dict(color=colour, dash=dash, width=3)), 1, 2)
-    fig.add_vline(x=sigma, line=dict(color="black", dash="dash", width=1), row=1, col=2)
+    _vline(fig, sigma, dict(color="black", dash="dash", width=1), xref="x2", yref="y2")
     fig.update_xaxes(title_text="theta", row=1, col=1)
     fig.update_xaxes(title_text="s (log scale)", type="log", row=1, col=2)
     fig.update_yaxes(range=[-0.03, 0.75], title_text="JS", row=1, col=1)
@@ -136,8 +143,10 @@ def trajectories(snaps: dict) -> go.Figure:
         h = s["history"]
         fig.add_trace(go.Scatter(x=np.concatenate([[0], h["step"]]), y=np.concatenate([[s["theta0"]], h["theta"]]),
                                  name=label, line=dict(color=OBJ_COLOUR[s["objective"]], width=3)))
-    fig.add_hline(y=0, line=dict(color="black", dash="dash", width=1),
-                  annotation_text="target: theta = 0", annotation_position="bottom right")
+    fig.add_shape(type="line", x0=0, x1=1, xref="paper", y0=0, y1=0, yref="y",
+                  line=dict(color="black", dash="dash", width=1))
+    fig.add_annotation(x=1, xref="paper", y=0, yref="y", text="target: theta = 0", showarrow=False,
+                       xanchor="right", yanchor="top")
     fig.update_xaxes(title_text="theta step")
     fig.update_yaxes(title_text="theta")
     fig.update_layout(height=380, title="Trajectories theta_t", legend=dict(orientation="h", y=-0.25), **LAYOUT)
@@ -159,7 +168,7 @@ def across_gap(snaps: dict) -> go.Figure:
         fig.add_trace(go.Scatter(x=s["gap_x"], y=s["gap_value"], name=f"{kind}: {label}",
                                  line=dict(color=colour, width=3, dash="solid" if s["probabilistic"] else "dash")),
                       1, 1, secondary_y=not s["probabilistic"])
-        fig.add_vline(x=s["theta"], line=dict(color=colour, width=1.5, dash="dot"), row=1, col=1)
+        _vline(fig, s["theta"], dict(color=colour, width=1.5, dash="dot"), yref="y")
         push = s["metrics"]["push"]
         toward = push * s["theta"] < 0
         fig.add_trace(go.Bar(y=[label], x=[max(abs(push), FLOOR)], orientation="h", showlegend=False,
@@ -169,7 +178,7 @@ def across_gap(snaps: dict) -> go.Figure:
         fig.add_annotation(x=math.log10(FLOOR) + 0.15, y=label, xanchor="left", showarrow=False,
                            text=f"{label}: {push:+.1e} {'toward 0' if toward else 'away from 0'}",
                            font=dict(size=13, color="black"), row=1, col=2)
-    fig.add_vline(x=0, line=dict(color=REAL, width=3), row=1, col=1)
+    _vline(fig, 0.0, dict(color=REAL, width=3), yref="y")
     fig.update_yaxes(range=[-0.05, 1.05], title_text="D(x)", row=1, col=1, secondary_y=False)
     fig.update_yaxes(row=1, col=1, secondary_y=True, showgrid=False, tickformat=".1f")
     fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], showticklabels=False, row=1, col=2)
