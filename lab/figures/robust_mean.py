@@ -82,8 +82,9 @@ def errors_figure(metrics: dict) -> go.Figure:
     vals = [metrics["error"][k] for k in names]
     fig = go.Figure(go.Bar(x=vals, y=[label(k) for k in names], orientation="h",
                            marker_color=[STYLE[k][0] for k in names],
-                           text=[f"{v:.3f}" for v in vals], textposition="inside", insidetextanchor="end",
-                           textfont=dict(color="white"), showlegend=False))
+                           text=[f"{v:.3f}" for v in vals], textposition="auto", insidetextanchor="end",
+                           insidetextfont=dict(color="white"), outsidetextfont=dict(color="#333"),
+                           cliponaxis=False, showlegend=False))
     for key in ("minimax_rate", "mean_bias", "cw_median_exact"):
         v = metrics["theory"].get(key, math.inf)
         if math.isfinite(v):
