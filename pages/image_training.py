@@ -71,6 +71,10 @@ with st.sidebar:
     values["device"] = widget("device", st.selectbox, "Device", ["auto", "cpu", "cuda"])
     values = {**dataclasses.asdict(url_cfg), **values}
 
+if data == "folder" and not data_dir and upload is None:
+    st.info("Upload a .zip of your images in the sidebar, or type the path of a folder of images.",
+            icon=":material/upload:")
+    st.stop()
 cfg = ui.build_config(cls, NS, values)
 if cfg is not None:
     ui.sync_url(cfg, {"family": family} if family == "VAE" else None)
@@ -185,10 +189,11 @@ def live() -> None:
     grid_png = png_bytes(snap["samples"], scale=scale)
     left.image(grid_png, caption=f"Generated from the fixed noise, step {snap['step']:,}")
     right.image(png_bytes(snap["real"], scale=scale), caption="Real images")
+    empty = "no labels: no FD" if tr.run.data.labels is None else "not measured yet"
     if family == "GAN":
-        fig = gan_curves(hist, snap["fd_label"], tr.run.trainer.objective.probabilistic)
+        fig = gan_curves(hist, snap["fd_label"], tr.run.trainer.objective.probabilistic, empty)
     else:
-        fig = vae_curves(hist, snap["fd_label"])
+        fig = vae_curves(hist, snap["fd_label"], empty)
         left.image(png_bytes(snap["reconstructions"], scale=scale), caption="Reconstructions of the first 16 real images")
         right.image(png_bytes(snap["walk"], scale=scale), caption="Latent walk: each row sweeps one of the most used latent directions")
     st.plotly_chart(fig, key=f"{NS}.curves", config={"displaylogo": False})

@@ -66,16 +66,17 @@ def samples_figure(images: np.ndarray, title: str, nrow: int = 8) -> GridFigure:
     return fig
 
 
-def _fd_panel(fig: go.Figure, hist: dict, row: int, col: int, label: str) -> None:
+def _fd_panel(fig: go.Figure, hist: dict, row: int, col: int, label: str, empty: str) -> None:
     fig.add_trace(go.Scatter(x=hist.get("fd_step", []), y=hist.get("fd", []), name=label,
                              mode="lines+markers", line=dict(color=FD_COL, width=3)), row, col)
     fig.update_yaxes(title_text="lower is better", row=row, col=col)
     if not hist.get("fd"):
-        fig.add_annotation(text="not measured yet", showarrow=False, xref="x3 domain", yref="y3 domain",
+        fig.add_annotation(text=empty, showarrow=False, xref="x3 domain", yref="y3 domain",
                            x=0.5, y=0.5, font=dict(size=14, color="#888"))
 
 
-def gan_curves(hist: dict, fd_label: str = "FD (GenLab features)", probabilistic: bool = True) -> go.Figure:
+def gan_curves(hist: dict, fd_label: str = "FD (GenLab features)", probabilistic: bool = True,
+               fd_empty: str = "not measured yet") -> go.Figure:
     """Losses; D(x) and D(G(z)) (critic values for WGAN-GP / hinge); the Fréchet score."""
     d_title = "D(x) and D(G(z)) (means)" if probabilistic else "critic values f(x) and f(G(z)) (means)"
     fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.07,
@@ -88,11 +89,11 @@ def gan_curves(hist: dict, fd_label: str = "FD (GenLab features)", probabilistic
                              line=dict(color=D_FAKE, width=2)), 1, 2)
     if probabilistic:
         fig.update_yaxes(range=[0, 1], row=1, col=2)
-    _fd_panel(fig, hist, 1, 3, fd_label)
+    _fd_panel(fig, hist, 1, 3, fd_label, fd_empty)
     return _style(fig)
 
 
-def vae_curves(hist: dict, fd_label: str = "FD (GenLab features)") -> go.Figure:
+def vae_curves(hist: dict, fd_label: str = "FD (GenLab features)", fd_empty: str = "not measured yet") -> go.Figure:
     """-ELBO = reconstruction + beta KL (nats per image); the Fréchet score of prior samples."""
     fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.07,
                         subplot_titles=("-ELBO (nats / image)", "Reconstruction and KL", fd_label))
@@ -100,7 +101,7 @@ def vae_curves(hist: dict, fd_label: str = "FD (GenLab features)") -> go.Figure:
     fig.add_trace(go.Scatter(x=s, y=hist.get("loss", []), name="-ELBO", line=dict(color=D_REAL, width=2)), 1, 1)
     fig.add_trace(go.Scatter(x=s, y=hist.get("recon", []), name="reconstruction", line=dict(color=G_COL, width=2)), 1, 2)
     fig.add_trace(go.Scatter(x=s, y=hist.get("kl", []), name="KL", line=dict(color=D_FAKE, width=2)), 1, 2)
-    _fd_panel(fig, hist, 1, 3, fd_label)
+    _fd_panel(fig, hist, 1, 3, fd_label, fd_empty)
     return _style(fig)
 
 

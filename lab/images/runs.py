@@ -43,7 +43,8 @@ class ImageRun:
         self.device = resolve_device(cfg.device)
         self.data = data or image_data.load(cfg.data, cfg.data_dir, cfg.size, cfg.channels)
         self.note = self.data.note
-        self.fd_status = ""
+        self.fd_status = ("" if self.data.labels is not None else
+                          f"{FD_LABEL} needs class labels to train its feature network; your images have none")
         self._fd: FrechetScore | None = None
         self._fd_tried = False
         self.history: dict[str, list[float]] = {"step": [], **{k: [] for k in self.loss_keys},
@@ -92,7 +93,6 @@ class ImageRun:
             self._fd_tried = True
             net = feature_net(self.data)
             if net is None:
-                self.fd_status = f"{FD_LABEL} needs class labels to train its feature network; none for your own images"
                 return None
             try:
                 held_out = image_data.load(self.cfg.data, self.cfg.data_dir, self.cfg.size, self.cfg.channels, "test")
