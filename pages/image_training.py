@@ -7,7 +7,7 @@ import ui
 from lab.config import ConfigError
 from lab.experiments.image_gan import ImageGANConfig, make_run as make_gan
 from lab.experiments.image_vae import ImageVAEConfig, make_run as make_vae
-from lab.figures.images import csv_rows, gan_curves, png_bytes, vae_curves
+from lab.figures.images import clock, csv_rows, gan_curves, png_bytes, status_line, vae_curves
 from lab.images.data import load
 from lab.images.runs import GANRun, VAERun
 from lab.images.worker import CapacityError, Training
@@ -15,8 +15,6 @@ from lab.images.worker import CapacityError, Training
 NS = "img"
 FAMILIES = {"GAN": (ImageGANConfig, make_gan, GANRun), "VAE": (ImageVAEConfig, make_vae, VAERun)}
 ss = st.session_state
-STATES = {"new": "ready: press Play", "running": "training", "paused": "paused", "finished": "finished",
-          "stopped": "stopped: Play continues on a new thread", "failed": "failed"}
 
 st.title("Image training: DCGAN, WGAN-GP, SN-GAN and a convolutional VAE")
 st.markdown(
@@ -157,10 +155,6 @@ if controls.step and not ss[f"{NS}.playing"]:
         run.advance(min(controls.steps_per_tick, max(run.total - run.step, 0)))
 
 
-def fmt_time(s: float) -> str:
-    return "–" if s != s else f"{int(s // 60)}:{int(s % 60):02d}"
-
-
 def live() -> None:
     tr.heartbeat()
     snap = tr.snapshot if tr.alive and tr.snapshot is not None else None
@@ -174,14 +168,14 @@ def live() -> None:
         (st.error if tr.state == "failed" else st.info)(tr.message)
     last, hist = snap["last"], snap["history"]
     st.progress(min(snap["step"] / max(snap["total"], 1), 1.0),
-                text=f"{STATES.get(tr.state, tr.state)}: step {snap['step']:,} of {snap['total']:,}")
+                text=status_line(tr.state, snap["step"], snap["total"]))
     st.caption(f"Training on **{snap['device']}** in **{snap['precision']}**, channels_last tensors"
                + (f" · {snap['note']}" if snap["note"] else ""))
     c = st.columns(4)
     ips = last.get("images_per_sec", float("nan"))
     c[0].metric("Images / s", "–" if ips != ips else f"{ips:,.0f}")
-    c[1].metric("Elapsed", fmt_time(snap["elapsed_s"]))
-    c[2].metric("ETA", fmt_time(snap["eta_s"]))
+    c[1].metric("Elapsed", clock(snap["elapsed_s"]))
+    c[2].metric("ETA", clock(snap["eta_s"]))
     c[3].metric(snap["fd_label"], f"{hist['fd'][-1]:.1f}" if hist["fd"] else "–",
                 help=snap["fd_status"] or "measured every 'FD every' steps on 1,000 images")
     left, right = st.columns(2)

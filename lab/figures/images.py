@@ -118,3 +118,16 @@ def csv_rows(hist: dict) -> list[dict]:
     keys = [k for k in hist if k not in ("step", "fd_step", "fd")]
     return [{"step": s, **{k: hist[k][i] for k in keys if i < len(hist[k])}, "fd": fd.get(s, "")}
             for i, s in enumerate(hist.get("step", []))]
+
+
+STATES = {"new": "ready: press Play", "running": "training", "paused": "paused", "finished": "finished",
+          "stopped": "stopped: Play continues on a new thread", "failed": "failed"}
+
+
+def status_line(state: str, step: int, total: int) -> str:
+    return f"{STATES.get(state, state)}: step {step:,} of {total:,}"
+
+
+def clock(seconds: float) -> str:
+    """m:ss, or a dash for an unknown (NaN) time."""
+    return "–" if seconds != seconds else f"{int(seconds // 60)}:{int(seconds % 60):02d}"
