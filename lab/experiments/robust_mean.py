@@ -194,8 +194,12 @@ class RobustMeanRun:
 
 
 def _figures(run: RobustMeanRun) -> dict:
-    from lab.figures.robust_mean import scatter_figure
-    return {"robust_mean": scatter_figure(run.snapshot())}
+    from lab.figures.robust_mean import errors_figure, history_figure, scatter_figure
+    snap = run.snapshot()
+    figs = {"robust_mean": scatter_figure(snap), "robust_mean_errors": errors_figure(snap["metrics"])}
+    if run.gans:
+        figs["robust_mean_training"] = history_figure(snap)
+    return figs
 
 
 EXPERIMENT = Experiment(
