@@ -106,8 +106,7 @@ class ThetaGAN:
         self.net = build_seeded(seed, lambda: mlp(self.dim, 1, width, depth, "leaky_relu",
                                                   self.constraint.layer))
         shrink_last_layer(self.net)
-        if self.fam.constraint == "clip":
-            lipschitz.clip_weights(self.net, clip)   # start inside the constraint set
+        self.constraint.after_step(self.net)     # start inside the constraint set (clipping)
         self.d_opt = self.fam.d_opt(self.net.parameters(), self.d_lr)
         self.gen = generator(seed)
         # A fixed evaluation batch (and a fixed unit-noise draw) so the push on theta shown
