@@ -217,7 +217,8 @@ st.latex(r"\nabla_\theta\,\mathbb{E}[x^2]=\mathbb{E}_\varepsilon\big[2(\theta+\v
          r"\mathrm{Var}_1=4\ \text{ vs }\ \theta^4+14\theta^2+15")
 c1, c2, c3 = st.columns(3)
 theta = c1.slider("theta", -4.0, 4.0, 2.0, 0.5, key=f"{NS}.theta")
-use_baseline = c2.checkbox("Score function with baseline b = theta^2 + 1", key=f"{NS}.baseline")
+use_baseline = c2.checkbox("Baseline b = theta^2 + 1", key=f"{NS}.baseline",
+                           help="score function with (x^2 - b): still unbiased, smaller variance")
 rseed = c3.number_input("Seed (this section)", 0, 10_000, 0, key=f"{NS}.rseed")
 b = theta ** 2 + 1 if use_baseline else 0.0
 st.plotly_chart(figs.reparam_figure(reparam.sweep(theta, [1, 4, 16, 64, 256, 1024], 200, int(rseed), b)),

@@ -80,8 +80,9 @@ def load_data(cfg: VaeConfig, progress=None) -> dict:
         if not folder and cfg.download:
             folder = download.download_dataset(cfg.data, progress=progress)
         if not folder:
-            raise ConfigError(f"data={cfg.data} needs its IDX files: set data_dir=FOLDER (the folder box), "
-                              f"or download=true (the Download button) to fetch them into {download.cache_folder(cfg.data)}")
+            raise ConfigError(f"data={cfg.data} needs its IDX files: set data_dir=FOLDER (on the page: the folder "
+                              f"box), or download=true (the Download button) to fetch them into "
+                              f"{download.cache_folder(cfg.data)}")
         (xtr, ytr), (xte, yte) = (load_idx_dataset(folder, cfg.data, s) for s in ("train", "test"))
     to_t = lambda a: torch.from_numpy(a).float().div_(255.0).reshape(len(a), -1)  # noqa: E731
     return {"x_train": to_t(xtr), "y_train": torch.from_numpy(ytr), "x_test": to_t(xte),

@@ -101,9 +101,9 @@ def latent_scatter(snap: dict, ellipses: bool = False, click_grid: bool = False,
         mu = np.hstack([mu, labels[:, None] + 0.0])
         logvar = np.hstack([logvar, np.full_like(logvar, -20.0)])
     fig = go.Figure()
-    lim = float(max(3.0, np.nanpercentile(np.abs(mu[:, :2]), 99.5) * 1.1))
+    lim = float(max(3.0, np.nanpercentile(np.abs(mu[:, :2]), 99.9) * 1.15))
     if click_grid:
-        g = np.linspace(-lim, lim, 41)
+        g = np.linspace(-lim, lim, 25)
         gx, gy = np.meshgrid(g, g)
         fig.add_trace(go.Scatter(x=gx.ravel(), y=gy.ravel(), mode="markers", name=CLICK_GRID,
                                  marker=dict(size=9, color="rgba(128,128,128,0.06)"), showlegend=False,
@@ -140,7 +140,7 @@ def compare_latents(snap: dict) -> go.Figure:
     reconstruction error (squared error per example) in the panel title."""
     m, lat, labels = snap["metrics"], snap["latents"], snap["labels"]
     names = [n for n in ("pca", "ae", "vae") if n in lat]
-    title = {"pca": "PCA (linear)", "ae": "Autoencoder (deep)", "vae": "VAE (probabilistic)"}
+    title = {"pca": "PCA (linear)", "ae": "AE (deep)", "vae": "VAE (probabilistic)"}
     fig = make_subplots(rows=1, cols=len(names), horizontal_spacing=0.05,
                         subplot_titles=[f"{title[n]}: error {m[f'sq_err_{n}']:.1f}" for n in names])
     for col, n in enumerate(names, start=1):
@@ -210,8 +210,8 @@ def reparam_figure(sw: dict) -> go.Figure:
                                  line=dict(color=colour, width=2, dash="dot")), 1, 2)
     fig.add_trace(go.Scatter(x=[ns.min() * 0.7, ns.max() * 1.4], y=[sw["exact"]] * 2, mode="lines",
                              name="exact 2 theta", line=dict(color="black", width=2)), 1, 1)
-    fig.update_xaxes(type="log", title_text="batch size n")
-    fig.update_yaxes(type="log", title_text="variance (dotted: theory)", row=1, col=2)
+    fig.update_xaxes(type="log", dtick=1, title_text="batch size n")
+    fig.update_yaxes(type="log", dtick=1, exponentformat="power", title_text="variance (dotted: theory)", row=1, col=2)
     fig.update_yaxes(title_text="estimate of d/dtheta E[x^2]", row=1, col=1)
     fig.update_layout(height=380, margin=dict(l=50, r=10, t=40, b=40), legend=dict(orientation="h", y=-0.2))
     return fig
