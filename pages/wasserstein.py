@@ -142,6 +142,8 @@ def live() -> None:
     st.caption("Push = -d loss_G / d theta on a fixed batch: SGD moves theta by lr x push per step. "
                "A JS-GAN's D saturates on disjoint lines, so the minimax push falls to ~1e-10.")
     st.plotly_chart(pts, key=f"{NS}.pts", config={"displaylogo": False})
+    if st.checkbox("Show D and the critics at earlier steps", key=f"{NS}.earlier"):
+        st.plotly_chart(figs.earlier(snaps), key=f"{NS}.earlier_fig", config={"displaylogo": False})
     with st.expander("Export"):
         history = [dict(objective=label, step=int(t), theta=th, grad=g)
                    for label, s in snaps.items()

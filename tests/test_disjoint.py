@@ -194,6 +194,15 @@ def test_metrics_keys_and_closed_forms_at_theta0():
     assert set(snap["gap_value"].shape) == {241} and np.isfinite(snap["gap_value"]).all()
 
 
+def test_kept_curves_at_earlier_steps():
+    run = DisjointRun(DisjointConfig(objective="js_minimax", steps=25))
+    run.advance(25)
+    kept = run.snapshot()["kept"]
+    assert [k["step"] for k in kept] == [1, 5, 20]
+    assert [k["theta"] for k in kept] == [run.history["theta"][i - 1] for i in (1, 5, 20)]
+    assert all(((0 <= k["value"]) & (k["value"] <= 1)).all() for k in kept)   # D is a probability
+
+
 def test_snapshot_does_not_change_the_run():
     """Reading the state (page redraws) leaves the trajectory untouched, also under spectral norm."""
     cfg = DisjointConfig(objective="wgan_sn", steps=6)

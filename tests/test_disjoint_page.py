@@ -42,6 +42,10 @@ def test_page_loads_and_steps():
     assert list(table["objective"]) == ["JS-GAN, minimax", "WGAN-GP"]
     assert table["theta"].tolist() == pytest.approx([r.theta for r in runs.values()], abs=1e-4)
     assert runs["wgan_gp"].theta < 2.0                # the critic's push moved it already
+    at.checkbox(key="ws.earlier").check().run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 6          # + D and critics at earlier steps
+    assert [k["step"] for k in runs["js_minimax"].kept] == [1, 5]
 
 
 def test_step_stops_at_the_budget():

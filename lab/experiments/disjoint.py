@@ -19,6 +19,9 @@ from lab.experiments import Experiment
 from lab.theta_gan import FAMILIES, ThetaGAN
 
 N_SHOWN = 200          # samples of each distribution drawn in the plane
+# Steps at which D / the critic is kept for the "at earlier theta" picture: dense early, where
+# a JS-GAN's D saturates, sparse later.
+KEEP_AT = (1, 5, 20, 50, 100, 200, 300, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000)
 
 
 def _defaults(key: str) -> str:
@@ -73,6 +76,7 @@ class DisjointRun:
                             depth=cfg.depth, seed=cfg.seed)
         self.step = 0
         self.history: dict[str, list[float]] = {"step": [], "theta": [], "grad": [], "d_loss": [], "noise": []}
+        self.kept: list[dict] = []     # D / critic along x at the steps in KEEP_AT
 
     @property
     def total(self) -> int:
@@ -100,6 +104,9 @@ class DisjointRun:
             h["grad"].append(out["grad"])
             h["d_loss"].append(out["d_loss"])
             h["noise"].append(noise)
+            if self.step in KEEP_AT:
+                gap = self.gan.across_gap(self._gap_axis())
+                self.kept.append({"step": self.step, "theta": self.theta, "x": gap["x"], "value": gap["value"]})
 
     def _exact_at(self, theta: float) -> dict[str, float]:
         return {k: float(v) for k, v in disjoint.exact(self.cfg.setup, theta, self.cfg.sigma).items()}
@@ -133,7 +140,7 @@ class DisjointRun:
         return {"objective": self.cfg.objective, "label": fam.label, "setup": self.cfg.setup,
                 "sigma": self.cfg.sigma, "theta0": self.cfg.theta0, "theta": self.theta, "step": self.step,
                 "probabilistic": self.gan.objective.probabilistic, "gap_x": gap["x"], "gap_value": gap["value"],
-                "real": real, "fake": fake, "metrics": m,
+                "real": real, "fake": fake, "metrics": m, "kept": list(self.kept),
                 "history": {k: np.asarray(v, dtype=np.float64) for k, v in self.history.items()}}
 
 

@@ -186,3 +186,30 @@ def across_gap(snaps: dict) -> go.Figure:
     fig.update_xaxes(title_text="x  (real line at 0: blue; each fake line at its theta: dotted)", row=1, col=1)
     fig.update_layout(height=430, legend=dict(orientation="h", y=-0.25), **LAYOUT)
     return fig
+
+
+def earlier(snaps: dict) -> go.Figure:
+    """One panel per objective: D or the critic (f/L) along x as kept at earlier steps, light to
+    dark, each with a dot at the theta it faced; D saturating on the lines shows as a step that
+    stays a step while theta does not move."""
+    n = len(snaps)
+    fig = make_subplots(rows=1, cols=n, subplot_titles=list(snaps), horizontal_spacing=0.06)
+    for col, s in enumerate(snaps.values(), start=1):
+        kept = s["kept"] + [{"step": s["step"], "theta": s["theta"], "x": s["gap_x"], "value": s["gap_value"]}]
+        colour = OBJ_COLOUR[s["objective"]]
+        for i, k in enumerate(kept):
+            alpha = 0.25 + 0.75 * (i + 1) / len(kept)
+            at = float(np.interp(k["theta"], k["x"], k["value"]))
+            fig.add_trace(go.Scatter(x=k["x"], y=k["value"], mode="lines", showlegend=False, opacity=alpha,
+                                     line=dict(color=colour, width=2),
+                                     hovertemplate=f"step {k['step']}, theta {k['theta']:.3f}<extra></extra>"),
+                          1, col)
+            fig.add_trace(go.Scatter(x=[k["theta"]], y=[at], mode="markers+text", showlegend=False,
+                                     text=[str(k["step"])], textposition="top right", textfont=dict(size=10),
+                                     marker=dict(color=colour, size=7, opacity=alpha), hoverinfo="skip"), 1, col)
+        fig.update_yaxes(title_text="D(x)" if s["probabilistic"] else "f(x) / L", row=1, col=col,
+                         range=[-0.05, 1.05] if s["probabilistic"] else None)
+        fig.update_xaxes(title_text="x", row=1, col=col)
+    fig.update_layout(height=380, title="D and critics at earlier steps (labels: step; dots: the theta each faced)",
+                      **{**LAYOUT, "margin": dict(l=60, r=20, t=90, b=40)})
+    return fig
