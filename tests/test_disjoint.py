@@ -239,7 +239,7 @@ def test_cli_writes_metrics(tmp_path):
     assert isinstance(m["theta_final"], float)
     assert len(doc["history"]["theta"]) == 5
     assert doc["config"]["setup"] == "lines"
-    for stem in ("divergences", "samples", "trajectories", "gap"):
+    for stem in ("divergences", "samples", "trajectories", "gap", "earlier"):
         assert (out / f"{stem}.html").exists()
 
 

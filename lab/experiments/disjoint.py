@@ -151,7 +151,8 @@ def _figures(run: DisjointRun) -> dict:
     return {"divergences": figs.divergences(cfg.setup, cfg.sigma, snap["theta"]),
             "samples": figs.samples({snap["label"]: snap}),
             "trajectories": figs.trajectories({snap["label"]: snap}),
-            "gap": figs.across_gap({snap["label"]: snap})}
+            "gap": figs.across_gap({snap["label"]: snap}),
+            "earlier": figs.earlier({snap["label"]: snap})}
 
 
 EXPERIMENT = Experiment(
