@@ -16,13 +16,15 @@ import numpy as np
 N_SAMPLES = 2500     # both papers
 HQ_STDS = 3.0
 
-# The literature's numbers, each with its own set-up (they are not comparable to each other).
+# The literature's numbers, each with its own set-up (they are not comparable to each other):
+# (source, set-up) -> data kind -> method -> (modes, HQ fraction, reverse KL or None).
 ANCHORS = {
-    "VEEGAN Table 1 (5 runs; ring of 8 and grid of 25 Gaussians)": {
+    ("VEEGAN Table 1", "5 runs; ring of 8 and grid of 25 Gaussians"): {
         "ring": {"GAN": (1.0, 0.993, None), "Unrolled GAN": (7.6, 0.356, None), "VEEGAN": (8.0, 0.529, None)},
         "grid": {"GAN": (3.3, 0.005, None), "Unrolled GAN": (23.6, 0.16, None), "VEEGAN": (24.6, 0.40, None)},
     },
-    "PacGAN Table 1 (10 trials; ring r=1 std 0.01, grid {-4..4}^2 std 0.05; G 4x400, D 3x200 maxout)": {
+    ("PacGAN Table 1", "10 trials; ring r=1 std 0.01, grid {-4..4}^2 std 0.05; G 4x400 ReLU+BN, "
+                       "D 3x200 maxout; Adam 1e-4, batch 100"): {
         "ring": {"GAN": (6.3, 0.982, 0.45), "PacGAN2": (7.9, 0.956, 0.07)},
         "grid": {"GAN": (17.3, 0.948, 0.70), "PacGAN2": (23.8, 0.913, 0.13), "PacGAN4": (24.8, 0.936, 0.04)},
     },
@@ -58,9 +60,10 @@ def evaluate(samples: np.ndarray, data) -> dict:
 
 
 def anchor_rows(kind: str) -> list[dict]:
-    """The anchors for "ring" or "grid" as table rows: source, method, modes, hq, reverse_kl."""
+    """The anchors for "ring" or "grid" as table rows: source, method, modes, hq, reverse_kl, setup."""
     rows = []
-    for source, table in ANCHORS.items():
+    for (source, setup), table in ANCHORS.items():
         for method, (modes, hq, rkl) in table.get(kind, {}).items():
-            rows.append({"source": source, "method": method, "modes": modes, "hq": hq, "reverse_kl": rkl})
+            rows.append({"source": source, "method": method, "modes": modes, "hq": hq, "reverse_kl": rkl,
+                         "setup": setup})
     return rows

@@ -94,7 +94,7 @@ def coverage(snap: dict) -> go.Figure:
     return go.Figure(go.Heatmap(x=steps, y=list(range(cov.shape[1])), z=cov.T, colorscale="Viridis",
                                 colorbar=dict(title="HQ samples"),
                                 hovertemplate="step %{x}<br>mode %{y}<br>%{z} samples<extra></extra>"),
-                     layout=_layout(title="Mode coverage over training (high-quality samples per mode)",
+                     layout=_layout(title="Mode coverage: high-quality samples per mode",
                                     xaxis=dict(title="step"), yaxis=dict(title="mode"), height=320))
 
 
@@ -129,7 +129,7 @@ def curves(snap: dict, compact: bool = False) -> go.Figure:
     axes["yaxis"].update(title="loss")
     axes["xaxis3"].update(title="step")
     return go.Figure(traces, layout=_layout(
-        title="Losses (mean since last measurement) · modes captured · high quality and reverse KL",
+        title="Losses · modes captured · HQ share and reverse KL",
         height=330 if compact else 470, legend=dict(orientation="h", y=-0.15), **axes))
 
 
@@ -175,8 +175,8 @@ def anchor_table(snaps: dict) -> list[dict]:
     """Rows for this run (or the A/B pair) and the papers' numbers for the same kind of data."""
     first = next(iter(snaps.values()))
     kind = "grid" if "grid" in first["data"] else "ring" if "ring" in first["data"] else None
-    rows = [{"source": f"this lab: {name}, step {s['step']} ({s['label']})", "method": name,
-             "modes": s["metrics"]["modes"], "hq": s["metrics"]["hq"], "reverse_kl": s["metrics"]["reverse_kl"]}
+    rows = [{"source": "this lab", "method": f"{name}, step {s['step']}", "modes": s["metrics"]["modes"],
+             "hq": s["metrics"]["hq"], "reverse_kl": s["metrics"]["reverse_kl"], "setup": s["label"]}
             for name, s in snaps.items()]
     return rows + (mode_metrics.anchor_rows(kind) if kind else [])
 
@@ -186,10 +186,10 @@ def metrics_vs_anchors(snap_or_snaps: dict) -> go.Figure:
     rows = anchor_table(snaps)
     cells = [[r["source"] for r in rows], [r["method"] for r in rows], [f"{r['modes']:g}" for r in rows],
              [f"{100 * r['hq']:.1f}%" for r in rows],
-             ["-" if r["reverse_kl"] is None else _fmt(r["reverse_kl"]) for r in rows]]
-    return go.Figure(go.Table(columnwidth=[5, 1.4, 0.8, 0.8, 0.9],
-                             header=dict(values=["set-up", "method", "modes", "high quality", "reverse KL"],
-                                         fill_color="#e8e8e8", align="left"),
-                             cells=dict(values=cells, align="left", height=26)),
+             ["-" if r["reverse_kl"] is None else _fmt(r["reverse_kl"]) for r in rows], [r["setup"] for r in rows]]
+    return go.Figure(go.Table(columnwidth=[1.3, 1.3, 0.7, 0.9, 0.9, 5],
+                              header=dict(values=["source", "method", "modes", "high quality", "reverse KL", "set-up"],
+                                          fill_color="#e8e8e8", align="left"),
+                              cells=dict(values=cells, align="left", height=26)),
                      layout=_layout(title="Measured here vs the literature (each with its own set-up)",
-                                    height=120 + 28 * len(rows)))
+                                    height=160 + 40 * len(rows)))
