@@ -74,6 +74,13 @@ def test_page_bad_url_value_falls_back_with_a_note():
     assert at.number_input(key="vae.latent").value == 2
     assert at.number_input(key="vae.width").value == 64
 
+    import json
+    n_traces = lambda: len(json.loads(at.get("plotly_chart")[1].proto.spec)["data"])  # noqa: E731
+    before = n_traces()
+    at.toggle(key="vae.ellipses").set_value(True).run()
+    assert not at.exception
+    assert n_traces() == before + 10              # one ellipse trace per digit class
+
 
 def test_page_fashion_from_a_folder_and_two_moons(tmp_path):
     from lab.datasets.idx import write_idx
@@ -96,13 +103,3 @@ def test_page_fashion_from_a_folder_and_two_moons(tmp_path):
     assert not at.exception and _metric(at, "Step") == "20"
     at.checkbox(key="vae.baseline").check().run()
     assert not at.exception
-
-
-def test_page_ellipses_toggle_adds_the_ellipse_traces():
-    import json
-    at = _open({"width": "32"})
-    n_traces = lambda: len(json.loads(at.get("plotly_chart")[1].proto.spec)["data"])  # noqa: E731
-    before = n_traces()
-    at.toggle(key="vae.ellipses").set_value(True).run()
-    assert not at.exception
-    assert n_traces() == before + 10              # one ellipse trace per digit class
