@@ -102,3 +102,14 @@ def test_run_reports_fid_when_given_inception_weights(tmp_path, monkeypatch, set
     run.advance(2)
     m = run.metrics()
     assert np.isfinite(m["fid"]) and m["fid"] > 0
+
+
+def test_rgb_digits_use_the_shipped_grey_classifier():
+    import hashlib
+    asset = fd.ASSETS / "fd_digits.pt"
+    before = hashlib.sha256(asset.read_bytes()).hexdigest()
+    rgb = load("digits", size=32, channels="rgb", split="test")
+    net = fd.feature_net(load("digits", size=32, channels="rgb"))
+    assert net.channels == 1                     # no retraining: prepare() averages RGB to grey
+    assert 0.93 <= fd.accuracy(net, rgb) <= 1.0
+    assert hashlib.sha256(asset.read_bytes()).hexdigest() == before

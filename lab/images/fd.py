@@ -74,17 +74,19 @@ class Features(nn.Module):
         return self.net.features(x)
 
 
-def train_classifier(data: ImageData, steps: int = 800, batch: int = 128, seed: int = 0) -> LeNet:
-    """Adam 1e-3 on cross-entropy, batches drawn with a seeded generator; CPU float32."""
-    net = build_seeded(seed, lambda: LeNet(data.channels))
+def train_classifier(data: ImageData, channels: int | None = None, steps: int = 800, batch: int = 128,
+                     seed: int = 0) -> LeNet:
+    """Adam 1e-3 on cross-entropy, batches drawn with a seeded generator; CPU float32.
+    (assets/fd_digits.pt is this with the embedded digits' train split, seed 0.)"""
+    net = build_seeded(seed, lambda: LeNet(channels or data.channels))
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     gen = generator(seed)
     images, labels = data.images.cpu(), data.labels.cpu()
-    x_all = net.prepare(images.float() / 127.5 - 1) if images.shape[-1] != net.in_size else None
+    x_all = net.prepare(images.float() / 127.5 - 1)          # resized / channel-matched once
     net.train()
     for _ in range(steps):
         idx = torch.randint(len(images), (batch,), generator=gen)
-        x = x_all[idx] if x_all is not None else images[idx].float() / 127.5 - 1
+        x = x_all[idx]
         loss = F.cross_entropy(net(x), labels[idx])
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -99,31 +101,36 @@ def accuracy(net: LeNet, data: ImageData) -> float:
     return float((pred == data.labels.cpu()).float().mean())
 
 
+GREY_SOURCES = ("digits", "mnist", "fashion")
+
+
 def weights_path(name: str, channels: int) -> Path:
-    if name == "digits":
-        return ASSETS / "fd_digits.pt"
+    """Where a trained classifier is cached (the app's cache folder; assets/ is never written)."""
     from lab.datasets.download import default_cache
     return default_cache() / "fd" / f"{name}_{channels}ch.pt"
 
 
 def feature_net(data: ImageData) -> LeNet | None:
-    """The dataset's classifier: loaded from its weights file (weights_only=True), else trained
-    and saved there. None for data without labels."""
+    """The dataset's classifier: the shipped one for the digits, else loaded from the cache
+    (weights_only=True), else trained and cached. Grey sources keep a grey classifier even when
+    trained in RGB (LeNet.prepare averages the channels). None for data without labels."""
     if data.labels is None:
         return None
-    path = weights_path(data.name, data.channels)
-    net = LeNet(data.channels)
-    if path.is_file():
-        try:
-            net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-            return net.eval()
-        except Exception:  # a damaged cache file is retrained rather than trusted
-            pass
-    net = train_classifier(data)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    channels = 1 if data.name in GREY_SOURCES else data.channels
+    cache = weights_path(data.name, channels)
+    for path in ([ASSETS / "fd_digits.pt"] if data.name == "digits" else []) + [cache]:
+        if path.is_file():
+            net = LeNet(channels)
+            try:
+                net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+                return net.eval()
+            except Exception:  # a damaged file is retrained rather than trusted
+                pass
+    net = train_classifier(data, channels)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(".tmp")
     torch.save(net.state_dict(), tmp)
-    tmp.replace(path)
+    tmp.replace(cache)
     return net
 
 
