@@ -189,7 +189,7 @@ with tab_table:
 st.subheader("Things to try")
 st.markdown(
     "- Press **Play**: JS-GAN's eta (green path) leaves the median and walks to the star; D's map lights up the outliers.\n"
-    "- Tick **JS-GAN, no hidden layer**: its eta walks towards the **mean**, as the notes' proposition says.\n"
+    "- Watch **JS-GAN, no hidden layer** (orange): its eta walks up to the **sample mean** (dashed line, right), as the notes' proposition says.\n"
     "- Set **eps = 0**: everyone is right; the mean is best (sqrt(p/n)). Then raise eps.\n"
     "- Set **p = 100, n = 50,000** (the paper's demo): mean ~10, median ~3.2, JS-GAN ~0.05.\n"
     "- **near** Q at 0.5: the outliers hide among the inliers; every error is small, since they barely pull.\n"
