@@ -195,8 +195,11 @@ def live() -> None:
         a, b = st.columns(2)
         i = a.number_input("From sample", 0, 63, 0, key=f"{NS}.ia")
         j = b.number_input("To sample", 0, 63, 1, key=f"{NS}.ib")
-        with tr.holding() as run:
-            st.image(png_bytes(run.interpolation(int(i), int(j)), nrow=8, scale=scale))
+        with tr.holding(timeout=0.5) as run:
+            if run is None:
+                st.caption("The trainer is busy (measuring FD); the path shows at the next redraw.")
+            else:
+                st.image(png_bytes(run.interpolation(int(i), int(j)), nrow=8, scale=scale))
     with st.expander("Export and resume"):
         d = st.columns(2)
         d[0].download_button("Sample grid (PNG)", grid_png, f"{family.lower()}_samples.png", "image/png",

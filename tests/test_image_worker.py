@@ -43,6 +43,8 @@ def test_start_pause_resume_stop_leaves_no_thread():
     assert _until(lambda: t.state == "paused")
     with t.holding() as run:                       # between two chunks: the run is ours to read
         held = run.step
+        with t.holding(timeout=0.05) as busy:       # a second holder gives up after its timeout
+            assert busy is None
     time.sleep(0.3)
     assert t.run.step == held                      # paused means no steps
     t.resume()

@@ -180,10 +180,16 @@ class Training:
         return self._core.error or self._core.message
 
     @contextmanager
-    def holding(self):
-        """The run, with the training held between two chunks for the duration."""
-        with self._core.lock:
-            yield self._core.run
+    def holding(self, timeout: float | None = None):
+        """The run, with the training held between two chunks for the duration; None instead
+        if the current chunk does not end within `timeout` s (a first FD can take a while)."""
+        lock = self._core.lock
+        got = lock.acquire() if timeout is None else lock.acquire(timeout=timeout)
+        try:
+            yield self._core.run if got else None
+        finally:
+            if got:
+                lock.release()
 
 
 def training_threads() -> list[threading.Thread]:
