@@ -9,7 +9,7 @@ from lab.experiments.image_gan import ImageGANConfig, make_run as make_gan
 from lab.experiments.image_vae import ImageVAEConfig, make_run as make_vae
 from lab.figures.images import clock, csv_rows, gan_curves, png_bytes, status_line, vae_curves
 from lab.images.data import load
-from lab.images.runs import GANRun, VAERun
+from lab.images.runs import GANRun, VAERun, needs_new_run
 from lab.images.worker import CapacityError, Training
 
 NS = "img"
@@ -119,19 +119,15 @@ def on_checkpoint() -> None:
 
 controls = ui.transport(NS, default_k=20, max_k=500, step_label="Step (k steps)")
 stop = st.button("Stop (free the server slot)", key=f"{NS}.stop", icon=":material/stop:")
-def same_model(a, b) -> bool:
-    """Steps and the FD schedule can change mid-run; anything else needs a new run."""
-    return b is not None and dataclasses.replace(a, steps=0, fd_every=0) == dataclasses.replace(b, steps=0, fd_every=0)
-
-
-if cfg is not None and (controls.reset or ss.get(f"{NS}.training") is None or not same_model(cfg, ss.get(f"{NS}.cfg"))):
+if cfg is not None and (controls.reset or ss.get(f"{NS}.training") is None
+                        or needs_new_run(ss.get(f"{NS}.cfg"), cfg)):
     new_training(cfg)
 tr: Training | None = ss.get(f"{NS}.training")
-if tr is not None and cfg is not None and ss.get(f"{NS}.cfg") != cfg and same_model(cfg, ss.get(f"{NS}.cfg")):
-    with tr.holding() as run:
-        run.cfg = ss[f"{NS}.cfg"] = cfg
 if tr is None:
     st.stop()
+if cfg is not None and ss.get(f"{NS}.cfg") != cfg and not needs_new_run(ss.get(f"{NS}.cfg"), cfg):
+    with tr.holding() as run:          # more steps, another FD schedule: the same run goes on
+        run.cfg = ss[f"{NS}.cfg"] = cfg
 if stop:
     tr.stop()
     ui.pause(NS)

@@ -66,6 +66,8 @@ def test_vae_family_shows_reconstructions_and_reset_makes_a_new_run():
     assert first.run.experiment == "image_vae" and first.run.step > 0
     captions = " ".join(str(i.proto) for i in at.get("image"))
     assert "Reconstructions" in captions and "Latent walk" in captions
+    at.number_input(key="img.VAE.steps").set_value(5000).run()     # more steps: the same run goes on
+    assert at.session_state["img.training"] is first and first.run.total == 5000
     at.button(key="img.reset").click().run()
     assert at.session_state["img.training"] is not first and at.session_state["img.training"].run.step == 0
     assert not at.exception

@@ -33,6 +33,15 @@ def resolve_device(prefer: str) -> torch.device:
     return dev
 
 
+def needs_new_run(old, new) -> bool:
+    """Steps and the FD schedule may change while a run goes on; any other change of the config
+    (data, model, sizes, seed, ...) needs a new run."""
+    if old is None or type(old) is not type(new):
+        return True
+    keep = dict(steps=0, fd_every=0)
+    return dataclasses.replace(old, **keep) != dataclasses.replace(new, **keep)
+
+
 class ImageRun:
     """What GAN and VAE runs share; subclasses make `self.trainer` and name their losses."""
     experiment = ""
