@@ -281,3 +281,26 @@ def test_cli_bad_value_is_one_line(tmp_path):
                        cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0 and "beta" in r.stderr
+
+
+# ---- figures ----------------------------------------------------------------------------------
+def test_image_grid_and_png():
+    from lab.figures.vae import image_grid, png_bytes
+    imgs = np.zeros((3, 2, 2), np.float32)
+    imgs[1] = 1.0
+    g = image_grid(imgs, ncol=3, pad=1)
+    assert g.shape == (2 + 2, 3 * 3 + 1) and g.dtype == np.uint8
+    assert g[1, 4] == 255 and g[1, 1] == 0 and g[0, 0] == round(0.35 * 255)   # tile 2 white, tile 1 black, grey pad
+    assert image_grid(imgs, ncol=3, pad=1, scale=2).shape == (8, 20)
+    assert png_bytes(g)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_reparam_and_curve_figures_have_their_traces():
+    from lab.figures.vae import curves, reparam_figure, sgd_figure
+    sw = reparam.sweep(1.0, [1, 16], repeats=20, seed=0)
+    fig = reparam_figure(sw)
+    names = {t.name for t in fig.data}
+    assert "exact 2 theta" in names and len(fig.data) == 7
+    assert len(sgd_figure(reparam.sgd_paths(1.0, 0.1, 5, 4, 0)).data) == 3
+    h = {"step": [0, 10], **{f"{k}_{s}": [-200.0, -180.0] for k in ("elbo", "recon", "kl") for s in ("train", "test")}}
+    assert len(curves(h).data) == 6
