@@ -42,7 +42,8 @@ def remedy_widgets(key: str, base: ModeCollapseConfig, where) -> dict:
     """The knobs that A/B compares. Keys mc.<name> for A, mc.b.<name> for B."""
     k = f"{NS}.{key}" if key else NS
     loss = where.selectbox("Loss", list(LOSSES), list(LOSSES).index(base.loss), key=f"{k}.loss",
-                           help="wgan = weight clipping + RMSProp (WGAN Alg. 1); wgan_gp = gradient penalty; hinge: tick spectral norm for SN-GAN")
+                           help="wgan = weight clipping + RMSProp (WGAN Alg. 1); wgan_gp = gradient penalty; "
+                                "hinge: tick spectral norm for SN-GAN")
     return dict(
         loss=loss, sn=where.checkbox("Spectral norm on D", base.sn, key=f"{k}.sn"),
         unroll=int(where.number_input("Unroll steps K", 0, 20, base.unroll, key=f"{k}.unroll",
@@ -157,7 +158,8 @@ def live() -> None:
         left.plotly_chart(figs.scatter(s, show_arrows, title=head), key=f"{NS}.scatter.{name}")
         right.plotly_chart(figs.coverage(s), key=f"{NS}.coverage.{name}")
         right.plotly_chart(figs.curves(s, compact=len(snaps) > 1), key=f"{NS}.curves.{name}")
-        col.plotly_chart(figs.strip(s, figs.strip_steps(s, ss.get(f"{NS}.strip", ""))), key=f"{NS}.strip.{name}")
+        shown = figs.strip_steps(s, ss.get(f"{NS}.strip", ""), n=5 if len(snaps) == 1 else 3)
+        col.plotly_chart(figs.strip(s, shown), key=f"{NS}.strip.{name}")
     st.markdown("**Measured here vs the literature** (each row with its own set-up; the papers trained far longer)")
     anchors = pd.DataFrame(figs.anchor_table(snaps))
     st.dataframe(anchors, hide_index=True, width="stretch", column_config={
@@ -171,7 +173,8 @@ def live() -> None:
         ui.downloads(NS, {"scatter": figs.scatter(snaps[first], show_arrows), "anchors": table},
                      {n: s["metrics"] for n, s in snaps.items()}, stem="mode_collapse", csv_rows=rows)
         for n, run in runs.items():
-            st.download_button(f"Model {n} (G and D weights, .pt)", data=run.model_bytes, file_name=f"mode_collapse_{n}.pt",
+            st.download_button(f"Model {n} (G and D weights, .pt)", data=run.model_bytes,
+                               file_name=f"mode_collapse_{n}.pt",
                                key=f"{NS}.dl.model.{n}", on_click="ignore", icon=":material/download:")
 
 

@@ -120,8 +120,10 @@ def curves(snap: dict, compact: bool = False) -> go.Figure:
     rkl = [v if v is not None and math.isfinite(v) else None for v in h["reverse_kl"]]
     traces = [go.Scatter(x=h["step"], y=h["d_loss"], name="D loss", line=dict(color=REAL)),
               go.Scatter(x=h["step"], y=h["g_loss"], name="G loss", line=dict(color=FAKE)),
-              go.Scatter(x=h["step"], y=h["modes"], name="modes captured", line=dict(color="black"), xaxis="x2", yaxis="y2"),
-              go.Scatter(x=h["step"], y=h["hq"], name="HQ fraction", line=dict(color="#2ca02c"), xaxis="x3", yaxis="y3"),
+              go.Scatter(x=h["step"], y=h["modes"], name="modes captured", line=dict(color="black"),
+                         xaxis="x2", yaxis="y2"),
+              go.Scatter(x=h["step"], y=h["hq"], name="HQ fraction", line=dict(color="#2ca02c"),
+                         xaxis="x3", yaxis="y3"),
               go.Scatter(x=h["step"], y=rkl, name="reverse KL (nats)", line=dict(color="#9467bd", dash="dash"),
                          xaxis="x3", yaxis="y3")]
     axes = _panels(3, vertical=not compact)
@@ -150,7 +152,7 @@ def strip_steps(snap: dict, text: str, n: int = 5) -> list[int]:
 def strip(snap: dict, steps: list[int]) -> go.Figure:
     """Generated samples at chosen (measured) steps, side by side over the modes: one axis,
     each panel shifted right by the box width (cheaper than subplots, redrawn every tick)."""
-    steps = [s for s in steps if s in snap["snapshots"]][:6] or [snap["step"]]
+    steps = [s for s in steps if s in snap["snapshots"]][:8] or [snap["step"]]
     bx, by = _box(snap)
     w = (bx[1] - bx[0]) * 1.08
     c = snap["centres"]
