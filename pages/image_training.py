@@ -60,12 +60,10 @@ with st.sidebar:
     else:
         values["lr"] = widget("lr", st.number_input, "Learning rate", 1e-5, 0.1, format="%.5f")
         values["beta"] = widget("beta", st.number_input, "beta (KL weight)", 0.0, 10.0)
-    values["batch"] = widget("batch", st.number_input, "Batch", 2, 1024)
-    values["width"] = widget("width", st.number_input, "Width", 4, 256, help="channels; doubles at each halving")
-    values["z_dim"] = widget("z_dim", st.number_input, "Latent dimension", 1, 512)
-    values["steps"] = widget("steps", st.number_input, "Steps", 10, 1_000_000, step=500)
-    values["fd_every"] = widget("fd_every", st.number_input, "FD every (steps)", 0, 100_000, step=100)
-    values["seed"] = widget("seed", st.number_input, "Seed", 0, 2**31 - 1)
+    for name, label, lo, hi, step in (("batch", "Batch", 2, 1024, 1), ("width", "Width (channels)", 4, 256, 1),
+                                      ("z_dim", "Latent dimension", 1, 512, 1), ("steps", "Steps", 10, 10**6, 500),
+                                      ("fd_every", "FD every (steps)", 0, 10**5, 100), ("seed", "Seed", 0, 2**31 - 1, 1)):
+        values[name] = widget(name, st.number_input, label, lo, hi, step=step)
     values["device"] = widget("device", st.selectbox, "Device", ["auto", "cpu", "cuda"])
     values = {**dataclasses.asdict(url_cfg), **values}
 
@@ -79,8 +77,9 @@ if cfg is not None:
 
 
 def watched(run) -> Training:
-    """A worker that pauses after 30 s without a redraw (tab closed, page left) and stops after 10 min."""
-    return Training(run, pause_after=30, stop_after=600)
+    """A worker that pauses after 20 s without a redraw (tab closed, page left) and stops after
+    45 s, giving its server slot back; Play then continues the same run."""
+    return Training(run, pause_after=20, stop_after=45)
 
 
 def new_training(cfg) -> None:

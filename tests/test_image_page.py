@@ -2,10 +2,13 @@
 switching to the VAE, a bad checkpoint upload, Reset leaves no thread) and a browser run."""
 from __future__ import annotations
 
+import gc
 import time
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
+from lab.images import worker
 from lab.images.worker import training_threads
 
 PAGE = "pages/image_training.py"
@@ -18,6 +21,16 @@ def _until(cond, timeout=30.0):
             return True
         time.sleep(0.1)
     return False
+
+
+@pytest.fixture(autouse=True)
+def _no_other_training():
+    """Another test (the generic smoke test pressing Play) may have left a training thread in
+    this process: stop it, so the counts below are this test's own."""
+    gc.collect()
+    worker.stop_all()
+    yield
+    worker.stop_all()
 
 
 def _open(query: dict | None = None) -> AppTest:
@@ -86,10 +99,18 @@ def test_browser_starts_a_short_cpu_run(streamlit_url, page):
     from tests.conftest import error_texts, wait_for_app
     page.goto(f"{streamlit_url}/image_training?width=8&batch=8&steps=40&fd_every=0")
     wait_for_app(page)
-    page.get_by_role("button", name="Play").click()
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('[data-testid=\"stProgress\"], p')]"
-        ".some(e => /finished: step 40 of 40|step [1-9][0-9]* of 40/.test(e.innerText))", timeout=120_000)
+    started = "/training: step [1-9]|finished: step 40 of 40/.test(document.body.innerText)"
+    server_full = "/the most it allows at once/.test(document.body.innerText)"
+    for _ in range(3):
+        page.get_by_role("button", name="Play").click()
+        page.wait_for_function(f"() => {started} || {server_full}", timeout=120_000)
+        if page.evaluate(f"() => {started}"):
+            break
+        # the server's slots are held by other sessions' trainings (e.g. another test pressed
+        # Play): they give them back 45 s after their page goes quiet
+        time.sleep(50)
+        wait_for_app(page)
+    assert page.evaluate(f"() => {started}")
     page.wait_for_selector("img", timeout=60_000)
     assert error_texts(page) == []
     page.get_by_role("button", name="Stop (free the server slot)").click()

@@ -28,6 +28,9 @@ def _until(cond, timeout=30.0):
 
 @pytest.fixture(autouse=True)
 def _no_leftovers():
+    gc.collect()                 # another test's dropped AppTest session stops its thread here...
+    worker.stop_all()            # ...and any still running elsewhere in this process is stopped
+    assert worker.running_count() == 0
     yield
     assert _until(lambda: not training_threads(), 30)
     assert worker.running_count() == 0
@@ -71,6 +74,15 @@ def test_silent_page_pauses_then_stops_the_training():
     assert "nobody watched" in t.message
     assert _until(lambda: not t.alive, 30)
     assert t.state == "stopped" and "no heartbeat" in t.message
+
+
+def test_stop_all_stops_every_thread():
+    a, b = Training(_tiny_run(), chunk_seconds=0.05), Training(_tiny_run(), chunk_seconds=0.05)
+    a.start()
+    b.start()
+    assert _until(lambda: len(training_threads()) == 2)
+    worker.stop_all()
+    assert training_threads() == [] and a.state == b.state == "stopped"
 
 
 def test_run_to_the_end_finishes_and_frees_the_slot():

@@ -24,6 +24,7 @@ MAX_TRAININGS = int(os.environ.get("GENLAB_MAX_TRAININGS", "2"))   # concurrent,
 
 _slots_lock = threading.Lock()
 _running = 0
+_live: set = set()          # the _Core of every thread still running in this process
 
 
 class CapacityError(RuntimeError):
@@ -33,6 +34,17 @@ class CapacityError(RuntimeError):
 def running_count() -> int:
     with _slots_lock:
         return _running
+
+
+def stop_all(timeout: float = 30.0) -> None:
+    """Stop every training thread of this process and wait for them (server shutdown, tests)."""
+    with _slots_lock:
+        cores = list(_live)
+    for core in cores:
+        core.stop()
+    for core in cores:
+        if core.thread is not None and core.thread is not threading.current_thread():
+            core.thread.join(timeout)
 
 
 def _take_slot() -> None:
@@ -111,6 +123,8 @@ class _Core:
         finally:
             if self.state not in ("finished", "failed"):
                 self.state = "stopped"
+            with _slots_lock:
+                _live.discard(self)
             _give_slot()
 
 
@@ -129,6 +143,8 @@ class Training:
         if core.thread is not None:
             return
         _take_slot()
+        with _slots_lock:
+            _live.add(core)
         core.beat = time.monotonic()
         core.thread = threading.Thread(target=core.loop, name=THREAD_NAME, daemon=True)
         core.thread.start()
