@@ -144,3 +144,16 @@ def test_non_checkpoints_give_clear_errors(tmp_path):
     data = checkpoint.to_bytes("image_vae", ImageVAEConfig(), {}, {})
     with pytest.raises(checkpoint.CheckpointError, match="from 'image_vae'"):
         checkpoint.from_bytes(data, "image_gan")
+
+
+@pytest.mark.parametrize("precision", ["bfloat16", "float16"])
+def test_mixed_precision_path_runs_on_cpu(precision):
+    """The CUDA code path (autocast; GradScaler for float16; GP in float32), forced on a CPU:
+    no GPU is needed to know it runs and stays finite."""
+    t = GANTrainer("wgan_gp", _tiny_data(), z_dim=8, width=8, batch=8, n_critic=2, seed=0, precision=precision)
+    out = t.advance(2)
+    assert t.precision == precision and t.scaler_d.is_enabled() == (precision == "float16")
+    assert all(math.isfinite(v) for v in out.values())
+    assert t.sample().dtype == torch.float32
+    v = VAETrainer(_tiny_data(), z_dim=4, width=8, batch=8, seed=0, precision=precision)
+    assert math.isfinite(v.advance(2)["loss"])

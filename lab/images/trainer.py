@@ -29,7 +29,11 @@ from lab.images.dcgan import VARIANTS, build
 N_FIXED = 64
 
 
+PRECISIONS = ("float32", "bfloat16", "float16")
+
+
 def precision_for(device: torch.device) -> str:
+    """What pays on `device`: mixed bf16 on a CUDA card that has it, else fp16; float32 on a CPU."""
     if device.type != "cuda":
         return "float32"
     return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
@@ -38,9 +42,11 @@ def precision_for(device: torch.device) -> str:
 class _Base:
     """Device, precision, seeded streams, epoch-wise shuffled batches, the fixed noise."""
 
-    def __init__(self, data: ImageData, batch: int, seed: int, device: torch.device, z_dim: int):
+    def __init__(self, data: ImageData, batch: int, seed: int, device: torch.device, z_dim: int,
+                 precision: str | None = None):
         self.data, self.batch, self.device, self.z_dim = data, batch, device, z_dim
-        self.precision = precision_for(device)
+        # `precision` forces a mode: the tests run the mixed-precision path on a CPU this way
+        self.precision = precision or precision_for(device)
         self.cuda = device.type == "cuda"
         self.amp_dtype = {"bfloat16": torch.bfloat16, "float16": torch.float16}.get(self.precision)
         # channels_last lets cuDNN use tensor-core kernels; on a CPU oneDNN gained ~10% here too
@@ -61,10 +67,10 @@ class _Base:
     def autocast(self):
         if self.amp_dtype is None:
             return nullcontext()
-        return torch.autocast("cuda", dtype=self.amp_dtype)
+        return torch.autocast(self.device.type, dtype=self.amp_dtype)
 
     def _scaler(self):
-        return torch.amp.GradScaler("cuda", enabled=self.precision == "float16")
+        return torch.amp.GradScaler(self.device.type, enabled=self.precision == "float16")
 
     def next_real(self) -> torch.Tensor:
         """(batch, C, H, W) in [-1, 1]: the next batch of a per-epoch shuffle (as a DataLoader)."""
@@ -110,8 +116,9 @@ class _Base:
 class GANTrainer(_Base):
     def __init__(self, model: str, data: ImageData, z_dim: int = 64, width: int = 32, batch: int = 64,
                  lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999), n_critic: int = 1,
-                 gp_lambda: float = 10.0, seed: int = 0, device: torch.device | None = None):
-        super().__init__(data, batch, seed, device or torch.device("cpu"), z_dim)
+                 gp_lambda: float = 10.0, seed: int = 0, device: torch.device | None = None,
+                 precision: str | None = None):
+        super().__init__(data, batch, seed, device or torch.device("cpu"), z_dim, precision)
         size = data.images.shape[-1]
         self.G, self.D = build_seeded(seed, lambda: build(model, z_dim, data.channels, size, width))
         self.G.to(self.device, memory_format=self.memory_format)
@@ -206,8 +213,9 @@ class GANTrainer(_Base):
 
 class VAETrainer(_Base):
     def __init__(self, data: ImageData, z_dim: int = 16, width: int = 32, batch: int = 64, lr: float = 1e-3,
-                 beta: float = 1.0, seed: int = 0, device: torch.device | None = None):
-        super().__init__(data, batch, seed, device or torch.device("cpu"), z_dim)
+                 beta: float = 1.0, seed: int = 0, device: torch.device | None = None,
+                 precision: str | None = None):
+        super().__init__(data, batch, seed, device or torch.device("cpu"), z_dim, precision)
         size = data.images.shape[-1]
         self.vae: nn.Module = build_seeded(seed, lambda: ConvVAE(z_dim, data.channels, size, width))
         self.vae.to(self.device, memory_format=self.memory_format)
