@@ -75,6 +75,10 @@ if cfg is not None:
     ui.sync_url(cfg)
 
 controls = ui.transport(NS, default_k=20, max_k=500)
+model_keys = lambda c: {k: v for k, v in dataclasses.asdict(c).items() if k not in ("steps", "K")}  # noqa: E731
+old = ss.get(f"{NS}.cfg")
+if cfg is not None and old is not None and old != cfg and model_keys(old) == model_keys(cfg) and not controls.reset:
+    ss[f"{NS}.run"].cfg = ss[f"{NS}.cfg"] = cfg       # a new step budget or K: keep training the same run
 if cfg is not None and (controls.reset or ss.get(f"{NS}.cfg") != cfg):
     try:
         key = (cfg.data, cfg.data_dir, cfg.seed if cfg.data == "toy2d" else 0)
