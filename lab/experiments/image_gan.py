@@ -15,6 +15,7 @@ from lab.experiments import Experiment
 from lab.images.data import CHANNELS, SOURCES
 from lab.images.dcgan import SIZES, VARIANTS
 from lab.images.runs import GANRun
+from lab.images.trainer import PRECISIONS
 
 # model -> (Adam lr, betas, critic steps per G step), each the model's paper setting:
 # DCGAN (Radford et al.), WGAN-GP (Gulrajani et al., Alg. 1), SN-GAN (Miyato et al., setting C).
@@ -44,12 +45,15 @@ class ImageGANConfig:
                              "6726825d.pth); then metrics also has 'fid', true FID at the end")
     seed: int = opt(0, "random seed: same seed, same run on a CPU")
     device: str = opt("auto", "auto (CUDA if present) | cpu | cuda")
+    precision: str = opt("auto", "auto (bfloat16 autocast on a CUDA card, float16 if it lacks bf16; float32 "
+                                 "on a CPU) | float32 | bfloat16 | float16")
 
     def __post_init__(self):
         check_choice("data", self.data, SOURCES)
         check_choice("channels", self.channels, CHANNELS)
         check_choice("model", self.model, VARIANTS)
         check_choice("device", self.device, DEVICES)
+        check_choice("precision", self.precision, ("auto", *PRECISIONS))
         if self.size not in SIZES:
             raise ConfigError(f"size={self.size} is not one of: {', '.join(map(str, SIZES))}")
         check_range("batch", self.batch, 2, 4096)

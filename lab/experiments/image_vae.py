@@ -13,6 +13,7 @@ from lab.experiments import Experiment
 from lab.images.data import CHANNELS, SOURCES
 from lab.images.dcgan import SIZES
 from lab.images.runs import VAERun
+from lab.images.trainer import PRECISIONS
 
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -36,11 +37,14 @@ class ImageVAEConfig:
                              "6726825d.pth); then metrics also has 'fid', true FID at the end")
     seed: int = opt(0, "random seed: same seed, same run on a CPU")
     device: str = opt("auto", "auto (CUDA if present) | cpu | cuda")
+    precision: str = opt("auto", "auto (bfloat16 autocast on a CUDA card, float16 if it lacks bf16; float32 "
+                                 "on a CPU) | float32 | bfloat16 | float16")
 
     def __post_init__(self):
         check_choice("data", self.data, SOURCES)
         check_choice("channels", self.channels, CHANNELS)
         check_choice("device", self.device, DEVICES)
+        check_choice("precision", self.precision, ("auto", *PRECISIONS))
         if self.size not in SIZES:
             raise ConfigError(f"size={self.size} is not one of: {', '.join(map(str, SIZES))}")
         check_range("batch", self.batch, 2, 4096)

@@ -189,7 +189,7 @@ class GANRun(ImageRun):
         c = self.cfg
         return GANTrainer(c.model, self.data, z_dim=c.z_dim, width=c.width, batch=c.batch, lr=c.learning_rate,
                           betas=c.betas, n_critic=c.critic_steps, gp_lambda=c.gp_lambda, seed=c.seed,
-                          device=self.device)
+                          device=self.device, precision=None if c.precision == "auto" else c.precision)
 
 
 class VAERun(ImageRun):
@@ -199,7 +199,7 @@ class VAERun(ImageRun):
     def make_trainer(self) -> VAETrainer:
         c = self.cfg
         return VAETrainer(self.data, z_dim=c.z_dim, width=c.width, batch=c.batch, lr=c.lr, beta=c.beta,
-                          seed=c.seed, device=self.device)
+                          seed=c.seed, device=self.device, precision=None if c.precision == "auto" else c.precision)
 
     def snapshot(self) -> dict:
         snap = super().snapshot()
