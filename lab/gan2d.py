@@ -20,6 +20,7 @@ G's parameters (autograd.grad), so D's weight gradients are never computed for i
 from __future__ import annotations
 
 import io
+import time
 
 import numpy as np
 import torch
@@ -226,12 +227,16 @@ class GAN2D:
         self._n_g += 1
 
     # ---- the run protocol ----------------------------------------------------------------
-    def advance(self, k: int, which: str = "both") -> None:
+    def advance(self, k: int, which: str = "both", max_seconds: float | None = None) -> None:
         """k iterations: "both" = d_steps D updates then one G update; "d" / "g" = one update
-        of that network only (GAN Lab's step buttons)."""
+        of that network only (GAN Lab's step buttons). With max_seconds, stop early once that
+        much wall time has passed, so a live page with a heavy setting (unroll 20) keeps redrawing."""
         if which not in ("both", "d", "g"):
             raise ConfigError(f"which={which!r} is not one of: both, d, g")
-        for _ in range(k):
+        start = time.perf_counter()
+        for i in range(k):
+            if max_seconds is not None and i > 0 and time.perf_counter() - start > max_seconds:
+                break                  # at least one iteration per call, so a tick always moves
             if which in ("both", "d"):
                 for _ in range(int(self.hyper["d_steps"]) if which == "both" else 1):
                     self.d_update()

@@ -135,7 +135,7 @@ for pressed, which in ((controls.step, "both"), (step_d, "d"), (step_g, "g")):
 def live() -> None:
     if st.session_state.get(f"{NS}.playing"):
         for run in runs.values():
-            run.advance(controls.steps_per_tick)
+            run.advance(controls.steps_per_tick, max_seconds=1.5 / len(runs))
         if max(r.step for r in runs.values()) >= PAGE_CAP:
             ui.pause(NS)
             st.rerun(scope="app")

@@ -346,3 +346,18 @@ def test_spiral_and_csv_runs_train(tmp_path):
     assert run.data.n_modes == 2
     with pytest.raises(ConfigError, match="csv_path"):
         ModeCollapseConfig(data="csv", csv_path=str(tmp_path / "missing.csv"))
+
+
+def test_time_budget_and_divergence_do_not_break_the_run():
+    run = _run()
+    run.advance(1000, max_seconds=0.0)       # the budget is checked before each iteration
+    assert run.step == 1
+    for name in ("ring8", "spiral"):
+        data = toy2d.make(name)
+        bad = np.concatenate([[[np.nan, 0.0], [np.inf, 1.0]], data.centres[:1]])
+        m = mode_metrics.evaluate(bad, data)
+        assert (m["hq"], m["modes"]) == (pytest.approx(1 / 3), 1)
+    run = _run(lr_d=1.0, lr_g=1.0, loss="lsgan")
+    run.advance(30)
+    snap = run.snapshot()
+    assert snap["metrics"]["modes"] >= 0
