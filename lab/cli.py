@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -65,11 +66,15 @@ def _run(name: str, assignments: list[str], out: Path, quiet: bool) -> int:
             before = run.step
             run.advance(min(chunk, run.total - run.step))
             bar.update(run.step - before)
+    if int(os.environ.get("RANK", "0")) != 0:
+        return 0         # under torchrun only rank 0 writes: the replicas hold the same model
     write_metrics(out / "metrics.json", name, cfg, run.metrics(), run.history)
     if exp.figures is not None:
         for stem, fig in exp.figures(run).items():
             # One shared plotly.min.js beside the pages: works offline, ~3.5 MB once.
             fig.write_html(out / f"{stem}.html", include_plotlyjs="directory")
+    if exp.artifacts is not None:
+        exp.artifacts(run, out)
     print(f"wrote {out / 'metrics.json'}", file=sys.stderr)
     return 0
 

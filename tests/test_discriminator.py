@@ -130,3 +130,12 @@ def test_cli_list_names_experiments_and_keys(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert "discriminator:" in out and "gp_lambda=" in out
+
+
+def test_cli_under_torchrun_only_rank_zero_writes(tmp_path, monkeypatch):
+    monkeypatch.setenv("RANK", "1")
+    assert main(["run", "discriminator", "steps=10", "--out", str(tmp_path), "--quiet"]) == 0
+    assert not (tmp_path / "metrics.json").exists()
+    monkeypatch.setenv("RANK", "0")
+    assert main(["run", "discriminator", "steps=10", "--out", str(tmp_path), "--quiet"]) == 0
+    assert (tmp_path / "metrics.json").exists()

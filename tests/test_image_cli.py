@@ -36,6 +36,10 @@ def test_cli_writes_metrics_and_png(tmp_path, capsys, exp, extra, losses):
     with Image.open(tmp_path / "samples.png") as img:
         side = 32 if "size=32" in extra else 28
         assert img.size == (8 * (2 * side + 2) + 2,) * 2        # 8 x 8 tiles at 2x, 2 px gaps
+    if exp == "image_vae":
+        for stem in ("reconstructions", "latent_walk"):
+            with Image.open(tmp_path / f"{stem}.png") as img:
+                assert img.size[0] == 8 * (2 * side + 2) + 2
 
 
 @pytest.mark.parametrize("args,needle", [

@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 from lab.config import ConfigError
@@ -29,6 +30,7 @@ class Experiment:
     config: type                      # a frozen dataclass with defaults for every field
     make_run: Callable[[Any], Any]
     figures: Callable[[Any], dict] | None = None   # run -> {file stem: plotly Figure}
+    artifacts: Callable[[Any, Path], None] | None = None  # (run, out dir): other files, e.g. PNG grids
 
 
 def names() -> list[str]:

@@ -93,10 +93,16 @@ def figures(run: GANRun) -> dict:
             "curves": gan_curves(snap["history"], snap["fd_label"], run.trainer.objective.probabilistic)}
 
 
+def artifacts(run: GANRun, out: Path) -> None:
+    from lab.figures.images import png_bytes
+    (out / "samples.png").write_bytes(png_bytes(run.snapshot()["samples"], scale=2))
+
+
 EXPERIMENT = Experiment(
     name="image_gan",
     summary="DCGAN, WGAN-GP or SN-GAN on digits, MNIST, Fashion-MNIST, CIFAR-10 or your images; Fréchet score",
     config=ImageGANConfig,
     make_run=make_run,
     figures=figures,
+    artifacts=artifacts,
 )

@@ -75,10 +75,23 @@ def figures(run: VAERun) -> dict:
             "curves": vae_curves(snap["history"], snap["fd_label"])}
 
 
+def artifacts(run: VAERun, out: Path) -> None:
+    """The grids as PNG files beside the HTML figures."""
+    import numpy as np
+
+    from lab.figures.images import png_bytes
+    snap = run.snapshot()
+    grids = {"samples": snap["samples"], "latent_walk": snap["walk"],
+             "reconstructions": np.concatenate([snap["real"][:16], snap["reconstructions"]])}
+    for stem, images in grids.items():
+        (out / f"{stem}.png").write_bytes(png_bytes(images, scale=2))
+
+
 EXPERIMENT = Experiment(
     name="image_vae",
     summary="A convolutional VAE on digits, MNIST, Fashion-MNIST, CIFAR-10 or your images; Fréchet score",
     config=ImageVAEConfig,
     make_run=make_run,
     figures=figures,
+    artifacts=artifacts,
 )

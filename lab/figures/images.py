@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import io
 import math
-from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
@@ -40,27 +39,11 @@ def png_bytes(images: np.ndarray, nrow: int = 8, scale: int = 1) -> bytes:
     return buf.getvalue()
 
 
-class GridFigure(go.Figure):
-    """A Plotly figure of a sample grid that also carries the grid's PNG: `write_html(path)`
-    writes path.png beside path.html, so the command line (which writes each figure as HTML)
-    leaves the PNG in its output folder too."""
-
-    def __init__(self, png: bytes, **kwargs):
-        super().__init__(**kwargs)
-        self._png = png
-
-    def write_html(self, file, *args, **kwargs):
-        out = super().write_html(file, *args, **kwargs)
-        if isinstance(file, (str, Path)):
-            Path(file).with_suffix(".png").write_bytes(self._png)
-        return out
-
-
-def samples_figure(images: np.ndarray, title: str, nrow: int = 8) -> GridFigure:
+def samples_figure(images: np.ndarray, title: str, nrow: int = 8) -> go.Figure:
     """The grid as a Plotly image (PNG inside), for the command line's standalone HTML."""
     png = png_bytes(images, nrow, scale=2)
     src = "data:image/png;base64," + base64.b64encode(png).decode()
-    fig = GridFigure(png, data=[go.Image(source=src)])
+    fig = go.Figure(data=[go.Image(source=src)])
     fig.update_layout(title=title, xaxis_visible=False, yaxis_visible=False, template="plotly_white",
                       margin=dict(l=10, r=10, t=50, b=10))
     return fig
