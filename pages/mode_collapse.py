@@ -35,7 +35,7 @@ with st.expander("The formulas and the metrics", expanded=False):
 url_cfg = ui.config_from_url(ModeCollapseConfig, NS)
 b_url, _ = from_strings_lenient(ModeCollapseConfig, {k[2:]: v for k, v in st.query_params.items()
                                                      if k.startswith("b_")})
-data_names = [d for d in toy2d.DATA]
+data_names = list(toy2d.DATA)
 
 
 def remedy_widgets(key: str, base: ModeCollapseConfig, where) -> dict:
@@ -61,6 +61,8 @@ with st.sidebar:
     data = st.selectbox("Data set", data_names, data_names.index(url_cfg.data), key=f"{NS}.data",
                         format_func=lambda d: toy2d.PRESETS[d]().label if d in toy2d.PRESETS else "your CSV (x,y)")
     upload = st.file_uploader("CSV of x,y rows", type=["csv", "txt"], key=f"{NS}.csv") if data == "csv" else None
+    csv_modes = int(st.number_input("Modes in your data (k-means clusters)", 1, 100, url_cfg.csv_modes,
+                                    key=f"{NS}.csv_modes")) if data == "csv" else url_cfg.csv_modes
     seed = int(st.number_input("Seed", 0, 2**31 - 1, url_cfg.seed, key=f"{NS}.seed"))
     st.header("Training (A)")
     a_vals = remedy_widgets("", url_cfg, st)
@@ -75,8 +77,7 @@ with st.sidebar:
         beta2 = st.number_input("Adam beta2", 0.0, 0.9999, url_cfg.beta2, format="%.4f", key=f"{NS}.beta2")
         optimizer = st.selectbox("Optimiser", ["auto", "adam", "rmsprop"],
                                  ["auto", "adam", "rmsprop"].index(url_cfg.optimizer), key=f"{NS}.optim")
-    ab = st.toggle("A/B: a second configuration", st.query_params.get("ab") == "1", key=f"{NS}.ab")
-    if ab:
+    if ab := st.toggle("A/B: a second configuration", st.query_params.get("ab") == "1", key=f"{NS}.ab"):
         st.header("Training (B)")
     b_vals = remedy_widgets("b", b_url if "b_loss" in st.query_params else dataclasses.replace(
         url_cfg, pac=2), st) if ab else None
@@ -92,7 +93,7 @@ if data == "csv":
     except ConfigError as err:
         st.error(f"Your CSV: {err}", icon=":material/error:")
         st.stop()
-common = dict(data=data, seed=seed, noise_anneal=noise_anneal, batch=batch,
+common = dict(data=data, csv_modes=csv_modes, seed=seed, noise_anneal=noise_anneal, batch=batch,
               latent=latent, width=width, depth=depth, beta1=float(beta1), beta2=float(beta2), optimizer=optimizer,
               steps=url_cfg.steps, eval_every=url_cfg.eval_every, activation=url_cfg.activation)
 wanted = {"A": {**common, **a_vals}} | ({"B": {**common, **b_vals}} if ab else {})
