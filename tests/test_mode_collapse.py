@@ -321,7 +321,8 @@ def test_cli_writes_the_issues_keys(tmp_path):
     assert 0 <= doc["metrics"]["hq"] <= 1 and 0 <= doc["metrics"]["modes"] <= 25
     assert set(doc["history"]) >= {"step", "modes", "hq", "reverse_kl", "d_loss", "g_loss"}
     assert doc["history"]["step"][-1] == 20
-    assert (tmp_path / "mode_collapse_scatter.html").exists()
+    for stem in ("scatter", "coverage", "curves", "metrics", "snapshots"):
+        assert (tmp_path / f"mode_collapse_{stem}.html").exists()
 
 
 def test_cli_bad_value_is_one_line(tmp_path):

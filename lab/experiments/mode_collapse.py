@@ -111,7 +111,8 @@ def _figures(run: ModeCollapseRun) -> dict:
     from lab.figures import mode_collapse as figs
     snap = run.snapshot()
     return {"mode_collapse_scatter": figs.scatter(snap), "mode_collapse_coverage": figs.coverage(snap),
-            "mode_collapse_curves": figs.curves(snap), "mode_collapse_metrics": figs.metrics_vs_anchors(snap)}
+            "mode_collapse_curves": figs.curves(snap), "mode_collapse_metrics": figs.metrics_vs_anchors(snap),
+            "mode_collapse_snapshots": figs.strip(snap, figs.strip_steps(snap, "", n=6))}
 
 
 EXPERIMENT = Experiment(
