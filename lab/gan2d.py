@@ -253,13 +253,13 @@ class GAN2D:
     def evaluate(self) -> dict:
         """Metrics on the fixed 2,500 samples, and the mean losses since the last evaluation
         (the only place the host reads a tensor)."""
+        if self.history["step"] and self.history["step"][-1] == self.step:
+            return self.last                       # already measured at this step
         x = self.samples()
         m = mode_metrics.evaluate(x, self.data)
         d_loss = float(self._d_sum) / self._n_d if self._n_d else None     # no update yet
         g_loss = float(self._g_sum) / self._n_g if self._n_g else None
         self._d_sum, self._g_sum, self._n_d, self._n_g = torch.zeros(()), torch.zeros(()), 0, 0
-        if self.history["step"] and self.history["step"][-1] == self.step:
-            return self.last
         for key, value in (("step", self.step), ("modes", m["modes"]), ("hq", m["hq"]),
                            ("reverse_kl", m["reverse_kl"]), ("d_loss", d_loss), ("g_loss", g_loss)):
             self.history[key].append(value)
