@@ -1,5 +1,6 @@
 """VAE latent manifolds (note 000 sec. 2, note 001, note 002)."""
 import dataclasses
+import time
 
 import numpy as np
 import streamlit as st
@@ -13,6 +14,7 @@ from lab.experiments.vae import DATA, VaeConfig, VaeRun, load_data
 from lab.figures import vae as figs
 
 NS = "vae"
+TICK_S = 1.0   # seconds between redraws while playing: 3 Plotly charts and 2 PNGs per redraw
 ss = st.session_state
 # OpenMP's thread count is per thread and every script or fragment run may be a new thread; on
 # 2 threads under load this VAE trained 18x slower here (lab.device.small_net_threads skips the
@@ -127,7 +129,11 @@ def decode_point(snap: dict, where) -> None:
 def live() -> None:
     torch.set_num_threads(1)
     if ss.get(f"{NS}.playing"):
-        run.advance(min(controls.steps_per_tick, max(run.total - run.step, 0)))
+        # At most k steps and at most half the redraw interval: a tick that outlasts the timer
+        # is cut short by the next one before its charts reach the browser (they go blank).
+        goal, t0 = min(run.step + controls.steps_per_tick, run.total), time.perf_counter()
+        while run.step < goal and time.perf_counter() - t0 < 0.5 * TICK_S:
+            run.advance(min(5, goal - run.step))
         if run.step >= run.total:
             ui.pause(NS)
             st.rerun(scope="app")
@@ -158,7 +164,7 @@ def live() -> None:
 
 
 cfg_now = ss[f"{NS}.cfg"]
-ui.live(live, controls.playing)
+ui.live(live, controls.playing, every=TICK_S)
 
 # ---- below the live view: redrawn on Step, Pause or any change (not every tick) -------------
 comp = run.comparison()

@@ -41,13 +41,14 @@ def test_page_trains_on_step_and_play_and_follows_widgets(tmp_path, monkeypatch)
 
     at.button(key="vae.play").click().run()       # the fragment body runs once per script run
     assert not at.exception and at.session_state["vae.playing"]
-    assert _metric(at, "Step") == "40"
+    played = int(_metric(at, "Step"))
+    assert 20 < played <= 40                      # at most k = 20 steps per tick (fewer if slow)
     at.button(key="vae.play").click().run()       # pause
     assert not at.session_state["vae.playing"]
 
     # a larger step budget keeps training the same run
     at.number_input(key="vae.steps").set_value(5000).run()
-    assert not at.exception and _metric(at, "Step") == "40"
+    assert not at.exception and _metric(at, "Step") == str(played)
     assert at.session_state["vae.run"].total == 5000
 
     # a new setting starts a new run and lands in the URL
