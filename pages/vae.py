@@ -49,7 +49,8 @@ with st.sidebar:
                                  help="train-images-idx3-ubyte[.gz] and the three others; empty = the cache")
         if not data_dir and download.cached(data) is None:
             st.caption(f"Not in the cache ({download.cache_folder(data)}).")
-            if st.button(f"Download {data} (~30 MB, checksummed)", key=f"{NS}.download"):
+            size = {"mnist": "11 MB", "fashion": "30 MB"}[data]
+            if st.button(f"Download {data} ({size}, checksummed)", key=f"{NS}.download"):
                 bar = st.progress(0.0, text="starting")
                 show = lambda f, done, tot: bar.progress(min(done / tot, 1.0) if tot else 0.0, text=f)  # noqa: E731
                 try:
