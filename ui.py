@@ -10,6 +10,7 @@ import dataclasses
 import functools
 import io
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -22,18 +23,18 @@ ROOT = Path(__file__).resolve().parent
 
 # (file, title, icon, one line for the home page). A page is offered only once its file exists.
 PAGES = [
-    ("pages/discriminators.py", "Discriminators: perfect vs Lipschitz", ":material/balance:",
+    ("app_pages/discriminators.py", "Discriminators: perfect vs Lipschitz", ":material/balance:",
      "Watch a trained D converge to D* = p/(p+p_G) and go flat on the fakes, while Lipschitz "
      "critics keep a slope the generator can follow."),
-    ("pages/mode_collapse.py", "Mode collapse", ":material/scatter_plot:",
+    ("app_pages/mode_collapse.py", "Mode collapse", ":material/scatter_plot:",
      "Train GANs on rings and grids of Gaussians; count the modes they capture; try the cures."),
-    ("pages/wasserstein.py", "Wasserstein vs JS", ":material/straighten:",
+    ("app_pages/wasserstein.py", "Wasserstein vs JS", ":material/straighten:",
      "Disjoint supports: JS is stuck at log 2, W1 = |theta| still points the way."),
-    ("pages/vae.py", "VAE latent manifolds", ":material/grid_view:",
+    ("app_pages/vae.py", "VAE latent manifolds", ":material/grid_view:",
      "Train a VAE on real digits live; see the 2-D latent space and the decoded manifold."),
-    ("pages/robust_mean.py", "Robust mean estimation", ":material/shield:",
+    ("app_pages/robust_mean.py", "Robust mean estimation", ":material/shield:",
      "Huber contamination: medians, Tukey depth and GANs as robust estimators."),
-    ("pages/image_training.py", "Image training", ":material/image:",
+    ("app_pages/image_training.py", "Image training", ":material/image:",
      "DCGAN, WGAN-GP, SN-GAN and a convolutional VAE on images, in the background."),
 ]
 
@@ -113,13 +114,23 @@ def pause(ns: str) -> None:
     st.session_state[f"{ns}.playing"] = False
 
 
-def advance_while_playing(ns: str, runs: dict, k: int, cap: int) -> None:
-    """Inside the live fragment: k more steps for every run while Play is on; past `cap`
-    steps Play switches itself off (a forgotten tab must not train forever)."""
+def advance_while_playing(ns: str, runs: dict, k: int, cap: int, budget: float = 0.15) -> None:
+    """Inside the live fragment: up to k more steps for every run while Play is on, but for
+    at most `budget` seconds. A tick that outlasts the fragment's timer is cut short by the
+    next one before its charts reach the browser (they went blank on the VAE page), so slow
+    settings or a busy machine cost steps per tick, never the picture. Runs advance in small
+    round-robin chunks so they stay at equal step counts. Past `cap` Play switches itself off
+    (a forgotten tab must not train forever)."""
     if not st.session_state.get(f"{ns}.playing"):
         return
-    for run in runs.values():
-        run.advance(k)
+    chunk = max(1, k // 5)
+    deadline = time.perf_counter() + budget
+    done = 0
+    while done < k and (done == 0 or time.perf_counter() < deadline):
+        step = min(chunk, k - done)
+        for run in runs.values():
+            run.advance(step)
+        done += step
     if max(r.step for r in runs.values()) >= cap:
         pause(ns)
         st.rerun(scope="app")

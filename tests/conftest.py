@@ -2,7 +2,7 @@
 server on 127.0.0.1, and a headless Debian Chromium driven by Playwright."""
 from __future__ import annotations
 
-import os
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -29,11 +29,11 @@ def _free_port() -> int:
     return port
 
 
-@pytest.fixture(scope="session")
-def streamlit_url(tmp_path_factory):
-    """Base URL of `streamlit run app.py` served headless on loopback for the whole session."""
+@contextlib.contextmanager
+def serve(log_dir: Path):
+    """`streamlit run app.py` headless on a free loopback port; yields its base URL."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    log = log_dir / "server.log"
     with open(log, "w") as fh:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
@@ -57,6 +57,13 @@ def streamlit_url(tmp_path_factory):
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="session")
+def streamlit_url(tmp_path_factory):
+    """Base URL of one server shared by the whole session."""
+    with serve(tmp_path_factory.mktemp("streamlit")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -95,7 +102,7 @@ def error_texts(page) -> list[str]:
 
 def open_page(path: str, params: dict | None = None, timeout: float = 180) -> "AppTest":
     """The app through AppTest, as a student arrives: the URL's query params, the entry
-    script, then a switch to `path` (e.g. "pages/discriminators.py"). Fails on any exception."""
+    script, then a switch to `path` (e.g. "app_pages/discriminators.py"). Fails on any exception."""
     from streamlit.testing.v1 import AppTest
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
     for k, v in (params or {}).items():

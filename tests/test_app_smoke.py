@@ -10,7 +10,7 @@ PAGES = [p[0] for p in ui.available_pages()]
 
 
 def test_catalogue_has_the_foundation_page():
-    assert "pages/discriminators.py" in PAGES
+    assert "app_pages/discriminators.py" in PAGES
 
 
 def test_home_links_every_available_page():

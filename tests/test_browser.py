@@ -5,7 +5,7 @@ import re
 import pytest
 
 import ui
-from conftest import error_texts, wait_for_app
+from conftest import error_texts, serve, wait_for_app
 
 PAGES = [p[0] for p in ui.available_pages()]
 
@@ -57,3 +57,20 @@ def test_discriminator_page_trains_live(streamlit_url, page):
     assert second > first
     page.get_by_role("button", name=re.compile(r"Pause$")).first.click()
     assert error_texts(page) == []
+
+
+def test_a_shared_link_opened_first_on_a_fresh_server_runs_through_the_app(browser, tmp_path):
+    """A student's first request is a link to a page (with its URL state). The page must run
+    inside app.py (device badge, page titles in the navigation), not as a bare script: with
+    a folder named pages/ Streamlit's legacy mode did exactly that until someone opened /."""
+    with serve(tmp_path) as url:
+        ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = ctx.new_page()
+        page.goto(f"{url}/discriminators?seed=3", wait_until="domcontentloaded")
+        wait_for_app(page)
+        page.get_by_text("Device:").first.wait_for(timeout=60_000)
+        nav = page.locator("[data-testid='stSidebarNav']").inner_text()
+        assert "Discriminators: perfect vs Lipschitz" in nav and "Home" in nav
+        assert page.get_by_label("Seed").input_value() == "3"
+        assert error_texts(page) == []
+        ctx.close()

@@ -5,7 +5,7 @@ import pytest
 
 from conftest import metric, open_page as _open
 
-PAGE = "pages/discriminators.py"
+PAGE = "app_pages/discriminators.py"
 
 
 def open_page(params: dict | None = None):

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGE = "pages/wasserstein.py"
+PAGE = "app_pages/wasserstein.py"
 
 
 def _open(query: dict | None = None) -> AppTest:

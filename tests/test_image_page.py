@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from lab.images import worker
 from lab.images.worker import training_threads
 
-PAGE = "pages/image_training.py"
+PAGE = "app_pages/image_training.py"
 
 
 def _until(cond, timeout=30.0):

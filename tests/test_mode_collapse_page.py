@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE = "pages/mode_collapse.py"
+PAGE = "app_pages/mode_collapse.py"
 
 
 def _open(query: dict | None = None) -> AppTest:

@@ -4,7 +4,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
 
-PAGE = "pages/robust_mean.py"
+PAGE = "app_pages/robust_mean.py"
 
 
 def open_page(params: dict | None = None) -> AppTest:

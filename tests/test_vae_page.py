@@ -15,7 +15,7 @@ def _open(query: dict | None = None) -> AppTest:
     for k, v in (query or {}).items():
         at.query_params[k] = v
     at.run()
-    at.switch_page("pages/vae.py")
+    at.switch_page("app_pages/vae.py")
     at.run()
     assert not at.exception, at.exception
     return at

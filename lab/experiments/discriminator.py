@@ -112,7 +112,7 @@ class DiscriminatorRun:
         self.real_shown, self.fake_shown = self.p.sample(cfg.n_samples, shown), self.q.sample(cfg.n_samples, shown)
         self.real_eval, self.fake_eval = self.p.sample(N_EVAL, shown), self.q.sample(N_EVAL, shown)
         self.axes, self.grid = _grid(self.p, self.q, 400 if cfg.dim == 1 else 70)
-        _, self.dense = _grid(self.p, self.q, 2000 if cfg.dim == 1 else 120)
+        _, self.dense = _grid(self.p, self.q, 2000 if cfg.dim == 1 else 80)   # finer than the 70x70 picture
         self.exact = _exact(self.p, self.q)
         self.arrows_at = self.fake_shown[:N_ARROWS] if cfg.dim == 2 else self.fake_shown
         self.static = self._exact_pictures()
