@@ -4,9 +4,9 @@ import dataclasses
 
 import pandas as pd
 import streamlit as st
-import torch
 
 import ui
+from lab.device import small_net_threads
 from lab.experiments.robust_mean import RobustMeanConfig, RobustMeanRun
 from lab.figures.robust_mean import comparison_rows, errors_figure, history_figure, label, scatter_figure, sweep_figure
 from lab.robust.contamination import KINDS
@@ -14,10 +14,6 @@ from lab.robust.estimators import ESTIMATORS, applicable
 from lab.robust.sweeps import Sweep
 
 NS = "rm"
-# OpenMP's thread count is per thread and each script run is a new thread: without this the
-# tiny nets run on 2 threads and train 5-25x slower under load (lab.device.small_net_threads
-# skips the call because torch.get_num_threads() already reads 1).
-torch.set_num_threads(1)
 SWEEP_VALUES = {"eps": "0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4", "p": "2, 5, 10, 20, 50"}
 ss = st.session_state
 
@@ -108,7 +104,6 @@ with tab_live:
 
 
 def live() -> None:
-    torch.set_num_threads(1)        # a fragment rerun may be a fresh thread too
     if ss.get(f"{NS}.playing"):
         run.advance(controls.steps_per_tick)
         if run.step >= run.total:
@@ -159,7 +154,7 @@ with tab_sweep:
 
 
 def sweep_view() -> None:
-    torch.set_num_threads(1)
+    small_net_threads()             # st.fragment directly, not ui.live: set it here
     sweep = ss.get(f"{NS}.sweep")
     if sweep is None:
         st.info("Pick eps or p and press Run sweep: every estimator ticked in the sidebar is run on fresh data "

@@ -4,7 +4,6 @@ import time
 
 import numpy as np
 import streamlit as st
-import torch
 
 import ui
 from lab import reparam
@@ -16,10 +15,6 @@ from lab.figures import vae as figs
 NS = "vae"
 TICK_S = 1.0   # seconds between redraws while playing: 3 Plotly charts and 2 PNGs per redraw
 ss = st.session_state
-# OpenMP's thread count is per thread and every script or fragment run may be a new thread; on
-# 2 threads under load this VAE trained 18x slower here (lab.device.small_net_threads skips the
-# call because torch.get_num_threads() already reads 1).
-torch.set_num_threads(1)
 DATA_NAMES = {"digits": "Real digits (5,000 MNIST, built in)", "mnist": "MNIST (IDX files)",
               "fashion": "Fashion-MNIST (IDX files)", "toy2d": "Two moons (2-D toy)"}
 
@@ -128,7 +123,6 @@ def decode_point(snap: dict, where) -> None:
 
 
 def live() -> None:
-    torch.set_num_threads(1)
     if ss.get(f"{NS}.playing"):
         # At most k steps and at most half the redraw interval: a tick that outlasts the timer
         # is cut short by the next one before its charts reach the browser (they go blank).
