@@ -37,6 +37,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--k", type=int, default=25, help="steps per tick")
     ap.add_argument("--shot", default=None, help="save a screenshot of the page after the run")
+    ap.add_argument("--critics", default="none,clip,gp,sn", help="which discriminators the page trains")
     a = ap.parse_args()
     t_torch = min(torch_import_seconds() for _ in range(2))
     port = _free_port()
@@ -51,7 +52,8 @@ def main():
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             while True:
                 try:
-                    page.goto(f"http://127.0.0.1:{port}/discriminators", wait_until="domcontentloaded")
+                    page.goto(f"http://127.0.0.1:{port}/discriminators?critics={a.critics}",
+                              wait_until="domcontentloaded")
                     break
                 except Exception:
                     time.sleep(0.1)
@@ -76,7 +78,7 @@ def main():
     print(f"bare `import torch`:                 {t_torch:5.2f} s")
     print(f"streamlit run -> page interactive:   {t_ready:5.2f} s  ({t_ready - t_torch:4.2f} s after torch import)")
     print(f"live redraws while training:         {redraws / a.seconds:5.2f} /s  "
-          f"(4 discriminators, {a.k} steps each per tick)")
+          f"({a.critics}; up to {a.k} steps each per tick)")
 
 
 if __name__ == "__main__":
