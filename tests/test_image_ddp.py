@@ -28,7 +28,13 @@ if dist.get_rank() == 0:
     json.dump({"same_weights": bool(torch.equal(both[0], both[1])),
                "same_loss": bool(torch.equal(losses[0], losses[1])),
                "images_per_step": t.images_per_step}, open(sys.argv[2], "w"))
+dist.barrier()
 dist.destroy_process_group()
+# Leave without C++ static teardown: under CPU load gloo's threads sometimes outlive the
+# interpreter's exit and abort with "terminate called without an active exception" (seen in
+# 1 of 8 loaded runs here, after the results were written). The check above is complete.
+import os
+os._exit(0)
 '''
 
 
