@@ -105,8 +105,7 @@ if controls.step:
 
 
 def live() -> None:
-    # ~0.06 s of training leaves room for the snapshots and the figure inside the 0.2 s timer.
-    ui.advance_while_playing(NS, runs, controls.steps_per_tick, PAGE_CAP, budget=0.06)
+    ui.advance_while_playing(NS, runs, controls.steps_per_tick, PAGE_CAP)
     snaps = {c: runs[c].snapshot() for c in critics}
     first = next(iter(snaps.values()))["metrics"]
     cols = st.columns(5)
