@@ -100,7 +100,7 @@ def error_texts(page) -> list[str]:
         "[data-testid='stException'], [data-testid='stAlertContentError']")]
 
 
-def open_page(path: str, params: dict | None = None, timeout: float = 180) -> "AppTest":
+def open_page(path: str, params: dict | None = None, timeout: float = 180):
     """The app through AppTest, as a student arrives: the URL's query params, the entry
     script, then a switch to `path` (e.g. "app_pages/discriminators.py"). Fails on any exception."""
     from streamlit.testing.v1 import AppTest

@@ -8,6 +8,8 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from conftest import open_page as open_app_page
+
 from lab.images import worker
 from lab.images.worker import training_threads
 
@@ -34,14 +36,7 @@ def _no_other_training():
 
 
 def _open(query: dict | None = None) -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=90)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception
-    return at
+    return open_app_page(PAGE, query)
 
 
 def _tiny(at: AppTest, family: str = "GAN") -> None:

@@ -2,58 +2,48 @@
 follow the widgets, bad input gives one clear error and keeps the last good run."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+from conftest import open_page as open_app_page, metric
+
 
 
 def _open(query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    at.switch_page("app_pages/vae.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_app_page("app_pages/vae.py", query)
 
-
-def _metric(at: AppTest, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
 
 
 def test_page_trains_on_step_and_play_and_follows_widgets(tmp_path, monkeypatch):
     monkeypatch.setenv("GENLAB_CACHE", str(tmp_path / "cache"))
     at = _open()
     assert at.title[0].value == "VAE latent manifolds"
-    assert _metric(at, "Step") == "0"
-    elbo0 = float(_metric(at, "ELBO (test)"))
+    assert metric(at, "Step") == "0"
+    elbo0 = float(metric(at, "ELBO (test)"))
     assert -560 < elbo0 < -500                    # a fresh Bernoulli decoder: ~784 log 2 nats
     assert len(at.image) >= 4                     # manifold, decoded point, reconstructions, samples
 
     at.button(key="vae.step").click().run()
     assert not at.exception
-    assert _metric(at, "Step") == "20"
-    assert float(_metric(at, "ELBO (test)")) > elbo0 + 150
+    assert metric(at, "Step") == "20"
+    assert float(metric(at, "ELBO (test)")) > elbo0 + 150
 
     at.button(key="vae.play").click().run()       # the fragment body runs once per script run
     assert not at.exception and at.session_state["vae.playing"]
-    played = int(_metric(at, "Step"))
+    played = int(metric(at, "Step"))
     assert 20 < played <= 40                      # at most k = 20 steps per tick (fewer if slow)
     at.button(key="vae.play").click().run()       # pause
     assert not at.session_state["vae.playing"]
 
     # a larger step budget keeps training the same run
     at.number_input(key="vae.steps").set_value(5000).run()
-    assert not at.exception and _metric(at, "Step") == str(played)
+    assert not at.exception and metric(at, "Step") == str(played)
     assert at.session_state["vae.run"].total == 5000
 
     # a new setting starts a new run and lands in the URL
     at.number_input(key="vae.beta").set_value(5.0).run()
-    assert not at.exception and _metric(at, "Step") == "0"
+    assert not at.exception and metric(at, "Step") == "0"
     assert at.query_params["beta"] == ["5.0"] or at.query_params["beta"] == "5.0"
 
     # typing a latent point decodes it; the IW bound button reports a number above the ELBO
@@ -70,7 +60,7 @@ def test_page_trains_on_step_and_play_and_follows_widgets(tmp_path, monkeypatch)
     at.selectbox(key="vae.data").set_value("mnist").run()
     assert not at.exception
     assert len(at.error) == 1 and "data_dir" in at.error[0].value
-    assert _metric(at, "Step") == "0"
+    assert metric(at, "Step") == "0"
     assert any("last run that worked" in c.value for c in at.caption)
 
 
@@ -97,7 +87,7 @@ def test_page_fashion_from_a_folder_and_two_moons(tmp_path):
     at = _open({"data": "fashion", "data_dir": str(tmp_path), "width": "32", "batch": "16"})
     assert not at.error
     at.button(key="vae.step").click().run()
-    assert not at.exception and _metric(at, "Step") == "20"
+    assert not at.exception and metric(at, "Step") == "20"
 
     at.text_input(key="vae.data_dir").set_value(str(tmp_path / "nowhere")).run()
     assert not at.exception and len(at.error) == 1 and "not a folder" in at.error[0].value
@@ -106,6 +96,6 @@ def test_page_fashion_from_a_folder_and_two_moons(tmp_path):
     assert not at.exception and not at.error
     at.number_input(key="vae.latent").set_value(1).run()
     at.button(key="vae.step").click().run()
-    assert not at.exception and _metric(at, "Step") == "20"
+    assert not at.exception and metric(at, "Step") == "20"
     at.checkbox(key="vae.baseline").check().run()
     assert not at.exception
