@@ -10,63 +10,35 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab.config import ConfigError, check_choice, check_range, opt
+from lab.config import check_choice, check_range, opt
 from lab.experiments import Experiment
-from lab.images.data import CHANNELS, SOURCES
-from lab.images.dcgan import SIZES, VARIANTS
+from lab.images.config import ImageConfig
+from lab.images.dcgan import VARIANTS
 from lab.images.runs import GANRun
-from lab.images.trainer import PRECISIONS
 
 # model -> (Adam lr, betas, critic steps per G step), each the model's paper setting:
 # DCGAN (Radford et al.), WGAN-GP (Gulrajani et al., Alg. 1), SN-GAN (Miyato et al., setting C).
 PAPER = {"dcgan": (2e-4, (0.5, 0.999), 1), "wgan_gp": (1e-4, (0.0, 0.9), 5), "sngan": (2e-4, (0.5, 0.999), 1)}
-DEVICES = ("auto", "cpu", "cuda")
 
 
 @dataclass(frozen=True)
-class ImageGANConfig:
-    data: str = opt("digits", "digits (embedded, offline) | mnist | fashion (IDX files) | cifar10 (binary "
-                              "version) | folder (a folder or .zip of your images)")
-    data_dir: str = opt("", "where mnist / fashion / cifar10 / folder data is; empty for digits")
-    channels: str = opt("auto", "auto (as the data) | grey | rgb")
+class ImageGANConfig(ImageConfig):
     model: str = opt("dcgan", "dcgan (BCE, batch norm) | wgan_gp (Wasserstein + gradient penalty) | "
                               "sngan (spectral norm + hinge)")
-    size: int = opt(28, "image side in pixels: 28, 32 or 64")
-    batch: int = opt(64, "images per batch")
     steps: int = opt(2000, "generator updates")
     lr: float = opt(0.0, "Adam learning rate; 0 = the model's paper value (2e-4, WGAN-GP 1e-4)")
     n_critic: int = opt(0, "D updates per G update; 0 = the paper value (5 for wgan_gp, else 1)")
     gp_lambda: float = opt(10.0, "gradient-penalty weight lambda (wgan_gp)")
     z_dim: int = opt(64, "latent dimension")
-    width: int = opt(32, "channels of the widest-resolution layer; doubles at each halving")
-    fd_every: int = opt(500, "steps between two Fréchet scores; 0 = only at the end")
-    fd_samples: int = opt(1000, "generated (and real) images per Fréchet score")
-    inception: str = opt("", "optional: pytorch-fid's Inception weights file (pt_inception-2015-12-05-"
-                             "6726825d.pth); then metrics also has 'fid', true FID at the end")
-    seed: int = opt(0, "random seed: same seed, same run on a CPU")
-    device: str = opt("auto", "auto (CUDA if present) | cpu | cuda")
-    precision: str = opt("auto", "auto (bfloat16 autocast on a CUDA card, float16 if it lacks bf16; float32 "
-                                 "on a CPU) | float32 | bfloat16 | float16")
 
     def __post_init__(self):
-        check_choice("data", self.data, SOURCES)
-        check_choice("channels", self.channels, CHANNELS)
+        self.check_common()
         check_choice("model", self.model, VARIANTS)
-        check_choice("device", self.device, DEVICES)
-        check_choice("precision", self.precision, ("auto", *PRECISIONS))
-        if self.size not in SIZES:
-            raise ConfigError(f"size={self.size} is not one of: {', '.join(map(str, SIZES))}")
-        check_range("batch", self.batch, 2, 4096)
         check_range("steps", self.steps, 0, 10_000_000)
         check_range("lr", self.lr, 0.0, 1.0)
         check_range("n_critic", self.n_critic, 0, 100)
         check_range("gp_lambda", self.gp_lambda, 0.0, 1000.0)
         check_range("z_dim", self.z_dim, 1, 1024)
-        check_range("width", self.width, 4, 512)
-        check_range("fd_every", self.fd_every, 0, 10_000_000)
-        check_range("fd_samples", self.fd_samples, 100, 50_000)
-        if self.inception and not Path(self.inception).expanduser().is_file():
-            raise ConfigError(f"inception={self.inception!r} is not a file")
 
     @property
     def learning_rate(self) -> float:
