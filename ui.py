@@ -114,38 +114,58 @@ def pause(ns: str) -> None:
     st.session_state[f"{ns}.playing"] = False
 
 
-def advance_while_playing(ns: str, runs: dict, k: int, cap: int, budget: float = 0.15) -> None:
-    """Inside the live fragment: up to k more steps for every run while Play is on, but for
-    at most `budget` seconds. A tick that outlasts the fragment's timer is cut short by the
-    next one before its charts reach the browser (they went blank on the VAE page), so slow
-    settings or a busy machine cost steps per tick, never the picture. Runs advance in small
-    round-robin chunks so they stay at equal step counts. Past `cap` Play switches itself off
-    (a forgotten tab must not train forever)."""
+TICK_SHARE = 0.6   # of the fragment timer's period one tick may use; the rest is Streamlit's and the browser's
+
+
+def advance_while_playing(ns: str, runs: dict, k: int, cap: int, budget: float | None = None) -> None:
+    """Inside the live fragment: up to k more steps for every run while Play is on, time-boxed
+    so that training plus drawing fit in TICK_SHARE of the timer's period. A tick longer than
+    the period makes the browser's timer requests queue up behind it: redraws fall to one per
+    tick time (2/s on the discriminators page before this), and on a busy machine a late tick's
+    charts went blank (VAE page). The drawing time comes from the last tick (`live` measures
+    it); `budget` overrides the whole computation. Runs advance in small round-robin chunks so
+    they stay at equal step counts; each tick makes at least one chunk of progress. Past `cap`
+    Play switches itself off (a forgotten tab must not train forever)."""
     if not st.session_state.get(f"{ns}.playing"):
         return
+    if budget is None:
+        clock = st.session_state.get(f"{ns}.clock", {})
+        budget = TICK_SHARE * clock.get("every", 0.2) - clock.get("draw", 0.0)
     chunk = max(1, k // 5)
-    deadline = time.perf_counter() + budget
+    t0 = time.perf_counter()
+    deadline = t0 + budget
     done = 0
     while done < k and (done == 0 or time.perf_counter() < deadline):
         step = min(chunk, k - done)
         for run in runs.values():
             run.advance(step)
         done += step
+    st.session_state.setdefault(f"{ns}.clock", {})["train"] = time.perf_counter() - t0
     if max(r.step for r in runs.values()) >= cap:
         pause(ns)
         st.rerun(scope="app")
 
 
-def live(body: Callable[[], None], playing: bool, every: float = 0.2) -> None:
+def live(body: Callable[[], None], playing: bool, every: float = 0.2, ns: str | None = None) -> None:
     """Run `body` in a fragment that reruns every `every` seconds while playing: only the
     live part of the page redraws, the controls stay put (GAN Lab throttles drawing the
-    same way)."""
+    same way). With `ns`, each tick's drawing time (the tick minus its training) is kept
+    for `advance_while_playing` to size the next tick's training."""
     from lab.device import small_net_threads
 
     @functools.wraps(body)           # the fragment keeps the page function's identity
     def tick() -> None:
         small_net_threads()          # a fragment rerun may run on a new thread
+        if ns is None:
+            body()
+            return
+        clock = st.session_state.setdefault(f"{ns}.clock", {})
+        clock.update(every=every, train=0.0)
+        t0 = time.perf_counter()
         body()
+        draw = time.perf_counter() - t0 - clock["train"]
+        # A slow tick counts at once, a fast one slowly: one hiccup must not starve training.
+        clock["draw"] = draw if draw > clock.get("draw", 0.0) else 0.7 * clock["draw"] + 0.3 * draw
     st.fragment(tick, run_every=every if playing else None)()
 
 
@@ -155,27 +175,35 @@ def _jsonable(value):
     return to_json(value)
 
 
-def downloads(ns: str, figures: dict[str, Any], metrics: dict, stem: str,
-              csv_rows: list[dict] | None = None) -> None:
+def _now(value):
+    """A download's content, or a function that makes it when the button is clicked."""
+    return value() if callable(value) else value
+
+
+def downloads(ns: str, figures: dict[str, Any], metrics: Any, stem: str, csv_rows: Any = None) -> None:
     """Download buttons: each figure as standalone HTML, the numbers as JSON and CSV. The
-    files are built only when clicked (deferred data), so a live page pays nothing for them."""
+    files are built only when clicked (deferred data), so a live page pays nothing for them.
+    Figures, metrics and rows may be given as functions returning them (read at the click):
+    Streamlit runs a deferred download on its own thread, so such a function must read
+    finished data, never a model that a live tick may be training."""
     cols = st.columns(len(figures) + 1 + (csv_rows is not None))
     for col, (name, fig) in zip(cols, figures.items()):
-        col.download_button(f"Figure: {name} (HTML)", data=lambda f=fig: f.to_html(include_plotlyjs=True),
+        col.download_button(f"Figure: {name} (HTML)", data=lambda f=fig: _now(f).to_html(include_plotlyjs=True),
                             file_name=f"{stem}_{name}.html", mime="text/html", key=f"{ns}.dl.{name}",
                             on_click="ignore", icon=":material/download:")
     cols[len(figures)].download_button(
-        "Numbers (JSON)", data=lambda: json.dumps(_jsonable(metrics), indent=1),
+        "Numbers (JSON)", data=lambda: json.dumps(_jsonable(_now(metrics)), indent=1),
         file_name=f"{stem}_metrics.json", mime="application/json", key=f"{ns}.dl.json",
         on_click="ignore", icon=":material/download:")
     if csv_rows is not None:
         def to_csv() -> str:
             import csv
+            rows = _now(csv_rows)
             buf = io.StringIO()
-            keys = list(dict.fromkeys(k for row in csv_rows for k in row))
+            keys = list(dict.fromkeys(k for row in rows for k in row))
             writer = csv.DictWriter(buf, fieldnames=keys)
             writer.writeheader()
-            writer.writerows(_jsonable(csv_rows))
+            writer.writerows(_jsonable(rows))
             return buf.getvalue()
         cols[-1].download_button("Curves (CSV)", data=to_csv, file_name=f"{stem}_history.csv",
                                  mime="text/csv", key=f"{ns}.dl.csv", on_click="ignore",

@@ -1,7 +1,6 @@
 """Discriminators: perfect vs Lipschitz (note 000 sec. 1.2-1.3.1, note 004)."""
 import dataclasses
 
-import pandas as pd
 import streamlit as st
 
 import ui
@@ -104,9 +103,28 @@ if controls.step:
         run.advance(controls.steps_per_tick)
 
 
+latest = ss.setdefault(f"{NS}.latest", {})   # the last drawn tick, for the export buttons
+
+
+def table(snaps: dict) -> str:
+    """The per-critic numbers as a Markdown table: it redraws every tick, and an interactive
+    data grid cost the browser more than the figure did."""
+    rows = ["| discriminator | estimate | Lipschitz constant (measured) | median signal at fakes | sup \\|D - D\\*\\| |",
+            "|---|---|---:|---:|---:|"]
+    for c, s in snaps.items():
+        m = s["metrics"]
+        estimate = (f"JS from D = {m['js_from_d']:.4f}" if "js_from_d" in m
+                    else f"W1 from critic = {m['w1_from_critic']:.4f}")
+        gap = f"{m['sup_gap']:.4f}" if "sup_gap" in m else ""
+        rows.append(f"| {STYLE[c][0]} | {estimate} | {m['lipschitz']:.3f} | "
+                    f"{m.get('signal_minimax', m.get('signal_w')):.2e} | {gap} |")
+    return "\n".join(rows)
+
+
 def live() -> None:
     ui.advance_while_playing(NS, runs, controls.steps_per_tick, PAGE_CAP)
     snaps = {c: runs[c].snapshot() for c in critics}
+    latest["snaps"] = snaps
     first = next(iter(snaps.values()))["metrics"]
     cols = st.columns(5)
     cols[0].metric("Steps", f"{first['steps']:,}")
@@ -114,32 +132,36 @@ def live() -> None:
     cols[2].metric("W1 exact", f"{first['w1_exact']:.4f}" if "w1_exact" in first else "n/a in 2-D")
     cols[3].metric("KL(p || p_G)", f"{first['kl_exact']:.3g}")
     cols[4].metric("TV", f"{first['tv_exact']:.4f}")
-    fig = figure(snaps, arrow_loss=st.session_state.get(f"{NS}.arrows", "minimax"), show_dstar=show_dstar)
-    st.plotly_chart(fig, key=f"{NS}.fig", config={"displaylogo": False})
-    rows = []
-    for c, s in snaps.items():
-        m = s["metrics"]
-        rows.append({
-            "discriminator": STYLE[c][0],
-            "estimate": f"JS from D = {m['js_from_d']:.4f}" if "js_from_d" in m
-            else f"W1 from critic = {m['w1_from_critic']:.4f}",
-            "Lipschitz constant (measured)": round(m["lipschitz"], 3),
-            "median signal at fakes": f"{m.get('signal_minimax', m.get('signal_w')):.2e}",
-            "sup |D - D*|": round(m["sup_gap"], 4) if "sup_gap" in m else None})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    fig = figure(snaps, arrow_loss=arrows(), show_dstar=show_dstar)
+    st.plotly_chart(fig, key=f"{NS}.fig", config={"displaylogo": False}, theme=None)
+    st.markdown(table(snaps))
     st.caption("Signal = median |d loss_G/dx| over the fake samples: minimax loss for D, Wasserstein "
                f"for critics (divided by L). Under D* it is {first['signal_minimax_dstar']:.1e} (minimax) "
                f"and {first['signal_ns_dstar']:.2g} (non-saturating). JS from D = V(D,G)/2 + log 2 "
                "is a lower bound that meets JS at D = D*; W1 from a critic is (E_p f - E_q f)/L, also a lower bound.")
-    with st.expander("Loss curves and export"):
-        st.plotly_chart(loss_figure(snaps), key=f"{NS}.loss")
-        history = [dict(critic=c, step=st_, d_loss=l) for c, s in snaps.items()
-                   for st_, l in zip(s["history"]["step"], s["history"]["d_loss"])]
-        ui.downloads(NS, {"discriminators": fig}, {c: s["metrics"] for c, s in snaps.items()},
-                     stem="discriminators", csv_rows=history)
 
 
-ui.live(live, controls.playing)
+def arrows() -> str:
+    return st.session_state.get(f"{NS}.arrows", "minimax")
+
+
+def history_rows() -> list[dict]:
+    return [dict(critic=c, step=st_, d_loss=l) for c, s in latest["snaps"].items()
+            for st_, l in zip(s["history"]["step"], s["history"]["d_loss"])]
+
+
+ui.live(live, controls.playing, ns=NS)
+
+with st.expander("Loss curves and export"):
+    if controls.playing:
+        st.caption("The loss curves are drawn when you pause, so that they do not slow the live view.")
+    else:
+        st.plotly_chart(loss_figure(latest["snaps"]), key=f"{NS}.loss")
+    # Read at the click, from the last drawn tick (finished arrays, never the nets in training).
+    arrow_loss = arrows()   # read here: a download runs on another thread, without the session
+    ui.downloads(NS, {"discriminators": lambda: figure(latest["snaps"], arrow_loss=arrow_loss, show_dstar=show_dstar)},
+                 lambda: {c: s["metrics"] for c, s in latest["snaps"].items()},
+                 stem="discriminators", csv_rows=history_rows)
 
 st.subheader("Things to try")
 st.markdown(

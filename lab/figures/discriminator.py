@@ -5,11 +5,15 @@ real/fake distributions and shown samples (same seed), so the exact curves come 
 """
 from __future__ import annotations
 
+import copy
+import functools
 import math
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+from lab.figures.style import TEMPLATE, rug
 
 REAL, FAKE, DSTAR = "#1f77b4", "#ff7f0e", "#d62728"
 STYLE = {  # name -> (legend label, colour, dash)
@@ -29,50 +33,62 @@ def figure(snaps: dict, arrow_loss: str = "ns", show_dstar: bool = True) -> go.F
     return figure_1d(snaps, show_dstar) if _first(snaps)["dim"] == 1 else figure_2d(snaps, arrow_loss, show_dstar)
 
 
-def figure_1d(snaps: dict, show_dstar: bool = True) -> go.Figure:
-    s0 = _first(snaps)
-    x = s0["grid"][:, 0]
+@functools.lru_cache(maxsize=1)
+def _layout_1d() -> dict:
+    """The four stacked panels' axes and titles, laid out once: make_subplots and per-trace
+    validation were most of the ~50 ms a redraw spent building this figure."""
     fig = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.05,
                         row_heights=[0.22, 0.26, 0.26, 0.26],
                         subplot_titles=("Densities and samples: real p (blue), generated p_G (orange)",
                                         "Discriminator D(x): exact D* = p/(p+p_G) and the trained D",
                                         "Lipschitz critics f(x), centred and divided by their Lipschitz constant",
                                         "Generator's signal at fake samples |d loss_G / dx| (log scale)"))
-    top = float(max(s0["p"].max(), s0["q"].max()))
-    for dens, colour, name in ((s0["p"], REAL, "real p"), (s0["q"], FAKE, "generated p_G")):
-        fig.add_trace(go.Scatter(x=x, y=dens, name=name, line=dict(color=colour, width=2),
-                                 fill="tozeroy", opacity=0.5, legendgroup="data"), 1, 1)
-    for pts, colour, off in ((s0["real"], REAL, -0.06), (s0["fake"], FAKE, -0.12)):
-        fig.add_trace(go.Scatter(x=pts[:, 0], y=np.full(len(pts), off * top), mode="markers",
-                                 marker=dict(symbol="line-ns-open", color=colour, size=9),
-                                 showlegend=False, hoverinfo="x"), 1, 1)
-    if show_dstar:
-        fig.add_trace(go.Scatter(x=x, y=s0["dstar"], name="D* (exact)",
-                                 line=dict(color=DSTAR, width=4)), 2, 1)
-    fake_zone = s0["q"] > 0.01 * s0["q"].max()       # the signal matters only where fakes are
-    for name, s in snaps.items():
-        label, colour, dash = STYLE[name]
-        row = 2 if s["probabilistic"] else 3
-        fig.add_trace(go.Scatter(x=x, y=s["value"], name=label, line=dict(color=colour, width=3, dash=dash)),
-                      row, 1)
-        push = np.where(fake_zone, np.maximum(np.abs(s["curve_pushes"]["net"]), FLOOR), np.nan)
-        sig = "minimax loss" if s["probabilistic"] else "Wasserstein loss"
-        fig.add_trace(go.Scatter(x=x, y=push, name=f"signal: {label} ({sig})", showlegend=False,
-                                 line=dict(color=colour, width=3, dash=dash)), 4, 1)
-    if show_dstar:
-        for key, dash, label in (("dstar_minimax", "solid", "signal under D*: minimax"),
-                                 ("dstar_ns", "dot", "signal under D*: non-saturating")):
-            push = np.where(fake_zone, np.maximum(np.abs(s0["curve_pushes"][key]), FLOOR), np.nan)
-            fig.add_trace(go.Scatter(x=x, y=push, name=label, line=dict(color=DSTAR, width=2, dash=dash)), 4, 1)
-    fig.update_yaxes(range=[-0.16 * top, 1.08 * top], row=1, col=1)
     fig.update_yaxes(range=[-0.05, 1.05], title_text="D(x)", row=2, col=1)
     fig.update_yaxes(title_text="f(x) / L", row=3, col=1)
     fig.update_yaxes(type="log", range=[math.log10(FLOOR) - 0.3, 2.3], title_text="|push|",
                      exponentformat="power", row=4, col=1)
     fig.update_xaxes(title_text="x", row=4, col=1)
-    fig.update_layout(height=980, margin=dict(l=60, r=20, t=40, b=40), template="plotly_white",
+    fig.update_layout(height=980, margin=dict(l=70, r=20, t=40, b=50), template=TEMPLATE,
                       legend=dict(orientation="h", y=-0.06), font=dict(size=14))
-    return fig
+    return fig.layout.to_plotly_json()
+
+
+def _on(row: int, **trace) -> dict:
+    """A trace dict placed in panel `row` of the 1-D figure."""
+    return {**trace, "xaxis": "x" if row == 1 else f"x{row}", "yaxis": "y" if row == 1 else f"y{row}"}
+
+
+def figure_1d(snaps: dict, show_dstar: bool = True) -> go.Figure:
+    s0 = _first(snaps)
+    x = s0["grid"][:, 0]
+    top = float(max(s0["p"].max(), s0["q"].max()))
+    data = [_on(1, type="scatter", x=x, y=dens, name=name, line=dict(color=colour, width=2),
+                fill="tozeroy", opacity=0.5, legendgroup="data")
+            for dens, colour, name in ((s0["p"], REAL, "real p"), (s0["q"], FAKE, "generated p_G"))]
+    for pts, colour, off in ((s0["real"], REAL, -0.06), (s0["fake"], FAKE, -0.12)):
+        rx, ry = rug(pts[:, 0], off * top, 0.05 * top)
+        data.append(_on(1, type="scatter", x=rx, y=ry, mode="lines", line=dict(color=colour, width=1.5),
+                        showlegend=False, hoverinfo="x"))
+    if show_dstar:
+        data.append(_on(2, type="scatter", x=x, y=s0["dstar"], name="D* (exact)",
+                        line=dict(color=DSTAR, width=4)))
+    fake_zone = s0["q"] > 0.01 * s0["q"].max()       # the signal matters only where fakes are
+    for name, s in snaps.items():
+        label, colour, dash = STYLE[name]
+        line = dict(color=colour, width=3, dash=dash)
+        data.append(_on(2 if s["probabilistic"] else 3, type="scatter", x=x, y=s["value"], name=label, line=line))
+        push = np.where(fake_zone, np.maximum(np.abs(s["curve_pushes"]["net"]), FLOOR), np.nan)
+        sig = "minimax loss" if s["probabilistic"] else "Wasserstein loss"
+        data.append(_on(4, type="scatter", x=x, y=push, name=f"signal: {label} ({sig})", showlegend=False,
+                        line=line))
+    if show_dstar:
+        for key, dash, label in (("dstar_minimax", "solid", "signal under D*: minimax"),
+                                 ("dstar_ns", "dot", "signal under D*: non-saturating")):
+            push = np.where(fake_zone, np.maximum(np.abs(s0["curve_pushes"][key]), FLOOR), np.nan)
+            data.append(_on(4, type="scatter", x=x, y=push, name=label, line=dict(color=DSTAR, width=2, dash=dash)))
+    layout = copy.deepcopy(_layout_1d())
+    layout["yaxis"]["range"] = [-0.16 * top, 1.08 * top]
+    return go.Figure(dict(data=data, layout=layout))
 
 
 def _arrows(at: np.ndarray, push: np.ndarray, span: float, colour: str, name: str) -> list[go.Scatter]:
@@ -129,7 +145,7 @@ def figure_2d(snaps: dict, arrow_loss: str = "ns", show_dstar: bool = True) -> g
         fig.update_xaxes(range=[xs[0], xs[-1]], row=row, col=col, constrain="domain")
         fig.update_yaxes(range=[ys[0], ys[-1]], row=row, col=col, scaleanchor=f"x{i + 1 if i else ''}",
                          scaleratio=1, constrain="domain")
-    fig.update_layout(height=440 * n_rows, margin=dict(l=40, r=20, t=50, b=30), template="plotly_white",
+    fig.update_layout(height=440 * n_rows, margin=dict(l=40, r=20, t=50, b=30), template=TEMPLATE,
                       legend=dict(orientation="h", y=-0.08), font=dict(size=14))
     return fig
 
@@ -140,7 +156,7 @@ def loss_figure(snaps: dict) -> go.Figure:
         label, colour, dash = STYLE[name]
         fig.add_trace(go.Scatter(x=s["history"]["step"], y=s["history"]["d_loss"], name=label,
                                  line=dict(color=colour, dash=dash)))
-    fig.update_layout(height=260, margin=dict(l=50, r=20, t=30, b=40), template="plotly_white",
+    fig.update_layout(height=260, margin=dict(l=50, r=20, t=30, b=40), template=TEMPLATE,
                       xaxis_title="step", yaxis_title="discriminator loss", title="Training loss",
                       font=dict(size=13))
     return fig
