@@ -114,7 +114,7 @@ def pause(ns: str) -> None:
     st.session_state[f"{ns}.playing"] = False
 
 
-TICK_SHARE = 0.6   # of the fragment timer's period one tick may use; the rest is Streamlit's and the browser's
+TICK_SHARE = 0.8   # of the fragment timer's period one tick may use (1.0 measured 4.7 redraws/s, 0.8 5.0/s)
 
 
 def advance_while_playing(ns: str, runs: dict, k: int, cap: int, budget: float | None = None) -> None:

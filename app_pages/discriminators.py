@@ -5,12 +5,13 @@ import streamlit as st
 
 import ui
 from lab.experiments.discriminator import DiscriminatorConfig, DiscriminatorRun
-from lab.figures.discriminator import STYLE, figure, loss_figure
+from lab.figures.discriminator import STYLE, densities_figure, figure, loss_figure
 from lab.mixtures import PAIRS, PRESETS
 
 NS = "disc"
 CUSTOM = "Custom (type below)"
 PAGE_CAP = 30_000  # steps per discriminator before Play stops by itself
+PLOTLY_CONFIG = {"displaylogo": False}
 
 st.title("Discriminators: perfect vs Lipschitz")
 st.markdown(
@@ -132,8 +133,15 @@ def live() -> None:
     cols[2].metric("W1 exact", f"{first['w1_exact']:.4f}" if "w1_exact" in first else "n/a in 2-D")
     cols[3].metric("KL(p || p_G)", f"{first['kl_exact']:.3g}")
     cols[4].metric("TV", f"{first['tv_exact']:.4f}")
-    fig = figure(snaps, arrow_loss=arrows(), show_dstar=show_dstar)
-    st.plotly_chart(fig, key=f"{NS}.fig", config={"displaylogo": False}, theme=None)
+    if cfg.dim == 1:
+        # p, p_G and the samples never change while D trains: the same figure each tick keeps
+        # the same element, which the browser does not redraw (it was half of each redraw).
+        if latest.get("densities_for") is not runs:
+            latest["densities"] = densities_figure(next(iter(snaps.values())))
+            latest["densities_for"] = runs
+        st.plotly_chart(latest["densities"], key=f"{NS}.densities", config=PLOTLY_CONFIG, theme=None)
+    fig = figure(snaps, arrow_loss=arrows(), show_dstar=show_dstar, densities=False)
+    st.plotly_chart(fig, key=f"{NS}.fig", config=PLOTLY_CONFIG, theme=None)
     st.markdown(table(snaps))
     st.caption("Signal = median |d loss_G/dx| over the fake samples: minimax loss for D, Wasserstein "
                f"for critics (divided by L). Under D* it is {first['signal_minimax_dstar']:.1e} (minimax) "

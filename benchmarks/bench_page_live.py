@@ -1,6 +1,7 @@
 """How the discriminators page feels in a real browser: time from `streamlit run` to the page
 being interactive (minus a bare `import torch`, which no page can avoid), and live redraws per
-second while training (each redraw updates the Steps counter).
+second while training (each redraw updates the Steps counter), and the training steps per
+second each discriminator gets meanwhile.
 
     python -m benchmarks.bench_page_live [--seconds 10] [--k 25]
 
@@ -66,9 +67,11 @@ def main():
             page.evaluate(COUNT_JS)
             page.get_by_role("button", name=re.compile("Play$")).first.click()
             page.wait_for_timeout(2000)                      # let the fragment timer settle
-            start = page.evaluate("window.__redraws")
+            start, steps0 = page.evaluate("[window.__redraws, window.__last]")
             page.wait_for_timeout(a.seconds * 1000)
-            redraws = page.evaluate("window.__redraws") - start
+            redraws, steps1 = page.evaluate("[window.__redraws, window.__last]")
+            redraws -= start
+            steps = int(steps1.replace(",", "")) - int(steps0.replace(",", ""))
             if a.shot:
                 page.screenshot(path=a.shot, full_page=True)
             browser.close()
@@ -79,6 +82,7 @@ def main():
     print(f"streamlit run -> page interactive:   {t_ready:5.2f} s  ({t_ready - t_torch:4.2f} s after torch import)")
     print(f"live redraws while training:         {redraws / a.seconds:5.2f} /s  "
           f"({a.critics}; up to {a.k} steps each per tick)")
+    print(f"training steps per second, each:     {steps / a.seconds:5.0f}")
 
 
 if __name__ == "__main__":

@@ -29,37 +29,49 @@ def _first(snaps: dict) -> dict:
     return next(iter(snaps.values()))
 
 
-def figure(snaps: dict, arrow_loss: str = "ns", show_dstar: bool = True) -> go.Figure:
-    return figure_1d(snaps, show_dstar) if _first(snaps)["dim"] == 1 else figure_2d(snaps, arrow_loss, show_dstar)
+TITLES = {
+    "densities": "Densities and samples: real p (blue), generated p_G (orange)",
+    "d": "Discriminator D(x): exact D* = p/(p+p_G) and the trained D",
+    "critic": "Lipschitz critics f(x), centred and divided by their Lipschitz constant",
+    "signal": "Generator's signal at fake samples |d loss_G / dx| (log scale)",
+}
+MARGIN = dict(l=70, r=20)   # shared by the 1-D figures, so stacked ones line up on x
 
 
-@functools.lru_cache(maxsize=1)
-def _layout_1d() -> dict:
-    """The four stacked panels' axes and titles, laid out once: make_subplots and per-trace
+def figure(snaps: dict, arrow_loss: str = "ns", show_dstar: bool = True, densities: bool = True) -> go.Figure:
+    """The notes' Figures 1-2 for these snapshots. `densities=False` leaves out the 1-D top
+    panel (p, p_G and the samples), which never changes while D trains: a live view draws it
+    once with `densities_figure` and redraws only the rest."""
+    if _first(snaps)["dim"] == 1:
+        return figure_1d(snaps, show_dstar, densities)
+    return figure_2d(snaps, arrow_loss, show_dstar)
+
+
+@functools.lru_cache(maxsize=2)
+def _layout_1d(densities: bool) -> dict:
+    """The stacked panels' axes and titles, laid out once: make_subplots and per-trace
     validation were most of the ~50 ms a redraw spent building this figure."""
-    fig = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.05,
-                        row_heights=[0.22, 0.26, 0.26, 0.26],
-                        subplot_titles=("Densities and samples: real p (blue), generated p_G (orange)",
-                                        "Discriminator D(x): exact D* = p/(p+p_G) and the trained D",
-                                        "Lipschitz critics f(x), centred and divided by their Lipschitz constant",
-                                        "Generator's signal at fake samples |d loss_G / dx| (log scale)"))
-    fig.update_yaxes(range=[-0.05, 1.05], title_text="D(x)", row=2, col=1)
-    fig.update_yaxes(title_text="f(x) / L", row=3, col=1)
+    keys = ["densities", "d", "critic", "signal"][0 if densities else 1:]
+    heights = [0.22, 0.26, 0.26, 0.26] if densities else [1 / 3] * 3
+    fig = make_subplots(rows=len(keys), cols=1, shared_xaxes=True, vertical_spacing=0.05,
+                        row_heights=heights, subplot_titles=[TITLES[k] for k in keys])
+    row = {k: i + 1 for i, k in enumerate(keys)}
+    fig.update_yaxes(range=[-0.05, 1.05], title_text="D(x)", row=row["d"], col=1)
+    fig.update_yaxes(title_text="f(x) / L", row=row["critic"], col=1)
     fig.update_yaxes(type="log", range=[math.log10(FLOOR) - 0.3, 2.3], title_text="|push|",
-                     exponentformat="power", row=4, col=1)
-    fig.update_xaxes(title_text="x", row=4, col=1)
-    fig.update_layout(height=980, margin=dict(l=70, r=20, t=40, b=50), template=TEMPLATE,
-                      legend=dict(orientation="h", y=-0.06), font=dict(size=14))
+                     exponentformat="power", row=row["signal"], col=1)
+    fig.update_xaxes(title_text="x", row=row["signal"], col=1)
+    fig.update_layout(height=980 if densities else 760, margin=dict(**MARGIN, t=40, b=50), template=TEMPLATE,
+                      legend=dict(orientation="h", y=-0.06 if densities else -0.08), font=dict(size=14))
     return fig.layout.to_plotly_json()
 
 
 def _on(row: int, **trace) -> dict:
-    """A trace dict placed in panel `row` of the 1-D figure."""
+    """A trace dict placed in panel `row` of a stacked 1-D figure."""
     return {**trace, "xaxis": "x" if row == 1 else f"x{row}", "yaxis": "y" if row == 1 else f"y{row}"}
 
 
-def figure_1d(snaps: dict, show_dstar: bool = True) -> go.Figure:
-    s0 = _first(snaps)
+def _density_traces(s0: dict) -> list[dict]:
     x = s0["grid"][:, 0]
     top = float(max(s0["p"].max(), s0["q"].max()))
     data = [_on(1, type="scatter", x=x, y=dens, name=name, line=dict(color=colour, width=2),
@@ -69,25 +81,55 @@ def figure_1d(snaps: dict, show_dstar: bool = True) -> go.Figure:
         rx, ry = rug(pts[:, 0], off * top, 0.05 * top)
         data.append(_on(1, type="scatter", x=rx, y=ry, mode="lines", line=dict(color=colour, width=1.5),
                         showlegend=False, hoverinfo="x"))
+    return data
+
+
+def _density_range(s0: dict) -> list[float]:
+    top = float(max(s0["p"].max(), s0["q"].max()))
+    return [-0.16 * top, 1.08 * top]
+
+
+def densities_figure(snap: dict) -> go.Figure:
+    """The 1-D top panel alone (p, p_G, the shown samples), on the same x range and margins
+    as `figure(..., densities=False)` so that the two line up when stacked."""
+    x = snap["grid"][:, 0]
+    layout = dict(height=250, margin=dict(**MARGIN, t=40, b=10), template=TEMPLATE, font=dict(size=14),
+                  title=dict(text=TITLES["densities"], x=0.5, font=dict(size=16)),
+                  xaxis=dict(range=[float(x[0]), float(x[-1])], showticklabels=False),
+                  yaxis=dict(range=_density_range(snap)),
+                  legend=dict(orientation="h", x=1, xanchor="right", y=1))
+    return go.Figure(dict(data=_density_traces(snap), layout=layout))
+
+
+def figure_1d(snaps: dict, show_dstar: bool = True, densities: bool = True) -> go.Figure:
+    s0 = _first(snaps)
+    x = s0["grid"][:, 0]
+    r = 0 if densities else -1          # row offset: with the top panel, D is in row 2
+    data = _density_traces(s0) if densities else []
     if show_dstar:
-        data.append(_on(2, type="scatter", x=x, y=s0["dstar"], name="D* (exact)",
+        data.append(_on(2 + r, type="scatter", x=x, y=s0["dstar"], name="D* (exact)",
                         line=dict(color=DSTAR, width=4)))
     fake_zone = s0["q"] > 0.01 * s0["q"].max()       # the signal matters only where fakes are
     for name, s in snaps.items():
         label, colour, dash = STYLE[name]
         line = dict(color=colour, width=3, dash=dash)
-        data.append(_on(2 if s["probabilistic"] else 3, type="scatter", x=x, y=s["value"], name=label, line=line))
+        data.append(_on((2 if s["probabilistic"] else 3) + r, type="scatter", x=x, y=s["value"], name=label,
+                        line=line))
         push = np.where(fake_zone, np.maximum(np.abs(s["curve_pushes"]["net"]), FLOOR), np.nan)
         sig = "minimax loss" if s["probabilistic"] else "Wasserstein loss"
-        data.append(_on(4, type="scatter", x=x, y=push, name=f"signal: {label} ({sig})", showlegend=False,
+        data.append(_on(4 + r, type="scatter", x=x, y=push, name=f"signal: {label} ({sig})", showlegend=False,
                         line=line))
     if show_dstar:
         for key, dash, label in (("dstar_minimax", "solid", "signal under D*: minimax"),
                                  ("dstar_ns", "dot", "signal under D*: non-saturating")):
             push = np.where(fake_zone, np.maximum(np.abs(s0["curve_pushes"][key]), FLOOR), np.nan)
-            data.append(_on(4, type="scatter", x=x, y=push, name=label, line=dict(color=DSTAR, width=2, dash=dash)))
-    layout = copy.deepcopy(_layout_1d())
-    layout["yaxis"]["range"] = [-0.16 * top, 1.08 * top]
+            data.append(_on(4 + r, type="scatter", x=x, y=push, name=label,
+                            line=dict(color=DSTAR, width=2, dash=dash)))
+    layout = copy.deepcopy(_layout_1d(densities))
+    if densities:
+        layout["yaxis"]["range"] = _density_range(s0)
+    for ax in [k for k in layout if k.startswith("xaxis")]:
+        layout[ax]["range"] = [float(x[0]), float(x[-1])]
     return go.Figure(dict(data=data, layout=layout))
 
 
