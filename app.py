@@ -2,7 +2,7 @@
 import streamlit as st
 
 import ui
-from lab.device import small_net_threads
+from lab.device import small_net_threads, warm_up
 
 st.set_page_config(page_title="GenLab", page_icon=":material/science:", layout="wide")
 small_net_threads()
@@ -25,3 +25,4 @@ pages = [st.Page(home, title="Home", icon=":material/home:", default=True)]
 pages += [st.Page(path, title=title, icon=icon) for path, title, icon, _ in ui.available_pages()]
 ui.device_badge()
 st.navigation(pages).run()
+warm_up()          # after the page is drawn: what the first Play will import, imported meanwhile

@@ -162,9 +162,9 @@ ui.live(live, controls.playing, ns=NS)
 
 with st.expander("Loss curves and export"):
     if controls.playing:
-        st.caption("The loss curves are drawn when you pause, so that they do not slow the live view.")
-    else:
-        st.plotly_chart(loss_figure(latest["snaps"]), key=f"{NS}.loss")
+        st.caption("These curves stand still while playing (redrawing them every tick would slow the "
+                   "live view); they catch up when you pause.")
+    st.plotly_chart(loss_figure(latest["snaps"]), key=f"{NS}.loss", theme=None)
     # Read at the click, from the last drawn tick (finished arrays, never the nets in training).
     arrow_loss = arrows()   # read here: a download runs on another thread, without the session
     ui.downloads(NS, {"discriminators": lambda: figure(latest["snaps"], arrow_loss=arrow_loss, show_dstar=show_dstar)},

@@ -1,6 +1,10 @@
 """Where tensors live and how runs are made repeatable."""
 from __future__ import annotations
 
+import importlib
+import threading
+import time
+
 import torch
 
 
@@ -50,3 +54,24 @@ def small_net_threads() -> None:
     calling thread and every Streamlit run or fragment tick may be a fresh thread, while
     get_num_threads() can already read 1 there: so set it unconditionally, every time."""
     torch.set_num_threads(1)
+
+
+_warming: threading.Thread | None = None
+
+
+def warm_up(modules: tuple[str, ...] = ("torch._dynamo",), delay: float = 2.0) -> threading.Thread:
+    """Import, on a daemon thread, what the first training step will need, once per process.
+    torch.optim's first call imports all of torch._dynamo (sympy, fsdp: ~1 s on a 2-core
+    machine); started after the first page is drawn, that happens while the student reads
+    it instead of before anything shows. `delay` leaves the CPU to the browser while it draws
+    that page. A step that comes sooner simply waits on Python's import lock for the same
+    module, so the order of events never matters."""
+    global _warming
+    if _warming is None:
+        def run() -> None:
+            time.sleep(delay)
+            for name in modules:
+                importlib.import_module(name)
+        _warming = threading.Thread(target=run, name="genlab-warm-up", daemon=True)
+        _warming.start()
+    return _warming

@@ -259,3 +259,15 @@ def test_cpu_is_picked_here_and_cuda_refused_clearly():
     assert pick_device().type in ("cpu", "mps")
     with pytest.raises(RuntimeError, match="no CUDA GPU"):
         pick_device("cuda")
+
+
+def test_warm_up_imports_on_one_background_thread_once():
+    import sys
+    from lab import device
+    device._warming = None
+    sys.modules.pop("tabnanny", None)
+    first = device.warm_up(("tabnanny",), delay=0.0)
+    assert first.daemon and device.warm_up(("tabnanny",)) is first
+    first.join(10)
+    assert not first.is_alive() and "tabnanny" in sys.modules
+    device._warming = None

@@ -139,3 +139,19 @@ def test_cli_under_torchrun_only_rank_zero_writes(tmp_path, monkeypatch):
     monkeypatch.setenv("RANK", "0")
     assert main(["run", "discriminator", "steps=10", "--out", str(tmp_path), "--quiet"]) == 0
     assert (tmp_path / "metrics.json").exists()
+
+
+def test_drawing_step_0_does_not_import_torch_dynamo():
+    """The page's first view builds every critic and draws it; torch.optim's first call
+    imports all of torch._dynamo (~1 s), so the optimiser must wait for the first update."""
+    import subprocess
+    import sys
+    code = ("import sys, dataclasses\n"
+            "from lab.experiments.discriminator import DiscriminatorConfig, DiscriminatorRun\n"
+            "runs = [DiscriminatorRun(DiscriminatorConfig(critic=c)) for c in ('none', 'clip', 'gp', 'sn')]\n"
+            "[r.snapshot() for r in runs]\n"
+            "print('torch._dynamo' in sys.modules)\n"
+            "runs[0].advance(1)\n"
+            "print('torch._dynamo' in sys.modules, runs[0].step)\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:2] == ["False", "True 1"]

@@ -104,7 +104,7 @@ class DiscriminatorRun:
         self.net = build_seeded(cfg.seed, lambda: mlp(cfg.dim, 1, cfg.width, cfg.depth,
                                                       cfg.activation, self.constraint.layer))
         shrink_last_layer(self.net)
-        self.opt = torch.optim.Adam(self.net.parameters(), lr=cfg.lr, betas=(0.5, 0.9))
+        self._opt: torch.optim.Adam | None = None
         self.gen = generator(cfg.seed)
         # Display and evaluation samples come from their own stream, so every critic of the
         # same seed shows, and is scored on, exactly the same points.
@@ -118,6 +118,14 @@ class DiscriminatorRun:
         self.static = self._exact_pictures()
         self.step = 0
         self.history: dict[str, list[float]] = {"step": [], "d_loss": []}
+
+    @property
+    def opt(self) -> torch.optim.Adam:
+        """Made at the first update, not in __init__: torch.optim's first call imports all of
+        torch._dynamo (about 1 s here), which a page that only draws step 0 should not wait for."""
+        if self._opt is None:
+            self._opt = torch.optim.Adam(self.net.parameters(), lr=self.cfg.lr, betas=(0.5, 0.9))
+        return self._opt
 
     @property
     def total(self) -> int:
