@@ -130,7 +130,10 @@ def advance_while_playing(ns: str, runs: dict, k: int, cap: int, budget: float |
         return
     if budget is None:
         clock = st.session_state.get(f"{ns}.clock", {})
-        budget = TICK_SHARE * clock.get("every", 0.2) - clock.get("draw", 0.0)
+        draw = clock.get("draw", 0.0)
+        # When the picture alone overruns the timer (the 2-D page's five panels), redraws are
+        # slow whatever we do: then train for half as long as we draw, not one chunk per tick.
+        budget = max(TICK_SHARE * clock.get("every", 0.2) - draw, 0.5 * draw)
     chunk = max(1, k // 5)
     t0 = time.perf_counter()
     deadline = t0 + budget

@@ -39,6 +39,7 @@ def main():
     ap.add_argument("--k", type=int, default=25, help="steps per tick")
     ap.add_argument("--shot", default=None, help="save a screenshot of the page after the run")
     ap.add_argument("--critics", default="none,clip,gp,sn", help="which discriminators the page trains")
+    ap.add_argument("--dim", type=int, default=1, choices=(1, 2))
     a = ap.parse_args()
     t_torch = min(torch_import_seconds() for _ in range(2))
     port = _free_port()
@@ -53,7 +54,7 @@ def main():
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             while True:
                 try:
-                    page.goto(f"http://127.0.0.1:{port}/discriminators?critics={a.critics}",
+                    page.goto(f"http://127.0.0.1:{port}/discriminators?critics={a.critics}&dim={a.dim}",
                               wait_until="domcontentloaded")
                     break
                 except Exception:
@@ -81,7 +82,7 @@ def main():
     print(f"bare `import torch`:                 {t_torch:5.2f} s")
     print(f"streamlit run -> page interactive:   {t_ready:5.2f} s  ({t_ready - t_torch:4.2f} s after torch import)")
     print(f"live redraws while training:         {redraws / a.seconds:5.2f} /s  "
-          f"({a.critics}; up to {a.k} steps each per tick)")
+          f"({a.dim}-D, {a.critics}; up to {a.k} steps each per tick)")
     print(f"training steps per second, each:     {steps / a.seconds:5.0f}")
 
 
