@@ -71,9 +71,13 @@ def _on(row: int, **trace) -> dict:
     return {**trace, "xaxis": "x" if row == 1 else f"x{row}", "yaxis": "y" if row == 1 else f"y{row}"}
 
 
+def _top(s0: dict) -> float:
+    return float(max(s0["p"].max(), s0["q"].max()))
+
+
 def _density_traces(s0: dict) -> list[dict]:
     x = s0["grid"][:, 0]
-    top = float(max(s0["p"].max(), s0["q"].max()))
+    top = _top(s0)
     data = [_on(1, type="scatter", x=x, y=dens, name=name, line=dict(color=colour, width=2),
                 fill="tozeroy", opacity=0.5, legendgroup="data")
             for dens, colour, name in ((s0["p"], REAL, "real p"), (s0["q"], FAKE, "generated p_G"))]
@@ -85,8 +89,8 @@ def _density_traces(s0: dict) -> list[dict]:
 
 
 def _density_range(s0: dict) -> list[float]:
-    top = float(max(s0["p"].max(), s0["q"].max()))
-    return [-0.16 * top, 1.08 * top]
+    """Room under the densities for the two rugs of samples."""
+    return [-0.16 * _top(s0), 1.08 * _top(s0)]
 
 
 def densities_figure(snap: dict) -> go.Figure:
