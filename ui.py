@@ -10,6 +10,7 @@ import dataclasses
 import functools
 import io
 import json
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,12 @@ def device_badge() -> None:
     st.sidebar.caption(f"Device: **{describe()}**")
 
 
+def plain(text: object) -> str:
+    """A message shown as typed: st.error/st.warning render Markdown, so a mixture spec like
+    0.5*N(1,0.3) lost its '*' to italics and a '$' opened a formula."""
+    return re.sub(r"([\\*$`~])", r"\\\1", str(text))
+
+
 # ---- the URL -------------------------------------------------------------------------------
 def config_from_url(cls, ns: str):
     """The page's config as the URL gives it, read once per session (so later widget changes
@@ -59,7 +66,7 @@ def config_from_url(cls, ns: str):
         st.session_state[key] = cfg
         st.session_state[f"{ns}.url_notes"] = notes
     for note in st.session_state.get(f"{ns}.url_notes", []):
-        st.warning(note, icon=":material/link_off:")
+        st.warning(plain(note), icon=":material/link_off:")
     return st.session_state[key]
 
 
@@ -77,7 +84,7 @@ def build_config(cls, ns: str, values: dict[str, Any]):
     try:
         return cls(**values)
     except ConfigError as err:
-        st.error(f"{err}", icon=":material/error:")
+        st.error(plain(err), icon=":material/error:")
         return None
 
 

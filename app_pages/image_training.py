@@ -92,10 +92,10 @@ def new_training(cfg) -> None:
         ss[f"{NS}.training"] = watched(make_run(cfg, images))
         ss[f"{NS}.cfg"] = cfg
     except ConfigError as err:
-        st.error(str(err), icon=":material/error:")
+        st.error(ui.plain(err), icon=":material/error:")
         ui.pause(NS)
     except Exception as err:  # e.g. out of memory on a big upload: one line, never a traceback
-        st.error(f"Could not build this run: {type(err).__name__}: {err}", icon=":material/error:")
+        st.error(ui.plain(f"Could not build this run: {type(err).__name__}: {err}"), icon=":material/error:")
         ui.pause(NS)
 
 
@@ -136,7 +136,7 @@ elif controls.playing and tr.state in ("new", "stopped", "finished") and tr.run.
             tr = ss[f"{NS}.training"] = watched(tr.run)
         tr.start()
     except CapacityError as err:
-        st.warning(str(err), icon=":material/hourglass_top:")
+        st.warning(ui.plain(err), icon=":material/hourglass_top:")
         ui.pause(NS)
 elif controls.playing and tr.run.step >= tr.run.total:
     st.info("This run has done all its steps: raise **Steps** in the sidebar to train on.")
@@ -160,7 +160,7 @@ def live() -> None:
         ui.pause(NS)
         st.rerun(scope="app")
     if tr.message:
-        (st.error if tr.state == "failed" else st.info)(tr.message)
+        (st.error if tr.state == "failed" else st.info)(ui.plain(tr.message))
     last, hist = snap["last"], snap["history"]
     st.progress(min(snap["step"] / max(snap["total"], 1), 1.0),
                 text=status_line(tr.state, snap["step"], snap["total"]))
@@ -213,7 +213,7 @@ ui.live(live, controls.playing, every=1.0)
 st.file_uploader("Resume from a checkpoint (.pt)", type="pt", key=f"{NS}.ckpt", on_change=on_checkpoint,
                  help="Loaded with torch.load(weights_only=True): a file holding code is refused.")
 if ss.get(f"{NS}.ckpt_error"):
-    st.error(ss.pop(f"{NS}.ckpt_error"), icon=":material/error:")
+    st.error(ui.plain(ss.pop(f"{NS}.ckpt_error")), icon=":material/error:")
 
 st.subheader("Things to try")
 st.markdown(

@@ -91,7 +91,7 @@ if data == "csv":
         points = toy2d.parse_points_csv(upload.getvalue().decode("utf-8", errors="replace"))
         points_key = hashlib.sha1(upload.getvalue()).hexdigest()     # same file, same run
     except ConfigError as err:
-        st.error(f"Your CSV: {err}", icon=":material/error:")
+        st.error(ui.plain(f"Your CSV: {err}"), icon=":material/error:")
         st.stop()
 common = dict(data=data, csv_modes=csv_modes, seed=seed, noise_anneal=noise_anneal, batch=batch,
               latent=latent, width=width, depth=depth, beta1=float(beta1), beta2=float(beta2), optimizer=optimizer,
@@ -122,7 +122,7 @@ for name, cfg in cfgs.items():
         try:
             runs[name] = ModeCollapseRun(cfg, points)
         except ConfigError as err:
-            st.error(f"{name}: {err}", icon=":material/error:")
+            st.error(ui.plain(f"{name}: {err}"), icon=":material/error:")
             st.stop()
     elif run.cfg != cfg:
         run.retune_to(cfg)

@@ -148,7 +148,7 @@ with tab_sweep:
             ss[f"{NS}.sweep"] = Sweep(dataclasses.replace(cfg, n=int(sweep_n)), axis, vals, int(reps))
             ss[f"{NS}.sweeping"] = True
         except ValueError as err:  # not numbers, or a value the config refuses (ConfigError)
-            st.error(f"Cannot sweep: {err}", icon=":material/error:")
+            st.error(ui.plain(f"Cannot sweep: {err}"), icon=":material/error:")
     c2.button("Cancel", key=f"{NS}.sweep_stop", icon=":material/stop:",
               on_click=lambda: ss.update({f"{NS}.sweeping": False}))
 

@@ -52,7 +52,7 @@ with st.sidebar:
                     download.download_dataset(data, progress=show)
                     st.success("Downloaded and verified.")
                 except ConfigError as err:
-                    st.error(str(err))
+                    st.error(ui.plain(err))
     st.header("Model")
     latent = st.number_input("Latent dimension", 1, 64, url.latent, key=f"{NS}.latent")
     width = st.number_input("Width (hidden units)", 8, 1024, url.width, step=32, key=f"{NS}.width")
@@ -85,7 +85,7 @@ if cfg is not None and (controls.reset or ss.get(f"{NS}.cfg") != cfg):
         ss[f"{NS}.run"], ss[f"{NS}.cfg"] = VaeRun(cfg, ss[f"{NS}.data_cache"]), cfg
         ss.pop(f"{NS}.iw", None)
     except ConfigError as err:
-        st.error(f"{err}", icon=":material/error:")
+        st.error(ui.plain(err), icon=":material/error:")
         ui.pause(NS)
 run = ss.get(f"{NS}.run")
 if run is None:

@@ -74,3 +74,16 @@ def test_a_shared_link_opened_first_on_a_fresh_server_runs_through_the_app(brows
         assert page.get_by_label("Seed").input_value() == "3"
         assert error_texts(page) == []
         ctx.close()
+
+
+def test_a_bad_spec_is_shown_as_typed(streamlit_url, page):
+    """Alerts render Markdown: the '*' of a mixture spec must not turn into italics."""
+    page.goto(f"{streamlit_url}/discriminators", wait_until="domcontentloaded")
+    wait_for_app(page)
+    box = page.locator("input[aria-label='Real p']")
+    box.wait_for(timeout=90_000)
+    box.fill("0.5*N(1,")
+    box.press("Enter")
+    page.locator("[data-testid='stAlertContentError']").first.wait_for(timeout=60_000)
+    (shown,) = error_texts(page)
+    assert "'0.5*N(1,'" in shown and "weight*N" in shown and "\\" not in shown
