@@ -2,10 +2,8 @@
 import streamlit as st
 
 import ui
-from lab.device import small_net_threads, warm_up
 
 st.set_page_config(page_title="GenLab", page_icon=":material/science:", layout="wide")
-small_net_threads()
 
 
 def home() -> None:
@@ -23,6 +21,11 @@ def home() -> None:
 
 pages = [st.Page(home, title="Home", icon=":material/home:", default=True)]
 pages += [st.Page(path, title=title, icon=icon) for path, title, icon, _ in ui.available_pages()]
-ui.device_badge()
+# The device badge imports torch (~1.4 s). On the server's first run it waits until the page
+# is drawn: a page may draw its opening lines without torch (issue 2, start-up). Later runs
+# find torch loaded and draw it first, so a page that stops early (st.stop) still shows it.
+badge = st.sidebar.empty()
+ui.device_badge(badge, if_loaded=True)
 st.navigation(pages).run()
-warm_up()          # after the page is drawn: what the first Play will import, imported meanwhile
+ui.device_badge(badge)
+ui.warm_up()       # after the page is drawn: what the first Play will import, imported meanwhile

@@ -11,6 +11,7 @@ import functools
 import io
 import json
 import re
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,9 +45,20 @@ def available_pages() -> list[tuple[str, str, str, str]]:
     return [p for p in PAGES if (ROOT / p[0]).exists()]
 
 
-def device_badge() -> None:
-    from lab.device import describe
-    st.sidebar.caption(f"Device: **{describe()}**")
+def device_badge(where=None, if_loaded: bool = False) -> None:
+    """Which device trains, in the sidebar (or in `where`, a slot kept for it there). Naming
+    it imports torch (~1.4 s); `if_loaded` draws it only when that is already done."""
+    if if_loaded and "torch" not in sys.modules:
+        return
+    from lab.device import describe, small_net_threads
+    small_net_threads()              # the count the badge names is the one training uses
+    (where or st.sidebar).caption(f"Device: **{describe()}**")
+
+
+def warm_up() -> None:
+    """After a page is drawn: import, in the background, what the first Play will need."""
+    from lab.device import warm_up
+    warm_up()
 
 
 def plain(text: object) -> str:
@@ -102,7 +114,11 @@ def _toggle(key: str) -> None:
 
 
 def transport(ns: str, default_k: int = 50, max_k: int = 1000, step_label: str = "Step") -> Transport:
-    """Play/Pause, Step and Reset buttons and a steps-per-tick box, in one row."""
+    """Play/Pause, Step and Reset buttons and a steps-per-tick box, in one row. Every page that
+    trains shows them before it trains, so this is where a page run sets torch's thread count
+    (per thread, and each run may be on a fresh one; `live` does the same for its ticks)."""
+    from lab.device import small_net_threads
+    small_net_threads()
     playing_key = f"{ns}.playing"
     st.session_state.setdefault(playing_key, False)
     playing = st.session_state[playing_key]

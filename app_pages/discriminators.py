@@ -4,9 +4,7 @@ import dataclasses
 import streamlit as st
 
 import ui
-from lab.experiments.discriminator import DiscriminatorConfig, DiscriminatorRun
-from lab.figures.discriminator import STYLE, densities_figure, figure, loss_figure
-from lab.mixtures import PAIRS, PRESETS
+from lab.figures.discriminator import STYLE, densities_figure, figure, generator_losses_figure, loss_figure
 
 NS = "disc"
 CUSTOM = "Custom (type below)"
@@ -25,6 +23,13 @@ with st.expander("The formulas", expanded=False):
              r"\text{GP: }\lambda\,\mathbb{E}\big(\|\nabla_x f(\hat x)\|_2-1\big)^2")
     st.markdown("Generator's signal at a fake x: minimax loss log(1 - D(x)), non-saturating "
                 "-log D(x), Wasserstein -f(x); the arrows and the bottom panel show -d loss / dx.")
+    st.plotly_chart(generator_losses_figure(), key=f"{NS}.g_losses", config=PLOTLY_CONFIG, theme=None)
+
+# torch (~1.4 s here) and scipy (~0.5 s) are imported only now. Everything above is on screen
+# by then, and the browser loads its plotting code (~1.6 s on 2 cores, for the figure above)
+# while they import, instead of after: issue 2's start-up time.
+from lab.experiments.discriminator import DiscriminatorConfig, DiscriminatorRun  # noqa: E402
+from lab.mixtures import PAIRS, PRESETS  # noqa: E402
 
 # ---- settings (the URL gives the first values) ---------------------------------------------
 url_cfg = ui.config_from_url(DiscriminatorConfig, NS)

@@ -32,3 +32,18 @@ def test_page_runs_without_exception(path):
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     assert len(at.title) >= 1
+
+
+def device_badges(at) -> list[str]:
+    return [c.value for c in at.sidebar.caption if c.value.startswith("Device: **")]
+
+
+def expected_badge() -> str:
+    """On a CPU-only machine (CI): one thread, the count small nets train with."""
+    from lab.device import describe, pick_device
+    return "Device: **CPU (1 thread)**" if pick_device().type == "cpu" else f"Device: **{describe()}**"
+
+
+def test_home_names_the_device_training_uses():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert device_badges(at) == [expected_badge()]

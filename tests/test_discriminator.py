@@ -155,3 +155,18 @@ def test_drawing_step_0_does_not_import_torch_dynamo():
             "print('torch._dynamo' in sys.modules, runs[0].step)\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.split("\n")[:2] == ["False", "True 1"]
+
+
+def test_generator_losses_figure_is_note_002s_picture():
+    """log(1 - d) against -log d over d = D(G(z)): where the fakes are spotted (d -> 0) the
+    minimax loss has slope -1/(1 - d) ~ -1 while the non-saturating one has slope -1/d."""
+    import numpy as np
+
+    from lab.figures.discriminator import generator_losses_figure
+    minimax, ns = generator_losses_figure().data
+    d = np.asarray(minimax.x)
+    assert np.allclose(minimax.y, np.log(1 - d)) and np.allclose(ns.y, -np.log(d))
+    slope = lambda tr: (tr.y[1] - tr.y[0]) / (tr.x[1] - tr.x[0])  # noqa: E731
+    assert slope(minimax) == pytest.approx(-1 / (1 - d[0]), rel=0.02)
+    assert slope(ns) == pytest.approx(-1 / d[0], rel=0.5)          # steep: about -200 at d = 0.005
+    assert slope(ns) < 50 * slope(minimax)

@@ -73,3 +73,48 @@ def test_a_link_reproduces_the_view_and_a_bad_value_falls_back_with_a_note():
     assert at.multiselect(key="disc.critics").value == ["sn", "gp"]
     assert any("lr='banana'" in w.value for w in at.warning)
     assert at.number_input(key="disc.lr").value == pytest.approx(2e-3)
+
+
+NO_TORCH = '''
+import sys
+class NoTorch:      # stands for "torch and scipy are still importing"
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("torch", "scipy"):
+            raise ImportError(name + " is blocked in this test")
+sys.meta_path.insert(0, NoTorch())
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file("app.py", default_timeout=60).run()
+print(repr((at.title[0].value, [e.message for e in at.exception])))
+at.switch_page("app_pages/discriminators.py").run()
+print(repr(([t.value for t in at.title], len(at.get("plotly_chart")), [e.message for e in at.exception],
+            [e.stack_trace[-3] for e in at.exception])))
+'''
+
+
+def test_the_opening_is_drawn_before_torch_and_scipy_load():
+    """Issue 2's start-up: the home page, and the page's title, intro and the figure in "The
+    formulas", go to the browser before torch (~1.4 s) and scipy (~0.4 s) are imported, so the
+    browser loads its plotting code meanwhile. In a fresh interpreter where importing them
+    fails, that much must still be drawn, and the first failure must be the page's import."""
+    import ast
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    out = subprocess.run([sys.executable, "-c", NO_TORCH], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120, check=True).stdout.splitlines()
+    home_title, home_errors = ast.literal_eval(out[-2])
+    assert home_title == "GenLab"
+    assert home_errors == ["torch is blocked in this test"]      # the device badge, after the page
+    titles, charts, errors, where = ast.literal_eval(out[-1])
+    assert titles == ["Discriminators: perfect vs Lipschitz"] and charts == 1
+    assert errors == ["torch is blocked in this test"]
+    assert "app_pages/discriminators.py" in where[0] and "from lab.experiments.discriminator" in where[0]
+
+
+def test_the_sidebar_names_the_device_on_every_run():
+    from test_app_smoke import device_badges, expected_badge
+    at = open_page()
+    assert device_badges(at) == [expected_badge()]
+    at.button(key="disc.step").click().run()
+    assert device_badges(at) == [expected_badge()]

@@ -206,3 +206,25 @@ def loss_figure(snaps: dict) -> go.Figure:
                       xaxis_title="step", yaxis_title="discriminator loss", title="Training loss",
                       font=dict(size=13))
     return fig
+
+
+def generator_losses_figure() -> go.Figure:
+    """Note 002's picture of the log D trick: the generator's two losses as functions of
+    d = D(G(z)). Where the fakes are spotted (d near 0, early in training) the minimax loss
+    log(1 - d) has slope -1/(1 - d) ~ -1, nearly flat; the non-saturating -log d has slope
+    -1/d, steep exactly there. Needs only numpy, so the page can draw it before torch loads."""
+    d = np.linspace(0.005, 0.995, 199)
+    fig = go.Figure([
+        go.Scatter(x=d, y=np.log1p(-d), name="minimax: G minimises log(1 - D)", line=dict(color=STYLE["none"][1])),
+        go.Scatter(x=d, y=-np.log(d), name="non-saturating: G minimises -log D",
+                   line=dict(color=STYLE["none"][1], dash="dash")),
+    ])
+    fig.add_vrect(x0=0, x1=0.2, fillcolor=FAKE, opacity=0.12, line_width=0)
+    fig.add_annotation(x=0.01, y=-4.2, xanchor="left", showarrow=False, align="left", font_size=12,
+                       text="fakes spotted (D near 0, early in training):<br>"
+                            "minimax slope -1/(1 - D) ~ -1, nearly flat; non-saturating slope -1/D, steep")
+    fig.update_layout(height=280, margin=dict(l=60, r=20, t=40, b=45), template=TEMPLATE, font=dict(size=13),
+                      title="Generator's loss vs D(G(z)) (note 002, the log D trick)",
+                      xaxis=dict(title="D(G(z))", range=[0, 1]), yaxis=dict(title="loss_G", range=[-5.5, 5.5]),
+                      legend=dict(x=0.55, y=0.98, bgcolor="rgba(255,255,255,0.7)"))
+    return fig
