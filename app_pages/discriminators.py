@@ -165,16 +165,21 @@ def history_rows() -> list[dict]:
 
 ui.live(live, controls.playing, ns=NS)
 
-with st.expander("Loss curves and export"):
-    if controls.playing:
-        st.caption("These curves stand still while playing (redrawing them every tick would slow the "
-                   "live view); they catch up when you pause.")
-    st.plotly_chart(loss_figure(latest["snaps"]), key=f"{NS}.loss", theme=None)
-    # Read at the click, from the last drawn tick (finished arrays, never the nets in training).
-    arrow_loss = arrows()   # read here: a download runs on another thread, without the session
-    ui.downloads(NS, {"discriminators": lambda: figure(latest["snaps"], arrow_loss=arrow_loss, show_dstar=show_dstar)},
-                 lambda: {c: s["metrics"] for c, s in latest["snaps"].items()},
-                 stem="discriminators", csv_rows=history_rows)
+# Drawn only while open (a closed expander still costs the browser a hidden chart, on the first
+# view too: issue 2's start-up).
+more = st.expander("Loss curves and export", key=f"{NS}.more", on_change="rerun")
+if more.open:
+    with more:
+        if controls.playing:
+            st.caption("These curves stand still while playing (redrawing them every tick would slow the "
+                       "live view); they catch up when you pause.")
+        st.plotly_chart(loss_figure(latest["snaps"]), key=f"{NS}.loss", theme=None)
+        # Read at the click, from the last drawn tick (finished arrays, never the nets in training).
+        arrow_loss = arrows()   # read here: a download runs on another thread, without the session
+        ui.downloads(NS, {"discriminators": lambda: figure(latest["snaps"], arrow_loss=arrow_loss,
+                                                           show_dstar=show_dstar)},
+                     lambda: {c: s["metrics"] for c, s in latest["snaps"].items()},
+                     stem="discriminators", csv_rows=history_rows)
 
 st.subheader("Things to try")
 st.markdown(

@@ -87,3 +87,44 @@ def test_a_bad_spec_is_shown_as_typed(streamlit_url, page):
     page.locator("[data-testid='stAlertContentError']").first.wait_for(timeout=60_000)
     (shown,) = error_texts(page)
     assert "'0.5*N(1,'" in shown and "weight*N" in shown and "\\" not in shown
+
+
+def test_export_after_a_step_downloads_what_the_page_shows(streamlit_url, page, tmp_path):
+    """Step 50, open "Loss curves and export" (drawn only when open), download the numbers,
+    the curves and the figure: they hold the 50 steps the page shows."""
+    import csv
+    import json
+    import math
+
+    page.goto(f"{streamlit_url}/discriminators", wait_until="domcontentloaded")
+    wait_for_app(page)
+    k = page.locator("input[aria-label='Steps per tick']")
+    k.wait_for(timeout=90_000)
+    k.fill("50")
+    k.press("Enter")
+    page.wait_for_timeout(500)
+    page.get_by_role("button", name=re.compile(r"Step$")).first.click()
+    page.locator("[data-testid='stMetric']").filter(has_text="Steps").get_by_text("50", exact=True).wait_for(timeout=60_000)
+    page.get_by_text("Loss curves and export").click()
+
+    def fetch(label: str):
+        button = page.get_by_role("button", name=re.compile(label))
+        button.wait_for(timeout=60_000)
+        with page.expect_download(timeout=60_000) as dl:
+            button.click()
+        path = tmp_path / dl.value.suggested_filename
+        dl.value.save_as(path)
+        return path
+
+    numbers = json.loads(fetch(r"Numbers \(JSON\)").read_text())
+    assert sorted(numbers) == ["clip", "gp", "none", "sn"]
+    assert all(m["steps"] == 50 for m in numbers.values())
+    assert numbers["none"]["js_exact"] == pytest.approx(math.log(2), abs=1e-3)
+    assert numbers["sn"]["w1_exact"] == pytest.approx(4.0, abs=1e-3)
+    with open(fetch(r"Curves \(CSV\)"), newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted({r["critic"] for r in rows}) == ["clip", "gp", "none", "sn"]
+    assert sorted({int(r["step"]) for r in rows}) == [10, 20, 30, 40, 50]
+    html = fetch(r"Figure: discriminators \(HTML\)").read_text()
+    assert "plotly" in html.lower() and "critic: spectral norm" in html
+    assert error_texts(page) == []

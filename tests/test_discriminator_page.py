@@ -118,3 +118,16 @@ def test_the_sidebar_names_the_device_on_every_run():
     assert device_badges(at) == [expected_badge()]
     at.button(key="disc.step").click().run()
     assert device_badges(at) == [expected_badge()]
+
+
+def test_loss_curves_and_export_are_drawn_only_when_opened():
+    """A closed expander's chart still costs the browser a hidden plot on the first view."""
+    at = open_page()
+    charts = len(at.get("plotly_chart"))
+    assert len(at.get("download_button")) == 0
+    at.session_state["disc.more"] = True          # what opening it in the browser sets
+    at.run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == charts + 1
+    assert [d.proto.label for d in at.get("download_button")] == [
+        "Figure: discriminators (HTML)", "Numbers (JSON)", "Curves (CSV)"]
