@@ -17,17 +17,27 @@ st.markdown(
     "constraint on the minimax loss it tends to the optimal **D\\*** (red), which is flat wherever "
     "the fakes are when the bumps are apart: the generator gets no signal (the notes' Figure 1). "
     "A **Lipschitz critic** trained on the Wasserstein loss keeps a slope to follow (Figure 2).")
-with st.expander("The formulas", expanded=False):
-    st.latex(r"D^*(x)=\frac{p(x)}{p(x)+p_G(x)},\qquad \max_D V(D,G)=2\,\mathrm{JS}(p\,\|\,p_G)-\log 4")
-    st.latex(r"W_1(p,p_G)=\sup_{\|f\|_L\le 1}\ \mathbb{E}_p f-\mathbb{E}_{p_G} f,\qquad "
-             r"\text{GP: }\lambda\,\mathbb{E}\big(\|\nabla_x f(\hat x)\|_2-1\big)^2")
-    st.markdown("Generator's signal at a fake x: minimax loss log(1 - D(x)), non-saturating "
-                "-log D(x), Wasserstein -f(x); the arrows and the bottom panel show -d loss / dx.")
+# Rendered only while open: the formulas' KaTeX cost a browser meeting the app for the first time
+# ~0.2 s of its start-up (issue 2).
+formulas = st.expander("The formulas", key=f"{NS}.formulas", on_change="rerun")
+if formulas.open:
+    with formulas:
+        st.latex(r"D^*(x)=\frac{p(x)}{p(x)+p_G(x)},\qquad \max_D V(D,G)=2\,\mathrm{JS}(p\,\|\,p_G)-\log 4")
+        st.latex(r"W_1(p,p_G)=\sup_{\|f\|_L\le 1}\ \mathbb{E}_p f-\mathbb{E}_{p_G} f,\qquad "
+                 r"\text{GP: }\lambda\,\mathbb{E}\big(\|\nabla_x f(\hat x)\|_2-1\big)^2")
+        st.markdown("Generator's signal at a fake x: minimax loss log(1 - D(x)), non-saturating "
+                    "-log D(x), Wasserstein -f(x); the arrows and the bottom panel show -d loss / dx.")
+# Drawn even while closed, and before torch loads: the browser fetches and compiles its plotting
+# code (~1 s on 2 cores) for this chart while the server imports torch.
+with st.expander("Why the minimax signal dies: the generator's two losses (note 002)"):
+    st.markdown("Early in training D spots the fakes, D(G(z)) ~ 0. There the minimax loss log(1 - D) "
+                "is nearly flat, so G learns least from its worst samples; the non-saturating -log D "
+                "(the log D trick) has the same fixed point and is steep exactly there.")
     st.plotly_chart(generator_losses_figure(), key=f"{NS}.g_losses", config=PLOTLY_CONFIG, theme=None)
 
-# torch (~1.4 s here) and scipy (~0.5 s) are imported only now. Everything above is on screen
-# by then, and the browser loads its plotting code (~1.6 s on 2 cores, for the figure above)
-# while they import, instead of after: issue 2's start-up time.
+# torch (~1.4 s here) is imported only now. Everything above is on screen by then, and the
+# browser loads its plotting code for the figure above while it imports, instead of after
+# (issue 2's start-up).
 from lab.experiments.discriminator import DiscriminatorConfig, DiscriminatorRun  # noqa: E402
 from lab.mixtures import PAIRS, PRESETS  # noqa: E402
 

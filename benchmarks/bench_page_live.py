@@ -14,6 +14,9 @@ starts: a browser that has never seen the app (empty cache: it must fetch and co
 Streamlit's 4.7 MB plotting bundle) and one that has (cache and compiled code kept, as for
 anyone who opened GenLab before, e.g. an instructor who rehearsed the demo).
 
+Measured the same way, in the same run: `benchmarks/reference_app.py`, a bare Streamlit page with
+two small Plotly charts and no torch, the floor for any Streamlit page with a plot here.
+
 Needs Debian's chromium. Targets (issue 2): <= 3 s after torch import; >= 5 redraws/s.
 """
 import argparse
@@ -28,6 +31,7 @@ from playwright.sync_api import sync_playwright
 
 from tests.conftest import CHROMIUM, CHROMIUM_FLAGS, ROOT, _free_port
 
+REFERENCE = "benchmarks/reference_app.py"
 READY_JS = """(() => { const plots = %d; const tick = () => {
   const steps = [...document.querySelectorAll('[data-testid=stMetric]')].some(e => e.innerText.includes('Steps'));
   const shown = [...document.querySelectorAll('.js-plotly-plot')].filter(e => e.offsetParent !== null
@@ -64,8 +68,8 @@ def wait_for_server(port: int, timeout: float = 60.0) -> None:
             time.sleep(0.05)
 
 
-def serve(port: int) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+def serve(port: int, script: str = "app.py") -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
                              "--server.address", "127.0.0.1", "--server.port", str(port),
                              "--browser.gatherUsageStats", "false"], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -76,12 +80,12 @@ def stop(srv: subprocess.Popen) -> None:
     srv.wait(10)
 
 
-def start_up(page, port: int, url: str) -> float:
+def start_up(page, port: int, url: str, script: str = "app.py") -> float:
     """Seconds from `streamlit run` to the page interactive, as the page itself saw it."""
     page.goto("about:blank")
     time.sleep(1.0)                        # the browser idle, as an open one would be
     t0 = time.time()
-    srv = serve(port)
+    srv = serve(port, script)
     try:
         wait_for_server(port)              # `streamlit run` opens its tab at this point
         page.goto(url, wait_until="domcontentloaded")
@@ -107,12 +111,13 @@ def main():
     srv = None
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        cold = []
+        cold, bare = [], []
         for _ in range(a.starts):          # a fresh context each time: an empty cache
-            ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
-            ctx.add_init_script(ready_js)
-            cold.append(start_up(ctx.new_page(), port, url))
-            ctx.close()
+            for script, times, at in (("app.py", cold, url), (REFERENCE, bare, f"http://127.0.0.1:{port}/")):
+                ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+                ctx.add_init_script(READY_JS % 2)
+                times.append(start_up(ctx.new_page(), port, at, script))
+                ctx.close()
         ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
         ctx.add_init_script(ready_js)
         page = ctx.new_page()
@@ -156,6 +161,10 @@ def main():
     print(f"bare `import torch`:                 {t_torch:5.2f} s")
     print(line("streamlit run -> page interactive, browser cache empty:", cold))
     print(line("streamlit run -> page interactive, app seen before:    ", warm))
+    print(f"plain reference (benchmarks/reference_app.py: no torch, two small Plotly charts), cache empty: "
+          f"{statistics.median(bare):5.2f} s  (starts: {', '.join(f'{t:.2f}' for t in bare)}); "
+          f"the page takes {statistics.median(cold) / statistics.median(bare):.2f}x, "
+          f"{statistics.median(cold) - statistics.median(bare) - t_torch:+.2f} s beyond it and torch's import")
     print(f"live redraws while training:         {redraws / a.seconds:5.2f} /s  "
           f"({a.dim}-D, {a.critics}; up to {a.k} steps each per tick)")
     print(f"training steps per second, each:     {steps / a.seconds:5.0f}")

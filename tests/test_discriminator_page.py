@@ -92,9 +92,9 @@ print(repr(([t.value for t in at.title], len(at.get("plotly_chart")), [e.message
 
 
 def test_the_opening_is_drawn_before_torch_and_scipy_load():
-    """Issue 2's start-up: the home page, and the page's title, intro and the figure in "The
-    formulas", go to the browser before torch (~1.4 s) and scipy (~0.4 s) are imported, so the
-    browser loads its plotting code meanwhile. In a fresh interpreter where importing them
+    """Issue 2's start-up: the home page, and the page's title, intro and note 002's figure (in
+    its expander) go to the browser before torch (~1.4 s) and scipy (~0.4 s) are imported, so
+    the browser loads its plotting code meanwhile. In a fresh interpreter where importing them
     fails, that much must still be drawn, and the first failure must be the page's import."""
     import ast
     import subprocess
@@ -131,3 +131,12 @@ def test_loss_curves_and_export_are_drawn_only_when_opened():
     assert len(at.get("plotly_chart")) == charts + 1
     assert [d.proto.label for d in at.get("download_button")] == [
         "Figure: discriminators (HTML)", "Numbers (JSON)", "Curves (CSV)"]
+
+
+def test_the_formulas_are_rendered_only_when_opened():
+    """KaTeX cost a first-time browser ~0.2 s of start-up, so the formulas wait for a click."""
+    at = open_page()
+    assert len(at.latex) == 0
+    at.session_state["disc.formulas"] = True
+    at.run()
+    assert len(at.latex) == 2 and r"D^*(x)=\frac{p(x)}{p(x)+p_G(x)}" in at.latex[0].value
