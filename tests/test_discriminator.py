@@ -170,3 +170,36 @@ def test_generator_losses_figure_is_note_002s_picture():
     assert slope(minimax) == pytest.approx(-1 / (1 - d[0]), rel=0.02)
     assert slope(ns) == pytest.approx(-1 / d[0], rel=0.5)          # steep: about -200 at d = 0.005
     assert slope(ns) < 50 * slope(minimax)
+
+
+def test_dots_image_puts_each_sample_where_its_axes_say():
+    """The 2-D panels' samples are one PNG stretched over the axis ranges: a dot must land at
+    its (x, y), in its colour, with square pixels, and nothing elsewhere."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from lab.figures.style import dots_image
+    pts = np.array([[1.0, 2.0]], np.float32)
+    img = dots_image([(pts, "#1f77b4")], (0.0, 4.0), (0.0, 3.0), width=400)
+    assert (img["x"], img["y"], img["sizex"], img["sizey"]) == (0.0, 3.0, 4.0, 3.0)
+    png = Image.open(io.BytesIO(base64.b64decode(img["source"].split(",", 1)[1]))).convert("RGBA")
+    assert png.size == (400, 300)
+    r, g, b, a = png.getpixel((100, 100))           # x = 1 -> 100 px; y = 2 -> 100 px from the top
+    assert (r, g, b) == (0x1f, 0x77, 0xb4) and 150 < a < 255
+    assert png.getpixel((300, 250))[3] == 0 and png.getpixel((100, 200))[3] == 0
+    assert dots_image([(pts, "#1f77b4")], (0.0, 4.0), (0.0, 3.0), width=400)["source"] == img["source"]
+
+
+def test_2d_figure_lays_the_samples_over_every_panel():
+    import dataclasses
+
+    from lab.figures.discriminator import figure
+    cfg = DiscriminatorConfig(dim=2, n_samples=50)
+    snaps = {c: DiscriminatorRun(dataclasses.replace(cfg, critic=c)).snapshot() for c in ("none", "sn")}
+    fig = figure(snaps, arrow_loss="minimax")
+    assert [(im.xref, im.yref) for im in fig.layout.images] == [("x", "y"), ("x2", "y2"), ("x3", "y3")]
+    assert {t.name for t in fig.data if t.showlegend is not False} >= {"real", "fake"}
+    assert not any(t.type == "scatter" and t.x is not None and len(t.x) == 50 for t in fig.data)

@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from lab.figures.style import TEMPLATE, rug
+from lab.figures.style import TEMPLATE, dots_image, rug
 
 REAL, FAKE, DSTAR = "#1f77b4", "#ff7f0e", "#d62728"
 STYLE = {  # name -> (legend label, colour, dash)
@@ -167,6 +167,11 @@ def figure_2d(snaps: dict, arrow_loss: str = "ns", show_dstar: bool = True) -> g
     fig = make_subplots(rows=n_rows, cols=n_cols, subplot_titles=[p[0] for p in panels],
                         horizontal_spacing=0.04, vertical_spacing=0.08)
     span = float(max(xs[-1] - xs[0], ys[-1] - ys[0]))
+    dots = dots_image([(s0["real"], REAL), (s0["fake"], FAKE)], (xs[0], xs[-1]), (ys[0], ys[-1]))
+    images = []
+    for label, colour in (("real", REAL), ("fake", FAKE)):      # the dots' legend entries
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=label,
+                                 marker=dict(size=8, color=colour)), 1, 1)
     for i, (title, value, prob, push) in enumerate(panels):
         row, col = i // n_cols + 1, i % n_cols + 1
         z = value.reshape(n, n)
@@ -181,10 +186,8 @@ def figure_2d(snaps: dict, arrow_loss: str = "ns", show_dstar: bool = True) -> g
                                  hovertemplate="x=%{x:.2f} y=%{y:.2f} value=%{z:.3f}<extra></extra>", **heat),
                       row, col)
         first = i == 0
-        for pts, colour, label in ((s0["real"], REAL, "real"), (s0["fake"], FAKE, "fake")):
-            fig.add_trace(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name=label, showlegend=first,
-                                     legendgroup=label, marker=dict(size=4, color=colour, opacity=0.7,
-                                                                    line=dict(width=0.5, color="white"))), row, col)
+        axis = "" if first else str(i + 1)
+        images.append(dict(dots, xref=f"x{axis}", yref=f"y{axis}"))
         for tr in _arrows(s0["arrows_at"], push, span, "black", "generator's push"):
             tr.showlegend = first and tr.showlegend is not False
             fig.add_trace(tr, row, col)
@@ -192,7 +195,7 @@ def figure_2d(snaps: dict, arrow_loss: str = "ns", show_dstar: bool = True) -> g
         fig.update_yaxes(range=[ys[0], ys[-1]], row=row, col=col, scaleanchor=f"x{i + 1 if i else ''}",
                          scaleratio=1, constrain="domain")
     fig.update_layout(height=440 * n_rows, margin=dict(l=40, r=20, t=50, b=30), template=TEMPLATE,
-                      legend=dict(orientation="h", y=-0.08), font=dict(size=14))
+                      legend=dict(orientation="h", y=-0.08), font=dict(size=14), images=images)
     return fig
 
 
