@@ -175,8 +175,10 @@ def history_rows() -> list[dict]:
 
 # 2-D: five heat maps cost the browser ~150 ms a redraw, so it draws ~3 a second whatever the
 # timer; a 0.3 s timer leaves the ticks that time for training (2.8 redraws/s and ~60 steps/s
-# per critic, against 3.0 and 36 at 0.2 s; benchmarks/bench_page_live.py --dim 2).
-ui.live(live, controls.playing, every=0.2 if cfg.dim == 1 else 0.3, ns=NS)
+# per critic, against 3.0 and 36 at 0.2 s). Two panels (D* and one net) keep up with 0.2 s:
+# 4.9 redraws/s (benchmarks/bench_page_live.py --dim 2 [--critics none]).
+panels = len(critics) + bool(show_dstar)
+ui.live(live, controls.playing, every=0.2 if cfg.dim == 1 or panels <= 2 else 0.3, ns=NS)
 
 # Drawn only while open (a closed expander still costs the browser a hidden chart, on the first
 # view too: issue 2's start-up).
