@@ -76,14 +76,19 @@ def test_a_shared_link_opened_first_on_a_fresh_server_runs_through_the_app(brows
         ctx.close()
 
 
+def type_into(page, url: str, label: str, text: str) -> None:
+    """Open `url` and type `text` into the input labelled `label`, as a student would."""
+    page.goto(url, wait_until="domcontentloaded")
+    wait_for_app(page)
+    box = page.locator(f"input[aria-label='{label}']")
+    box.wait_for(timeout=90_000)
+    box.fill(text)
+    box.press("Enter")
+
+
 def test_a_bad_spec_is_shown_as_typed(streamlit_url, page):
     """Alerts render Markdown: the '*' of a mixture spec must not turn into italics."""
-    page.goto(f"{streamlit_url}/discriminators", wait_until="domcontentloaded")
-    wait_for_app(page)
-    box = page.locator("input[aria-label='Real p']")
-    box.wait_for(timeout=90_000)
-    box.fill("0.5*N(1,")
-    box.press("Enter")
+    type_into(page, f"{streamlit_url}/discriminators", "Real p", "0.5*N(1,")
     page.locator("[data-testid='stAlertContentError']").first.wait_for(timeout=60_000)
     (shown,) = error_texts(page)
     assert "'0.5*N(1,'" in shown and "weight*N" in shown and "\\" not in shown
@@ -96,12 +101,7 @@ def test_export_after_a_step_downloads_what_the_page_shows(streamlit_url, page, 
     import json
     import math
 
-    page.goto(f"{streamlit_url}/discriminators", wait_until="domcontentloaded")
-    wait_for_app(page)
-    k = page.locator("input[aria-label='Steps per tick']")
-    k.wait_for(timeout=90_000)
-    k.fill("50")
-    k.press("Enter")
+    type_into(page, f"{streamlit_url}/discriminators", "Steps per tick", "50")
     page.wait_for_timeout(500)
     page.get_by_role("button", name=re.compile(r"Step$")).first.click()
     page.locator("[data-testid='stMetric']").filter(has_text="Steps").get_by_text("50", exact=True).wait_for(timeout=60_000)
