@@ -12,18 +12,29 @@ def home() -> None:
         "An interactive lab for generative models: train small GANs and VAEs **live** and watch "
         "the lecture notes' theory happen, with the exact answer drawn beside every trained curve. "
         "Every page has play / pause / step, a seed, a link that reproduces the view, and export.")
-    for path, title, icon, blurb in ui.available_pages():
+    for entry in ui.available_pages():
         with st.container(border=True):
-            st.page_link(path, label=title, icon=icon)
-            st.caption(blurb)
+            st.page_link(entry.file, label=entry.title, icon=entry.icon)
+            st.caption(entry.blurb)
     st.caption("Headless: `python -m lab list`, `python -m lab run EXPERIMENT key=value --out DIR`.")
 
 
+def forward(target: str):
+    """A hidden page at a page's old URL path: a link shared before the rename opens the page
+    it meant, with its settings."""
+    def go() -> None:
+        st.switch_page(target, query_params=st.query_params.to_dict())
+    go.__name__ = f"forward_{target.replace('/', '_').replace('.', '_')}"
+    return go
+
+
 pages = [st.Page(home, title="Home", icon=":material/home:", default=True)]
-pages += [st.Page(path, title=title, icon=icon) for path, title, icon, _ in ui.available_pages()]
+pages += [st.Page(e.file, title=e.title, icon=e.icon, url_path=e.url_path) for e in ui.available_pages()]
+pages += [st.Page(forward(e.file), title=e.title, url_path=old, visibility="hidden")
+          for e in ui.available_pages() for old in e.old_paths]
 # The device badge imports torch (~1.4 s). On the server's first run it waits until the page
-# is drawn: a page may draw its opening lines without torch (issue 2, start-up). Later runs
-# find torch loaded and draw it first, so a page that stops early (st.stop) still shows it.
+# is drawn: a page may draw its opening lines without torch. Later runs find torch loaded and
+# draw it first, so a page that stops early (st.stop) still shows it.
 badge = st.sidebar.empty()
 ui.device_badge(badge, if_loaded=True)
 st.navigation(pages).run()

@@ -26,7 +26,8 @@ import numpy as np
 import torch
 from torch.func import functional_call
 
-from lab import lipschitz, mode_metrics, objectives
+from lab import mode_metrics
+from lab.gan import lipschitz, objectives
 from lab.config import ConfigError
 from lab.device import build_seeded, generator
 from lab.nets import mlp

@@ -21,7 +21,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from lab import lipschitz, objectives
+from lab.gan import lipschitz, objectives
 from lab.device import build_seeded, generator
 from lab.disjoint import lines_sample
 from lab.nets import mlp, shrink_last_layer

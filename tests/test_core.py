@@ -8,7 +8,8 @@ import pytest
 import torch
 from scipy import integrate, stats
 
-from lab import divergences, lipschitz, objectives
+from lab import divergences
+from lab.gan import lipschitz, objectives
 from lab.config import ConfigError, from_strings, from_strings_lenient, parse_assignments, to_strings
 from lab.device import build_seeded, generator, pick_device
 from lab.mixtures import PAIRS, PRESETS, parse, resolve
@@ -201,8 +202,9 @@ def test_objectives_on_hand_computed_values():
     torch.testing.assert_close(objectives.get("ns").d_loss(r, f), bce)
     torch.testing.assert_close(objectives.get("minimax").g_loss(f), torch.log(1 - sig(f)))
     torch.testing.assert_close(objectives.get("ns").g_loss(f), -torch.log(sig(f)))
-    torch.testing.assert_close(objectives.get("lsgan").d_loss(r, f), torch.tensor((0.5 + 0.5) / 2 + (0.5 + 0.5) / 2))
-    torch.testing.assert_close(objectives.get("lsgan").g_loss(f), torch.tensor([2.0, 0.0]))
+    # a = -1, b = 1, c = 0: 1/2 (D(x) - 1)^2 + 1/2 (D(G(z)) + 1)^2, and 1/2 D(G(z))^2 for G
+    torch.testing.assert_close(objectives.get("lsgan").d_loss(r, f), torch.tensor((0.5 + 0.5) / 2 + (0.0 + 2.0) / 2))
+    torch.testing.assert_close(objectives.get("lsgan").g_loss(f), torch.tensor([0.5, 0.5]))
     torch.testing.assert_close(objectives.get("wasserstein").d_loss(r, f), torch.tensor(0.0 - 1.0))
     torch.testing.assert_close(objectives.get("hinge").d_loss(r, f), torch.tensor((1.0 + 0.0) / 2 + (0.0 + 2.0) / 2))
     torch.testing.assert_close(objectives.get("hinge").g_loss(f), -f)
@@ -221,7 +223,7 @@ def test_minimax_d_loss_at_d_star_gives_js():
 
 
 def test_unknown_objective_is_a_clear_error():
-    with pytest.raises(ConfigError, match="loss='bogus' is not one of"):
+    with pytest.raises(ConfigError, match="objective='bogus' is not one of"):
         objectives.get("bogus")
 
 

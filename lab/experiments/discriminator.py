@@ -15,7 +15,8 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from lab import divergences, lipschitz, objectives
+from lab import divergences
+from lab.gan import lipschitz, objectives
 from lab.config import ConfigError, check_choice, check_range, opt
 from lab.device import build_seeded, generator
 from lab.experiments import Experiment

@@ -19,7 +19,7 @@ from contextlib import nullcontext
 import torch
 from torch import nn
 
-from lab import lipschitz, objectives
+from lab.gan import lipschitz, objectives
 from lab.device import build_seeded, generator
 from lab.images import distributed
 from lab.images.conv_vae import ConvVAE

@@ -25,7 +25,7 @@ from torch import nn
 
 from lab.config import ConfigError, check_choice, check_range
 from lab.device import build_seeded, generator
-from lab.objectives import d_bce, g_nonsaturating
+from lab.gan.objectives import d_bce, g_nonsaturating
 
 FIRST_ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "leaky_relu": lambda: nn.LeakyReLU(0.2),

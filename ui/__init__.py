@@ -1,0 +1,99 @@
+"""What every GenLab page shares: the page catalogue, the device badge, the URL <-> config
+round trip, config widgets drawn from the config's own declarations, play / pause / step /
+reset, the one live driver, and export buttons.
+
+Pages stay thin: widgets -> a lab config -> a lab run -> lab figures. Everything here is
+presentation; no maths, no training loop. Widget keys are namespaced per page (`ns`). Importing
+ui never imports torch: a page can draw its opening before torch loads.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from ui.driver import keep_runs, live, step_runs
+from ui.export import downloads, rows_of
+from ui.transport import Transport, pause, playing, transport
+from ui.url import config_from_url, sync_url
+from ui.widgets import build_config, config_widgets, recipe_note
+
+__all__ = ["PAGES", "Transport", "available_pages", "build_config", "config_from_url", "config_widgets",
+           "device_badge", "downloads", "keep_runs", "live", "page_text", "pause", "plain", "playing",
+           "recipe_note", "rows_of", "step_runs", "sync_url", "transport", "warm_up"]
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class PageEntry:
+    file: str          # app_pages/<experiment>.py
+    title: str
+    icon: str
+    blurb: str         # one line for the home page
+    old_paths: tuple[str, ...] = ()    # URL paths of earlier names: links shared before still open
+
+    @property
+    def url_path(self) -> str:
+        return Path(self.file).stem
+
+
+PAGES = [
+    PageEntry("app_pages/discriminator.py", "Discriminators: perfect vs Lipschitz", ":material/balance:",
+              "Watch a trained D converge to D* = p/(p+p_G) and go flat on the fakes, while Lipschitz "
+              "critics keep a slope the generator can follow.", ("discriminators",)),
+    PageEntry("app_pages/mode_collapse.py", "Mode collapse", ":material/scatter_plot:",
+              "Train GANs on rings and grids of Gaussians; count the modes they capture; try the cures."),
+    PageEntry("app_pages/disjoint.py", "Wasserstein vs JS", ":material/straighten:",
+              "Disjoint supports: JS is stuck at log 2, W1 = |theta| still points the way.", ("wasserstein",)),
+    PageEntry("app_pages/vae.py", "VAE latent manifolds", ":material/grid_view:",
+              "Train a VAE on real digits live; see the 2-D latent space and the decoded manifold."),
+    PageEntry("app_pages/robust_mean.py", "Robust mean estimation", ":material/shield:",
+              "Huber contamination: medians, Tukey depth and GANs as robust estimators."),
+    PageEntry("app_pages/image_training.py", "Image training", ":material/image:",
+              "DCGAN, WGAN-GP, SN-GAN and a convolutional VAE on images, in the background."),
+]
+
+
+def available_pages() -> list[PageEntry]:
+    """The catalogue's pages whose file exists."""
+    return [p for p in PAGES if (ROOT / p.file).exists()]
+
+
+def device_badge(where=None, if_loaded: bool = False) -> None:
+    """Which device trains, in the sidebar (or in `where`, a slot kept for it there). Naming
+    it imports torch (~1.4 s); `if_loaded` draws it only when that is already done."""
+    if if_loaded and "torch" not in sys.modules:
+        return
+    from lab.device import describe, small_net_threads
+    small_net_threads()              # the count the badge names is the one training uses
+    (where or st.sidebar).caption(f"Device: **{describe()}**")
+
+
+def warm_up() -> None:
+    """After a page is drawn: import, in the background, what the first Play will need."""
+    from lab.device import warm_up
+    warm_up()
+
+
+def plain(text: object) -> str:
+    """A message shown as typed: st.error/st.warning render Markdown, so a mixture spec like
+    0.5*N(1,0.3) lost its '*' to italics and a '$' opened a formula."""
+    return re.sub(r"([\\*$`~])", r"\\\1", str(text))
+
+
+def page_text(page_file: str) -> dict[str, str]:
+    """The Markdown file beside a page (app_pages/<name>.md), split at its `## ` headings:
+    {"Intro": ..., "Things to try": ...}. The page's prose lives there, its code in the .py."""
+    text = Path(page_file).with_suffix(".md").read_text(encoding="utf-8")
+    out, head = {}, ""
+    for line in text.splitlines():
+        if line.startswith("## "):
+            head = line[3:].strip()
+            out[head] = ""
+        elif head:
+            out[head] += line + "\n"
+    return {k: v.strip() for k, v in out.items()}

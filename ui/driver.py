@@ -1,0 +1,123 @@
+"""The one live driver under every page: it builds, retunes or keeps a page's runs from its
+configs, and trains them in time-boxed ticks of a Streamlit fragment while Play is on.
+
+Why time-boxed: a tick longer than the fragment's timer makes the browser's timer requests queue
+behind it, so redraws fall to one per tick, Pause waits for the queue (3 of 5 presses ignored for
+40 s on the mode-collapse page when a tick trained 1.5 s on a 0.2 s timer), and on a busy
+machine a late tick's charts went blank. So training gets TICK_SHARE of the timer's period
+minus the measured drawing time. GAN Lab throttles drawing the same way.
+
+Why locks: every run method takes the run's own lock (lab.run.Run), so a script rerun, this
+fragment's tick, a deferred download and a worker thread never touch one run's tensors at
+once. The driver itself only calls the protocol.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from typing import Any, Callable
+
+import streamlit as st
+
+from lab.config import ConfigError
+
+TICK_SHARE = 0.8   # of the fragment timer's period one tick may use (1.0 measured 4.7 redraws/s, 0.8 5.0/s)
+log = logging.getLogger("genlab")
+
+
+def keep_runs(ns: str, cfgs: dict[str, Any] | None, make: Callable[[str, Any], Any], reset: bool = False,
+              token: Any = None) -> dict[str, Any]:
+    """The page's runs, one per name in `cfgs`: kept when the config is unchanged, retuned in
+    place when only live keys changed (`run.retune`), rebuilt otherwise, on Reset, or when
+    `token` (what the config does not say, e.g. an uploaded file's hash) changed.
+    `cfgs` None means a widget holds a bad value: the last good runs stay, so nothing is lost.
+    A run that cannot be built shows its one-line error and the old one (if any) stays."""
+    from ui import plain
+    ss = st.session_state
+    runs: dict[str, Any] = ss.setdefault(f"{ns}.runs", {})
+    if cfgs is None:
+        return runs
+    fresh = reset or ss.get(f"{ns}.token") != token
+    for name in [n for n in runs if n not in cfgs]:
+        del runs[name]
+    for name, cfg in cfgs.items():
+        run = runs.get(name)
+        if run is not None and not fresh and run.retune(cfg):
+            continue
+        try:
+            runs[name] = make(name, cfg)
+        except ConfigError as err:
+            st.error(plain(f"{name}: {err}" if len(cfgs) > 1 else err), icon=":material/error:")
+    ss[f"{ns}.token"] = token
+    return runs
+
+
+def step_runs(runs: dict[str, Any], k: int, **options) -> None:
+    """The Step button: k more steps for every run (each under its own lock), never past its total."""
+    for run in runs.values():
+        run.advance(min(k, max(run.total - run.step, 0)), **options)
+
+
+def _train(ns: str, runs: dict[str, Any], k: int, budget: float) -> None:
+    """Up to k more steps for every run, in small round-robin chunks (the runs stay at equal step
+    counts), within `budget` seconds; each tick makes at least one chunk of progress."""
+    chunk = max(1, k // 5)
+    t0 = time.perf_counter()
+    done = 0
+    while done < k and (done == 0 or time.perf_counter() - t0 < budget):
+        step = min(chunk, k - done)
+        for run in runs.values():
+            run.advance(min(step, max(run.total - run.step, 0)))
+        done += step
+    st.session_state.setdefault(f"{ns}.clock", {})["train"] = time.perf_counter() - t0
+
+
+def live(ns: str, runs: dict[str, Any], body: Callable[[dict[str, dict]], None], k: int, every: float = 0.2,
+         snapshot: Callable[[Any], dict] | None = None, train: bool = True) -> None:
+    """Draw `body(snaps)` in a fragment that reruns every `every` seconds while Play is on: only
+    the live part of the page redraws, the controls stay put. Each tick trains (time-boxed, as
+    above), takes every run's snapshot (`snapshot(run)`, default `run.snapshot()`), keeps them
+    in st.session_state[f"{ns}.latest"] for the export buttons (which must read finished data,
+    never a net in training), and draws. When every run has reached its total, Play switches
+    itself off (a forgotten tab must not train forever). `train=False`: someone else trains
+    (a background worker); the tick only draws."""
+    from lab.device import small_net_threads
+    from ui import plain
+    from ui.transport import pause, playing
+    ss = st.session_state
+    take = snapshot or (lambda run: run.snapshot())
+
+    @functools.wraps(body)           # the fragment keeps the page function's identity
+    def tick() -> None:
+        small_net_threads()          # a fragment rerun may run on a new thread
+        clock = ss.setdefault(f"{ns}.clock", {})
+        clock.update(every=every, train=0.0)
+        t0 = time.perf_counter()
+        try:
+            if train and playing(ns) and runs:
+                draw = clock.get("draw", 0.0)
+                # When the picture alone overruns the timer, redraws are slow whatever we do:
+                # then train for half as long as we draw, not one chunk per tick.
+                _train(ns, runs, k, max(TICK_SHARE * every - draw, 0.5 * draw))
+            snaps = {name: take(run) for name, run in runs.items()}
+            ss[f"{ns}.latest"] = snaps
+            body(snaps)
+        except ConfigError as err:
+            pause(ns)
+            st.error(plain(err), icon=":material/error:")
+            return
+        except Exception as err:  # a diverged run or a bug: one line on the page, the trace in the log
+            log.exception("GenLab tick failed on %s", ns)
+            pause(ns)
+            st.error(plain(f"Training stopped: {type(err).__name__}: {err}"[:400]), icon=":material/error:")
+            return
+        spent = time.perf_counter() - t0
+        drawn = spent - clock["train"]
+        # A slow tick counts at once, a fast one slowly: one hiccup must not starve training.
+        clock["draw"] = drawn if drawn > clock.get("draw", 0.0) else 0.7 * clock["draw"] + 0.3 * drawn
+        if playing(ns) and runs and all(r.step >= r.total for r in runs.values()):
+            pause(ns)
+            st.rerun(scope="app")
+
+    st.fragment(tick, run_every=every if playing(ns) else None)()

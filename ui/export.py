@@ -1,0 +1,75 @@
+"""Export buttons: figures as standalone HTML, numbers as JSON, curves as CSV, a run's weights.
+
+Every file is built only when its button is clicked (deferred data), so a live page pays nothing
+for them. Put the buttons *outside* the live fragment: a deferred file registered inside a
+fragment that reruns every 0.2 s is dropped at the next tick, and a download pressed while
+playing gave nothing ("MediaFileStorageError: Deferred file ... not found"). Streamlit runs a
+deferred download on its own thread, so what the buttons read is finished data: the last tick's
+snapshots (st.session_state[f"{ns}.latest"]), or a run's `state_bytes` (which takes its lock).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any, Callable
+
+import streamlit as st
+
+
+def _now(value):
+    """A download's content, or a function that makes it when the button is clicked."""
+    return value() if callable(value) else value
+
+
+def rows_of(histories: dict[str, dict[str, list]], label: str = "run") -> list[dict]:
+    """Long-form CSV rows from histories (dicts of equally long lists), one row per logged
+    point of each run: {label: name, key: value, ...}. Every page's "Curves (CSV)"."""
+    rows = []
+    for name, hist in histories.items():
+        keys = [k for k, v in hist.items() if isinstance(v, (list, tuple)) or hasattr(v, "tolist")]
+        n = min((len(hist[k]) for k in keys), default=0)
+        for i in range(n):
+            rows.append({label: name, **{k: hist[k][i] for k in keys}})
+    return rows
+
+
+def csv_text(rows: list[dict]) -> str:
+    from lab.cli import to_json
+    buf = io.StringIO()
+    keys = list(dict.fromkeys(k for row in rows for k in row))
+    writer = csv.DictWriter(buf, fieldnames=keys)
+    writer.writeheader()
+    writer.writerows(to_json(rows))
+    return buf.getvalue()
+
+
+def downloads(ns: str, figures: dict[str, Any], metrics: Any, stem: str, csv_rows: Any = None,
+              weights: dict[str, Callable[[], bytes]] | None = None, where=None) -> None:
+    """One row of buttons: each figure (or a function making it) as HTML, the numbers as JSON,
+    the curves as CSV, and each run's weights (`run.state_bytes`, loadable with
+    torch.load(weights_only=True) or lab.run.load)."""
+    from lab.cli import to_json
+    where = where or st
+    weights = weights or {}
+    n = len(figures) + 1 + (csv_rows is not None) + len(weights)
+    cols = where.columns(n)
+    i = 0
+    for name, fig in figures.items():
+        cols[i].download_button(f"Figure: {name} (HTML)", data=lambda f=fig: _now(f).to_html(include_plotlyjs=True),
+                                file_name=f"{stem}_{name}.html", mime="text/html", key=f"{ns}.dl.{name}",
+                                on_click="ignore", icon=":material/download:")
+        i += 1
+    cols[i].download_button("Numbers (JSON)", data=lambda: json.dumps(to_json(_now(metrics)), indent=1),
+                            file_name=f"{stem}_metrics.json", mime="application/json", key=f"{ns}.dl.json",
+                            on_click="ignore", icon=":material/download:")
+    i += 1
+    if csv_rows is not None:
+        cols[i].download_button("Curves (CSV)", data=lambda: csv_text(_now(csv_rows)), file_name=f"{stem}_history.csv",
+                                mime="text/csv", key=f"{ns}.dl.csv", on_click="ignore", icon=":material/download:")
+        i += 1
+    for name, make in weights.items():
+        cols[i].download_button(f"Weights {name} (.pt)", data=make, file_name=f"{stem}_{name}.pt",
+                                key=f"{ns}.dl.weights.{name}", on_click="ignore", icon=":material/download:",
+                                help="torch.load(path, weights_only=True), or lab.run.load(bytes) to resume")
+        i += 1
