@@ -39,7 +39,7 @@ with st.expander("Why the minimax signal dies: the generator's two losses (note 
 # browser loads its plotting code for the figure above while it imports, instead of after
 # (issue 2's start-up).
 from lab.experiments.discriminator import DiscriminatorConfig, DiscriminatorRun  # noqa: E402
-from lab.mixtures import PAIRS, PRESETS  # noqa: E402
+from lab.data.mixtures import PAIRS, PRESETS  # noqa: E402
 
 # ---- settings (the URL gives the first values) ---------------------------------------------
 url_cfg = ui.config_from_url(DiscriminatorConfig, NS)

@@ -8,7 +8,7 @@ from lab.config import ConfigError
 from lab.experiments.image_gan import ImageGANConfig, make_run as make_gan
 from lab.experiments.image_vae import ImageVAEConfig, make_run as make_vae
 from lab.figures.images import clock, csv_rows, gan_curves, png_bytes, status_line, vae_curves
-from lab.images.data import load
+from lab.data.images import load
 from lab.images.runs import GANRun, VAERun, needs_new_run
 from lab.images.worker import CapacityError, Training
 

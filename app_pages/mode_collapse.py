@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from lab import toy2d
+from lab.data import toy2d
 from lab.config import ConfigError, from_strings_lenient, to_strings
 from lab.experiments.mode_collapse import ModeCollapseConfig, ModeCollapseRun
 from lab.figures import mode_collapse as figs

@@ -9,7 +9,7 @@ import ui
 from lab.device import small_net_threads
 from lab.experiments.robust_mean import RobustMeanConfig, RobustMeanRun
 from lab.figures.robust_mean import comparison_rows, errors_figure, history_figure, label, scatter_figure, sweep_figure
-from lab.robust.contamination import KINDS
+from lab.data.huber import KINDS
 from lab.robust.estimators import ESTIMATORS, applicable
 from lab.robust.sweeps import Sweep
 

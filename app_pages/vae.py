@@ -8,7 +8,7 @@ import streamlit as st
 import ui
 from lab import reparam
 from lab.config import ConfigError
-from lab.datasets import download
+from lab.data import download
 from lab.experiments.vae import DATA, VaeConfig, VaeRun, load_data
 from lab.figures import vae as figs
 

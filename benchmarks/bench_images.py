@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from lab.device import pick_device
-from lab.images.data import ImageData
+from lab.data.images import ImageData
 from lab.images.trainer import GANTrainer
 
 # Dense tensor-core peaks (TFLOP/s, bf16 or fp16 with fp32 accumulate, no sparsity), vendor data sheets.

@@ -20,7 +20,8 @@ import time
 import torch
 import torch.nn.functional as F
 
-from lab import mode_metrics, toy2d
+from lab import mode_metrics
+from lab.data import toy2d
 from lab.device import build_seeded, generator
 from lab.experiments.mode_collapse import ModeCollapseConfig, ModeCollapseRun
 from lab.nets import mlp

@@ -17,7 +17,7 @@ from torch import nn
 
 from lab.device import generator
 from lab.robust import estimators as E
-from lab.robust.contamination import Contamination, sample_huber
+from lab.data.huber import Contamination, sample_huber
 from lab.robust.gan import GanEstimator, GanRecipe
 
 

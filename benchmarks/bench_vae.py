@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from lab.datasets import load_digits
+from lab.data.digits import load_digits
 from lab.experiments.vae import VaeConfig, VaeRun, load_data
 from lab.vae import evaluate
 

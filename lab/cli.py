@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from lab.config import ConfigError, describe, from_strings, parse_assignments
+from lab.config import ConfigError, describe, from_strings_noted, parse_assignments
 
 
 def to_json(value):
@@ -56,10 +56,14 @@ def _run(name: str, assignments: list[str], out: Path, quiet: bool) -> int:
     from lab import experiments
     from lab.device import small_net_threads
     exp = experiments.get(name)
-    cfg = from_strings(exp.config, parse_assignments(assignments))
+    cfg, notes = from_strings_noted(exp.config, parse_assignments(assignments))
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     small_net_threads()
     out.mkdir(parents=True, exist_ok=True)
     run = exp.make_run(cfg)
+    if getattr(run, "note", ""):        # what loading the data skipped, and why (e.g. an archive's report)
+        print(f"note: {run.note}", file=sys.stderr)
     chunk = max(1, run.total // 100)
     with tqdm(total=run.total, desc=name, unit="step", disable=quiet, file=sys.stderr) as bar:
         while run.step < run.total:

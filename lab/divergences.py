@@ -16,7 +16,7 @@ import math
 import numpy as np
 import torch
 
-from lab.mixtures import Mixture
+from lab.data.mixtures import Mixture
 
 LOG2 = math.log(2.0)
 

@@ -54,7 +54,7 @@ def from_assignment(mode: np.ndarray, dist: np.ndarray, std: float, n_modes: int
 
 
 def evaluate(samples: np.ndarray, data) -> dict:
-    """Metrics for (n, 2) samples against a `lab.toy2d` data set (its modes and std). A diverged
+    """Metrics for (n, 2) samples against a `lab.data.toy2d` data set (its modes and std). A diverged
     generator's non-finite samples are put far away: never high quality, never a crash."""
     samples = np.nan_to_num(np.asarray(samples, dtype=float), nan=1e9, posinf=1e9, neginf=-1e9)
     mode, dist = data.assign(samples)

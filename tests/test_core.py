@@ -12,7 +12,7 @@ from lab import divergences
 from lab.gan import lipschitz, objectives
 from lab.config import ConfigError, from_strings, from_strings_lenient, parse_assignments, to_strings
 from lab.device import build_seeded, generator, pick_device
-from lab.mixtures import PAIRS, PRESETS, parse, resolve
+from lab.data.mixtures import PAIRS, PRESETS, parse, resolve
 from lab.nets import mlp, shrink_last_layer, top_singular_values
 
 

@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 from lab.config import ConfigError
-from lab.datasets import load_digits, load_idx_dataset, read_idx
-from lab.datasets import download as dl
-from lab.datasets.idx import write_idx
+from lab.data.digits import load_digits
+from lab.data.idx import load_idx_dataset, read_idx
+from lab.data import download as dl
+from lab.data.idx import write_idx
 
 
 # ---- embedded digits ---------------------------------------------------------------------
@@ -219,7 +220,7 @@ def test_download_falls_back_to_the_next_mirror(tmp_path, local_server):
 def test_published_checksums_are_well_formed():
     for name, src in dl.SOURCES.items():
         assert set(src.checksums) == {s + ".gz" for split in ("train", "test")
-                                      for s in __import__("lab.datasets.idx", fromlist=["FILES"]).FILES[split]}
+                                      for s in __import__("lab.data.idx", fromlist=["FILES"]).FILES[split]}
         for c in src.checksums.values():
             algo, hexd = c.split(":")
             assert algo == "md5" and len(hexd) == 32 and int(hexd, 16) >= 0

@@ -14,7 +14,7 @@ from scipy.stats import norm
 from lab import cli, disjoint, divergences
 from lab.config import ConfigError, from_strings
 from lab.experiments.disjoint import DisjointConfig, DisjointRun
-from lab.mixtures import Mixture
+from lab.data.mixtures import Mixture
 from lab.theta_gan import FAMILIES, ThetaGAN, sample_p0, sample_pair
 
 LOG2 = math.log(2)

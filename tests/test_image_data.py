@@ -14,9 +14,9 @@ import pytest
 from PIL import Image
 
 from lab.config import ConfigError
-from lab.datasets import archive
-from lab.datasets.cifar import load_cifar10
-from lab.images.data import load
+from lab.data import archive
+from lab.data.cifar import load_cifar10
+from lab.data.images import load
 
 
 def _png(colour=(255, 0, 0), size=(40, 20)) -> bytes:
@@ -37,7 +37,7 @@ def _tree(root) -> dict:
 
 
 def test_idx_mnist_folder_resized_to_32(tmp_path):
-    from lab.datasets.idx import write_idx
+    from lab.data.idx import write_idx
     x = np.zeros((5, 28, 28), np.uint8)
     x[:, 10:18, 10:18] = 255
     write_idx(tmp_path / "train-images-idx3-ubyte.gz", x)

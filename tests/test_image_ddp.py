@@ -13,7 +13,7 @@ SCRIPT = r'''
 import json, sys, torch
 import torch.distributed as dist
 torch.set_num_threads(1)
-from lab.images.data import ImageData
+from lab.data.images import ImageData
 from lab.images.trainer import GANTrainer
 g = torch.Generator().manual_seed(0)
 data = ImageData(torch.randint(0, 256, (64, 1, 28, 28), generator=g, dtype=torch.uint8), None, "t")

@@ -8,7 +8,7 @@ import scipy.linalg
 import torch
 
 from lab.images import fd
-from lab.images.data import load
+from lab.data.images import load
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import torch
 from lab.config import ConfigError
 from lab.images import checkpoint
 from lab.images.conv_vae import ConvVAE
-from lab.images.data import ImageData
+from lab.data.images import ImageData
 from lab.images.dcgan import Discriminator, build
 from lab.images.trainer import GANTrainer, VAETrainer
 

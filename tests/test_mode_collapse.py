@@ -14,7 +14,8 @@ import pytest
 import torch
 from scipy import stats
 
-from lab import mode_metrics, toy2d
+from lab import mode_metrics
+from lab.data import toy2d
 from lab.config import ConfigError
 from lab.device import generator
 from lab.experiments.mode_collapse import ModeCollapseConfig, ModeCollapseRun

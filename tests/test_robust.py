@@ -18,7 +18,7 @@ from lab.device import generator
 from lab.experiments.robust_mean import RobustMeanConfig, RobustMeanRun
 from lab.robust import estimators as E
 from lab.robust import theory
-from lab.robust.contamination import Contamination, sample_huber
+from lab.data.huber import Contamination, sample_huber
 from lab.robust.gan import GanEstimator, GanRecipe, outlier_auc
 from lab.robust.sweeps import Sweep
 

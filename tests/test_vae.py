@@ -172,7 +172,7 @@ def test_mnist_without_files_says_what_to_do(tmp_path, monkeypatch):
 
 
 def test_mnist_from_idx_files_the_test_wrote(tmp_path):
-    from lab.datasets.idx import write_idx
+    from lab.data.idx import write_idx
     rng = np.random.default_rng(0)
     for stem, n in (("train", 64), ("t10k", 16)):
         write_idx(tmp_path / f"{stem}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))

@@ -79,7 +79,7 @@ def test_page_bad_url_value_falls_back_with_a_note():
 
 
 def test_page_fashion_from_a_folder_and_two_moons(tmp_path):
-    from lab.datasets.idx import write_idx
+    from lab.data.idx import write_idx
     rng = np.random.default_rng(0)
     for stem, n in (("train", 64), ("t10k", 32)):
         write_idx(tmp_path / f"{stem}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))

@@ -20,7 +20,7 @@ from lab.gan import lipschitz, objectives
 from lab.config import ConfigError, check_choice, check_range, opt
 from lab.device import build_seeded, generator
 from lab.experiments import Experiment
-from lab.mixtures import Mixture, resolve
+from lab.data.mixtures import Mixture, resolve
 from lab.nets import ACTIVATIONS, mlp, shrink_last_layer
 
 DEFAULT_PAIR = {1: ("fig1_real", "fig1_fake"), 2: ("apart2d_real", "apart2d_fake")}

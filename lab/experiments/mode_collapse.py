@@ -13,7 +13,7 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab import toy2d
+from lab.data import toy2d
 from lab.config import ConfigError, check_choice, check_range, opt
 from lab.experiments import Experiment
 from lab.gan2d import GAN2D, LIVE_KEYS, LOSSES

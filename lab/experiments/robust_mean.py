@@ -17,7 +17,7 @@ from lab.device import generator
 from lab.experiments import Experiment
 from lab.robust import estimators as est
 from lab.robust import theory
-from lab.robust.contamination import KINDS, Contamination, sample_huber
+from lab.data.huber import KINDS, Contamination, sample_huber
 from lab.robust.gan import FIRST_ACTIVATIONS, GanEstimator, GanRecipe, outlier_auc
 
 N_SHOWN = 2500          # points drawn in the scatter (all of them are used for estimating)

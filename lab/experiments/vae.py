@@ -67,15 +67,16 @@ class VaeConfig:
 
 def load_data(cfg: VaeConfig, progress=None) -> dict:
     """Flattened float32 train/test arrays in [0, 1] (images) or raw 2-D points (toy)."""
-    from lab.datasets import load_digits, load_idx_dataset
-    from lab.datasets.toy2d import load_toy2d
+    from lab.data.digits import load_digits
+    from lab.data.idx import load_idx_dataset
+    from lab.data.toy2d import load_toy2d
     if cfg.data == "toy2d":
         (xtr, ytr), (xte, yte) = load_toy2d("train", cfg.seed), load_toy2d("test", cfg.seed)
         return {"x_train": xtr, "y_train": ytr, "x_test": xte, "y_test": yte, "shape": None}
     if cfg.data == "digits":
         (xtr, ytr), (xte, yte) = load_digits("train"), load_digits("test")
     else:
-        from lab.datasets import download
+        from lab.data import download
         folder = cfg.data_dir or download.cached(cfg.data)
         if not folder and cfg.download:
             folder = download.download_dataset(cfg.data, progress=progress)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab.config import ConfigError, check_choice, check_range, opt
-from lab.images.data import CHANNELS, SOURCES
+from lab.data.images import CHANNELS, SOURCES
 from lab.images.dcgan import SIZES
 from lab.images.trainer import PRECISIONS
 

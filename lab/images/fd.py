@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lab.device import build_seeded, generator
-from lab.images.data import ImageData
+from lab.data.images import ImageData
 
 LABEL = "FD (GenLab features)"
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
@@ -106,7 +106,7 @@ GREY_SOURCES = ("digits", "mnist", "fashion")
 
 def weights_path(name: str, channels: int) -> Path:
     """Where a trained classifier is cached (the app's cache folder; assets/ is never written)."""
-    from lab.datasets.download import default_cache
+    from lab.data.download import default_cache
     return default_cache() / "fd" / f"{name}_{channels}ch.pt"
 
 

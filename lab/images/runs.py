@@ -15,7 +15,8 @@ import torch
 
 from lab.config import ConfigError
 from lab.device import generator, pick_device
-from lab.images import checkpoint, data as image_data
+from lab.data import images as image_data
+from lab.images import checkpoint
 from lab.images.fd import LABEL as FD_LABEL, FrechetScore, feature_net
 from lab.images.trainer import GANTrainer, VAETrainer
 

@@ -23,7 +23,7 @@ from lab.gan import lipschitz, objectives
 from lab.device import build_seeded, generator
 from lab.images import distributed
 from lab.images.conv_vae import ConvVAE
-from lab.images.data import ImageData
+from lab.data.images import ImageData
 from lab.images.dcgan import VARIANTS, build
 
 N_FIXED = 64

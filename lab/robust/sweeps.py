@@ -17,7 +17,7 @@ from lab.config import ConfigError
 from lab.device import generator
 from lab.robust import estimators as est
 from lab.robust import theory
-from lab.robust.contamination import sample_huber
+from lab.data.huber import sample_huber
 from lab.robust.gan import GanEstimator
 
 AXES = ("eps", "p")

@@ -14,7 +14,7 @@ import math
 import numpy as np
 from scipy import optimize, stats
 
-from lab.robust.contamination import Contamination
+from lab.data.huber import Contamination
 
 
 def minimax_rate(n: int, p: int, eps: float) -> float:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 from lab.config import ConfigError
-from lab.datasets.idx import DATASETS, FILES, find_file
+from lab.data.idx import DATASETS, FILES, find_file
 
 Progress = Callable[[str, int, int], None]   # (file name, bytes so far, total bytes or 0)
 CHUNK = 1 << 16

@@ -59,7 +59,7 @@ def _convert(t: torch.Tensor, channels: str) -> torch.Tensor:
 def _idx_folder(name: str, data_dir: str) -> Path:
     if data_dir:
         return Path(data_dir)
-    from lab.datasets.download import cached
+    from lab.data.download import cached
     folder = cached(name)
     if folder is None:
         raise ConfigError(f"data={name}: give data_dir=<folder with the IDX files>, or download "
@@ -76,18 +76,18 @@ def load(data: str, data_dir: str = "", size: int = 28, channels: str = "auto",
         raise ConfigError(f"channels={channels!r} is not one of: {', '.join(CHANNELS)}")
     note, labels = "", None
     if data == "digits":
-        from lab.datasets.digits import load_digits
+        from lab.data.digits import load_digits
         x, labels = load_digits(split)
     elif data in ("mnist", "fashion"):
-        from lab.datasets.idx import load_idx_dataset
+        from lab.data.idx import load_idx_dataset
         x, labels = load_idx_dataset(_idx_folder(data, data_dir), data, split)
     elif data == "cifar10":
-        from lab.datasets.cifar import load_cifar10
+        from lab.data.cifar import load_cifar10
         if not data_dir:
             raise ConfigError("data=cifar10 needs data_dir=<cifar-10-binary.tar.gz or its extracted folder>")
         x, labels = load_cifar10(data_dir, split)
     else:
-        from lab.datasets.archive import load_images
+        from lab.data.archive import load_images
         if upload is None and not data_dir:
             raise ConfigError("data=folder needs data_dir=<a folder or .zip of images>, or an upload")
         want = 1 if channels == "grey" else 3
