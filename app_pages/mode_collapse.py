@@ -99,12 +99,12 @@ def body(snaps: dict) -> None:
 ui.live(NS, runs, body, k=controls.steps_per_tick)
 st.text_input("Snapshot strip at steps (comma list; empty = evenly spaced)", key=f"{NS}.strip",
               placeholder="e.g. 0, 1000, 2000, 4000")
-latest = lambda: ss[f"{NS}.latest"]  # noqa: E731   the last drawn tick: finished arrays only
+latest = ui.latest(NS)          # the last drawn tick: finished arrays, read when a button is clicked
 with st.expander("Export: figures, numbers, curves, weights"):
-    ui.downloads(NS, {"scatter": lambda: figs.scatter(next(iter(latest().values()))),
-                      "anchors": lambda: figs.metrics_vs_anchors(latest())},
-                 lambda: {n: s["metrics"] for n, s in latest().items()}, stem="mode_collapse",
-                 csv_rows=lambda: ui.rows_of({n: s["history"] for n, s in latest().items()}),
+    ui.downloads(NS, {"scatter": lambda: figs.scatter(next(iter(latest.snaps.values()))),
+                      "anchors": lambda: figs.metrics_vs_anchors(latest.snaps)},
+                 lambda: {n: s["metrics"] for n, s in latest.snaps.items()}, stem="mode_collapse",
+                 csv_rows=lambda: ui.rows_of({n: s["history"] for n, s in latest.snaps.items()}),
                  weights={n: run.state_bytes for n, run in runs.items()})
 st.caption(text["Live keys"])
 st.subheader("Things to try")
