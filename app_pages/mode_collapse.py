@@ -63,10 +63,12 @@ else:
         ui.recipe_note(cfg, where=st.sidebar.container() if name == "A" else st.sidebar)
 
 # ---- runs: a live key retunes in place, anything else restarts ------------------------------
-controls = ui.transport(NS, default_k=100, max_k=2000, step_label="Step both")
+controls = ui.transport(NS, default_k=100, max_k=2000)
 c1, c2, c3 = st.columns([1, 1, 3], vertical_alignment="bottom")
-step_d = c1.button("Step D only", key=f"{NS}.step_d", icon=":material/shield:", width="stretch")
-step_g = c2.button("Step G only", key=f"{NS}.step_g", icon=":material/brush:", width="stretch")
+step_d = c1.button("D only", key=f"{NS}.step_d", icon=":material/shield:", width="stretch",
+                   help="One update of D alone (G frozen), as GAN Lab's step buttons")
+step_g = c2.button("G only", key=f"{NS}.step_g", icon=":material/brush:", width="stretch",
+                   help="One update of G alone (D frozen)")
 show_arrows = c3.toggle("Show G's gradient arrows", True, key=f"{NS}.arrows")
 runs = ui.keep_runs(NS, cfgs, lambda name, cfg: ModeCollapseRun(cfg, points), controls.reset, token)
 if not runs:
