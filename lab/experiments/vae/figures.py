@@ -37,6 +37,33 @@ def rows_image(rows: list[np.ndarray], scale: int = 2) -> np.ndarray:
     return grids.grid(np.concatenate(rows), ncol=len(rows[0]), scale=scale)
 
 
+# ---- read-outs ------------------------------------------------------------------------------
+def readout(snap: dict) -> list[tuple[str, str, str]]:
+    """(label, value, help) for the page's row of numbers: the last logged point, no extra pass."""
+    m = snap["latest"]
+    return [("Step", f"{snap['step']:,}", f"Play stops at {snap['total']:,} (set in the sidebar)"),
+            ("ELBO (test)", f"{m['elbo_test']:.1f}", f"nats per example at step {m['steps']}; higher is better"),
+            ("Recon. (test)", f"{m['recon_test']:.1f}", "E_q[log p(x|z)] on test, nats"),
+            ("KL (test)", f"{m['kl_test']:.2f}", "KL(q(z|x) || N(0, I)) on test, nats"),
+            ("beta now", f"{snap['beta']:.2f}", "beta times the warm-up ramp")]
+
+
+def z_caption(snap: dict) -> str:
+    """What the decoded picture shows: the decoder's mean at the picked z (first two coordinates)."""
+    z = snap["z"][:2]
+    return "decoder mean at z = (" + ", ".join(f"{v:.2f}" for v in z) + ")"
+
+
+def gallery(comp: dict) -> dict[str, np.ndarray]:
+    """The comparison's pictures by name: inputs over VAE reconstructions, 64 prior samples, and
+    inputs over the PCA, autoencoder and VAE reconstructions. Empty for 2-D points."""
+    if not comp["shape"]:
+        return {}
+    rows = [comp["inputs"]] + [comp["recons"][k] for k in ("pca", "ae", "vae") if k in comp["recons"]]
+    return {"Reconstructions": rows_image([comp["inputs"], comp["recons"]["vae"]], scale=3),
+            "Samples": grids.grid(comp["samples"], ncol=16, scale=2), "Compare": rows_image(rows)}
+
+
 # ---- curves ----------------------------------------------------------------------------------
 def curves(history: dict) -> go.Figure:
     fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.07,

@@ -211,7 +211,7 @@ class LatentVAERun(Run):
         mu, logvar = self._encode_test()
         q, grid = self._manifold(15 if self.shape else 25)
         h = self.history
-        snap = {"data": self.cfg.data, "step": self.step, "total": self.total, "shape": self.shape,
+        snap = {"data": self.cfg.data, "step": self.step, "total": self.total, "beta": self.beta_now(), "shape": self.shape,
                 "latent": self.cfg.latent, "history": {k: list(v) for k, v in h.items()},
                 "latest": {k: v[-1] for k, v in h.items()} | {"steps": h["step"][-1]},
                 "mu": mu, "logvar": logvar, "labels": self.yt[:N_SHOW].numpy(), "quantiles": q, "manifold": grid}
