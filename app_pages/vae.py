@@ -100,7 +100,7 @@ if not pictures:
     tabs[0].info("Images only: pick a digit data set.")
 c1, c2 = tabs[1].columns(2)
 i = c1.number_input("From test digit #", 0, len(comp["labels"]) - 1, 0, key=f"{NS}.i")
-j = c2.number_input("To test digit #", 0, len(comp["labels"]) - 1, 1, key=f"{NS}.j")
+j = c2.number_input("To test digit #", 0, len(comp["labels"]) - 1, min(1, len(comp["labels"]) - 1), key=f"{NS}.j")
 tabs[1].caption(f"Straight line between their posterior means; labels {comp['labels'][i]} -> {comp['labels'][j]}.")
 path = run.interpolate(i, j, 10)
 if pictures:

@@ -123,7 +123,9 @@ def warmup_beta(beta: float, step: int, warmup: int) -> float:
 @torch.no_grad()
 def iw_bound(model: VAE, x: torch.Tensor, k: int, gen: torch.Generator | None, chunk: int = 64) -> torch.Tensor:
     """(n,) importance-weighted bound log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x), z_k ~ q(z|x).
-    Evaluated `chunk` examples at a time so that K x chunk x n_in stays small."""
+    Evaluated at most `chunk` examples at a time, fewer for a large K, so that the decoded
+    K x chunk x n_in block stays under 4M numbers (16 MB; K = 5000 on digits was 1 GB)."""
+    chunk = max(1, min(chunk, (1 << 22) // (k * x.shape[-1])))
     out = []
     for xs in x.split(chunk):
         mu, logvar = model.encode(xs)                                   # (c, d)

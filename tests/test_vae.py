@@ -405,3 +405,34 @@ def test_figures_of_a_snapshot(trained):
     assert len(figures.latent_scatter(snap, click_grid=True, picked=(1.0, 2.0)).data) == 12
     assert figures.manifold_image(snap, scale=2).shape == (15 * 28 * 2, 15 * 28 * 2)
     assert figures.rows_image([comp["inputs"], comp["recons"]["vae"]], scale=1).shape == (2 * 30 + 2, 10 * 30 + 2)
+
+
+def test_the_run_follows_the_protocol_and_its_readers_are_thread_safe():
+    """Two threads (a fragment tick training, a script run or a download reading) on one run
+    for a second: every reader takes the run's lock, so nothing raises and the steps add up."""
+    import threading
+    import time
+
+    from lab.experiments import get
+    from lab.run import RunProtocol
+    exp = get("vae")
+    run = exp.make_run(exp.config(**{**exp.smoke, "steps": 10_000}))
+    assert isinstance(run, RunProtocol) and run.members == 1 and run.total == 10_000
+    errors, stop = [], time.perf_counter() + 1.0
+
+    def loop(work):
+        try:
+            while time.perf_counter() < stop:
+                work()
+        except Exception as err:  # noqa: BLE001 - the test reports any failure
+            errors.append(err)
+
+    readers = lambda: (run.snapshot(z=(0.5,)), run.comparison(), run.interpolate(0, 2, 3),  # noqa: E731
+                       run.decode(np.zeros((1, 2))), run.state_bytes(), run.metrics(), run.iw_bound())
+    threads = [threading.Thread(target=loop, args=(lambda: run.advance(3),)), threading.Thread(target=loop, args=(readers,))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert run.step > 0 and run.step % 3 == 0 and run.history["step"][-1] == run.step - run.step % 5

@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import open_page as open_app_page, metric
+from test_datasets import _serve_dataset, local_server  # noqa: F401 (a fixture)
 
 
 def _open(query: dict | None = None) -> AppTest:
@@ -131,3 +132,24 @@ def test_a_link_with_a_short_budget_opens_and_stops_there():
     assert not at.exception and metric(at, "Step") == "5"
     at.button(key="vae.play").click().run()       # at its total: Play switches itself off
     assert not at.exception and not at.session_state["vae.playing"] and metric(at, "Step") == "5"
+
+
+def test_download_button_fetches_mnist_and_the_page_trains_on_it(tmp_path, monkeypatch, local_server):
+    """The sidebar's Download button against a local server (never the internet): checksummed
+    files land in the cache, the page says so, and the run is built on them at once."""
+    from lab.data import download
+    root, url = local_server
+    _, sums = _serve_dataset(root)
+    monkeypatch.setenv("GENLAB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setitem(download.SOURCES, "mnist", download.Source(mirrors=(url,), checksums=sums))
+    at = _open({"data": "mnist", "width": "16"})
+    assert len(at.error) == 1 and "download=true" in at.error[0].value
+    at.button(key="vae.download").click().run()
+    assert not at.exception and not at.error
+    assert any("Downloaded and verified" in s.value for s in at.success)
+    assert download.cached("mnist") is not None
+    assert _run(at).cfg.data == "mnist" and _run(at).x.shape == (12, 784)
+    at.button(key="vae.step").click().run()
+    assert not at.exception and metric(at, "Step") == "20"
+    at.run()                                      # cached now: no button any more
+    assert not any(b.key == "vae.download" for b in at.button)
