@@ -11,7 +11,6 @@ from lab.figures import grids
 NS, ss, text = "vae", st.session_state, ui.page_text(__file__)
 DATA_NAMES = {"digits": "Real digits (5,000 MNIST, built in)", "mnist": "MNIST (IDX files)",
               "fashion": "Fashion-MNIST (IDX files)", "toy2d": "Two moons (2-D toy)"}
-box = ss.setdefault(f"{NS}.export", {})   # what the downloads read: their thread cannot see st.session_state
 reparam_figures = st.cache_data(figs.reparam_figures, max_entries=64)   # pure, the same for everyone
 PNG = dict(width="stretch", output_format="PNG")
 
@@ -63,7 +62,7 @@ def picked_z() -> tuple[float, float]:
 
 
 def body(snaps: dict) -> None:
-    snap = box["snap"] = snaps["vae"]
+    snap = snaps["vae"]
     for col, (label, value, help_) in zip(st.columns(5), figs.readout(snap)):
         col.metric(label, value, help=help_)
     st.plotly_chart(figs.curves(snap["history"]), key=f"{NS}.curves", config={"displaylogo": False})
@@ -89,14 +88,15 @@ def body(snaps: dict) -> None:
 ui.live(NS, runs, body, k=controls.steps_per_tick, every=1.0, snapshot=lambda r: r.snapshot(z=picked_z()))
 
 # ---- below the live view: redrawn on Step, Pause or any change (not every tick) -------------
-comp = box["comp"] = run.comparison()
+comp = run.comparison()
 pictures = figs.gallery(comp)
 st.caption(f"Below: the model at step {comp['step']:,} (refreshed on Step, Pause or any change).")
 tabs = st.tabs(["Reconstructions & samples", "Interpolation", "PCA vs autoencoder vs VAE", "Export"])
-for name in ("Reconstructions", "Samples") if pictures else ():
-    tabs[0].markdown(text[name])
-    tabs[0].image(pictures[name], **PNG)
-if not pictures:
+if pictures:
+    for name in ("Reconstructions", "Samples"):
+        tabs[0].markdown(text[name])
+        tabs[0].image(pictures[name], **PNG)
+else:
     tabs[0].info("Images only: pick a digit data set.")
 c1, c2 = tabs[1].columns(2)
 i = c1.number_input("From test digit #", 0, len(comp["labels"]) - 1, 0, key=f"{NS}.i")
@@ -115,18 +115,21 @@ with tabs[3]:
     if st.button(f"Compute the IW bound (K = {run.cfg.K})", key=f"{NS}.iw_btn"):
         ss[f"{NS}.iw"] = (run, run.iw_bound())
     iw_run, iw = ss.get(f"{NS}.iw", (None, {}))
-    box["iw"] = iw if iw_run is run else {}
-    if box["iw"]:
+    iw = iw if iw_run is run else {}
+    if iw:
         st.markdown(f"IW bound at step {iw['step']}: **{iw['iw_elbo_test']:.2f}** nats (ELBO "
                     f"{iw['elbo_test']:.2f}, K = {iw['K']}): tighter, still below log p(x).")
-    ui.downloads(NS, {"curves": lambda: figs.curves(box["snap"]["history"]),
-                      "latent": lambda: figs.latent_scatter(box["snap"], ellipses=True),
-                      "compare": lambda: figs.compare_latents(box["comp"]),
-                      "manifold": lambda: figs.manifold_figure(box["snap"])},
-                 metrics=lambda: box["comp"]["metrics"] | box["iw"], stem="vae",
-                 csv_rows=lambda: ui.rows_of({"vae": box["snap"]["history"]}), weights={"vae": run.state_bytes})
+    # The live figures come from the last drawn tick; the comparison and the numbers from this
+    # script run's `comp` (the step the caption above names).
+    latest = ui.latest(NS)
+    snap = lambda: latest.snaps["vae"]  # noqa: E731
+    ui.downloads(NS, {"curves": lambda: figs.curves(snap()["history"]),
+                      "latent": lambda: figs.latent_scatter(snap(), ellipses=True),
+                      "compare": lambda: figs.compare_latents(comp), "manifold": lambda: figs.manifold_figure(snap())},
+                 metrics=lambda: comp["metrics"] | iw, stem="vae",
+                 csv_rows=lambda: ui.rows_of({"vae": snap()["history"]}), weights={"vae": run.state_bytes})
     if pictures:
-        st.download_button("Manifold (PNG)", data=lambda: grids.png(figs.manifold_image(box["snap"])),
+        st.download_button("Manifold (PNG)", data=lambda: grids.png(figs.manifold_image(snap())),
                            file_name="vae_manifold.png", mime="image/png", key=f"{NS}.dl.png",
                            on_click="ignore", icon=":material/download:")
 

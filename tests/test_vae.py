@@ -344,16 +344,6 @@ def test_cli_writes_the_metrics_and_figures(tmp_path, capsys):
     assert (tmp_path / "vae_manifold.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_cli_bad_value_is_one_line(tmp_path, capsys):
-    from lab.cli import main
-    assert main(["run", "vae", "beta=-1", "--out", str(tmp_path)]) == 2
-    err = capsys.readouterr().err
-    assert err.strip().count("\n") == 0 and "beta" in err
-    assert main(["run", "vae", "colour=red", "--out", str(tmp_path)]) == 2
-    err = capsys.readouterr().err
-    assert err.strip().count("\n") == 0 and "colour" in err
-
-
 # ---- figures ----------------------------------------------------------------------------------
 def test_grid_lays_out_tiles_on_white_and_maps_the_value_range():
     from lab.figures.grids import grid, png
