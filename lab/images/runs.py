@@ -16,11 +16,12 @@ import os
 import numpy as np
 import torch
 
+from lab import checkpoint
 from lab.config import ConfigError
 from lab.data import images as image_data
 from lab.device import generator, pick_device
 from lab.images.fd import LABEL as FD_LABEL, FrechetScore, feature_net
-from lab.run import Run
+from lab.run import Run, load as load_run
 
 LOG_EVERY = 10
 N_INTERP = 8
@@ -46,10 +47,16 @@ class ImageRun(Run):
     their live keys (`_retune`)."""
     loss_keys: tuple[str, ...] = ()
 
-    def __init__(self, cfg, data: image_data.ImageData | None = None):
+    def __init__(self, cfg, data: image_data.ImageData | None = None, upload: bytes | None = None):
+        """`data`: images already loaded; `upload`: a zip's bytes for data=folder (the page's
+        upload); else cfg's data is loaded."""
         super().__init__(cfg)
         self.device = resolve_device(cfg.device)
-        self.data = data or image_data.load(cfg.data, cfg.data_dir, cfg.size, cfg.channels)
+        try:
+            self.data = data or image_data.load(cfg.data, cfg.data_dir, cfg.size, cfg.channels,
+                                                upload=upload if cfg.data == "folder" else None)
+        except (MemoryError, OSError) as err:         # a huge upload, an unreadable file: one line
+            raise ConfigError(f"could not load the images: {type(err).__name__}: {err}"[:300]) from None
         self.note = self.data.note          # e.g. the archive's report; the command line prints it
         self.fd_status = ("" if self.data.labels is not None else
                           f"{FD_LABEL} needs class labels to train its feature network; your images have none")
@@ -191,3 +198,12 @@ class ImageRun(Run):
             za, zb = self.trainer.fixed_z[a].cpu(), self.trainer.fixed_z[b].cpu()
             t = torch.linspace(0, 1, n).unsqueeze(1)
             return self.trainer.sample((1 - t) * za + t * zb).numpy()
+
+
+def load(data: bytes) -> ImageRun:
+    """lab.run.load for the page's Resume: an image_gan or image_vae run file, rebuilt; any other
+    file (unsafe, junk, another experiment's) is refused with one line (CheckpointError)."""
+    experiment = checkpoint.from_bytes(data)["experiment"]
+    if experiment not in ("image_gan", "image_vae"):
+        raise checkpoint.CheckpointError(f"this file is from {experiment!r}, not image_gan or image_vae")
+    return load_run(data, experiment)

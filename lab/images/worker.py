@@ -216,5 +216,33 @@ class Training:
         return self._core.error or self._core.message
 
 
+def follow(tr: Training | None, run, playing: bool, stop: bool = False, **options) -> tuple[Training, str]:
+    """The page's worker for `run` after its buttons: a new one when the run is new (the old
+    thread stopped, its slot freed), then Stop, Play (start, restart or resume) or Pause.
+    Returns (worker, refusal): the CapacityError's message when Play found the server full."""
+    if tr is None or tr.run is not run:
+        if tr is not None:
+            tr.stop()
+        tr = Training(run, **options)
+    try:
+        if stop:
+            tr.stop()
+        elif playing:
+            tr.play()
+        elif tr.alive:
+            tr.pause()
+    except CapacityError as err:
+        return tr, str(err)
+    return tr, ""
+
+
+STATES = {"new": "ready: press Play", "running": "training", "paused": "paused", "finished": "finished",
+          "stopped": "stopped: Play continues on a new thread", "failed": "failed"}
+
+
+def status_line(state: str, step: int, total: int) -> str:
+    return f"{STATES.get(state, state)}: step {step:,} of {total:,}"
+
+
 def training_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == THREAD_NAME and t.is_alive()]

@@ -12,9 +12,10 @@ from lab.experiments.image_gan.config import ImageGANConfig
 from lab.experiments.image_gan.run import GANRun
 
 
-def make_run(cfg: ImageGANConfig, data=None) -> GANRun:
-    """`data`: images already loaded (the page's upload); else cfg.data is loaded."""
-    return GANRun(cfg, data)
+def make_run(cfg: ImageGANConfig, data=None, upload: bytes | None = None) -> GANRun:
+    """`data`: images already loaded; `upload`: a zip's bytes for data=folder (the page's
+    upload); else cfg's data is loaded."""
+    return GANRun(cfg, data, upload)
 
 
 EXPERIMENT = Experiment(

@@ -9,9 +9,10 @@ from lab.experiments.image_vae.config import ImageVAEConfig
 from lab.experiments.image_vae.run import ConvVAERun
 
 
-def make_run(cfg: ImageVAEConfig, data=None) -> ConvVAERun:
-    """`data`: images already loaded (the page's upload); else cfg.data is loaded."""
-    return ConvVAERun(cfg, data)
+def make_run(cfg: ImageVAEConfig, data=None, upload: bytes | None = None) -> ConvVAERun:
+    """`data`: images already loaded; `upload`: a zip's bytes for data=folder (the page's
+    upload); else cfg's data is loaded."""
+    return ConvVAERun(cfg, data, upload)
 
 
 EXPERIMENT = Experiment(
