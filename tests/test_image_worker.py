@@ -45,9 +45,11 @@ def test_start_pause_resume_stop_leaves_no_thread():
     assert t.snapshot["samples"].shape == (64, 1, 28, 28)
     t.pause()
     assert _until(lambda: t.state == "paused")
-    held = t.run.step
+    time.sleep(0.2)                                # a chunk started just before the pause may end...
+    with t.run.holding() as run:                   # ...and with the run's lock held, it has
+        held = run.step
     time.sleep(0.3)
-    assert t.run.step == held                      # paused means no steps
+    assert t.run.step == held                      # paused means no more steps
     t.resume()
     assert _until(lambda: t.run.step > held)
     t.stop()
