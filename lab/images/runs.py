@@ -68,7 +68,11 @@ class ImageRun(Run):
         self._last: dict[str, float] = {}
         self.fid = NAN
         self.fd_z = torch.randn(cfg.fd_samples, cfg.latent, generator=generator(cfg.seed + 3))
-        self.trainer = self.make_trainer()
+        try:
+            self.trainer = self.make_trainer()
+        except torch.OutOfMemoryError:
+            raise ConfigError(f"not enough {self.device.type} memory for this model: lower width, batch or "
+                              "size") from None
         self.real_shown = self.data.batch(torch.arange(min(64, len(self.data.images))), torch.device("cpu"))
 
     def make_trainer(self):
