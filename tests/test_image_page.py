@@ -98,7 +98,9 @@ def test_recipe_box_brings_the_recipe_and_a_typed_rate_overrides_it():
     at.selectbox(key="img.GAN.recipe").set_value("wgan_gp").run()
     run = _run(at)
     assert at.number_input(key="img.GAN.lr_d").value == 1e-4 and at.number_input(key="img.GAN.d_steps").value == 5
-    assert run.cfg.lr_d is None and run.trainer.d_steps == 5 and run.trainer.opt_d.param_groups[0]["betas"] == (0.0, 0.9)
+    assert at.selectbox(key="img.GAN.constraint").value == "gp"              # in the folded Advanced group
+    assert (run.cfg.lr_d, run.cfg.constraint, run.cfg.beta1) == (None, None, None)   # all the recipe's
+    assert run.trainer.d_steps == 5 and run.trainer.opt_d.param_groups[0]["betas"] == (0.0, 0.9)
     at.number_input(key="img.GAN.lr_d").set_value(3e-4).run()     # live: retuned in place
     assert _run(at) is run and run.cfg.lr_d == 3e-4 and run.trainer.opt_d.param_groups[0]["lr"] == 3e-4
     assert any("lr_d 0.0003 (yours)" in c.value for c in at.sidebar.caption)
