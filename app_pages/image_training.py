@@ -96,12 +96,13 @@ def body(snaps: dict) -> None:
 
 ui.live(NS, runs, body, k=controls.steps_per_tick, every=1.0, snapshot=lambda run: tr.latest(), train=False)
 
-latest = lambda: ss[f"{NS}.latest"][family]  # noqa: E731  (the last finished snapshot, never the live nets)
+latest = ui.latest(NS)          # the last drawn tick: finished arrays, read when a button is clicked
+last = lambda: latest.snaps[family]  # noqa: E731
 st.subheader("Export and resume")
-ui.downloads(NS, {"curves": lambda: pkg.figures.curves(latest())}, lambda: {**latest()["last"], "step": latest()["step"]},
-             stem=f"image_{family.lower()}", csv_rows=lambda: ui.rows_of({family: latest()["history"]}),
+ui.downloads(NS, {"curves": lambda: pkg.figures.curves(last())}, lambda: {**last()["last"], "step": last()["step"]},
+             stem=f"image_{family.lower()}", csv_rows=lambda: ui.rows_of({family: last()["history"]}),
              weights={family: run.state_bytes})
-st.download_button("Sample grid (PNG)", lambda: png_bytes(latest()["samples"], scale=2), f"image_{family.lower()}_samples.png",
+st.download_button("Sample grid (PNG)", lambda: png_bytes(last()["samples"], scale=2), f"image_{family.lower()}_samples.png",
                    "image/png", key=f"{NS}.dl.png", on_click="ignore", icon=":material/image:")
 
 

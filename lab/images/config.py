@@ -27,7 +27,8 @@ class ImageConfig(Config):
                             "cifar-10-binary.tar.gz, a folder or .zip of images); empty for digits",
                         group="Data", label="Data folder or file")
     channels: str = opt("auto", "auto (as the data) | grey | rgb", choices=CHANNELS, group="Data", label="Colour")
-    size: int = opt(28, "image side in pixels: 28, 32 or 64", choices=SIZES, group="Data", label="Image size (px)")
+    size: int = opt(28, "image side in pixels: 28, 32 or 64", lo=min(SIZES), hi=max(SIZES), choices=SIZES,
+                    group="Data", label="Image size (px)")
     batch: int = opt(64, "images per batch (per process under torchrun)", lo=2, hi=4096, group="Model",
                      label="Batch")
     width: int = opt(32, "channels of the widest-resolution layer; doubles at each halving", lo=4, hi=512,
