@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import io
+import json
 import time
 import zipfile
 
@@ -206,6 +207,14 @@ def test_browser_trains_and_downloads_a_run_file_while_playing(streamlit_url, pa
     dl.value.save_as(saved)
     run = lab.run.load(saved.read_bytes(), "image_gan")
     assert run.step > 0 and run.cfg.width == 8
+    with page.expect_download(timeout=60_000) as dl:                 # the last drawn tick's numbers...
+        page.get_by_role("button", name="Numbers (JSON)").click()
+    numbers = json.loads(open(dl.value.path()).read())
+    assert numbers["step"] > 0 and numbers["loss_d"] > 0
+    with page.expect_download(timeout=60_000) as dl:                 # ...and its sample grid
+        page.get_by_role("button", name="Sample grid (PNG)").click()
+    with Image.open(dl.value.path()) as img:
+        assert img.size == (8 * (2 * 28 + 2) + 2,) * 2
     assert error_texts(page) == []
     page.get_by_role("button", name="Stop (free the server slot)").click()
     wait_for_app(page)
