@@ -7,7 +7,7 @@ import streamlit as st
 import ui
 from lab.config import ConfigError
 from lab.experiments import image_gan, image_vae
-from lab.figures.images import clock, display_scale, png_bytes
+from lab.figures.images import display_scale, png_bytes, readout
 from lab.gan import recipes
 from lab.images import runs as image_runs
 from lab.images.worker import follow, status_line
@@ -72,11 +72,8 @@ def body(snaps: dict) -> None:
     st.progress(min(snap["step"] / max(snap["total"], 1), 1.0), text=status_line(tr.state, snap["step"], snap["total"]))
     st.caption(f"Training on **{snap['device']}** in **{snap['precision']}**, channels_last tensors"
                + (f" · {ui.plain(snap['note'])}" if snap["note"] else ""))
-    ips, fd = snap["last"].get("images_per_sec", float("nan")), [v for v in snap["history"]["fd"] if v == v]
-    for col, (label, value) in zip(st.columns(4), [("Images / s", "–" if ips != ips else f"{ips:,.0f}"),
-                                                   ("Elapsed", clock(snap["elapsed_s"])), ("ETA", clock(snap["eta_s"])),
-                                                   (snap["fd_label"], f"{fd[-1]:.1f}" if fd else "–")]):
-        col.metric(label, value, help=(snap["fd_status"] or None) if label == snap["fd_label"] else None)
+    for col, (label, value, note) in zip(st.columns(4), readout(snap)):
+        col.metric(label, value, help=note)
     scale, (left, right) = display_scale(snap["samples"]), st.columns(2)
     left.image(png_bytes(snap["samples"], scale=scale), caption=f"Generated from the fixed noise, step {snap['step']:,}")
     right.image(png_bytes(snap["real"], scale=scale), caption="Real images")
@@ -113,7 +110,8 @@ def on_resume() -> None:
     except ConfigError as err:           # CheckpointError: unsafe, junk, or another experiment's file
         ss[f"{NS}.resume_error"] = str(err)
         return
-    fam, shown = ("GAN", recipes.resolve(back.cfg)) if back.experiment == "image_gan" else ("VAE", back.cfg)
+    fam = {"image_gan": "GAN", "image_vae": "VAE"}[back.experiment]
+    shown = recipes.resolve(back.cfg) if fam == "GAN" else back.cfg       # the recipe's values where the file has None
     for key, value in dataclasses.asdict(back.cfg).items():
         ss[f"{NS}.{fam}.{key}"] = getattr(shown, key) if value is None else value
     ss[f"{NS}.family"], ss[f"{NS}.runs"] = fam, {fam: back}

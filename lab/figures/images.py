@@ -72,6 +72,15 @@ def style(fig: go.Figure) -> go.Figure:
     return fig
 
 
+def readout(snap: dict) -> list[tuple[str, str, str | None]]:
+    """(label, value, help) for the page's numbers: speed, elapsed, ETA, the last Fréchet score."""
+    ips = snap["last"].get("images_per_sec", math.nan)
+    fd = [v for v in snap["history"]["fd"] if math.isfinite(v)]
+    return [("Images / s", "–" if ips != ips else f"{ips:,.0f}", None), ("Elapsed", clock(snap["elapsed_s"]), None),
+            ("ETA", clock(snap["eta_s"]), None),
+            (snap["fd_label"], f"{fd[-1]:.1f}" if fd else "–", snap["fd_status"] or None)]
+
+
 def clock(seconds: float) -> str:
     """m:ss, or a dash for an unknown (NaN) time."""
     return "–" if seconds != seconds else f"{int(seconds // 60)}:{int(seconds % 60):02d}"
