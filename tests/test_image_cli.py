@@ -39,7 +39,7 @@ def test_cli_writes_metrics_and_png(tmp_path, capsys, exp, extra, losses):
     assert h["step"] == [1, 2, 3, 4] and h["fd"] == ["nan"] * 3 + [m["fd"]]     # fd_every=500: only at the end
     side = 32 if "size=32" in extra else 28
     with Image.open(tmp_path / "samples.png") as img:
-        assert img.size == (8 * (2 * side + 2) + 2,) * 2        # 8 x 8 tiles at 2x, 2 px gaps
+        assert img.size == (2 * (8 * (side + 2) + 2),) * 2      # 8 x 8 tiles, 2 px gaps, all at 2x
     if exp == "image_vae":
         for stem in ("reconstructions", "latent_walk"):
             with Image.open(tmp_path / f"{stem}.png") as img:

@@ -214,7 +214,7 @@ def test_browser_trains_and_downloads_a_run_file_while_playing(streamlit_url, pa
     with page.expect_download(timeout=60_000) as dl:                 # ...and its sample grid
         page.get_by_role("button", name="Sample grid (PNG)").click()
     with Image.open(dl.value.path()) as img:
-        assert img.size == (8 * (2 * 28 + 2) + 2,) * 2
+        assert img.size == (2 * (8 * (28 + 2) + 2),) * 2          # lab.figures.grids: 8 x 8 tiles, scale 2
     assert error_texts(page) == []
     page.get_by_role("button", name="Stop (free the server slot)").click()
     wait_for_app(page)

@@ -5,38 +5,20 @@ experiment's curves are in lab/experiments/image_gan|image_vae/figures.py."""
 from __future__ import annotations
 
 import base64
-import io
 import math
 
 import numpy as np
 import plotly.graph_objects as go
 
+from lab.figures import grids
+
 D_REAL, D_FAKE, G_COL, FD_COL = "#1f77b4", "#ff7f0e", "#2ca02c", "#7b3fa0"
 
 
-def grid(images: np.ndarray, nrow: int = 8, pad: int = 2, scale: int = 1) -> np.ndarray:
-    """(n, C, H, W) floats in [-1, 1] -> uint8 (rows*(H+pad)+pad, cols*(W+pad)+pad[, 3]) tiles
-    on a white background, each pixel repeated `scale` x `scale` (crisp on a projector)."""
-    x = np.asarray(images, dtype=np.float32)
-    n, c, h, w = x.shape
-    x = np.clip((x + 1) * 127.5 + 0.5, 0, 255).astype(np.uint8)
-    if scale > 1:
-        x = x.repeat(scale, 2).repeat(scale, 3)
-        h, w = h * scale, w * scale
-    cols = min(nrow, n)
-    rows = max(1, math.ceil(n / cols))
-    out = np.full((c, rows * (h + pad) + pad, cols * (w + pad) + pad), 255, np.uint8)
-    for i in range(n):
-        r, q = divmod(i, cols)
-        out[:, pad + r * (h + pad):pad + r * (h + pad) + h, pad + q * (w + pad):pad + q * (w + pad) + w] = x[i]
-    return out[0] if c == 1 else out.transpose(1, 2, 0)
-
-
 def png_bytes(images: np.ndarray, nrow: int = 8, scale: int = 1) -> bytes:
-    from PIL import Image
-    buf = io.BytesIO()
-    Image.fromarray(grid(images, nrow, scale=scale)).save(buf, format="PNG", optimize=True)
-    return buf.getvalue()
+    """(n, C, H, W) images in [-1, 1] (tanh's range) as one PNG grid, `nrow` tiles a row, each
+    pixel repeated `scale` times (crisp on a projector): lab.figures.grids, the one convention."""
+    return grids.png(grids.grid(images, ncol=nrow, scale=scale, value_range=(-1.0, 1.0)))
 
 
 def display_scale(images: np.ndarray) -> int:
