@@ -43,7 +43,7 @@ def test_cli_writes_metrics_and_png(tmp_path, capsys, exp, extra, losses):
     if exp == "image_vae":
         for stem in ("reconstructions", "latent_walk"):
             with Image.open(tmp_path / f"{stem}.png") as img:
-                assert img.size[0] == 8 * (2 * side + 2) + 2
+                assert img.size[0] == 2 * (8 * (side + 2) + 2)
     assert (tmp_path / "curves.html").is_file()
 
 
