@@ -273,3 +273,19 @@ def generator_losses_figure() -> go.Figure:
                       xaxis=dict(title="D(G(z))", range=[0, 1]), yaxis=dict(title="loss_G", range=[-5.5, 5.5]),
                       legend=dict(x=0.55, y=0.98, bgcolor="rgba(255,255,255,0.7)"))
     return fig
+
+
+def table(snaps: dict) -> str:
+    """The per-critic numbers as a Markdown table: it redraws every tick, and an interactive
+    data grid cost the browser more than the figure did. sup |D - D*| is read against each
+    D's own optimum (D*, or D*_LS for LSGAN), over the support of p + p_G."""
+    rows = ["| discriminator | estimate | Lipschitz constant (measured) | median signal at fakes | sup \\|D - D\\*\\| |",
+            "|---|---|---:|---:|---:|"]
+    for s in snaps.values():
+        m = s["metrics"]
+        estimate = (f"JS from D = {m['js_from_d']:.4f}" if "js_from_d" in m
+                    else f"W1 from critic = {m['w1_from_critic']:.4f}" if "w1_from_critic" in m else "")
+        signal = next(m[k] for k in ("signal_minimax", "signal_ls", "signal_w") if k in m)
+        gap = f"{m['sup_gap']:.4f}" if "sup_gap" in m else ""
+        rows.append(f"| {name_of(s)} | {estimate} | {m['lipschitz']:.3f} | {signal:.2e} | {gap} |")
+    return "\n".join(rows)

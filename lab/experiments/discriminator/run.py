@@ -212,7 +212,8 @@ class DiscriminatorRun(Run):
             else:
                 gap = float(out_r.mean() - out_f.mean())
                 m["w1_raw"] = gap                                   # E_p f - E_q f
-                m["w1_from_critic"] = gap / max(lip, 1e-12)         # f/L is 1-Lipschitz: a lower bound on W1
+                # f/L is 1-Lipschitz (L measured on a dense grid), so this estimates a lower bound on W1
+                m["w1_from_critic"] = gap / max(lip, 1e-12)
                 m["signal_w"] = float(_push(self.f, fakes, self.objective.g_loss).norm(dim=1).median())
         m["signal_minimax_dstar"] = self.static["signal_minimax_dstar"]
         m["signal_ns_dstar"] = self.static["signal_ns_dstar"]
