@@ -97,7 +97,7 @@ def body(snaps: dict) -> None:
             ("Steps", f"{m['steps']:,}"), ("JS exact (nats)", f"{m['js_exact']:.4f}"),
             ("W1 exact", f"{m['w1_exact']:.4f}" if "w1_exact" in m else "n/a in 2-D"),
             ("KL(p || p_G)", f"{m['kl_exact']:.3g}"), ("TV", f"{m['tv_exact']:.4f}"))):
-        col.metric(label, value)
+        col.metric(label, value, help="log 2 = 0.6931 when the supports are apart" if label.startswith("JS") else None)
     if first["dim"] == 1:
         # p, p_G and the samples never change while D trains: the same figure each tick keeps
         # the same element, which the browser does not redraw (it was half of each redraw).
