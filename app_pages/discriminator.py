@@ -87,7 +87,6 @@ if not runs:
     st.stop()
 if controls.step:
     ui.step_runs(runs, controls.steps_per_tick)
-export = ss.setdefault(f"{NS}.export", {})   # what the downloads read: see below
 
 
 def body(snaps: dict) -> None:
@@ -108,7 +107,6 @@ def body(snaps: dict) -> None:
     st.plotly_chart(figs.figure(snaps, arrow_loss, show_dstar, densities=False), key=f"{NS}.fig", **CHART)
     st.markdown(figs.table(snaps))
     st.caption(text["Reading the numbers"].format(**m))
-    export["snaps"] = snaps
 
 
 # 2-D: five heat maps cost the browser ~150 ms a redraw, so it draws ~3 a second whatever the
@@ -116,18 +114,17 @@ def body(snaps: dict) -> None:
 panels = len(runs) + bool(show_dstar)
 ui.live(NS, runs, body, k=controls.steps_per_tick, every=0.2 if dim == 1 or panels <= 2 else 0.3)
 
-# Drawn only while open (a closed expander still costs the browser a hidden chart). A download
-# runs on a server thread without this session, where st.session_state is not this student's:
-# it reads `export`, the plain dict the last drawn tick filled (finished arrays, never a net).
+# Drawn only while open (a closed expander still costs the browser a hidden chart). The buttons
+# read the last drawn tick when clicked (finished arrays, never a net in training).
 more = st.expander("Loss curves and export", key=f"{NS}.more", on_change="rerun")
 if more.open:
     with more:
         if controls.playing:
             st.caption("These curves stand still while playing; they catch up when you pause.")
-        st.plotly_chart(figs.loss_figure(ss.get(f"{NS}.latest", {})), key=f"{NS}.loss", **CHART)
-        latest = lambda: export.get("snaps", {})  # noqa: E731
-        ui.downloads(NS, {"discriminators": lambda: figs.figure(latest(), arrow_loss, show_dstar)},
-                     lambda: {c: s["metrics"] for c, s in latest().items()}, stem="discriminators",
-                     csv_rows=lambda: ui.rows_of({c: s["history"] for c, s in latest().items()}, label="critic"))
+        latest = ui.latest(NS)
+        st.plotly_chart(figs.loss_figure(latest.snaps), key=f"{NS}.loss", **CHART)
+        ui.downloads(NS, {"discriminators": lambda: figs.figure(latest.snaps, arrow_loss, show_dstar)},
+                     lambda: {c: s["metrics"] for c, s in latest.snaps.items()}, stem="discriminators",
+                     csv_rows=lambda: ui.rows_of({c: s["history"] for c, s in latest.snaps.items()}, label="critic"))
 st.subheader("Things to try")
 st.markdown(text["Things to try"])
