@@ -35,7 +35,8 @@ LAYERS: dict[str, Callable[[int, int], nn.Module]] = {"plain": plain_linear, "sn
 def mlp(n_in: int, n_out: int, width: int, depth: int, activation: str = "leaky_relu",
         layer: str = "plain") -> nn.Sequential:
     """`depth` hidden layers of `width` units: (n, n_in) -> (n, n_out). All activations listed
-    are 1-Lipschitz, so a spectral-normalised MLP is 1-Lipschitz (note 000, Problem 2)."""
+    are 1-Lipschitz, so a spectral-normalised MLP is 1-Lipschitz (note 000, Problem 2) up to the
+    power iteration's estimate of each layer's top singular value."""
     if activation not in ACTIVATIONS:
         raise ConfigError(f"activation={activation!r} is not one of: {', '.join(ACTIVATIONS)}")
     if layer not in LAYERS:
