@@ -6,12 +6,11 @@ import streamlit as st
 import ui
 from lab.experiments.robust_mean import figures as F
 from lab.experiments.robust_mean.config import Q_KEYS, RobustMeanConfig
-from lab.experiments.robust_mean.estimators import ESTIMATORS, applicable
+from lab.experiments.robust_mean.estimators import ESTIMATORS, choose
 from lab.experiments.robust_mean.run import RobustMeanRun
 from lab.experiments.robust_mean.sweep import Sweep, SweepConfig
 
 NS, SW = "rm", "rm.sw"
-PLOTLY = {"displaylogo": False}
 ss, text = st.session_state, ui.page_text(__file__)
 st.title("Robust mean estimation: medians, Tukey depth and GANs")
 st.markdown(text["Intro"])
@@ -30,10 +29,9 @@ with st.sidebar:
 if not names:
     st.info("Pick at least one estimator in the sidebar.")
     st.stop()
-usable = applicable(values["p"], names)
-if len(usable) < len(names):
+values["estimators"], left_out = choose(names, values["p"])
+if left_out:
     st.info(text["Tukey left out"].format(max_p=ESTIMATORS["tukey"].max_p, p=values["p"]), icon=":material/info:")
-values["estimators"] = "all" if set(usable) == set(applicable(values["p"])) else ",".join(usable or ["mean"])
 cfg = ui.build_config(RobustMeanConfig, ui.widgets.merged(u, values))
 if cfg is not None:
     ui.sync_url(cfg)
@@ -52,10 +50,10 @@ def live_view(snaps: dict) -> None:
     if heat is not None:
         cols[3].metric("D ranks outliers above inliers", f"{m['outlier_auc'][heat['name']]:.3f}", help=text["AUC"])
     left, right = st.columns([3, 2])
-    left.plotly_chart(F.scatter_figure(snap), key=f"{NS}.scatter", config=PLOTLY)
-    right.plotly_chart(F.errors_figure(m), key=f"{NS}.bars", config=PLOTLY)
+    left.plotly_chart(F.scatter_figure(snap), key=f"{NS}.scatter")
+    right.plotly_chart(F.errors_figure(m), key=f"{NS}.bars")
     if snap["trails"]:
-        right.plotly_chart(F.history_figure(snap), key=f"{NS}.hist", config=PLOTLY)
+        right.plotly_chart(F.history_figure(snap), key=f"{NS}.hist")
 
 
 def sweep_view(snaps: dict) -> None:
@@ -65,7 +63,7 @@ def sweep_view(snaps: dict) -> None:
     s = snaps["sweep"]
     left = f", about {s['eta_seconds']:.0f} s left" if ui.playing(SW) and s["eta_seconds"] > 0 else ""
     st.progress(s["step"] / max(s["total"], 1), text=f"{s['cells_done']} of {s['cells']} cells{left}")
-    st.plotly_chart(F.sweep_figure(s), key=f"{SW}.fig", config=PLOTLY)
+    st.plotly_chart(F.sweep_figure(s), key=f"{SW}.fig")
 
 
 tab_live, tab_sweep, tab_table = st.tabs(["Live estimate", "Error vs eps and p", "Comparison table"])
@@ -83,14 +81,13 @@ with tab_live:
     heat_of = st.radio("Heat map of the discriminator of", list(run.gans), horizontal=True, key=f"{NS}.heat",
                        format_func=F.label) if run.gans else None
     ui.live(NS, runs, live_view, k=controls.steps_per_tick, snapshot=lambda r: r.snapshot(heat_of=heat_of))
-    # Outside the fragment, so a press while playing is not dropped. A deferred download runs on
-    # a server thread where st.session_state is out of reach: the buttons read the plain dict
-    # the fragment fills with its latest snapshots (finished data, never a net in training).
+    # Outside the fragment (a press while playing is kept). A download runs on a server thread that
+    # cannot see st.session_state: it reads the plain dict the fragment fills with its snapshots.
     export = ss.setdefault(f"{NS}.export", {})
-    ui.downloads(NS, {"scatter": lambda: F.scatter_figure(export["run"]),
-                      "errors": lambda: F.errors_figure(export["run"]["metrics"])},
-                 lambda: export["run"]["metrics"], stem="robust_mean",
-                 csv_rows=lambda: ui.rows_of({"run": export["run"]["history"]}), weights={"run": run.state_bytes})
+    ui.downloads(NS, {"scatter": lambda e=export: F.scatter_figure(e["run"]),
+                      "errors": lambda e=export: F.errors_figure(e["run"]["metrics"])},
+                 lambda e=export: e["run"]["metrics"], stem="robust_mean",
+                 csv_rows=lambda e=export: ui.rows_of({"run": e["run"]["history"]}), weights={"run": run.state_bytes})
 
 with tab_sweep:
     row = st.container(horizontal=True, vertical_alignment="bottom")
@@ -100,10 +97,12 @@ with tab_sweep:
     scfg = ui.build_config(SweepConfig, sv)
     sweeps = ui.keep_runs(SW, scfg and {"sweep": scfg}, lambda _, c: Sweep(run.cfg, c),
                           reset=sweep_controls.reset, token=run.cfg)
+    if sweep_controls.step:
+        ui.step_runs(sweeps, sweep_controls.steps_per_tick)
     ui.live(SW, sweeps, sweep_view, k=sweep_controls.steps_per_tick, every=0.3)
     if sweeps:
         sweep = sweeps["sweep"]
-        ui.downloads(SW, {"sweep": lambda: F.sweep_figure(sweep.result())}, sweep.result,
+        ui.downloads(SW, {"sweep": lambda s=sweep: F.sweep_figure(s.result())}, sweep.result,
                      stem=f"robust_sweep_{sweep.axis}", csv_rows=sweep.rows)
 
 with tab_table:

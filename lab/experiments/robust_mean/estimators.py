@@ -152,6 +152,14 @@ def applicable(p: int, names=None) -> list[str]:
     return [k for k in names if ESTIMATORS[k].max_p is None or p <= ESTIMATORS[k].max_p]
 
 
+def choose(names, p: int) -> tuple[str, list[str]]:
+    """A page's ticked estimators at dimension p -> (the `estimators` key: "all" when they are
+    every one that applies, else a comma list; the names left out because p is too high)."""
+    usable = applicable(p, names)
+    value = "all" if set(usable) == set(applicable(p)) else ",".join(usable or ["mean"])
+    return value, [k for k in names if k not in usable]
+
+
 def parse_names(text: str, p: int) -> list[str]:
     """'mean,js_gan' -> names, checked; 'all' or '' -> every estimator that applies at p."""
     if text.strip() in ("", "all"):
