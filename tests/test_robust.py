@@ -169,7 +169,7 @@ def test_gan_setup_takes_the_recipe_and_explicit_keys_on_top():
     with pytest.raises(ConfigError, match="activation"):
         GanSetup(activation="tanh")
     with pytest.raises(ConfigError, match="avg_epochs"):
-        GanSetup(epochs=10, avg_epochs=11)
+        GanSetup(avg_epochs=-1)
 
 
 def test_js_gan_beats_the_coordinatewise_median_on_far_contamination():
@@ -229,6 +229,8 @@ def test_run_metrics_snapshot_and_determinism():
     fig = scatter_figure(snap)
     assert any(t.type == "heatmap" for t in fig.data)
     assert errors_figure(snap["metrics"]).data and history_figure(snap).data
+    labels = {a.text: a.y for a in history_figure(snap).layout.annotations}     # on the log axis: log10 units
+    assert labels["sample mean"] == pytest.approx(math.log10(snap["metrics"]["error"]["mean"]))
     rows = comparison_rows(snap["metrics"])
     assert [r["breakdown point"] for r in rows][:2] == ["0", "1/2"]
 
@@ -289,11 +291,37 @@ def test_state_bytes_resume_exactly():
     np.testing.assert_array_equal(a.snapshot()["trails"]["js_gan"], b.snapshot()["trails"]["js_gan"])
 
 
+def test_two_threads_on_one_run_and_one_sweep_raise_nothing():
+    import threading
+    import time
+    cfg = RobustMeanConfig(**SMALL)
+    run, sweep = RobustMeanRun(cfg), Sweep(cfg, SweepConfig(eps_values="0.1, 0.2", reps=1, n=300))
+    failures = []
+
+    def hammer(calls):
+        deadline = time.perf_counter() + 1.0
+        try:
+            while time.perf_counter() < deadline:
+                for call in calls:
+                    call()
+        except Exception as err:  # noqa: BLE001 - any exception is the failure looked for
+            failures.append(err)
+
+    a = [lambda: run.advance(3), lambda: sweep.advance(7), lambda: run.retune(dataclasses.replace(cfg, lr_d=0.1))]
+    b = [run.snapshot, run.state_bytes, sweep.snapshot, sweep.metrics, lambda: run.retune(cfg)]
+    threads = [threading.Thread(target=hammer, args=(calls,)) for calls in (a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == [] and run.step > 0 and sweep.step > 0
+
+
 def test_config_errors_name_the_key():
     for bad, key in [({"contamination": "cluster", "p": 3}, "cluster"), ({"hidden": "a"}, "hidden"),
                      ({"estimators": "mean,foo"}, "estimators"), ({"p": 20, "estimators": "tukey"}, "tukey"),
                      ({"eps": 0.6}, "eps"), ({"seed": -3}, "seed"), ({"p": 0}, "p"),
-                     ({"contamination": "zzz"}, "contamination"), ({"epochs": 10, "avg_epochs": 11}, "avg_epochs"),
+                     ({"contamination": "zzz"}, "contamination"), ({"avg_epochs": -1}, "avg_epochs"),
                      ({"n": 100_000, "p": 1000}, "n \\* p"), ({"lr_d": 0.0}, "lr_d")]:
         with pytest.raises(ConfigError, match=key):
             RobustMeanConfig(**bad)

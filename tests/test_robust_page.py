@@ -67,6 +67,20 @@ def test_a_bad_link_value_is_a_warning_and_the_default_is_used(params, key):
     assert not at.error
 
 
+def test_a_link_from_the_page_reopens_the_same_view():
+    at = open_page({"n": "500"})
+    for key, value in (("p", 3), ("epochs", 20), ("avg_epochs", 5), ("lr_g", 0.05), ("eps", 0.3)):
+        at.number_input(key=f"rm.{key}").set_value(value).run()
+    at.selectbox(key="rm.contamination").set_value("near").run()
+    at.number_input(key="rm.near_mu").set_value(1.0).run()
+    at.multiselect(key="rm.names").set_value(["mean", "tukey", "js_gan"]).run()
+    assert not at.exception and not at.error
+    cfg, link = the_run(at).cfg, dict(at.query_params)
+    assert link["estimators"] == "mean,tukey,js_gan" and link["epochs"] == "20" and "lr_d" not in link
+    again = open_page(link)
+    assert not again.warning and the_run(again).cfg == cfg
+
+
 def test_tukey_is_left_out_above_its_dimension_and_bad_input_keeps_the_last_run():
     at = open_page({"n": "500", "estimators": "mean,tukey"})
     at.number_input(key="rm.p").set_value(20).run()

@@ -64,7 +64,8 @@ class RobustMeanConfig(Config):
                               recipe=True, label="D steps per G step")
     batch: int = opt(500, "minibatch size (authors: 500)", lo=2, hi=100_000, group="GAN", label="Batch", step=50)
     epochs: int = opt(150, "passes over the data (authors: 150)", lo=1, hi=100_000, group="GAN", label="Epochs")
-    avg_epochs: int = opt(25, "eta is averaged over the last this many epochs (authors: 25)", lo=0, hi=100_000,
+    avg_epochs: int = opt(25, "eta is averaged over the last this many epochs, all of them if there are fewer "
+                          "(authors: 25)", lo=0, hi=100_000,
                           group="GAN", label="Average eta over the last epochs")
 
     def check(self) -> None:
@@ -73,9 +74,6 @@ class RobustMeanConfig(Config):
         if self.n * self.p > MAX_CELLS:
             raise ConfigError(f"n * p = {self.n * self.p:,} is too large: keep it at most {MAX_CELLS:,} "
                               "(lower n or p)")
-        if self.avg_epochs > self.epochs:
-            raise ConfigError(f"avg_epochs={self.avg_epochs} is more than epochs={self.epochs}: "
-                              "eta can only be averaged over epochs that were trained")
         self.names()
         self.widths()
 

@@ -109,10 +109,13 @@ def history_figure(snap: dict) -> go.Figure:
             name = key[: -len("_error")]
             fig.add_trace(go.Scatter(x=h["step"], y=ys, name=label(name), line=dict(color=STYLE[name][0], width=2)))
     for key in ("cw_median", "mean"):
-        if key in m["error"]:
-            fig.add_hline(y=m["error"][key], line=dict(color=STYLE[key][0], dash="dash"),
-                          annotation_text=label(key), annotation_position="top left")
-    fig.update_layout(title="GAN estimates: error of the current eta vs generator steps", height=320,
+        v = m["error"].get(key, math.nan)
+        if v > 0 and math.isfinite(v):
+            fig.add_hline(y=v, line=dict(color=STYLE[key][0], dash="dash"))
+            # an annotation on a log axis is placed in log10 units (add_hline's own put it at 10^v)
+            fig.add_annotation(x=0, xref="paper", y=math.log10(v), yref="y", text=label(key), showarrow=False,
+                               xanchor="left", yanchor="bottom", font=dict(color=STYLE[key][0], size=11))
+    fig.update_layout(title="GAN estimates: error of eta vs generator step", height=320,
                       xaxis_title="generator step", yaxis_title="||eta - theta||", yaxis_type="log", yaxis_dtick=1,
                       legend=dict(orientation="h", y=-0.3),
                       template=TEMPLATE, margin=dict(l=60, r=10, t=40, b=50))

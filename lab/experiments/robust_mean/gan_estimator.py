@@ -48,14 +48,14 @@ class GanSetup:
     d_steps: int | None = None
     batch: int = 500
     epochs: int = 150
-    avg_epochs: int = 25
+    avg_epochs: int = 25              # eta averaged over the last this many epochs (all if there are fewer)
 
     def __post_init__(self):
         check_choice("activation", self.activation, FIRST_ACTIVATIONS)
         if any(h < 1 for h in self.hidden):
             raise ConfigError(f"hidden={self.hidden}: every hidden layer needs at least 1 unit")
-        if not 0 <= self.avg_epochs <= self.epochs:
-            raise ConfigError(f"avg_epochs={self.avg_epochs} must lie in [0, epochs={self.epochs}]")
+        if self.avg_epochs < 0:
+            raise ConfigError(f"avg_epochs={self.avg_epochs} is out of range: it must be at least 0")
         self.resolved()
 
     def resolved(self) -> recipes.Recipe:
