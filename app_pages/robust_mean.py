@@ -39,8 +39,7 @@ if cfg is not None:
 
 
 def live_view(snaps: dict) -> None:
-    snap, export = snaps["run"], ss.setdefault(f"{NS}.export", {})
-    export.update(snaps)                 # the download buttons read this (see below)
+    snap = snaps["run"]
     m, heat = snap["metrics"], snap["heat"]
     cols = st.columns(4)
     cols[0].metric("Generator steps", f"{snap['step']:,} / {snap['total']:,}")
@@ -81,13 +80,11 @@ with tab_live:
     heat_of = st.radio("Heat map of the discriminator of", list(run.gans), horizontal=True, key=f"{NS}.heat",
                        format_func=F.label) if run.gans else None
     ui.live(NS, runs, live_view, k=controls.steps_per_tick, snapshot=lambda r: r.snapshot(heat_of=heat_of))
-    # Outside the fragment (a press while playing is kept). A download runs on a server thread that
-    # cannot see st.session_state: it reads the plain dict the fragment fills with its snapshots.
-    export = ss.setdefault(f"{NS}.export", {})
-    ui.downloads(NS, {"scatter": lambda e=export: F.scatter_figure(e["run"]),
-                      "errors": lambda e=export: F.errors_figure(e["run"]["metrics"])},
-                 lambda e=export: e["run"]["metrics"], stem="robust_mean",
-                 csv_rows=lambda e=export: ui.rows_of({"run": e["run"]["history"]}), weights={"run": run.state_bytes})
+    last = ui.latest(NS)                 # the last tick's snapshots, for the buttons outside the fragment
+    ui.downloads(NS, {"scatter": lambda: F.scatter_figure(last.snaps["run"]),
+                      "errors": lambda: F.errors_figure(last.snaps["run"]["metrics"])},
+                 lambda: last.snaps["run"]["metrics"], stem="robust_mean",
+                 csv_rows=lambda: ui.rows_of({"run": last.snaps["run"]["history"]}), weights={"run": run.state_bytes})
 
 with tab_sweep:
     row = st.container(horizontal=True, vertical_alignment="bottom")

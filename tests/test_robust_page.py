@@ -39,10 +39,10 @@ def test_step_trains_the_gans_and_the_table_shows_measured_errors():
 
 def test_heat_map_follows_the_chosen_discriminator():
     at = open_page(SMALL)
-    assert at.session_state["rm.export"]["run"]["heat"]["name"] == "js_gan"
+    assert at.session_state["rm.latest"].snaps["run"]["heat"]["name"] == "js_gan"
     at.radio(key="rm.heat").set_value("tv_gan").run()
     assert not at.exception
-    assert at.session_state["rm.export"]["run"]["heat"]["name"] == "tv_gan"
+    assert at.session_state["rm.latest"].snaps["run"]["heat"]["name"] == "tv_gan"
 
 
 def test_url_state_and_a_bad_link_value():
