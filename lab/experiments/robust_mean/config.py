@@ -20,7 +20,7 @@ from lab.experiments.robust_mean.gan_estimator import FIRST_ACTIVATIONS, GanSetu
 
 # Which recipe (lab.gan.recipes) each GAN estimator trains with.
 RECIPE_OF = {"js_gan": "js_gan", "tv_gan": "tv_gan", "js_linear": "js_gan"}
-# Q's own keys, per kind of contamination (the page draws only these).
+# Q's own keys, per kind of contamination (the page draws these under Data, then the seed).
 Q_KEYS = {"far": ("q_mu",), "cauchy": ("q_mu",), "point": ("q_mu",), "near": ("near_mu",),
           "cluster": ("cluster_x", "cluster_y", "cluster_sd")}
 MAX_CELLS = 20_000_000      # n * p: X is held in float32 and float64 (~240 MB at this size)
@@ -41,8 +41,7 @@ class RobustMeanConfig(Config):
                              group="Data", label="Contamination Q")
     theta: float = opt(0.0, "the true location is theta * 1_p", group="Data", label="theta (true location theta 1_p)",
                        **_LOC)
-    seed: int = opt(0, "random seed: same seed, same data and same estimates", lo=0, hi=2**31 - 1, group="Data",
-                    label="Seed")
+    seed: int = opt(0, "random seed: same seed, same data and same estimates", lo=0, hi=2**31 - 1, label="Seed")
     q_mu: float = opt(5.0, "far, cauchy, point: Q is centred at q_mu * 1_p", label="Q's centre q_mu (1_p)", **_LOC)
     near_mu: float = opt(0.5, "near: Q = N(near_mu * 1_p, I_p)", label="Q's centre near_mu (1_p)", **_LOC)
     cluster_x: float = opt(3.0, "cluster (p=2): x of the cluster's centre", label="cluster x", **_LOC)

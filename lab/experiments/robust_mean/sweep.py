@@ -14,20 +14,23 @@ smoother than with fresh seeds per point, and a cell is reproducible on its own)
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from lab.config import Config, ConfigError, opt
+from lab.config import Config, ConfigError, opt, spec
 from lab.device import generator
 from lab.experiments.robust_mean import estimators as est
 from lab.experiments.robust_mean import theory
+from lab.experiments.robust_mean.config import RobustMeanConfig
 from lab.experiments.robust_mean.gan_estimator import GanEstimator
 from lab.experiments.robust_mean.run import classical
 from lab.run import Run
 
 AXES = ("eps", "p")
+_N = spec(RobustMeanConfig, "n")         # the sweep's n has the experiment's bounds
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ class SweepConfig(Config):
                           label="Values of eps")
     p_values: str = opt("2, 5, 10, 20, 50", "values of p, a comma list of whole numbers", label="Values of p")
     reps: int = opt(3, "repetitions at every value (seeds seed, seed + 1, ...)", lo=1, hi=20, label="Repetitions")
-    n: int = opt(5000, "sample size in the sweep (the other keys as in the sidebar)", lo=10, hi=100_000,
+    n: int = opt(5000, "sample size in the sweep (the other keys as in the sidebar)", lo=_N.lo, hi=_N.hi,
                  label="n for the sweep", step=1000)
 
     def check(self) -> None:
@@ -52,6 +55,8 @@ class SweepConfig(Config):
             raise ConfigError(f"{key}={getattr(self, key)!r} is not a comma list of numbers, e.g. 0, 0.1, 0.2") from None
         if not vals:
             raise ConfigError(f"{key}: give at least one value of {self.axis} to sweep over")
+        if not all(math.isfinite(v) for v in vals):
+            raise ConfigError(f"{key}={getattr(self, key)!r}: every value must be a finite number")
         if self.axis == "p":
             if any(v != int(v) for v in vals):
                 raise ConfigError(f"{key}={self.p_values!r}: the dimension p takes whole numbers")
