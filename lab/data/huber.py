@@ -9,6 +9,9 @@ with theta = theta_value * 1_p and Q one of
     point    all the outliers at mu 1_p
     cluster  2-D only: a tight Gaussian cluster N(c, s^2 I_2) placed by the user.
 Which point is an outlier is drawn per sample (Bernoulli(eps)), as in Gao, Liu, Yao, Zhu's code.
+
+`Huber(p, eps, theta, q)` is a toy set like the others (`sample(n, generator) -> (n, p)`);
+`sample_marked` also says which rows came from Q (the page colours them, the AUC needs them).
 """
 from __future__ import annotations
 
@@ -77,10 +80,21 @@ class Contamination:
         return c + self.spread * torch.randn(n, p, generator=gen)
 
 
-def sample_huber(n: int, p: int, eps: float, theta: np.ndarray, q: Contamination,
-                 gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """(X (n, p) float32, is_outlier (n,) bool) from (1 - eps) N(theta, I_p) + eps Q."""
-    is_out = torch.rand(n, generator=gen) < eps
-    inl = torch.as_tensor(theta, dtype=torch.float32) + torch.randn(n, p, generator=gen)
-    out = q.sample(n, p, gen)
-    return torch.where(is_out[:, None], out, inl), is_out
+@dataclass(frozen=True, eq=False)
+class Huber:
+    """(1 - eps) N(theta, I_p) + eps Q."""
+    p: int
+    eps: float
+    theta: np.ndarray           # (p,) the true location
+    q: Contamination
+
+    def sample_marked(self, n: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """(X (n, p) float32, is_outlier (n,) bool)."""
+        is_out = torch.rand(n, generator=gen) < self.eps
+        inl = torch.as_tensor(self.theta, dtype=torch.float32) + torch.randn(n, self.p, generator=gen)
+        out = self.q.sample(n, self.p, gen)
+        return torch.where(is_out[:, None], out, inl), is_out
+
+    def sample(self, n: int, gen: torch.Generator) -> torch.Tensor:
+        """(n, p) float32, the toy-set signature (the same draws as `sample_marked`)."""
+        return self.sample_marked(n, gen)[0]

@@ -122,8 +122,8 @@ class Estimator:
 
 def _gan(kind: str) -> Callable[..., np.ndarray]:
     def fit(X, **kw):
-        from lab.robust import gan          # torch only when a GAN is asked for
-        return getattr(gan, kind)(X, **kw)
+        from lab.experiments.robust_mean import gan_estimator    # torch only when a GAN is asked for
+        return getattr(gan_estimator, kind)(X, **kw)
     return fit
 
 
@@ -133,7 +133,7 @@ ESTIMATORS: dict[str, Estimator] = {e.name: e for e in [
     Estimator("cw_median", "coordinatewise median", cw_median, "1/2", "p/n", "p/n + p eps^2", "O(np)"),
     Estimator("geo_median", "geometric median (Weiszfeld)", geo_median, "1/2", "p/n", "p/n + p eps^2",
               "O(np) per iteration"),
-    Estimator("trimmed_mean", "trimmed mean (20%, per coordinate)", trimmed_mean, "trim share (0.2)",
+    Estimator("trimmed_mean", "trimmed mean (per coordinate)", trimmed_mean, "the trimmed share",
               "p/n", "p/n + p eps^2", "O(np log n)"),
     Estimator("tukey", "Tukey median (approx.)", tukey_median, "1/3", "p/n", "p/n + eps^2 (minimax)",
               "NP-hard; here LPs over M directions", max_p=TUKEY_MAX_P),
@@ -150,6 +150,14 @@ def applicable(p: int, names=None) -> list[str]:
     """The estimators (all, or those named) that can run at dimension p."""
     names = list(ESTIMATORS) if names is None else list(names)
     return [k for k in names if ESTIMATORS[k].max_p is None or p <= ESTIMATORS[k].max_p]
+
+
+def choose(names, p: int) -> tuple[str, list[str]]:
+    """A page's ticked estimators at dimension p -> (the `estimators` key: "all" when they are
+    every one that applies, else a comma list; the names left out because p is too high)."""
+    usable = applicable(p, names)
+    value = "all" if set(usable) == set(applicable(p)) else ",".join(usable or ["mean"])
+    return value, [k for k in names if k not in usable]
 
 
 def parse_names(text: str, p: int) -> list[str]:

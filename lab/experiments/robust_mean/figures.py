@@ -1,4 +1,4 @@
-"""Figures for the robust-mean page: pure functions of RobustMeanRun snapshots, sweep results
+"""Figures for the robust-mean page: pure functions of RobustMeanRun snapshots, sweep snapshots
 and metrics. Same estimator, same colour and marker everywhere."""
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from lab.robust.estimators import ESTIMATORS
+from lab.experiments.robust_mean.estimators import ESTIMATORS
+from lab.figures.style import TEMPLATE
 
 INLIER, OUTLIER, TRUTH = "#6c8ebf", "#e8743b", "#111111"
 STYLE = {  # name -> (colour, marker symbol)
@@ -66,9 +67,9 @@ def scatter_figure(snap: dict, show_heat: bool = True) -> go.Figure:
     xt, yt = _plane_titles(snap["p"])
     where = "" if snap["p"] <= 2 else "<br><sup>projected on a plane through 0 and 1_p; D on that slice</sup>"
     fig.update_layout(title=f"Data, every estimate (error in the legend) and D's map{where}",
-                      xaxis_title=xt, yaxis_title=yt, height=640, margin=dict(l=10, r=10, t=50, b=10),
+                      xaxis_title=xt, yaxis_title=yt, height=640, margin=dict(l=60, r=10, t=60, b=50),
                       legend=dict(orientation="h", yanchor="top", y=-0.12, font=dict(size=12)),
-                      template="plotly_white")
+                      template=TEMPLATE)
     if heat is not None:
         fig.update_xaxes(range=[heat["x"][0], heat["x"][-1]], constrain="domain")
         fig.update_yaxes(range=[heat["y"][0], heat["y"][-1]], constrain="domain")
@@ -92,8 +93,8 @@ def errors_figure(metrics: dict) -> go.Figure:
             fig.add_vline(x=v, line=dict(color=colour, dash=dash, width=2))
             fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=name,
                                      line=dict(color=colour, dash=dash, width=2)))
-    fig.update_layout(title="Error ||theta_hat - theta||_2 on this data", height=380, template="plotly_white",
-                      margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.22, font=dict(size=11)),
+    fig.update_layout(title="Error ||theta_hat - theta||_2 on this data", height=380, template=TEMPLATE,
+                      margin=dict(l=175, r=10, t=40, b=50), legend=dict(orientation="h", y=-0.22, font=dict(size=11)),
                       xaxis_title="error (log scale)", xaxis_type="log", xaxis_dtick=1)
     fig.update_yaxes(autorange="reversed")
     return fig
@@ -108,13 +109,16 @@ def history_figure(snap: dict) -> go.Figure:
             name = key[: -len("_error")]
             fig.add_trace(go.Scatter(x=h["step"], y=ys, name=label(name), line=dict(color=STYLE[name][0], width=2)))
     for key in ("cw_median", "mean"):
-        if key in m["error"]:
-            fig.add_hline(y=m["error"][key], line=dict(color=STYLE[key][0], dash="dash"),
-                          annotation_text=label(key), annotation_position="top left")
-    fig.update_layout(title="GAN estimates: error of the current eta vs generator steps", height=320,
+        v = m["error"].get(key, math.nan)
+        if v > 0 and math.isfinite(v):
+            fig.add_hline(y=v, line=dict(color=STYLE[key][0], dash="dash"))
+            # an annotation on a log axis is placed in log10 units (add_hline's own put it at 10^v)
+            fig.add_annotation(x=0, xref="paper", y=math.log10(v), yref="y", text=label(key), showarrow=False,
+                               xanchor="left", yanchor="bottom", font=dict(color=STYLE[key][0], size=11))
+    fig.update_layout(title="GAN estimates: error of eta vs generator step", height=320,
                       xaxis_title="generator step", yaxis_title="||eta - theta||", yaxis_type="log", yaxis_dtick=1,
                       legend=dict(orientation="h", y=-0.3),
-                      template="plotly_white", margin=dict(l=10, r=10, t=40, b=10))
+                      template=TEMPLATE, margin=dict(l=60, r=10, t=40, b=50))
     return fig
 
 
@@ -143,7 +147,7 @@ def sweep_figure(result: dict) -> go.Figure:
     fig.update_layout(title=f"Error vs {title} ({result['reps']} repetitions each; n = {result['n']})",
                       xaxis_title=title, yaxis_title="||theta_hat - theta||_2 (log scale)", yaxis_type="log",
                       yaxis_dtick=1,
-                      height=460, template="plotly_white", margin=dict(l=10, r=10, t=50, b=10))
+                      height=460, template=TEMPLATE, margin=dict(l=60, r=10, t=50, b=50))
     if axis == "p":
         fig.update_xaxes(type="log")
     return fig
