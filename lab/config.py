@@ -220,17 +220,29 @@ def from_strings_lenient(cls, values: Mapping[str, str]):
     """For a URL: keep every value that parses and validates, drop the others.
 
     Returns (config, notes): each note says which value was ignored and why, or which old key
-    name was read as today's, so the page can show it instead of failing."""
+    name was read as today's, so the page can show it instead of failing. Values are taken all
+    together when they fit; otherwise one at a time, in rounds, so a rule between two keys
+    (avg_epochs <= epochs) never drops a good value just because of the order it was read in."""
     values, notes = resolve_aliases(cls, values)
     names = {f.name for f in dataclasses.fields(cls)}
-    cfg = cls()
-    for key, text in values.items():
-        if key not in names:
-            continue  # other widgets' params share the URL
-        try:
-            cfg = from_strings(cls, {key: text}, base=cfg)
-        except ConfigError as err:
-            notes.append(f"Ignored the link's value: {err}. Using the default instead.")
+    mine = {k: v for k, v in values.items() if k in names}     # other widgets' params share the URL
+    try:
+        return from_strings(cls, mine), notes
+    except ConfigError:
+        pass
+    cfg, pending, errors = cls(), dict(mine), {}
+    progress = True
+    while pending and progress:
+        progress = False
+        for key, text in list(pending.items()):
+            try:
+                cfg = from_strings(cls, {key: text}, base=cfg)
+            except ConfigError as err:
+                errors[key] = err
+                continue
+            del pending[key]
+            progress = True
+    notes += [f"Ignored the link's value: {errors[key]}. Using the default instead." for key in pending]
     return cfg, notes
 
 

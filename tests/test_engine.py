@@ -169,3 +169,23 @@ def test_live_keys_decide_what_retunes():
     assert live_keys(_Demo) == ("lr",)
     assert differs_only_live(_Demo(), _Demo(lr=0.5))
     assert not differs_only_live(_Demo(), _Demo(width=8))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Ruled(Config):
+    epochs: int = opt(150, "epochs", lo=1, hi=1000)
+    avg: int = opt(25, "averaged epochs", lo=0, hi=1000)
+
+    def check(self):
+        if self.avg > self.epochs:
+            raise ConfigError(f"avg={self.avg} must not exceed epochs={self.epochs}")
+
+
+def test_a_link_with_a_rule_between_keys_keeps_both_values_in_any_order():
+    """Read one key at a time, epochs=20 first would break avg <= epochs at the default avg 25
+    and be dropped; the reader takes the link whole, or in rounds."""
+    for values in ({"epochs": "20", "avg": "5"}, {"avg": "5", "epochs": "20"}):
+        cfg, notes = from_strings_lenient(_Ruled, values)
+        assert (cfg.epochs, cfg.avg, notes) == (20, 5, [])
+    cfg, notes = from_strings_lenient(_Ruled, {"epochs": "200", "avg": "500"})   # avg breaks the rule
+    assert (cfg.epochs, cfg.avg) == (200, 25) and len(notes) == 1 and "avg=500" in notes[0]

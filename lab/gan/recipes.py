@@ -115,8 +115,10 @@ def describe(cfg, scale: dict[str, dict] | None = None) -> str:
     """One line for the page: what the recipe brings, and which keys the config overrides."""
     r, mine = resolve(cfg, scale), overrides(cfg)
     shown = [("objective", r.objective), ("constraint", r.constraint), ("optimizer", r.optimizer),
-             ("lr_d", f"{r.lr_d:g}"), ("lr_g", f"{r.lr_g:g}"), ("betas", f"({r.beta1:g}, {r.beta2:g})"),
-             ("d_steps", r.d_steps)]
+             ("lr_d", f"{r.lr_d:g}"), ("lr_g", f"{r.lr_g:g}")]
+    if r.optimizer == "adam":                  # betas mean nothing to RMSProp or SGD
+        shown.append(("betas", f"({r.beta1:g}, {r.beta2:g})"))
+    shown.append(("d_steps", r.d_steps))
     if r.constraint == "gp":
         shown.append(("gp_lambda", f"{r.gp_lambda:g}"))
     if r.constraint == "clip":
