@@ -1,6 +1,6 @@
-"""Figures for the Wasserstein vs JS page: closed-form curves (lab.disjoint) and pure
+"""Figures for the disjoint-supports experiment: closed-form curves (closed_forms) and pure
 functions of DisjointRun snapshots. `snaps` maps a legend label to a snapshot; several
-objectives trained on the same seed share one chart."""
+recipes trained on the same seed share one chart."""
 from __future__ import annotations
 
 import math
@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from lab import disjoint
+from lab.experiments.disjoint import closed_forms
 
 REAL, FAKE = "#1f77b4", "#ff7f0e"
 DIV_STYLE = {  # divergence -> (label, colour, dash); red JS and green W as in note 000's Figs. 1-2
@@ -19,8 +19,7 @@ DIV_STYLE = {  # divergence -> (label, colour, dash); red JS and green W as in n
     "w1": ("W1", "#2ca02c", "solid"),
 }
 # JS-GANs in reds/purples, Wasserstein critics in greens/browns; none close to the real blue.
-OBJ_COLOUR = {"js_minimax": "#d62728", "js_ns": "#9467bd", "wgan_clip": "#bcbd22",
-              "wgan_gp": "#2ca02c", "wgan_sn": "#8c564b"}
+RECIPE_COLOUR = {"gan": "#d62728", "ns": "#9467bd", "wgan": "#bcbd22", "wgan_gp": "#2ca02c", "wgan_sn": "#8c564b"}
 FLOOR = 1e-8        # smallest |push| drawn on the log axis
 LAYOUT = dict(template="plotly_white", font=dict(size=14), margin=dict(l=60, r=20, t=50, b=40))
 
@@ -40,7 +39,7 @@ def _theta_axis(theta_now: float, span: float = 3.0, n: int = 601) -> np.ndarray
 def divergences(setup: str, sigma: float, theta_now: float) -> go.Figure:
     """KL, JS, TV, W1 against theta (top) and their derivatives (bottom), closed forms."""
     th = _theta_axis(theta_now)
-    vals, grads = disjoint.exact(setup, th, sigma), disjoint.exact_grad(setup, th, sigma)
+    vals, grads = closed_forms.exact(setup, th, sigma), closed_forms.exact_grad(setup, th, sigma)
     lines = setup == "lines"
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
                         subplot_titles=("Divergence between P_0 and P_theta",
@@ -59,7 +58,7 @@ def divergences(setup: str, sigma: float, theta_now: float) -> go.Figure:
                                      legendgroup=key, showlegend=False, hovertemplate=f"{label} = 0 at theta = 0"),
                           1, 1)
     top = max(2.3, 1.05 * abs(th).max())
-    now = {k: float(v) for k, v in disjoint.exact(setup, theta_now, sigma).items()}
+    now = {k: float(v) for k, v in closed_forms.exact(setup, theta_now, sigma).items()}
     _vline(fig, theta_now, dict(color="black", dash="dash", width=1))
     fig.update_yaxes(range=[-0.08, top], title_text="value", row=1, col=1)
     fig.update_yaxes(range=[-1.6, 1.6], title_text="d / d theta", row=2, col=1)
@@ -84,14 +83,14 @@ def gaussian_family(sigma: float, theta_now: float,
     th = _theta_axis(theta_now, n=301)       # six JS curves by integration: keep it light
     for i, s in enumerate(sorted(set(family) | {sigma}, reverse=True)):
         current = s == sigma
-        fig.add_trace(go.Scatter(x=th, y=disjoint.gaussians(th, s)["js"], name=f"s = {s:g}",
+        fig.add_trace(go.Scatter(x=th, y=closed_forms.gaussians(th, s)["js"], name=f"s = {s:g}",
                                  line=dict(color="#d62728" if current else "#e8a0a0", width=4 if current else 1.5),
                                  showlegend=False, hovertemplate=f"s = {s:g}<br>theta %{{x:.2f}}<br>JS %{{y:.4f}}"),
                       1, 1)
     fig.add_trace(go.Scatter(x=th, y=np.where(th == 0, np.nan, math.log(2)), name="lines (s -> 0): log 2",
                              line=dict(color="black", dash="dash", width=1.5)), 1, 1)
     ss = np.logspace(-3, math.log10(5), 200)
-    at = disjoint.gaussians(np.full_like(ss, theta_now), ss)
+    at = closed_forms.gaussians(np.full_like(ss, theta_now), ss)
     for key, (label, colour, dash) in DIV_STYLE.items():
         fig.add_trace(go.Scatter(x=ss, y=at[key], name=label, line=dict(color=colour, dash=dash, width=3)), 1, 2)
     _vline(fig, sigma, dict(color="black", dash="dash", width=1), xref="x2", yref="y2")
@@ -127,7 +126,7 @@ def samples(snaps: dict) -> go.Figure:
     for label, s in snaps.items():
         fig.add_trace(go.Scatter(x=s["fake"][:, 0], y=s["fake"][:, 1], mode="markers",
                                  name=f"fake: {label} (theta = {s['theta']:.2f})",
-                                 marker=dict(color=OBJ_COLOUR[s["objective"]], size=6, opacity=0.6, symbol="x")))
+                                 marker=dict(color=RECIPE_COLOUR[s["recipe"]], size=6, opacity=0.6, symbol="x")))
     xs = np.concatenate([first["real"][:, 0]] + [s["fake"][:, 0] for s in snaps.values()])
     lo, hi = min(xs.min(), -0.5, first["theta0"]), max(xs.max(), 0.5, first["theta0"])
     fig.update_xaxes(range=[lo - 0.3, hi + 0.3], title_text="x (theta moves the fakes along x)")
@@ -142,7 +141,7 @@ def trajectories(snaps: dict) -> go.Figure:
     for label, s in snaps.items():
         h = s["history"]
         fig.add_trace(go.Scatter(x=np.concatenate([[0], h["step"]]), y=np.concatenate([[s["theta0"]], h["theta"]]),
-                                 name=label, line=dict(color=OBJ_COLOUR[s["objective"]], width=3)))
+                                 name=label, line=dict(color=RECIPE_COLOUR[s["recipe"]], width=3)))
     fig.add_shape(type="line", x0=0, x1=1, xref="paper", y0=0, y1=0, yref="y",
                   line=dict(color="black", dash="dash", width=1))
     fig.add_annotation(x=1, xref="paper", y=0, yref="y", text="target: theta = 0", showarrow=False,
@@ -163,7 +162,7 @@ def across_gap(snaps: dict) -> go.Figure:
                                         "Push on theta: |d loss_G / d theta|, log scale"))
     labels = list(snaps)
     for label, s in snaps.items():
-        colour = OBJ_COLOUR[s["objective"]]
+        colour = RECIPE_COLOUR[s["recipe"]]
         kind = "D" if s["probabilistic"] else "f/L"
         fig.add_trace(go.Scatter(x=s["gap_x"], y=s["gap_value"], name=f"{kind}: {label}",
                                  line=dict(color=colour, width=3, dash="solid" if s["probabilistic"] else "dash")),
@@ -196,7 +195,7 @@ def earlier(snaps: dict) -> go.Figure:
     fig = make_subplots(rows=1, cols=n, subplot_titles=list(snaps), horizontal_spacing=0.06)
     for col, s in enumerate(snaps.values(), start=1):
         kept = s["kept"] + [{"step": s["step"], "theta": s["theta"], "x": s["gap_x"], "value": s["gap_value"]}]
-        colour = OBJ_COLOUR[s["objective"]]
+        colour = RECIPE_COLOUR[s["recipe"]]
         for i, k in enumerate(kept):
             alpha = 0.25 + 0.75 * (i + 1) / len(kept)
             at = float(np.interp(k["theta"], k["x"], k["value"]))
