@@ -11,7 +11,7 @@ from lab.experiments.disjoint.run import DisjointRun
 def _figures(run: DisjointRun) -> dict:
     from lab.experiments.disjoint import figures as figs
     snap = run.snapshot()
-    snaps = {snap["label"]: snap}
+    snaps = {run.cfg.recipe: snap}
     return {"divergences": figs.divergences(run.cfg.setup, run.cfg.sigma, snap["theta"]),
             "samples": figs.samples(snaps), "trajectories": figs.trajectories(snaps),
             "gap": figs.across_gap(snaps), "earlier": figs.earlier(snaps)}

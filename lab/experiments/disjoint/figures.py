@@ -1,6 +1,6 @@
 """Figures for the disjoint-supports experiment: closed-form curves (closed_forms) and pure
-functions of DisjointRun snapshots. `snaps` maps a legend label to a snapshot; several
-recipes trained on the same seed share one chart."""
+functions of DisjointRun snapshots. `snaps` maps a run's name to its snapshot; each is drawn
+under its own label (snap["label"]), and several recipes trained on the same seed share one chart."""
 from __future__ import annotations
 
 import math
@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lab.experiments.disjoint import closed_forms
+from lab.figures.style import TEMPLATE
 
 REAL, FAKE = "#1f77b4", "#ff7f0e"
 DIV_STYLE = {  # divergence -> (label, colour, dash); red JS and green W as in note 000's Figs. 1-2
@@ -21,7 +22,7 @@ DIV_STYLE = {  # divergence -> (label, colour, dash); red JS and green W as in n
 # JS-GANs in reds/purples, Wasserstein critics in greens/browns; none close to the real blue.
 RECIPE_COLOUR = {"gan": "#d62728", "ns": "#9467bd", "wgan": "#bcbd22", "wgan_gp": "#2ca02c", "wgan_sn": "#8c564b"}
 FLOOR = 1e-8        # smallest |push| drawn on the log axis
-LAYOUT = dict(template="plotly_white", font=dict(size=14), margin=dict(l=60, r=20, t=50, b=40))
+LAYOUT = dict(template=TEMPLATE, font=dict(size=14), margin=dict(l=70, r=20, t=50, b=60))
 
 
 def _vline(fig: go.Figure, x: float, line: dict, xref: str = "x", yref: str = "paper") -> None:
@@ -118,14 +119,14 @@ def plane(real: np.ndarray, fake: np.ndarray, theta: float) -> go.Figure:
 
 
 def samples(snaps: dict) -> go.Figure:
-    """Real samples (blue) and each objective's fakes in the plane at its current theta."""
+    """Real samples (blue) and each recipe's fakes in the plane at its current theta."""
     fig = go.Figure()
     first = next(iter(snaps.values()))
     fig.add_trace(go.Scatter(x=first["real"][:, 0], y=first["real"][:, 1], mode="markers", name="real P_0",
                              marker=dict(color=REAL, size=6, opacity=0.7)))
-    for label, s in snaps.items():
+    for s in snaps.values():
         fig.add_trace(go.Scatter(x=s["fake"][:, 0], y=s["fake"][:, 1], mode="markers",
-                                 name=f"fake: {label} (theta = {s['theta']:.2f})",
+                                 name=f"fake: {s['label']} (theta = {s['theta']:.2f})",
                                  marker=dict(color=RECIPE_COLOUR[s["recipe"]], size=6, opacity=0.6, symbol="x")))
     xs = np.concatenate([first["real"][:, 0]] + [s["fake"][:, 0] for s in snaps.values()])
     lo, hi = min(xs.min(), -0.5, first["theta0"]), max(xs.max(), 0.5, first["theta0"])
@@ -136,12 +137,12 @@ def samples(snaps: dict) -> go.Figure:
 
 
 def trajectories(snaps: dict) -> go.Figure:
-    """theta_t against step for every objective, on one chart."""
+    """theta_t against step for every recipe, on one chart."""
     fig = go.Figure()
-    for label, s in snaps.items():
+    for s in snaps.values():
         h = s["history"]
         fig.add_trace(go.Scatter(x=np.concatenate([[0], h["step"]]), y=np.concatenate([[s["theta0"]], h["theta"]]),
-                                 name=label, line=dict(color=RECIPE_COLOUR[s["recipe"]], width=3)))
+                                 name=s["label"], line=dict(color=RECIPE_COLOUR[s["recipe"]], width=3)))
     fig.add_shape(type="line", x0=0, x1=1, xref="paper", y0=0, y1=0, yref="y",
                   line=dict(color="black", dash="dash", width=1))
     fig.add_annotation(x=1, xref="paper", y=0, yref="y", text="target: theta = 0", showarrow=False,
@@ -160,8 +161,9 @@ def across_gap(snaps: dict) -> go.Figure:
                         specs=[[{"secondary_y": True}, {}]],
                         subplot_titles=("D(x) (solid, left axis), critic f(x)/L (dashed, right axis)",
                                         "Push on theta: |d loss_G / d theta|, log scale"))
-    labels = list(snaps)
-    for label, s in snaps.items():
+    labels = [s["label"] for s in snaps.values()]
+    for s in snaps.values():
+        label = s["label"]
         colour = RECIPE_COLOUR[s["recipe"]]
         kind = "D" if s["probabilistic"] else "f/L"
         fig.add_trace(go.Scatter(x=s["gap_x"], y=s["gap_value"], name=f"{kind}: {label}",
@@ -188,11 +190,11 @@ def across_gap(snaps: dict) -> go.Figure:
 
 
 def earlier(snaps: dict) -> go.Figure:
-    """One panel per objective: D or the critic (f/L) along x as kept at earlier steps, light to
+    """One panel per recipe: D or the critic (f/L) along x as kept at earlier steps, light to
     dark, each with a dot at the theta it faced; D saturating on the lines shows as a step that
     stays a step while theta does not move."""
     n = len(snaps)
-    fig = make_subplots(rows=1, cols=n, subplot_titles=list(snaps), horizontal_spacing=0.06)
+    fig = make_subplots(rows=1, cols=n, subplot_titles=[s["label"] for s in snaps.values()], horizontal_spacing=0.06)
     for col, s in enumerate(snaps.values(), start=1):
         kept = s["kept"] + [{"step": s["step"], "theta": s["theta"], "x": s["gap_x"], "value": s["gap_value"]}]
         colour = RECIPE_COLOUR[s["recipe"]]
@@ -212,3 +214,13 @@ def earlier(snaps: dict) -> go.Figure:
     fig.update_layout(height=380, title="D and critics at earlier steps (labels: step; dots: the theta each faced)",
                       **{**LAYOUT, "margin": dict(l=60, r=20, t=90, b=40)})
     return fig
+
+
+def table(snaps: dict) -> list[dict]:
+    """One row per recipe: where theta is, how far it moved, the push it gets, the critic's
+    measured Lipschitz constant, the rates and D steps it trains with, JS and W1 now."""
+    return [{"recipe": s["label"], "theta": round(s["theta"], 4),
+             "moved from theta0": f"{100 * m['moved']:.1f}%", "push on theta": f"{m['push']:+.2e}",
+             "Lipschitz (measured)": f"{m['lipschitz']:.3g}", "lr theta / D": f"{m['lr_g']:g} / {m['lr_d']:g}",
+             "D steps": m["d_steps"], "JS now": round(m["js_final"], 4), "W1 now": round(m["w1_final"], 4)}
+            for s in snaps.values() for m in [s["metrics"]]]

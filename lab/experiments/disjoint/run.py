@@ -14,8 +14,8 @@ import numpy as np
 import torch
 
 from lab.experiments.disjoint import closed_forms
+from lab.experiments.disjoint.config import LABELS
 from lab.experiments.disjoint.trainer import ThetaGAN
-from lab.gan import recipes
 from lab.run import Run
 
 N_SHOWN = 200          # samples of each distribution drawn in the plane
@@ -83,7 +83,7 @@ class DisjointRun(Run):
         pts = (self.gan.eval_base + self.noise() * self.gan.eval_noise)[:2 * N_SHOWN].numpy()
         real, fake = pts[:N_SHOWN], pts[N_SHOWN:].copy()
         fake[:, 0] += self.theta
-        return {"recipe": self.cfg.recipe, "label": recipes.get(self.cfg.recipe).label, "setup": self.cfg.setup,
+        return {"recipe": self.cfg.recipe, "label": LABELS[self.cfg.recipe], "setup": self.cfg.setup,
                 "sigma": self.cfg.sigma, "theta0": self.cfg.theta0, "theta": self.theta, "step": self.step,
                 "total": self.total, "probabilistic": self.gan.objective.probabilistic,
                 "gap_x": gap["x"], "gap_value": gap["value"], "real": real, "fake": fake, "metrics": m,
