@@ -8,7 +8,7 @@ import streamlit as st
 import ui
 from lab.config import field_type, spec
 from lab.experiments.disjoint import DisjointConfig as Config, DisjointRun, figures as figs
-from lab.experiments.disjoint.config import LABELS, OVERRIDES, RECIPES, recipes_from_text, scale_note
+from lab.experiments.disjoint.config import LABELS, OVERRIDES, RECIPES, SETUP_LABELS, recipes_from_text, scale_note
 from lab.experiments.disjoint.trainer import sample_pair
 
 NS = "disjoint"
@@ -46,7 +46,8 @@ def every_recipe(where) -> dict:
 
 
 with st.sidebar:
-    values = ui.config_widgets(Config, NS, url, groups=("Data",))
+    values = ui.config_widgets(Config, NS, url, groups=("Data",), labels={"setup": SETUP_LABELS.get},
+                               disabled=() if ss.get(f"{NS}.setup", url.setup) == "gaussians" else ("sigma",))
     st.header("Training")
     chosen = st.multiselect("Recipes", RECIPES, key=f"{NS}.recipes", format_func=LABELS.get)
     values |= ui.config_widgets(Config, NS, url, groups=("Training",), headers=False)

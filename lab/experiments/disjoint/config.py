@@ -16,6 +16,7 @@ from lab.experiments.disjoint.closed_forms import SETUPS
 
 # The recipes that can train theta: the two JS-GANs and the three Wasserstein critics, named
 # for what they are here (theta is trained by plain SGD whatever the recipe's optimiser).
+SETUP_LABELS = {"lines": "Parallel lines", "gaussians": "Two Gaussians (thick lines)"}
 LABELS = {"gan": "JS-GAN, minimax", "ns": "JS-GAN, non-saturating", "wgan": "WGAN, weight clipping",
           "wgan_gp": "WGAN-GP", "wgan_sn": "WGAN, spectral norm"}
 RECIPES = tuple(LABELS)
@@ -64,7 +65,8 @@ class DisjointConfig(Config):
                               "thickened along x to N(0, s^2) and N(theta, s^2) (overlapping for s > 0)",
                      choices=tuple(SETUPS), group="Data", label="Setup")
     sigma: float = opt(0.5, "s, the Gaussians' standard deviation (setup=gaussians); s -> 0 is the "
-                            "disjoint limit", lo=1e-3, hi=5.0, group="Data", label="Gaussians' s")
+                            "disjoint limit", lo=1e-3, hi=5.0, group="Data", label="Gaussians' s",
+                       step=0.05, fmt="%.3f")
     theta0: float = opt(2.0, "where the generator's theta starts", lo=-5.0, hi=5.0, group="Data",
                         label="Start theta0", step=0.25)
     recipe: str = opt("wgan_gp", "what trains theta (lab.gan.recipes): " + ", ".join(RECIPES), choices=RECIPES)

@@ -3,6 +3,8 @@ functions of DisjointRun snapshots. `snaps` maps a run's name to its snapshot; e
 under its own label (snap["label"]), and several recipes trained on the same seed share one chart."""
 from __future__ import annotations
 
+import copy
+import functools
 import math
 
 import numpy as np
@@ -32,15 +34,23 @@ def _vline(fig: go.Figure, x: float, line: dict, xref: str = "x", yref: str = "p
                   yref=yref if yref == "paper" else f"{yref} domain", line=line)
 
 
-def _theta_axis(theta_now: float, span: float = 3.0, n: int = 601) -> np.ndarray:
-    lim = max(span, abs(theta_now) + 0.5)
-    return np.linspace(-lim, lim, n)         # odd count: theta = 0 is a node
+def _span(theta_now: float) -> float:
+    """Half-width of the theta axis: [-3, 3] unless theta is near its edge."""
+    return max(3.0, abs(theta_now) + 0.5)
+
+
+@functools.lru_cache(maxsize=16)
+def _curves(setup: str, sigma: float, span: float, n: int = 601) -> tuple[np.ndarray, dict, dict]:
+    """theta axis (odd count: theta = 0 is a node), divergences and derivatives on it. Kept
+    between reruns: the JS integrals take ~0.1 s, and moving the theta slider changes only
+    the marker, not the curves."""
+    th = np.linspace(-span, span, n)
+    return th, closed_forms.exact(setup, th, sigma), closed_forms.exact_grad(setup, th, sigma)
 
 
 def divergences(setup: str, sigma: float, theta_now: float) -> go.Figure:
     """KL, JS, TV, W1 against theta (top) and their derivatives (bottom), closed forms."""
-    th = _theta_axis(theta_now)
-    vals, grads = closed_forms.exact(setup, th, sigma), closed_forms.exact_grad(setup, th, sigma)
+    th, vals, grads = _curves(setup, sigma, _span(theta_now))
     lines = setup == "lines"
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
                         subplot_titles=("Divergence between P_0 and P_theta",
@@ -81,10 +91,10 @@ def gaussian_family(sigma: float, theta_now: float,
                         subplot_titles=("JS against theta: bold s = %g; faint s = %s" % (
                                             sigma, ", ".join(f"{v:g}" for v in family if v != sigma)),
                                         f"At theta = {theta_now:.2f}: divergences against s"))
-    th = _theta_axis(theta_now, n=301)       # six JS curves by integration: keep it light
-    for i, s in enumerate(sorted(set(family) | {sigma}, reverse=True)):
+    for s in sorted(set(family) | {sigma}, reverse=True):
         current = s == sigma
-        fig.add_trace(go.Scatter(x=th, y=closed_forms.gaussians(th, s)["js"], name=f"s = {s:g}",
+        th, vals, _ = _curves("gaussians", s, _span(theta_now), 301)     # six JS curves: keep them light
+        fig.add_trace(go.Scatter(x=th, y=vals["js"], name=f"s = {s:g}",
                                  line=dict(color="#d62728" if current else "#e8a0a0", width=4 if current else 1.5),
                                  showlegend=False, hovertemplate=f"s = {s:g}<br>theta %{{x:.2f}}<br>JS %{{y:.4f}}"),
                       1, 1)
@@ -118,102 +128,129 @@ def plane(real: np.ndarray, fake: np.ndarray, theta: float) -> go.Figure:
     return fig
 
 
+def _scatter(**trace) -> dict:
+    return {"type": "scatter", **trace}
+
+
+def _figure(data: list[dict], layout: dict) -> go.Figure:
+    """One validation pass over plain dicts: building a live figure trace by trace (add_trace,
+    add_shape, update_*axes with row/col) cost several times more per tick."""
+    return go.Figure(dict(data=data, layout=layout))
+
+
 def samples(snaps: dict) -> go.Figure:
     """Real samples (blue) and each recipe's fakes in the plane at its current theta."""
-    fig = go.Figure()
     first = next(iter(snaps.values()))
-    fig.add_trace(go.Scatter(x=first["real"][:, 0], y=first["real"][:, 1], mode="markers", name="real P_0",
-                             marker=dict(color=REAL, size=6, opacity=0.7)))
-    for s in snaps.values():
-        fig.add_trace(go.Scatter(x=s["fake"][:, 0], y=s["fake"][:, 1], mode="markers",
-                                 name=f"fake: {s['label']} (theta = {s['theta']:.2f})",
-                                 marker=dict(color=RECIPE_COLOUR[s["recipe"]], size=6, opacity=0.6, symbol="x")))
+    data = [_scatter(x=first["real"][:, 0], y=first["real"][:, 1], mode="markers", name="real P_0",
+                     marker=dict(color=REAL, size=6, opacity=0.7))]
+    data += [_scatter(x=s["fake"][:, 0], y=s["fake"][:, 1], mode="markers",
+                      name=f"fake: {s['label']} (theta = {s['theta']:.2f})",
+                      marker=dict(color=RECIPE_COLOUR[s["recipe"]], size=6, opacity=0.6, symbol="x"))
+             for s in snaps.values()]
     xs = np.concatenate([first["real"][:, 0]] + [s["fake"][:, 0] for s in snaps.values()])
     lo, hi = min(xs.min(), -0.5, first["theta0"]), max(xs.max(), 0.5, first["theta0"])
-    fig.update_xaxes(range=[lo - 0.3, hi + 0.3], title_text="x (theta moves the fakes along x)")
-    fig.update_yaxes(range=[-0.6, 1.6] if first["metrics"]["noise"] > 0.2 else [-0.15, 1.15], title_text="y")
-    fig.update_layout(height=380, title="Samples in the plane", legend=dict(orientation="h", y=-0.25), **LAYOUT)
-    return fig
+    noisy = first["metrics"]["noise"] > 0.2
+    return _figure(data, dict(
+        LAYOUT, height=380, title=dict(text="Samples in the plane"), legend=dict(orientation="h", y=-0.25),
+        xaxis=dict(range=[float(lo) - 0.3, float(hi) + 0.3], title=dict(text="x (theta moves the fakes along x)")),
+        yaxis=dict(range=[-0.6, 1.6] if noisy else [-0.15, 1.15], title=dict(text="y"))))
 
 
 def trajectories(snaps: dict) -> go.Figure:
-    """theta_t against step for every recipe, on one chart."""
-    fig = go.Figure()
-    for s in snaps.values():
-        h = s["history"]
-        fig.add_trace(go.Scatter(x=np.concatenate([[0], h["step"]]), y=np.concatenate([[s["theta0"]], h["theta"]]),
-                                 name=s["label"], line=dict(color=RECIPE_COLOUR[s["recipe"]], width=3)))
-    fig.add_shape(type="line", x0=0, x1=1, xref="paper", y0=0, y1=0, yref="y",
-                  line=dict(color="black", dash="dash", width=1))
-    fig.add_annotation(x=1, xref="paper", y=0, yref="y", text="target: theta = 0", showarrow=False,
-                       xanchor="right", yanchor="top")
-    fig.update_xaxes(title_text="theta step")
-    fig.update_yaxes(title_text="theta")
-    fig.update_layout(height=380, title="Trajectories theta_t", legend=dict(orientation="h", y=-0.25), **LAYOUT)
-    return fig
+    """theta_t against step for every recipe, on one chart, with the target theta = 0."""
+    data = [_scatter(x=np.concatenate([[0], s["history"]["step"]]),
+                     y=np.concatenate([[s["theta0"]], s["history"]["theta"]]),
+                     name=s["label"], line=dict(color=RECIPE_COLOUR[s["recipe"]], width=3))
+            for s in snaps.values()]
+    return _figure(data, dict(
+        LAYOUT, height=380, title=dict(text="Trajectories theta_t"), legend=dict(orientation="h", y=-0.25),
+        xaxis=dict(title=dict(text="theta step")), yaxis=dict(title=dict(text="theta")),
+        shapes=[dict(type="line", x0=0, x1=1, xref="paper", y0=0, y1=0, yref="y",
+                     line=dict(color="black", dash="dash", width=1))],
+        annotations=[dict(x=1, xref="paper", y=0, yref="y", text="target: theta = 0", showarrow=False,
+                          xanchor="right", yanchor="top")]))
+
+
+@functools.lru_cache(maxsize=1)
+def _gap_layout() -> dict:
+    """Left panel x / y (D) / y2 (critics, right axis); right panel x2 / y3 (the push bars)."""
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.58, 0.42], horizontal_spacing=0.1,
+                        specs=[[{"secondary_y": True}, {}]],
+                        subplot_titles=("D(x) (solid, left axis), critic f(x)/L (dashed, right axis)",
+                                        "Push on theta: |d loss_G / d theta|, log scale"))
+    fig.update_yaxes(range=[-0.05, 1.05], title_text="D(x)", row=1, col=1, secondary_y=False)
+    fig.update_yaxes(row=1, col=1, secondary_y=True, showgrid=False, tickformat=".1f")
+    fig.update_yaxes(categoryorder="array", showticklabels=False, row=1, col=2)
+    fig.update_xaxes(type="log", range=[math.log10(FLOOR), 1.5], exponentformat="power", row=1, col=2)
+    fig.update_xaxes(title_text="x  (real line at 0: blue; each fake line at its theta: dotted)", row=1, col=1)
+    fig.update_layout(height=430, legend=dict(orientation="h", y=-0.25), **LAYOUT)
+    return fig.layout.to_plotly_json()
+
+
+def _vline_at(x: float, line: dict) -> dict:
+    return dict(type="line", x0=x, x1=x, y0=0, y1=1, xref="x", yref="y domain", line=line)
 
 
 def across_gap(snaps: dict) -> go.Figure:
     """Left: each D (in [0, 1]) and critic (centred, divided by its Lipschitz constant) along x,
     with the real line at 0 and each fake line at its theta. Right: the push -d loss_G / d theta
     each gives theta (log scale), green when it points to 0, red when away."""
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.58, 0.42], horizontal_spacing=0.1,
-                        specs=[[{"secondary_y": True}, {}]],
-                        subplot_titles=("D(x) (solid, left axis), critic f(x)/L (dashed, right axis)",
-                                        "Push on theta: |d loss_G / d theta|, log scale"))
-    labels = [s["label"] for s in snaps.values()]
+    layout = copy.deepcopy(_gap_layout())
+    data, shapes, notes = [], [], list(layout.get("annotations", []))
     for s in snaps.values():
-        label = s["label"]
-        colour = RECIPE_COLOUR[s["recipe"]]
-        kind = "D" if s["probabilistic"] else "f/L"
-        fig.add_trace(go.Scatter(x=s["gap_x"], y=s["gap_value"], name=f"{kind}: {label}",
-                                 line=dict(color=colour, width=3, dash="solid" if s["probabilistic"] else "dash")),
-                      1, 1, secondary_y=not s["probabilistic"])
-        _vline(fig, s["theta"], dict(color=colour, width=1.5, dash="dot"), yref="y")
+        label, colour, prob = s["label"], RECIPE_COLOUR[s["recipe"]], s["probabilistic"]
+        data.append(_scatter(x=s["gap_x"], y=s["gap_value"], name=f"{'D' if prob else 'f/L'}: {label}",
+                             line=dict(color=colour, width=3, dash="solid" if prob else "dash"),
+                             xaxis="x", yaxis="y" if prob else "y2"))
+        shapes.append(_vline_at(s["theta"], dict(color=colour, width=1.5, dash="dot")))
         push = s["metrics"]["push"]
         toward = push * s["theta"] < 0
-        fig.add_trace(go.Bar(y=[label], x=[max(abs(push), FLOOR)], orientation="h", showlegend=False,
-                             marker_color="#2ca02c" if toward else "#d62728", opacity=0.45,
-                             hovertemplate=f"{label}: push {push:+.3g}<extra></extra>"), 1, 2)
+        data.append(dict(type="bar", y=[label], x=[max(abs(push), FLOOR)], orientation="h", showlegend=False,
+                         marker=dict(color="#2ca02c" if toward else "#d62728"), opacity=0.45,
+                         hovertemplate=f"{label}: push {push:+.3g}<extra></extra>", xaxis="x2", yaxis="y3"))
         # The label sits at the axis start, over the bar: readable however short the bar is.
-        fig.add_annotation(x=math.log10(FLOOR) + 0.15, y=label, xanchor="left", showarrow=False,
-                           text=f"{label}: {push:+.1e} {'toward 0' if toward else 'away from 0'}",
-                           font=dict(size=13, color="black"), row=1, col=2)
-    _vline(fig, 0.0, dict(color=REAL, width=3), yref="y")
-    fig.update_yaxes(range=[-0.05, 1.05], title_text="D(x)", row=1, col=1, secondary_y=False)
-    fig.update_yaxes(row=1, col=1, secondary_y=True, showgrid=False, tickformat=".1f")
-    fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], showticklabels=False, row=1, col=2)
-    fig.update_xaxes(type="log", range=[math.log10(FLOOR), 1.5], exponentformat="power", row=1, col=2)
-    fig.update_xaxes(title_text="x  (real line at 0: blue; each fake line at its theta: dotted)", row=1, col=1)
-    fig.update_layout(height=430, legend=dict(orientation="h", y=-0.25), **LAYOUT)
-    return fig
+        notes.append(dict(x=math.log10(FLOOR) + 0.15, y=label, xref="x2", yref="y3", xanchor="left",
+                          showarrow=False, font=dict(size=13, color="black"),
+                          text=f"{label}: {push:+.1e} {'toward 0' if toward else 'away from 0'}"))
+    shapes.append(_vline_at(0.0, dict(color=REAL, width=3)))
+    layout.update(shapes=shapes, annotations=notes)
+    layout["yaxis3"]["categoryarray"] = [s["label"] for s in snaps.values()][::-1]
+    return _figure(data, layout)
+
+
+@functools.lru_cache(maxsize=8)
+def _earlier_layout(titles: tuple[str, ...], probabilistic: tuple[bool, ...]) -> dict:
+    fig = make_subplots(rows=1, cols=len(titles), subplot_titles=titles, horizontal_spacing=0.06)
+    for col, prob in enumerate(probabilistic, start=1):
+        fig.update_yaxes(title_text="D(x)" if prob else "f(x) / L", row=1, col=col,
+                         range=[-0.05, 1.05] if prob else None)
+        fig.update_xaxes(title_text="x", row=1, col=col)
+    fig.update_layout(height=380, title="D and critics at earlier steps (labels: step; dots: the theta each faced)",
+                      **{**LAYOUT, "margin": dict(l=70, r=20, t=90, b=60)})
+    return fig.layout.to_plotly_json()
 
 
 def earlier(snaps: dict) -> go.Figure:
     """One panel per recipe: D or the critic (f/L) along x as kept at earlier steps, light to
     dark, each with a dot at the theta it faced; D saturating on the lines shows as a step that
     stays a step while theta does not move."""
-    n = len(snaps)
-    fig = make_subplots(rows=1, cols=n, subplot_titles=[s["label"] for s in snaps.values()], horizontal_spacing=0.06)
+    data = []
     for col, s in enumerate(snaps.values(), start=1):
+        axes = dict(xaxis=f"x{col if col > 1 else ''}", yaxis=f"y{col if col > 1 else ''}")
         kept = s["kept"] + [{"step": s["step"], "theta": s["theta"], "x": s["gap_x"], "value": s["gap_value"]}]
         colour = RECIPE_COLOUR[s["recipe"]]
         for i, k in enumerate(kept):
             alpha = 0.25 + 0.75 * (i + 1) / len(kept)
             at = float(np.interp(k["theta"], k["x"], k["value"]))
-            fig.add_trace(go.Scatter(x=k["x"], y=k["value"], mode="lines", showlegend=False, opacity=alpha,
-                                     line=dict(color=colour, width=2),
-                                     hovertemplate=f"step {k['step']}, theta {k['theta']:.3f}<extra></extra>"),
-                          1, col)
-            fig.add_trace(go.Scatter(x=[k["theta"]], y=[at], mode="markers+text", showlegend=False,
-                                     text=[str(k["step"])], textposition="top right", textfont=dict(size=10),
-                                     marker=dict(color=colour, size=7, opacity=alpha), hoverinfo="skip"), 1, col)
-        fig.update_yaxes(title_text="D(x)" if s["probabilistic"] else "f(x) / L", row=1, col=col,
-                         range=[-0.05, 1.05] if s["probabilistic"] else None)
-        fig.update_xaxes(title_text="x", row=1, col=col)
-    fig.update_layout(height=380, title="D and critics at earlier steps (labels: step; dots: the theta each faced)",
-                      **{**LAYOUT, "margin": dict(l=60, r=20, t=90, b=40)})
-    return fig
+            data.append(_scatter(x=k["x"], y=k["value"], mode="lines", showlegend=False, opacity=alpha,
+                                 line=dict(color=colour, width=2), **axes,
+                                 hovertemplate=f"step {k['step']}, theta {k['theta']:.3f}<extra></extra>"))
+            data.append(_scatter(x=[k["theta"]], y=[at], mode="markers+text", showlegend=False,
+                                 text=[str(k["step"])], textposition="top right", textfont=dict(size=10),
+                                 marker=dict(color=colour, size=7, opacity=alpha), hoverinfo="skip", **axes))
+    layout = _earlier_layout(tuple(s["label"] for s in snaps.values()),
+                             tuple(bool(s["probabilistic"]) for s in snaps.values()))
+    return _figure(data, copy.deepcopy(layout))
 
 
 def table(snaps: dict) -> list[dict]:
