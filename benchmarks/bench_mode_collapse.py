@@ -7,7 +7,7 @@ ReLU, batch 512, Adam (0.5, 0.999), 8-Gaussian ring. The plain loop is note 001'
 as usually typed: two D forward passes (real, fake), `g_loss.backward()` (which also fills D's
 gradients), `.item()` on both losses every step, and the mode metrics on 2,500 samples every
 100 steps, like the page. It runs at torch's default thread count ("plain") and, for a fair
-compute-only comparison, at one thread ("plain, 1 thread"). Ours: `lab.gan2d.GAN2D` at one
+compute-only comparison, at one thread ("plain, 1 thread"). Ours: the page's `ModeCollapseRun` at one
 thread (what the app sets), metrics every 100 steps.
 
     .venv/bin/python benchmarks/bench_mode_collapse.py [--steps 1500] [--block 150]
@@ -20,14 +20,14 @@ import time
 import torch
 import torch.nn.functional as F
 
-from lab import mode_metrics
 from lab.data import toy2d
 from lab.device import build_seeded, generator
 from lab.experiments.mode_collapse import ModeCollapseConfig, ModeCollapseRun
+from lab.experiments.mode_collapse import metrics as mode_metrics
 from lab.nets import mlp
 
-SIZE = dict(latent=256, width=128, depth=2, batch=512, activation="relu", loss="ns", lr_d=1e-4, lr_g=1e-3,
-            eval_every=100)
+SIZE = dict(latent=256, width=128, depth=2, batch=512, activation="relu", recipe="metz", eval_every=100)
+LR_D, LR_G = 1e-4, 1e-3          # the metz recipe's rates
 
 
 class PlainLoop:
@@ -37,8 +37,8 @@ class PlainLoop:
         self.data = toy2d.make("ring8")
         self.G = build_seeded(seed, lambda: mlp(SIZE["latent"], 2, SIZE["width"], SIZE["depth"], "relu"))
         self.D = build_seeded(seed + 1, lambda: mlp(2, 1, SIZE["width"], SIZE["depth"], "relu"))
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=SIZE["lr_d"], betas=(0.5, 0.999))
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=SIZE["lr_g"], betas=(0.5, 0.999))
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=LR_D, betas=(0.5, 0.999))
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=LR_G, betas=(0.5, 0.999))
         self.gen = generator(seed)
         self.fixed_z = torch.randn(mode_metrics.N_SAMPLES, SIZE["latent"], generator=self.gen)
         self.step, self.log = 0, []
@@ -69,7 +69,7 @@ class PlainLoop:
 def live_page_rate(cfg: ModeCollapseConfig, per_tick: int, ticks: int) -> float:
     """Steps/s of what one tick of the page does: advance, snapshot, build the four figures and
     serialise them (what st.plotly_chart sends), at one thread."""
-    from lab.figures import mode_collapse as figs
+    from lab.experiments.mode_collapse import figures as figs
     torch.set_num_threads(1)
     run = ModeCollapseRun(cfg)
     run.advance(per_tick)

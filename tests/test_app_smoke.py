@@ -6,11 +6,11 @@ from streamlit.testing.v1 import AppTest
 import ui
 from conftest import ROOT
 
-PAGES = [p[0] for p in ui.available_pages()]
+PAGES = [p.file for p in ui.available_pages()]
 
 
 def test_catalogue_has_the_foundation_page():
-    assert "app_pages/discriminators.py" in PAGES
+    assert "app_pages/discriminator.py" in PAGES
 
 
 def test_home_links_every_available_page():
@@ -20,7 +20,7 @@ def test_home_links_every_available_page():
     assert at.title[0].value == "GenLab"
     # st.page_link's proto carries the page's URL path name (the file's stem) and its label.
     links = {el.proto.page: el.proto.label for el in at.get("page_link")}
-    assert links == {p[0].split("/")[-1][:-3]: p[1] for p in ui.available_pages()}
+    assert links == {p.url_path: p.title for p in ui.available_pages()}
 
 
 @pytest.mark.parametrize("path", PAGES)

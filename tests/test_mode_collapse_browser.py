@@ -30,9 +30,9 @@ def test_csv_upload_trains_and_bad_rows_are_named(streamlit_url, page, tmp_path)
     assert any("CSV line 4" in e for e in error_texts(page))
 
     page.locator("input[type='file']").set_input_files(str(good))
-    page.get_by_role("button", name="Step both").wait_for(timeout=60_000)
+    page.get_by_role("button", name=re.compile(r"Step$")).wait_for(timeout=60_000)
     wait_for_app(page)
-    page.get_by_role("button", name="Step both").click()
+    page.get_by_role("button", name=re.compile(r"Step$")).click()
     page.wait_for_function("() => /Step\\s*100/.test(document.body.innerText)", timeout=60_000)
     wait_for_app(page)
     assert _step_value(page) == 100

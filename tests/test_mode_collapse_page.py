@@ -51,7 +51,7 @@ def test_live_key_retunes_and_restart_key_resets(at):
     assert _runs(at)["A"] is run and run.step == step
     assert run.opt_d.param_groups[0]["lr"] == pytest.approx(0.0002)
     at.number_input(key="mc.unroll").set_value(2).run()
-    assert _runs(at)["A"] is run and run.hyper["unroll"] == 2
+    assert _runs(at)["A"] is run and run.cfg.unroll == 2
     at.number_input(key="mc.width").set_value(24).run()
     assert _runs(at)["A"] is not run and _runs(at)["A"].step == 0 and _runs(at)["A"].cfg.width == 24
     assert at.query_params["width"] == ["24"] or at.query_params["width"] == "24"
@@ -63,13 +63,16 @@ def test_ab_trains_two_configurations_on_the_same_seed(at):
     runs = _runs(at)
     assert set(runs) == {"A", "B"} and (runs["B"].cfg.pac, runs["A"].cfg.pac) == (2, 1)
     assert runs["A"].cfg.seed == runs["B"].cfg.seed and runs["A"].cfg.data == runs["B"].cfg.data
-    at.selectbox(key="mc.b.loss").set_value("lsgan").run()
+    at.selectbox(key="mc.b.recipe").set_value("lsgan").run()
+    assert at.number_input(key="mc.b.lr_d").value == pytest.approx(2e-4)      # the recipe's rate, shown
     at.number_input(key="mc.b.lr_d").set_value(0.0005).run()
     at.button(key="mc.step").click().run()
     runs = _runs(at)
-    assert runs["B"].cfg.loss == "lsgan" and runs["A"].step == runs["B"].step > 0
-    assert runs["B"].cfg.lr_d == pytest.approx(5e-4) and runs["A"].cfg.lr_d != runs["B"].cfg.lr_d
-    assert at.query_params["b_loss"] in ("lsgan", ["lsgan"]) and at.query_params["ab"] in ("1", ["1"])
+    assert runs["B"].cfg.recipe == "lsgan" and runs["A"].step == runs["B"].step > 0
+    assert runs["B"].cfg.lr_d == pytest.approx(5e-4) and runs["A"].cfg.lr_d == pytest.approx(2e-4)   # set above
+    assert runs["B"].opt_g.param_groups[0]["lr"] == pytest.approx(2e-4)        # lr_g still the recipe's
+    assert at.query_params["b_recipe"] in ("lsgan", ["lsgan"]) and at.query_params["ab"] in ("1", ["1"])
+    assert any("(yours)" in c.value for c in at.sidebar.caption)
     assert len(at.get("plotly_chart")) == 8
 
 
@@ -84,7 +87,7 @@ def test_bad_value_shows_an_error_and_keeps_the_runs(at):
 def test_bad_url_value_falls_back_with_a_note():
     at = _open({"loss": "nope", "width": "16", "latent": "2", "batch": "32"})
     assert any("loss" in w.value for w in at.warning)
-    assert _runs(at)["A"].cfg.loss == "ns"
+    assert _runs(at)["A"].cfg.recipe == "metz"
 
 
 def test_csv_data_asks_for_an_upload():

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui.driver import keep_runs, live, step_runs
+from ui.driver import keep_runs, latest, live, step_runs
 from ui.export import downloads, rows_of
 from ui.transport import Transport, pause, playing, transport
 from ui.url import config_from_url, sync_url
 from ui.widgets import build_config, config_widgets, recipe_note
 
 __all__ = ["PAGES", "Transport", "available_pages", "build_config", "config_from_url", "config_widgets",
-           "device_badge", "downloads", "keep_runs", "live", "page_text", "pause", "plain", "playing",
+           "device_badge", "downloads", "keep_runs", "latest", "live", "page_text", "pause", "plain", "playing",
            "recipe_note", "rows_of", "step_runs", "sync_url", "transport", "warm_up"]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,6 +34,8 @@ class PageEntry:
     title: str
     icon: str
     blurb: str         # one line for the home page
+    experiments: tuple[str, ...]       # the lab experiments it drives (its config is its URL)
+    ns: str                            # its widget keys' prefix
     old_paths: tuple[str, ...] = ()    # URL paths of earlier names: links shared before still open
 
     @property
@@ -44,17 +46,20 @@ class PageEntry:
 PAGES = [
     PageEntry("app_pages/discriminator.py", "Discriminators: perfect vs Lipschitz", ":material/balance:",
               "Watch a trained D converge to D* = p/(p+p_G) and go flat on the fakes, while Lipschitz "
-              "critics keep a slope the generator can follow.", ("discriminators",)),
+              "critics keep a slope the generator can follow.", ("discriminator",), "disc", ("discriminators",)),
     PageEntry("app_pages/mode_collapse.py", "Mode collapse", ":material/scatter_plot:",
-              "Train GANs on rings and grids of Gaussians; count the modes they capture; try the cures."),
+              "Train GANs on rings and grids of Gaussians; count the modes they capture; try the cures.",
+              ("mode_collapse",), "mc"),
     PageEntry("app_pages/disjoint.py", "Wasserstein vs JS", ":material/straighten:",
-              "Disjoint supports: JS is stuck at log 2, W1 = |theta| still points the way.", ("wasserstein",)),
+              "Disjoint supports: JS is stuck at log 2, W1 = |theta| still points the way.", ("disjoint",),
+              "disjoint", ("wasserstein",)),
     PageEntry("app_pages/vae.py", "VAE latent manifolds", ":material/grid_view:",
-              "Train a VAE on real digits live; see the 2-D latent space and the decoded manifold."),
+              "Train a VAE on real digits live; see the 2-D latent space and the decoded manifold.", ("vae",), "vae"),
     PageEntry("app_pages/robust_mean.py", "Robust mean estimation", ":material/shield:",
-              "Huber contamination: medians, Tukey depth and GANs as robust estimators."),
+              "Huber contamination: medians, Tukey depth and GANs as robust estimators.", ("robust_mean",), "rm"),
     PageEntry("app_pages/image_training.py", "Image training", ":material/image:",
-              "DCGAN, WGAN-GP, SN-GAN and a convolutional VAE on images, in the background."),
+              "DCGAN, WGAN-GP, SN-GAN and a convolutional VAE on images, in the background.",
+              ("image_gan", "image_vae"), "img"),
 ]
 
 

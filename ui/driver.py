@@ -26,6 +26,20 @@ TICK_SHARE = 0.8   # of the fragment timer's period one tick may use (1.0 measur
 log = logging.getLogger("genlab")
 
 
+class Latest:
+    """The last drawn tick's snapshots, for the export buttons. Streamlit runs a deferred
+    download on another thread, where st.session_state cannot be read: so the page hands the
+    button this object, and each tick swaps in a new dict (one reference assignment, never a
+    dict changing under a reader)."""
+
+    def __init__(self) -> None:
+        self.snaps: dict[str, dict] = {}
+
+
+def latest(ns: str) -> Latest:
+    return st.session_state.setdefault(f"{ns}.latest", Latest())
+
+
 def keep_runs(ns: str, cfgs: dict[str, Any] | None, make: Callable[[str, Any], Any], reset: bool = False,
               token: Any = None) -> dict[str, Any]:
     """The page's runs, one per name in `cfgs`: kept when the config is unchanged, retuned in
@@ -101,7 +115,7 @@ def live(ns: str, runs: dict[str, Any], body: Callable[[dict[str, dict]], None],
                 # then train for half as long as we draw, not one chunk per tick.
                 _train(ns, runs, k, max(TICK_SHARE * every - draw, 0.5 * draw))
             snaps = {name: take(run) for name, run in runs.items()}
-            ss[f"{ns}.latest"] = snaps
+            latest(ns).snaps = snaps
             body(snaps)
         except ConfigError as err:
             pause(ns)

@@ -4,8 +4,9 @@ Every file is built only when its button is clicked (deferred data), so a live p
 for them. Put the buttons *outside* the live fragment: a deferred file registered inside a
 fragment that reruns every 0.2 s is dropped at the next tick, and a download pressed while
 playing gave nothing ("MediaFileStorageError: Deferred file ... not found"). Streamlit runs a
-deferred download on its own thread, so what the buttons read is finished data: the last tick's
-snapshots (st.session_state[f"{ns}.latest"]), or a run's `state_bytes` (which takes its lock).
+deferred download on its own thread, without the session (st.session_state cannot be read there),
+so what the buttons read is finished data held by an object the page hands them: the last tick's
+snapshots (`ui.latest(ns).snaps`), or a run's `state_bytes` (which takes its lock).
 """
 from __future__ import annotations
 

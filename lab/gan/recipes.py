@@ -58,11 +58,11 @@ class Recipe:
 KEYS = ("objective", "constraint", "optimizer", "lr_d", "lr_g", "beta1", "beta2", "d_steps", "gp_lambda", "clip")
 
 RECIPES: dict[str, Recipe] = {r.name: r for r in [
-    Recipe("gan", "minimax", "none", "adam", 2e-4, 2e-4, label="GAN (minimax)",
+    Recipe("gan", "minimax", "none", "adam", 2e-4, 2e-4, label="GAN (minimax loss)",
            cite="Goodfellow et al. 2014, Alg. 1; Adam as DCGAN"),
-    Recipe("ns", "ns", "none", "adam", 2e-4, 2e-4, label="GAN (non-saturating), DCGAN's Adam",
+    Recipe("ns", "ns", "none", "adam", 2e-4, 2e-4, label="GAN (non-saturating), DCGAN Adam",
            cite="Goodfellow et al. 2014 sec. 3; Radford et al. 2016: Adam 2e-4, betas (0.5, 0.999)"),
-    Recipe("metz", "ns", "none", "adam", 1e-4, 1e-3, label="GAN, Metz et al.'s rates (D 1e-4, G 1e-3)",
+    Recipe("metz", "ns", "none", "adam", 1e-4, 1e-3, label="GAN at Metz et al.'s rates",
            cite="Metz et al. 2017, 2-D mixtures: Adam, lr D 1e-4, lr G 1e-3, beta1 0.5"),
     Recipe("lsgan", "lsgan", "none", "adam", 2e-4, 2e-4, label="LSGAN (a=-1, b=1, c=0)",
            cite="Mao et al. 2017: Pearson chi^2 coding, Adam beta1 0.5"),

@@ -1,4 +1,4 @@
-"""Figures for the mode-collapse page: pure functions of `GAN2D.snapshot()` dicts."""
+"""Figures for the mode-collapse page: pure functions of `ModeCollapseRun.snapshot()` dicts."""
 from __future__ import annotations
 
 import math
@@ -6,7 +6,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from lab import mode_metrics
+from lab.experiments.mode_collapse import metrics as mode_metrics
 
 REAL, FAKE, ARROW = "#1f77b4", "#ff7f0e", "#2b2b2b"
 
@@ -77,13 +77,24 @@ def scatter(snap: dict, arrows: bool = True, title: str | None = None) -> go.Fig
     bx, by = _box(snap)
     return go.Figure(scatter_traces(snap, arrows), layout=_layout(
         title=title or f"Step {snap['step']}: {m['modes']}/{len(snap['centres'])} modes, "
-                       f"{100 * m['hq']:.1f}% high quality, reverse KL {_fmt(m['reverse_kl'])}",
+                       f"{100 * m['hq']:.1f}% high quality, reverse KL {fmt(m['reverse_kl'])}",
         height=560, legend=dict(orientation="h", y=-0.08),
         xaxis=dict(range=bx, constrain="domain"), yaxis=dict(range=by, scaleanchor="x")))
 
 
-def _fmt(v: float) -> str:
+def fmt(v: float) -> str:
     return "inf" if not math.isfinite(v) else f"{v:.2f}"
+
+
+def headline(cfg, snap: dict) -> str:
+    """The run in a few words: its recipe and the remedies that are on."""
+    train = cfg.train()
+    parts = [train.name] + [t for t, on in (
+        (f"{train.objective} loss", cfg.objective is not None),
+        ("SN" if train.constraint == "sn" else f"{train.constraint} on D", cfg.constraint is not None),
+        (f"unroll {cfg.unroll}", cfg.unroll), (f"pac {cfg.pac}", cfg.pac > 1),
+        (f"noise {snap['noise_std']:.2f}", cfg.instance_noise), (f"{train.d_steps} D steps", train.d_steps > 1)) if on]
+    return ", ".join(parts)
 
 
 def coverage(snap: dict) -> go.Figure:
@@ -188,7 +199,7 @@ def metrics_vs_anchors(snap_or_snaps: dict) -> go.Figure:
     rows = anchor_table(snaps)
     cells = [[r["source"] for r in rows], [r["method"] for r in rows], [f"{r['modes']:g}" for r in rows],
              [f"{100 * r['hq']:.1f}%" for r in rows],
-             ["-" if r["reverse_kl"] is None else _fmt(r["reverse_kl"]) for r in rows], [r["setup"] for r in rows]]
+             ["-" if r["reverse_kl"] is None else fmt(r["reverse_kl"]) for r in rows], [r["setup"] for r in rows]]
     return go.Figure(go.Table(columnwidth=[1.3, 1.3, 0.7, 0.9, 0.9, 5],
                               header=dict(values=["source", "method", "modes", "high quality", "reverse KL", "set-up"],
                                           fill_color="#e8e8e8", align="left"),
