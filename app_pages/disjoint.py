@@ -111,13 +111,13 @@ def body(snaps: dict) -> None:
 
 ui.live(NS, runs, body, k=controls.steps_per_tick)
 st.caption(text["Live keys"])
-latest = lambda: ss[f"{NS}.latest"]  # noqa: E731   the last drawn tick: finished arrays only
+latest = ui.latest(NS)          # the last drawn tick: finished arrays, read when a button is clicked
 with st.expander("Export: figures, numbers, curves, weights"):
-    ui.downloads(NS, {"trajectories": lambda: figs.trajectories(latest()), "gap": lambda: figs.across_gap(latest()),
-                      "samples": lambda: figs.samples(latest()), "earlier": lambda: figs.earlier(latest()),
+    ui.downloads(NS, {"trajectories": lambda: figs.trajectories(latest.snaps), "gap": lambda: figs.across_gap(latest.snaps),
+                      "samples": lambda: figs.samples(latest.snaps), "earlier": lambda: figs.earlier(latest.snaps),
                       "divergences": div_fig},
-                 lambda: {n: s["metrics"] for n, s in latest().items()}, stem="disjoint",
-                 csv_rows=lambda: ui.rows_of({n: s["history"] for n, s in latest().items()}, label="recipe"),
+                 lambda: {n: s["metrics"] for n, s in latest.snaps.items()}, stem="disjoint",
+                 csv_rows=lambda: ui.rows_of({n: s["history"] for n, s in latest.snaps.items()}, label="recipe"),
                  weights={n: run.state_bytes for n, run in runs.items()})
 st.subheader("Things to try")
 st.markdown(text["Things to try"])
