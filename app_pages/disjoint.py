@@ -8,11 +8,10 @@ import streamlit as st
 import ui
 from lab.config import field_type, spec
 from lab.experiments.disjoint import DisjointConfig as Config, DisjointRun, figures as figs
-from lab.experiments.disjoint.config import LABELS, OVERRIDES, RECIPES, SETUP_LABELS, recipes_from_text, scale_note
+from lab.experiments.disjoint.config import LABELS, OVERRIDES, RECIPES, SETUP_LABELS, recipes_from_link, scale_note
 from lab.experiments.disjoint.trainer import sample_pair
 
 NS = "disjoint"
-DEFAULT = "gan,ns,wgan,wgan_gp"     # the recipes a plain link trains side by side
 text = ui.page_text(__file__)
 ss = st.session_state
 
@@ -23,25 +22,20 @@ with st.expander("More formulas: Kantorovich-Rubinstein, the Gaussian pair, inst
 
 # ---- settings: the link gives the first values; every bound is the config's ------------------
 url = ui.config_from_url(Config, NS)
-if f"{NS}.recipes" not in ss:       # the recipes trained side by side (old links: objectives=)
-    q = st.query_params
-    asked = q.get("recipes", q.get("objectives", url.recipe if {"recipe", "objective"} & set(q) else DEFAULT))
-    known, unknown = recipes_from_text(asked)
-    ss[f"{NS}.recipes"] = known or recipes_from_text(DEFAULT)[0]
-    ss[f"{NS}.notes"] = [f"Ignored the link's recipe {name!r}: the recipes are {', '.join(RECIPES)}." for name in unknown]
-    if "objectives" in q and "recipes" not in q:
-        ss[f"{NS}.notes"].append(f"'objectives={asked}' is an old name: read as recipes={','.join(known)}.")
+if f"{NS}.recipes" not in ss:       # the recipes trained side by side, read once per session
+    ss[f"{NS}.recipes"], ss[f"{NS}.notes"] = recipes_from_link(st.query_params.to_dict())
 for note in ss[f"{NS}.notes"]:
     st.warning(ui.plain(note), icon=":material/link_off:")
 
 
-def every_recipe(where) -> dict:
-    """The recipe keys as one value for every run; an empty box is each recipe's own value."""
+def every_recipe() -> dict:
+    """The recipe keys, one value for every run; an empty box is each recipe's own value (so
+    not ui.config_widgets, whose box always holds a number). Bounds and help: the config's."""
     out = {}
     for key in [f.name for f in dataclasses.fields(Config) if spec(Config, f.name).group == OVERRIDES]:
         s, num = spec(Config, key), field_type(Config, key)[0]
-        out[key] = where.number_input(s.label, num(s.lo), num(s.hi), getattr(url, key), key=f"{NS}.{key}",
-                                      format=s.fmt, help=s.help, placeholder="each recipe's own")
+        out[key] = st.number_input(s.label, num(s.lo), num(s.hi), getattr(url, key), key=f"{NS}.{key}",
+                                   format=s.fmt, help=s.help, placeholder="each recipe's own")
     return out
 
 
@@ -52,7 +46,7 @@ with st.sidebar:
     chosen = st.multiselect("Recipes", RECIPES, key=f"{NS}.recipes", format_func=LABELS.get)
     values |= ui.config_widgets(Config, NS, url, groups=("Training",), headers=False)
     st.header(OVERRIDES)
-    values |= every_recipe(st)
+    values |= every_recipe()
     with st.expander("Critic"):
         values |= ui.config_widgets(Config, NS, url, groups=("Critic",), where=st, headers=False)
 base = ui.build_config(Config, ui.widgets.merged(url, values) | {"recipe": Config.recipe})
@@ -95,10 +89,7 @@ earlier = st.toggle("Show D and the critics at earlier steps", key=f"{NS}.earlie
 
 
 def body(snaps: dict) -> None:
-    first = next(iter(snaps.values()))
-    for col, (label, value) in zip(st.columns(4), (
-            ("Theta steps", f"{first['step']:,} / {first['total']:,}"), ("Instance noise now", f"{first['metrics']['noise']:.3g}"),
-            ("JS at theta0", f"{first['metrics']['js_exact']:.4f}"), ("W1 at theta0", f"{first['metrics']['w1_exact']:.3f}"))):
+    for col, (label, value) in zip(st.columns(4), figs.headline(snaps)):
         col.metric(label, value)
     st.plotly_chart(figs.trajectories(snaps), key=f"{NS}.traj")
     st.plotly_chart(figs.across_gap(snaps), key=f"{NS}.gap")
@@ -113,9 +104,9 @@ ui.live(NS, runs, body, k=controls.steps_per_tick)
 st.caption(text["Live keys"])
 latest = ui.latest(NS)          # the last drawn tick: finished arrays, read when a button is clicked
 with st.expander("Export: figures, numbers, curves, weights"):
-    ui.downloads(NS, {"trajectories": lambda: figs.trajectories(latest.snaps), "gap": lambda: figs.across_gap(latest.snaps),
-                      "samples": lambda: figs.samples(latest.snaps), "earlier": lambda: figs.earlier(latest.snaps),
-                      "divergences": div_fig},
+    ui.downloads(NS, {"trajectories": lambda: figs.trajectories(latest.snaps), "divergences": div_fig,
+                      "gap": lambda: figs.across_gap(latest.snaps), "samples": lambda: figs.samples(latest.snaps),
+                      "earlier": lambda: figs.earlier(latest.snaps)},
                  lambda: {n: s["metrics"] for n, s in latest.snaps.items()}, stem="disjoint",
                  csv_rows=lambda: ui.rows_of({n: s["history"] for n, s in latest.snaps.items()}, label="recipe"),
                  weights={n: run.state_bytes for n, run in runs.items()})

@@ -19,7 +19,7 @@ from lab.data.lines import Line
 from lab.data.mixtures import Mixture
 from lab.experiments import get
 from lab.experiments.disjoint import DisjointConfig, DisjointRun, closed_forms as cf
-from lab.experiments.disjoint.config import RECIPES
+from lab.experiments.disjoint.config import RECIPES, recipes_from_link
 from lab.experiments.disjoint.trainer import ThetaGAN, sample_pair
 from lab.gan import lipschitz, recipes
 
@@ -126,7 +126,7 @@ def test_js_gradient_vanishes_for_thin_gaussians():
 
 # ---- the lines sampler (lab.data.lines) ------------------------------------------------------
 def test_line_sampler():
-    a, b = Line(1.5).sample(5000, torch.Generator().manual_seed(3)), Line(1.5).sample(5000, torch.Generator().manual_seed(3))
+    a, b = (Line(1.5).sample(5000, torch.Generator().manual_seed(3)) for _ in range(2))
     assert a.shape == (5000, 2) and a.dtype == torch.float32
     assert torch.equal(a, b)                                        # seeded by the caller's generator
     assert (a[:, 0] == 1.5).all()
@@ -422,3 +422,17 @@ def test_cli_bad_value_one_line(tmp_path, capsys):
     assert cli.main(["run", "disjoint", "recipe=lsgan", "--out", str(tmp_path)]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and "recipe" in lines[0]
+
+
+@pytest.mark.parametrize("params,want,notes", [
+    ({}, ["gan", "ns", "wgan", "wgan_gp"], 0),
+    ({"recipes": "wgan_sn,gan,wgan_sn"}, ["wgan_sn", "gan"], 0),
+    ({"objectives": "js_minimax,wgan_clip"}, ["gan", "wgan"], 1),
+    ({"objective": "js_ns"}, ["ns"], 0),                 # one recipe, as the command line says it
+    ({"recipes": "zzz,ns,lsgan"}, ["ns"], 2),
+    ({"recipes": "zzz"}, ["gan", "ns", "wgan", "wgan_gp"], 1),
+])
+def test_the_pages_recipe_list_from_a_link(params, want, notes):
+    got, said = recipes_from_link(params)
+    assert got == want and len(said) == notes
+    assert all(name in " ".join(said) for name in ("zzz", "lsgan") if name in params.get("recipes", ""))

@@ -113,9 +113,9 @@ def test_old_link_keys_still_open_with_a_notice(query, check):
     assert check(_runs(at))
 
 
-@pytest.mark.parametrize("query,word", [({"seed": "-3"}, "seed"), ({"recipes": "zzz"}, "zzz"),
-                                        ({"recipes": "gan,zzz,lsgan"}, "lsgan"), ({"noise_anneal": "-7"}, "noise_anneal"),
-                                        ({"lr_g": "0"}, "lr_g"), ({"sigma": "nan"}, "sigma")])
+@pytest.mark.parametrize("query,word", [
+    ({"seed": "-3"}, "seed"), ({"recipes": "zzz"}, "zzz"), ({"recipes": "gan,zzz,lsgan"}, "lsgan"),
+    ({"noise_anneal": "-7"}, "noise_anneal"), ({"lr_g": "0"}, "lr_g"), ({"sigma": "nan"}, "sigma")])
 def test_bad_link_values_warn_and_never_raise(query, word):
     at = open_page(PAGE, query)
     assert word in _warnings(at)
@@ -141,7 +141,8 @@ def test_old_path_forwards_and_play_redraws(streamlit_url, page):
     wait_for_app(page)
     page.get_by_role("heading", name=re.compile("Wasserstein vs Jensen-Shannon")).wait_for(timeout=90_000)
     assert "/disjoint" in page.url and "recipes=gan" in page.url
-    steps = page.locator("[data-testid='stMetric']").filter(has_text="Theta steps").locator("[data-testid='stMetricValue']")
+    steps = page.locator("[data-testid='stMetric']").filter(has_text="Theta steps")
+    steps = steps.locator("[data-testid='stMetricValue']")
     steps.wait_for(timeout=90_000)
     assert steps.inner_text().startswith("0 /")
     page.get_by_role("button", name=re.compile(r"Play$")).first.click()

@@ -36,6 +36,23 @@ def recipes_from_text(text: str) -> tuple[list[str], list[str]]:
     return known, unknown
 
 
+DEFAULT_RECIPES = "gan,ns,wgan,wgan_gp"     # what a plain link trains side by side
+
+
+def recipes_from_link(params: dict[str, str]) -> tuple[list[str], list[str]]:
+    """The page's list of recipes from its link: `recipes=` (old links: `objectives=`, or one
+    `recipe=` / `objective=` as the command line takes it), else the default set. Returns
+    (recipes, notices): unknown names are ignored with a notice naming them, an old key name
+    gets a notice, and when no name is known the default set is used."""
+    one = params.get("recipe", params.get("objective"))
+    asked = params.get("recipes", params.get("objectives", one or DEFAULT_RECIPES))
+    known, unknown = recipes_from_text(asked)
+    notes = [f"Ignored the link's recipe {name!r}: the recipes are {', '.join(RECIPES)}." for name in unknown]
+    if "objectives" in params and "recipes" not in params:
+        notes.append(f"'objectives={asked}' is an old name: read as recipes={','.join(known)}.")
+    return known or recipes_from_text(DEFAULT_RECIPES)[0], notes
+
+
 def _old_objective(text: str) -> dict[str, str]:
     return {"recipe": OLD_OBJECTIVES.get(text.strip(), text)}
 

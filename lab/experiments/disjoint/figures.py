@@ -253,6 +253,14 @@ def earlier(snaps: dict) -> go.Figure:
     return _figure(data, copy.deepcopy(layout))
 
 
+def headline(snaps: dict) -> list[tuple[str, str]]:
+    """(label, value) for the numbers above the live figures."""
+    first = next(iter(snaps.values()))
+    m = first["metrics"]
+    return [("Theta steps", f"{first['step']:,} / {first['total']:,}"), ("Instance noise now", f"{m['noise']:.3g}"),
+            ("JS at theta0", f"{m['js_exact']:.4f}"), ("W1 at theta0", f"{m['w1_exact']:.3f}")]
+
+
 def table(snaps: dict) -> list[dict]:
     """One row per recipe: where theta is, how far it moved, the push it gets, the critic's
     measured Lipschitz constant, the rates and D steps it trains with, JS and W1 now."""
