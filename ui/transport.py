@@ -14,8 +14,12 @@ class Transport:
     steps_per_tick: int
 
 
-def _toggle(key: str) -> None:
-    st.session_state[key] = not st.session_state.get(key, False)
+def _set(key: str, value: bool) -> None:
+    """Play sets True, Pause sets False: never a toggle. Streamlit can dispatch one click's
+    callback twice when it lands while a fragment tick runs (once in the fragment's rerun,
+    once in the full rerun after it); a toggle then undid the Pause (seen: Pause ignored for
+    more than 20 s under load)."""
+    st.session_state[key] = value
 
 
 def playing(ns: str) -> bool:
@@ -39,7 +43,7 @@ def transport(ns: str, default_k: int = 50, max_k: int = 1000, step_label: str =
     c1, c2, c3, c4 = st.columns([1, 1, 1, 2], vertical_alignment="bottom")
     c1.button("Pause" if on else "Play", key=f"{ns}.play", type="primary",
               icon=":material/pause:" if on else ":material/play_arrow:",
-              on_click=_toggle, args=(playing_key,), width="stretch")
+              on_click=_set, args=(playing_key, not on), width="stretch")
     step = c2.button(step_label, key=f"{ns}.step", icon=":material/skip_next:", width="stretch")
     reset = c3.button("Reset", key=f"{ns}.reset", icon=":material/restart_alt:", width="stretch")
     k = c4.number_input("Steps per tick", 1, max_k, default_k, step=10, key=f"{ns}.k",

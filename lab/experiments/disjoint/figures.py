@@ -257,7 +257,7 @@ def headline(snaps: dict) -> list[tuple[str, str]]:
     """(label, value) for the numbers above the live figures."""
     first = next(iter(snaps.values()))
     m = first["metrics"]
-    return [("Theta steps", f"{first['step']:,} / {first['total']:,}"), ("Instance noise now", f"{m['noise']:.3g}"),
+    return [(f"Theta steps (of {first['total']:,})", f"{first['step']:,}"), ("Instance noise now", f"{m['noise']:.3g}"),
             ("JS at theta0", f"{m['js_exact']:.4f}"), ("W1 at theta0", f"{m['w1_exact']:.3f}")]
 
 
