@@ -140,7 +140,7 @@ def test_old_path_forwards_and_play_redraws(streamlit_url, page):
     page.goto(f"{streamlit_url}/wasserstein?objectives=js_minimax,wgan_gp&steps=2000", wait_until="domcontentloaded")
     wait_for_app(page)
     page.get_by_role("heading", name=re.compile("Wasserstein vs Jensen-Shannon")).wait_for(timeout=90_000)
-    assert "/disjoint" in page.url and "recipes=gan" in page.url
+    page.wait_for_url(re.compile(r"/disjoint\?.*recipes=gan%2Cwgan_gp"), timeout=30_000)   # the link, in today's words
     steps = page.locator("[data-testid='stMetric']").filter(has_text="Theta steps")
     steps = steps.locator("[data-testid='stMetricValue']")
     steps.wait_for(timeout=90_000)
