@@ -18,7 +18,10 @@ from lab.experiments.disjoint.config import LABELS
 from lab.experiments.disjoint.trainer import ThetaGAN
 from lab.run import Run
 
-N_SHOWN = 200          # samples of each distribution drawn in the plane
+# Samples of each distribution drawn in the plane: 80 show a line or a noisy cloud as well as
+# 200 did, and the browser redraws 5 x 80 SVG markers each tick instead of 5 x 200 (its main
+# thread was busy 8 s of 10 while playing with 200, ~6 s with 80; a Pause click waits for it).
+N_SHOWN = 80
 GAP_POINTS = 241       # where D / the critic is read along x
 # Steps at which D / the critic is kept for the "at earlier steps" picture: dense early, where
 # a JS-GAN's D saturates, sparse later.
