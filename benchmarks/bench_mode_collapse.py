@@ -2,7 +2,7 @@
 would write for the same GAN, measured in the same process, interleaved in blocks so that
 machine load hits both alike.
 
-The GAN is ANCHORS.md's: non-saturating loss, G 256-128-128-2 (latent 256), D 2-128-128-1,
+The GAN of the measurements this lab started from: non-saturating loss, G 256-128-128-2 (latent 256), D 2-128-128-1,
 ReLU, batch 512, Adam (0.5, 0.999), 8-Gaussian ring. The plain loop is note 001's Algorithm 1
 as usually typed: two D forward passes (real, fake), `g_loss.backward()` (which also fills D's
 gradients), `.item()` on both losses every step, and the mode metrics on 2,500 samples every

@@ -18,7 +18,7 @@ rehearsed the demo).
 Measured the same way, in the same run: `benchmarks/reference_app.py`, a bare Streamlit page with
 two small Plotly charts and no torch, the floor for any Streamlit page with a plot here.
 
-Needs Debian's chromium. Targets (issue 2): <= 3 s after torch import; >= 5 redraws/s.
+Needs Debian's chromium. Targets: <= 3 s after torch import; >= 5 redraws/s.
 """
 import argparse
 import re
@@ -107,7 +107,7 @@ def main():
     a = ap.parse_args()
     t_torch = min(torch_import_seconds() for _ in range(2))
     port = _free_port()          # one port throughout: a browser caches per origin
-    url = f"http://127.0.0.1:{port}/discriminators?critics={a.critics}&dim={a.dim}"
+    url = f"http://127.0.0.1:{port}/discriminator?critics={a.critics}&dim={a.dim}"
     ready_js = READY_JS % (2 if a.dim == 1 else 1)
     srv = None
     with sync_playwright() as pw:

@@ -1,4 +1,4 @@
-"""Seconds for a 2-D VAE on the embedded digits to reach a stated test ELBO: GenLab's VaeRun
+"""Seconds for a 2-D VAE on the embedded digits to reach a stated test ELBO: GenLab's LatentVAERun
 (the page's and the CLI's loop) vs a plain pytorch/examples-style loop (vae/main.py: shuffle,
 minibatch, BCE(sum) + KLD, Adam) on the same data, same architecture, same run.
 
@@ -18,7 +18,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from lab.data.digits import load_digits
-from lab.experiments.vae import VaeConfig, VaeRun, load_data
+from lab.experiments.vae import LatentVAEConfig, LatentVAERun, load_data
 from lab.vae import evaluate
 
 
@@ -80,22 +80,25 @@ def reference_loop(width, every, batch, seed):
 
 
 def lab_loop(width, every, batch, seed):
-    cfg = VaeConfig(width=width, batch=batch, steps=10**6, compare=False, log_every=100_000, seed=seed)
-    run = VaeRun(cfg, load_data(cfg))
+    cfg = LatentVAEConfig(width=width, batch=batch, steps=10**6, compare=False, log_every=100_000, seed=seed)
+    run = LatentVAERun(cfg, load_data(cfg))
     clock = 0.0
     while True:
         t0 = time.perf_counter()
         run.advance(every)
         clock += time.perf_counter() - t0
-        run.model.eval()
-        yield run.step, clock, evaluate(run.model, run.test_eval, torch.Generator().manual_seed(0))["elbo"]
+        with run.holding():
+            run.model.eval()
+            elbo = evaluate(run.model, run.test_eval, torch.Generator().manual_seed(0))["elbo"]
+            run.model.train()
+        yield run.step, clock, elbo
 
 
 def race(width, target, max_steps, every, batch, seed) -> dict:
     """Both loops advance in alternating chunks of `every` steps, so a change in the machine's
     load (shared CPU) hits both alike."""
     loops = {"reference loop": reference_loop(width, every, batch, seed),
-             "GenLab VaeRun": lab_loop(width, every, batch, seed)}
+             "GenLab LatentVAERun": lab_loop(width, every, batch, seed)}
     out = {name: {"reached": None} for name in loops}
     for _ in range(max_steps // every):
         for name, loop in loops.items():
@@ -127,8 +130,8 @@ def main() -> None:
     for name, r in out.items():
         hit = (f"reached at step {r['reached'][0]} after {r['reached'][1]:.1f} s" if r["reached"]
                else f"NOT reached in {r['steps']} steps (last {r['elbo']:.1f})")
-        print(f"{name:>15}: {r['steps'] / r['clock']:6.1f} steps/s; {hit}")
-    ref, lab = out["reference loop"], out["GenLab VaeRun"]
+        print(f"{name:>20}: {r['steps'] / r['clock']:6.1f} steps/s; {hit}")
+    ref, lab = out["reference loop"], out["GenLab LatentVAERun"]
     print(f"speed ratio (GenLab / reference steps per second): "
           f"{(lab['steps'] / lab['clock']) / (ref['steps'] / ref['clock']):.2f}")
     if ref["reached"] and lab["reached"]:

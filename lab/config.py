@@ -65,7 +65,7 @@ def spec(cfg_or_cls, name: str) -> Spec:
 def check_choice(key: str, value: str, choices: Iterable[str]) -> None:
     choices = list(choices)
     if value not in choices:
-        raise ConfigError(f"{key}={value!r} is not one of: {', '.join(choices)}")
+        raise ConfigError(f"{key}={value!r} is not one of: {', '.join(map(str, choices))}")
 
 
 def _num(v: float) -> str:

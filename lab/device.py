@@ -50,7 +50,7 @@ def build_seeded(seed: int, make):
 
 def small_net_threads() -> None:
     """Tiny MLPs run fastest on one thread: with two threads under load a ring GAN fell from
-    ~120 to 9-30 steps/s here (ANCHORS.md, oversubscription). OpenMP's count belongs to the
+    ~120 to 9-30 steps/s here (oversubscription: two threads per net on two busy cores). OpenMP's count belongs to the
     calling thread and every Streamlit run or fragment tick may be a fresh thread, while
     get_num_threads() can already read 1 there: so set it unconditionally, every time."""
     torch.set_num_threads(1)

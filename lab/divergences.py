@@ -51,7 +51,7 @@ def _span_1d(p: Mixture, q: Mixture, n_std: float = 12.0) -> tuple[float, float,
 def _quad_1d(fun, p: Mixture, q: Mixture) -> float:
     """Integrate piecewise between consecutive component means: narrow, far-apart bumps are
     then never stepped over by the adaptive rule."""
-    from scipy import integrate   # ~0.4 s to import: a page's controls are drawn without it (issue 2)
+    from scipy import integrate   # ~0.4 s to import: at first use, not before a page is drawn
 
     lo, hi, points = _span_1d(p, q)
     edges = [lo] + [v for v in points if lo < v < hi] + [hi]

@@ -28,8 +28,10 @@ LOG_2PI = math.log(2 * math.pi)
 
 def kl_diag_gaussians(mu_q: torch.Tensor, logvar_q: torch.Tensor,
                       mu_p: torch.Tensor | None = None, logvar_p: torch.Tensor | None = None) -> torch.Tensor:
-    """(n, d) -> (n,) KL(N(mu_q, diag e^logvar_q) || N(mu_p, diag e^logvar_p)), default p = N(0, I):
-    sum_j 1/2 [logvar_p - logvar_q + (e^logvar_q + (mu_q - mu_p)^2) / e^logvar_p - 1]."""
+    """(..., d) -> (...) KL(N(mu_q, diag e^logvar_q) || N(mu_p, diag e^logvar_p)) in nats, summed
+    over the last dimension; default p = N(0, I) (Kingma & Welling 2014, appendix B):
+    sum_j 1/2 [logvar_p - logvar_q + (e^logvar_q + (mu_q - mu_p)^2) / e^logvar_p - 1].
+    Computed in the inputs' dtype: pass float32 from a half-precision encoder."""
     if mu_p is None:
         mu_p = torch.zeros_like(mu_q)
     if logvar_p is None:
@@ -43,8 +45,11 @@ def log_normal_diag(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> 
     return -0.5 * (LOG_2PI + logvar + (z - mu) ** 2 / logvar.exp()).sum(-1)
 
 
-def reparameterise(mu: torch.Tensor, logvar: torch.Tensor, gen: torch.Generator | None) -> torch.Tensor:
-    """z = mu + sigma * eps, eps ~ N(0, I) from `gen`: z is a differentiable function of (mu, sigma)."""
+def reparameterise(mu: torch.Tensor, logvar: torch.Tensor, gen: torch.Generator | None = None) -> torch.Tensor:
+    """z = mu + sigma * eps with sigma = exp(logvar / 2), eps ~ N(0, I) drawn from `gen` (None:
+    the global stream; a generator must live on mu's device): z has mu's shape, dtype and device
+    and is a differentiable function of (mu, logvar), the pathwise gradient of note 000.
+    To draw K samples per row, pass mu and logvar expanded to (K, n, d)."""
     eps = torch.randn(mu.shape, generator=gen, dtype=mu.dtype, device=mu.device)
     return mu + (0.5 * logvar).exp() * eps
 
@@ -118,12 +123,13 @@ def warmup_beta(beta: float, step: int, warmup: int) -> float:
 @torch.no_grad()
 def iw_bound(model: VAE, x: torch.Tensor, k: int, gen: torch.Generator | None, chunk: int = 64) -> torch.Tensor:
     """(n,) importance-weighted bound log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x), z_k ~ q(z|x).
-    Evaluated `chunk` examples at a time so that K x chunk x n_in stays small."""
+    Evaluated at most `chunk` examples at a time, fewer for a large K, so that the decoded
+    K x chunk x n_in block stays under 4M numbers (16 MB; K = 5000 on digits was 1 GB)."""
+    chunk = max(1, min(chunk, (1 << 22) // (k * x.shape[-1])))
     out = []
     for xs in x.split(chunk):
         mu, logvar = model.encode(xs)                                   # (c, d)
-        eps = torch.randn((k,) + mu.shape, generator=gen, dtype=mu.dtype, device=mu.device)
-        z = mu + (0.5 * logvar).exp() * eps                             # (K, c, d)
+        z = reparameterise(mu.expand((k,) + mu.shape), logvar.expand((k,) + mu.shape), gen)   # (K, c, d)
         log_w = (model.log_px_given_z(xs, model.decode_logits(z))
                  + log_normal_diag(z, torch.zeros_like(z), torch.zeros_like(z))
                  - log_normal_diag(z, mu, logvar))                      # (K, c)

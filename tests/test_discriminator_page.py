@@ -5,7 +5,7 @@ import pytest
 
 from conftest import metric, open_page as _open
 
-PAGE = "app_pages/discriminators.py"
+PAGE = "app_pages/discriminator.py"
 
 
 def open_page(params: dict | None = None):
@@ -18,6 +18,10 @@ def critic_table(at) -> dict[str, dict[str, str]]:
     lines = [[c.strip() for c in line.strip("|").split(" | ")] for line in text.splitlines()]
     head, rows = lines[0], lines[2:]
     return {r[0]: dict(zip(head[1:], r[1:])) for r in rows}
+
+
+def warnings(at) -> list[str]:
+    return [w.value.replace("\\", "") for w in at.warning]     # Markdown escapes off: as rendered
 
 
 def test_step_trains_and_numbers_match_the_exact_values():
@@ -37,6 +41,59 @@ def test_step_trains_and_numbers_match_the_exact_values():
     assert float(table["trained D (minimax)"]["sup \\|D - D\\*\\|"]) < 0.05   # D has reached D* (0.50 at step 0)
 
 
+def test_widget_bounds_are_the_configs():
+    """The width box offered 1-512 while the config (and a link, and the command line) took
+    1-1024; every number box now takes its bounds from the config's declarations."""
+    from lab.config import spec
+    from lab.experiments.discriminator import DiscriminatorConfig
+    at = open_page()
+    for key in ("width", "depth", "lr_d", "clip", "gp_lambda", "n_samples", "seed", "steps"):
+        box, s = at.number_input(key=f"disc.{key}"), spec(DiscriminatorConfig, key)
+        assert (box.min, box.max) == (s.lo, s.hi), key
+    assert at.number_input(key="disc.width").max == 1024
+
+
+def test_lr_retunes_the_runs_in_place_and_width_rebuilds_them():
+    at = open_page({"critics": "none,sn"})
+    at.button(key="disc.step").click().run()
+    assert metric(at, "Steps") == "25"
+    at.number_input(key="disc.lr_d").set_value(0.001).run()
+    assert not at.exception and metric(at, "Steps") == "25"          # kept: lr is live
+    run = at.session_state["disc.runs"]["none"]
+    assert run.opt.param_groups[0]["lr"] == pytest.approx(0.001)
+    at.number_input(key="disc.width").set_value(32).run()
+    assert not at.exception and metric(at, "Steps") == "0"           # a new net
+    assert at.query_params["width"] == "32" and at.query_params["lr_d"] == "0.001"
+
+
+def test_steps_is_the_budget_step_stops_there():
+    at = open_page({"steps": "5"})
+    assert not at.exception and not at.warning
+    assert at.number_input(key="disc.steps").value == 5
+    at.button(key="disc.step").click().run()
+    assert not at.exception and metric(at, "Steps") == "5"            # 25 asked, 5 allowed
+
+
+def test_lsgan_draws_its_optimum_beside_the_trained_d():
+    at = open_page({"critics": "none"})
+    at.selectbox(key="disc.objective").set_value("lsgan").run()
+    assert not at.exception
+    at.number_input(key="disc.k").set_value(200).run()
+    at.button(key="disc.step").click().run()
+    table = critic_table(at)
+    assert list(table) == ["trained D (lsgan)"] and table["trained D (lsgan)"]["estimate"] == ""
+    assert float(table["trained D (lsgan)"]["sup \\|D - D\\*\\|"]) < 0.5      # 1.0 at step 0
+    names = {t.get("name") for t in _figure_traces(at)}
+    assert {"D*_LS (exact)", "trained D (lsgan)"} <= names
+    assert at.query_params["objective"] == "lsgan"
+
+
+def _figure_traces(at) -> list[dict]:
+    import json
+    chart = next(c for c in at.get("plotly_chart") if c.proto.id.endswith("-disc.fig"))
+    return json.loads(chart.proto.spec)["data"]
+
+
 def test_changing_the_preset_changes_the_exact_numbers_and_the_url():
     at = open_page()
     at.selectbox(key="disc.pair").set_value("Overlapping bumps").run()
@@ -51,6 +108,7 @@ def test_switching_to_2d_runs_and_reports_no_w1():
     at.radio(key="disc.dim").set_value(2).run()
     assert not at.exception
     assert metric(at, "W1 exact") == "n/a in 2-D"
+    assert at.selectbox(key="disc.pair").value == "2-D: blobs apart"
     at.button(key="disc.step").click().run()
     assert metric(at, "Steps") == "25"
 
@@ -66,13 +124,33 @@ def test_a_bad_spec_shows_one_error_and_keeps_the_last_runs():
 
 
 def test_a_link_reproduces_the_view_and_a_bad_value_falls_back_with_a_note():
-    at = open_page({"dim": "1", "real": "N(3,0.5)", "fake": "N(-1,0.5)", "seed": "7", "lr": "banana",
+    at = open_page({"dim": "1", "real": "N(3,0.5)", "fake": "N(-1,0.5)", "seed": "7", "lr_d": "banana",
                     "critics": "sn,gp"})
     assert float(metric(at, "W1 exact")) == pytest.approx(4.0, abs=1e-3)
     assert at.number_input(key="disc.seed").value == 7
     assert at.multiselect(key="disc.critics").value == ["sn", "gp"]
-    assert any("lr='banana'" in w.value for w in at.warning)
-    assert at.number_input(key="disc.lr").value == pytest.approx(2e-3)
+    assert at.selectbox(key="disc.pair").value == "Custom (type below)"
+    assert any("lr_d='banana'" in w for w in warnings(at))
+    assert at.number_input(key="disc.lr_d").value == pytest.approx(2e-3)
+
+
+@pytest.mark.parametrize("params, words, critics", [
+    ({"seed": "-3"}, ["seed=-3", "out of range"], ["none", "clip", "gp", "sn"]),
+    ({"constraint": "zzz"}, ["constraint='zzz'", "none, clip, gp, sn"], ["none", "clip", "gp", "sn"]),
+    ({"critics": "zzz,sn,qq"}, ["critics=zzz,qq", "none, clip, gp, sn"], ["sn"]),
+    ({"critics": "zzz"}, ["critics=zzz"], ["none", "clip", "gp", "sn"]),
+    ({"critic": "gp"}, ["'critic=gp' is an old name", "constraint=gp"], ["gp"]),
+    ({"lr": "0.01", "critics": "none"}, ["'lr=0.01' is an old name"], ["none"]),
+])
+def test_a_bad_or_old_link_opens_with_a_warning_and_no_exception(params, words, critics):
+    at = open_page(params)
+    shown = " ".join(warnings(at))
+    assert all(w in shown for w in words), shown
+    assert not at.error and at.multiselect(key="disc.critics").value == critics
+    assert at.number_input(key="disc.seed").value == 0
+    at.button(key="disc.step").click().run()
+    assert not at.exception and metric(at, "Steps") == "25"
+    assert at.query_params["critics"] == ",".join(critics) and "critic" not in at.query_params
 
 
 NO_TORCH = '''
@@ -85,17 +163,17 @@ sys.meta_path.insert(0, NoTorch())
 from streamlit.testing.v1 import AppTest
 at = AppTest.from_file("app.py", default_timeout=60).run()
 print(repr((at.title[0].value, [e.message for e in at.exception])))
-at.switch_page("app_pages/discriminators.py").run()
+at.switch_page("app_pages/discriminator.py").run()
 print(repr(([t.value for t in at.title], len(at.get("plotly_chart")), [e.message for e in at.exception],
             [e.stack_trace[-3] for e in at.exception])))
 '''
 
 
 def test_the_opening_is_drawn_before_torch_and_scipy_load():
-    """Issue 2's start-up: the home page, and the page's title, intro and note 002's figure (in
-    its expander) go to the browser before torch (~1.4 s) and scipy (~0.4 s) are imported, so
-    the browser loads its plotting code meanwhile. In a fresh interpreter where importing them
-    fails, that much must still be drawn, and the first failure must be the page's import."""
+    """The home page, and the page's title, intro and note 002's figure (in its expander) go to
+    the browser before torch (~1.4 s) and scipy (~0.4 s) are imported, so the browser loads its
+    plotting code meanwhile. In a fresh interpreter where importing them fails, that much must
+    still be drawn, and the first failure must be the page's import."""
     import ast
     import subprocess
     import sys
@@ -109,7 +187,7 @@ def test_the_opening_is_drawn_before_torch_and_scipy_load():
     titles, charts, errors, where = ast.literal_eval(out[-1])
     assert titles == ["Discriminators: perfect vs Lipschitz"] and charts == 1
     assert errors == ["torch is blocked in this test"]
-    assert "app_pages/discriminators.py" in where[0] and "from lab.experiments.discriminator" in where[0]
+    assert "app_pages/discriminator.py" in where[0] and "from lab.experiments.discriminator.run" in where[0]
 
 
 def test_the_sidebar_names_the_device_on_every_run():

@@ -1,5 +1,7 @@
 """DistributedDataParallel under torchrun on a CPU (gloo, 2 processes): the replicas see
-different batches, yet their weights stay identical after every step (gradients averaged)."""
+different batches, yet their weights stay identical after every step (gradients averaged), for
+a batch-norm D (two forward passes per D step, recipe ns) and a spectral-norm D (one joint pass,
+recipe sngan)."""
 from __future__ import annotations
 
 import json
@@ -14,20 +16,23 @@ import json, sys, torch
 import torch.distributed as dist
 torch.set_num_threads(1)
 from lab.data.images import ImageData
+from lab.gan import recipes
 from lab.images.trainer import GANTrainer
-g = torch.Generator().manual_seed(0)
-data = ImageData(torch.randint(0, 256, (64, 1, 28, 28), generator=g, dtype=torch.uint8), None, "t")
-t = GANTrainer(sys.argv[1], data, z_dim=8, width=8, batch=8, n_critic=1, seed=0)
-out = t.advance(2)
-flat = torch.cat([p.detach().flatten() for p in t.G.parameters()] + [p.detach().flatten() for p in t.D.parameters()])
-both = [torch.zeros_like(flat) for _ in range(2)]
-dist.all_gather(both, flat)
-losses = [torch.zeros(1) for _ in range(2)]
-dist.all_gather(losses, torch.tensor([out["loss_d"]]))
+result = {}
+for name in sys.argv[1].split(","):
+    g = torch.Generator().manual_seed(0)
+    data = ImageData(torch.randint(0, 256, (64, 1, 28, 28), generator=g, dtype=torch.uint8), None, "t")
+    t = GANTrainer(recipes.get(name), data, latent=8, width=8, batch=8, seed=0)
+    out = t.advance(2)
+    flat = torch.cat([p.detach().flatten() for p in t.G.parameters()] + [p.detach().flatten() for p in t.D.parameters()])
+    both = [torch.zeros_like(flat) for _ in range(2)]
+    dist.all_gather(both, flat)
+    losses = [torch.zeros(1) for _ in range(2)]
+    dist.all_gather(losses, torch.tensor([out["loss_d"]]))
+    result[name] = {"same_weights": bool(torch.equal(both[0], both[1])),
+                    "same_loss": bool(torch.equal(losses[0], losses[1])), "images_per_step": t.images_per_step}
 if dist.get_rank() == 0:
-    json.dump({"same_weights": bool(torch.equal(both[0], both[1])),
-               "same_loss": bool(torch.equal(losses[0], losses[1])),
-               "images_per_step": t.images_per_step}, open(sys.argv[2], "w"))
+    json.dump(result, open(sys.argv[2], "w"))
 dist.barrier()
 dist.destroy_process_group()
 # Leave without C++ static teardown: under CPU load gloo's threads sometimes outlive the
@@ -42,11 +47,11 @@ def test_torchrun_two_cpu_processes_keep_replicas_equal(tmp_path):
     script, result = tmp_path / "ddp_check.py", tmp_path / "result.json"
     script.write_text(SCRIPT)
     res = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                          str(script), "sngan", str(result)],
+                          str(script), "ns,sngan", str(result)],
                          cwd=ROOT, capture_output=True, text=True, timeout=180,
                          env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
     assert res.returncode == 0, res.stderr[-2000:]
-    r = json.loads(result.read_text())
-    assert r["same_weights"] is True        # DDP averaged the gradients
-    assert r["same_loss"] is False          # ...of different batches on each replica
-    assert r["images_per_step"] == 16       # 2 replicas x batch 8
+    for name, r in json.loads(result.read_text()).items():
+        assert r["same_weights"] is True, name      # DDP averaged the gradients
+        assert r["same_loss"] is False, name        # ...of different batches on each replica
+        assert r["images_per_step"] == 16, name     # 2 replicas x batch 8 x 1 D step

@@ -92,13 +92,14 @@ def test_run_reports_fid_when_given_inception_weights(tmp_path, monkeypatch, set
     small stand-in network here; the real one is ~6 GFLOP per image)."""
     from lab.experiments.image_gan import ImageGANConfig
     from lab.images import inception
-    from lab.images.runs import GANRun
+    from lab.experiments.image_gan.run import GANRun
     net, _, _ = setup
     weights = tmp_path / "w.pth"
     weights.write_bytes(b"stand-in")
     monkeypatch.setattr(inception, "load_inception", lambda path: fd.Features(net))
-    run = GANRun(ImageGANConfig(steps=2, width=8, batch=8, z_dim=8, fd_samples=100, fd_every=0,
+    run = GANRun(ImageGANConfig(steps=2, width=8, batch=8, latent=8, fd_samples=100, fd_every=0,
                                 device="cpu", inception=str(weights)))
+    assert np.isnan(run.metrics()["fid"])            # measured once, when training ends
     run.advance(2)
     m = run.metrics()
     assert np.isfinite(m["fid"]) and m["fid"] > 0

@@ -1,5 +1,7 @@
-"""The background worker: start, pause, resume, stop; the server-wide cap; and no training
-thread left behind after stop, after the owner is dropped, or after the heartbeat goes quiet."""
+"""The background worker, one more driver of the run protocol: start, pause, resume, stop, play
+again; the run's own lock is the only lock (a holder of it stops the worker, a Step from
+another thread interleaves safely); the server-wide cap; and no training thread left behind
+after stop, after the owner is dropped, or after the heartbeat goes quiet."""
 from __future__ import annotations
 
 import gc
@@ -12,9 +14,8 @@ from lab.images.worker import CapacityError, Training, training_threads
 
 
 def _tiny_run(steps=100_000):
-    from lab.experiments.image_gan import ImageGANConfig
-    from lab.images.runs import GANRun
-    return GANRun(ImageGANConfig(steps=steps, width=8, batch=8, z_dim=8, fd_every=0, fd_samples=100, device="cpu"))
+    from lab.experiments.image_gan import ImageGANConfig, make_run
+    return make_run(ImageGANConfig(steps=steps, width=8, batch=8, latent=8, fd_every=0, fd_samples=0, device="cpu"))
 
 
 def _until(cond, timeout=30.0):
@@ -44,12 +45,11 @@ def test_start_pause_resume_stop_leaves_no_thread():
     assert t.snapshot["samples"].shape == (64, 1, 28, 28)
     t.pause()
     assert _until(lambda: t.state == "paused")
-    with t.holding() as run:                       # between two chunks: the run is ours to read
+    time.sleep(0.2)                                # a chunk started just before the pause may end...
+    with t.run.holding() as run:                   # ...and with the run's lock held, it has
         held = run.step
-        with t.holding(timeout=0.05) as busy:       # a second holder gives up after its timeout
-            assert busy is None
     time.sleep(0.3)
-    assert t.run.step == held                      # paused means no steps
+    assert t.run.step == held                      # paused means no more steps
     t.resume()
     assert _until(lambda: t.run.step > held)
     t.stop()
@@ -108,10 +108,53 @@ def test_server_wide_cap_is_enforced_with_a_clear_message(monkeypatch):
 def test_a_failing_run_reports_one_line_and_ends():
     run = _tiny_run()
 
-    def broken(k):
+    def broken(k, **options):
         raise RuntimeError("out of memory on the device")
-    run.advance = broken
+    run._advance = broken
     t = Training(run)
     t.start()
     assert _until(lambda: t.state == "failed")
     assert t.message == "RuntimeError: out of memory on the device"
+
+
+def test_the_run_s_own_lock_holds_the_worker_between_two_chunks():
+    t = Training(_tiny_run(), chunk_seconds=0.05)
+    t.start()
+    assert _until(lambda: t.run.step > 0)
+    with t.run.holding() as run:                   # what a download or an interpolation does
+        held = run.step
+        time.sleep(0.3)
+        assert run.step == held                    # the worker waits for the lock, trains nothing
+    assert _until(lambda: t.run.step > held)
+    t.stop()
+
+
+def test_step_from_another_thread_while_the_worker_trains_adds_up():
+    """The page's Step and the worker both call run.advance: serialised by the run's lock,
+    every step counted once, no exception."""
+    t = Training(_tiny_run(), chunk_seconds=0.02)
+    t.start()
+    assert _until(lambda: t.run.step > 0)
+    for _ in range(20):
+        before = t.run.step
+        t.run.advance(3)
+        assert t.run.step >= before + 3
+        snap = t.latest()
+        assert snap["step"] <= t.run.step and snap["samples"].shape == (64, 1, 28, 28)
+    t.stop()
+    assert t.state == "stopped" and t.message == ""
+    h = t.run.history["step"]
+    assert h == sorted(h) and h[-1] == t.run.step
+
+
+def test_play_after_stop_continues_the_same_run_on_a_fresh_thread():
+    t = Training(_tiny_run(), chunk_seconds=0.05)
+    t.play()
+    assert _until(lambda: t.run.step > 0)
+    t.stop()
+    stopped_at, run = t.run.step, t.run
+    t.play()
+    assert t.alive and t.run is run
+    assert _until(lambda: t.run.step > stopped_at)
+    t.stop()
+    assert worker.running_count() == 0

@@ -35,3 +35,51 @@ def test_click_on_the_latent_scatter_decodes_that_point(streamlit_url, page):
     z1, z2 = map(float, re.findall(r"-?\d+\.\d+", _decoded_caption(page))[:2])
     assert z1 > 0 and z2 > 0                      # the clicked quadrant, not the default z = 0
     assert not error_texts(page)
+
+
+def _step(page) -> int:
+    m = page.locator("[data-testid='stMetric']").filter(has_text="Step").locator("[data-testid='stMetricValue']")
+    return int(m.first.inner_text().replace(",", ""))
+
+
+def test_downloads_work_while_playing(streamlit_url, page, tmp_path):
+    """Play, then download from the Export tab while the fragment keeps training: every file
+    comes (a download's thread cannot read st.session_state, so the page hands it the last
+    snapshot), holds the run's numbers, and training goes on."""
+    import csv
+    import json
+
+    from lab.run import load
+
+    page.goto(f"{streamlit_url}/vae?width=32&log_every=5")
+    wait_for_app(page)
+    page.get_by_role("button", name=re.compile(r"Play$")).first.click()
+    page.get_by_role("button", name=re.compile(r"Pause$")).first.wait_for(timeout=60_000)
+    page.wait_for_function("() => /Step\\s*\\n?\\s*[1-9]/.test(document.body.innerText)", timeout=60_000)
+    page.get_by_role("tab", name="Export").click()
+
+    def fetch(label: str) -> bytes:
+        button = page.get_by_role("button", name=re.compile(label))
+        button.wait_for(timeout=60_000)
+        with page.expect_download(timeout=60_000) as dl:
+            button.click()
+        path = tmp_path / dl.value.suggested_filename
+        dl.value.save_as(path)
+        return path.read_bytes()
+
+    numbers = json.loads(fetch(r"Numbers \(JSON\)"))
+    assert -600 < numbers["elbo_test"] < -100 and numbers["sq_err_pca"] > 0
+    rows = list(csv.DictReader(fetch(r"Curves \(CSV\)").decode().splitlines()))
+    assert len(rows) >= 2 and {r["run"] for r in rows} == {"vae"} and float(rows[-1]["step"]) > 0
+    assert b"plotly" in fetch(r"Figure: latent \(HTML\)").lower()
+    assert fetch(r"Manifold \(PNG\)")[:8] == b"\x89PNG\r\n\x1a\n"
+    run = load(fetch(r"Weights vae \(\.pt\)"))
+    assert run.cfg.width == 32 and run.step > 0
+    before = _step(page)
+    for _ in range(30):                           # still training: the counter moves on
+        page.wait_for_timeout(500)
+        if _step(page) > before:
+            break
+    assert _step(page) > before
+    page.get_by_role("button", name=re.compile(r"Pause$")).first.click()
+    assert not error_texts(page)

@@ -1,17 +1,24 @@
 """The VAE page through Streamlit's AppTest: widgets by key, no traceback, the run and the URL
-follow the widgets, bad input gives one clear error and keeps the last good run."""
+follow the widgets (live keys retune the running run), bad input gives one clear error and
+keeps the last good run, and a link with bad values opens with a warning."""
 from __future__ import annotations
 
+import json
 
 import numpy as np
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import open_page as open_app_page, metric
-
+from test_datasets import _serve_dataset, local_server  # noqa: F401 (a fixture)
 
 
 def _open(query: dict | None = None) -> AppTest:
     return open_app_page("app_pages/vae.py", query)
+
+
+def _run(at: AppTest):
+    return at.session_state["vae.runs"]["vae"]
 
 
 
@@ -36,15 +43,19 @@ def test_page_trains_on_step_and_play_and_follows_widgets(tmp_path, monkeypatch)
     at.button(key="vae.play").click().run()       # pause
     assert not at.session_state["vae.playing"]
 
-    # a larger step budget keeps training the same run
+    # a larger step budget and a new learning rate keep training the same run (live keys)
+    run = _run(at)
     at.number_input(key="vae.steps").set_value(5000).run()
+    at.number_input(key="vae.lr").set_value(0.002).run()
     assert not at.exception and metric(at, "Step") == str(played)
-    assert at.session_state["vae.run"].total == 5000
+    assert _run(at) is run and run.total == 5000 and run.opt.param_groups[0]["lr"] == 0.002
 
-    # a new setting starts a new run and lands in the URL
+    # beta is live too; a new width starts a new run; both land in the URL
     at.number_input(key="vae.beta").set_value(5.0).run()
-    assert not at.exception and metric(at, "Step") == "0"
-    assert at.query_params["beta"] == ["5.0"] or at.query_params["beta"] == "5.0"
+    assert not at.exception and _run(at) is run and metric(at, "beta now") == "5.00"
+    at.number_input(key="vae.width").set_value(64).run()
+    assert not at.exception and metric(at, "Step") == "0" and _run(at) is not run
+    assert at.query_params["beta"] in (["5.0"], "5.0") and at.query_params["width"] in (["64"], "64")
 
     # typing a latent point decodes it; the IW bound button reports a number above the ELBO
     n_img = len(at.image)
@@ -70,7 +81,6 @@ def test_page_bad_url_value_falls_back_with_a_note():
     assert at.number_input(key="vae.latent").value == 2
     assert at.number_input(key="vae.width").value == 64
 
-    import json
     n_traces = lambda: len(json.loads(at.get("plotly_chart")[1].proto.spec)["data"])  # noqa: E731
     before = n_traces()
     at.toggle(key="vae.ellipses").set_value(True).run()
@@ -99,3 +109,47 @@ def test_page_fashion_from_a_folder_and_two_moons(tmp_path):
     assert not at.exception and metric(at, "Step") == "20"
     at.checkbox(key="vae.baseline").check().run()
     assert not at.exception
+
+
+@pytest.mark.parametrize("query, key, shown", [
+    ({"seed": "-3"}, "seed", 0), ({"latent": "0"}, "latent", 2), ({"data": "zzz"}, "data", "digits"),
+    ({"width": "100000"}, "width", 256), ({"lr": "nan"}, "lr", 0.001)])
+def test_a_link_with_a_bad_value_opens_with_a_warning(query, key, shown):
+    at = _open({**query, "width": query.get("width", "32")})
+    assert not at.exception and not at.error
+    assert len(at.warning) == 1 and key in at.warning[0].value
+    widget = at.selectbox(key=f"vae.{key}") if key == "data" else at.number_input(key=f"vae.{key}")
+    assert widget.value == shown
+    assert getattr(_run(at).cfg, key) == shown
+
+
+def test_a_link_with_a_short_budget_opens_and_stops_there():
+    """steps=5 is valid for the config (the widget's old minimum of 100 gave a traceback)."""
+    at = _open({"steps": "5", "width": "32"})
+    assert not at.exception and not at.warning and not at.error
+    assert at.number_input(key="vae.steps").value == 5 and _run(at).total == 5
+    at.button(key="vae.step").click().run()       # k = 20 per press, never past the total
+    assert not at.exception and metric(at, "Step") == "5"
+    at.button(key="vae.play").click().run()       # at its total: Play switches itself off
+    assert not at.exception and not at.session_state["vae.playing"] and metric(at, "Step") == "5"
+
+
+def test_download_button_fetches_mnist_and_the_page_trains_on_it(tmp_path, monkeypatch, local_server):
+    """The sidebar's Download button against a local server (never the internet): checksummed
+    files land in the cache, the page says so, and the run is built on them at once."""
+    from lab.data import download
+    root, url = local_server
+    _, sums = _serve_dataset(root)
+    monkeypatch.setenv("GENLAB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setitem(download.SOURCES, "mnist", download.Source(mirrors=(url,), checksums=sums))
+    at = _open({"data": "mnist", "width": "16"})
+    assert len(at.error) == 1 and "download=true" in at.error[0].value
+    at.button(key="vae.download").click().run()
+    assert not at.exception and not at.error
+    assert any("Downloaded and verified" in s.value for s in at.success)
+    assert download.cached("mnist") is not None
+    assert _run(at).cfg.data == "mnist" and _run(at).x.shape == (12, 784)
+    at.button(key="vae.step").click().run()
+    assert not at.exception and metric(at, "Step") == "20"
+    at.run()                                      # cached now: no button any more
+    assert not any(b.key == "vae.download" for b in at.button)

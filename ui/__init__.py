@@ -15,13 +15,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui.driver import keep_runs, latest, live, step_runs
+from ui.driver import begin_script_run, is_newest_run, keep_runs, latest, live, step_runs
 from ui.export import downloads, rows_of
 from ui.transport import Transport, pause, playing, transport
 from ui.url import config_from_url, sync_url
 from ui.widgets import build_config, config_widgets, recipe_note
 
-__all__ = ["PAGES", "Transport", "available_pages", "build_config", "config_from_url", "config_widgets",
+__all__ = ["PAGES", "Transport", "available_pages", "begin_script_run", "is_newest_run", "build_config", "config_from_url", "config_widgets",
            "device_badge", "downloads", "keep_runs", "latest", "live", "page_text", "pause", "plain", "playing",
            "recipe_note", "rows_of", "step_runs", "sync_url", "transport", "warm_up"]
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 import time
 from typing import Any, Callable
 
@@ -24,6 +25,34 @@ from lab.config import ConfigError
 
 TICK_SHARE = 0.8   # of the fragment timer's period one tick may use (1.0 measured 4.7 redraws/s, 0.8 5.0/s)
 log = logging.getLogger("genlab")
+
+
+# ---- one session, several script threads -----------------------------------------------------
+# Streamlit answers a click by starting a new script thread at once and asking the old one to stop
+# at its next Streamlit call ("fast reruns"); until then both run. Seen here: a Step pressed just
+# after a CSV upload trained a run that the slower upload rerun, finishing later, replaced with a
+# fresh one. Turning fast reruns off instead left Pause unanswered for 30 s behind the live
+# fragment's ticks. So every full run takes a number when it starts (app.py), and only the
+# newest run of a session may build or replace that session's runs; an older one, still finishing,
+# draws what is there. A run's own lock guards its tensors either way.
+_seq_lock = threading.Lock()
+_thread = threading.local()
+
+
+def begin_script_run() -> None:
+    """Called at the top of every full run of the app (app.py)."""
+    ss = st.session_state
+    with _seq_lock:
+        n = ss.get("genlab.run_seq", 0) + 1
+        ss["genlab.run_seq"] = n
+    _thread.seq = n
+
+
+def is_newest_run() -> bool:
+    """Whether this script thread is the session's newest full run (True outside app.py's
+    numbering, e.g. a page run on its own in a test)."""
+    mine = getattr(_thread, "seq", None)
+    return mine is None or mine == st.session_state.get("genlab.run_seq")
 
 
 class Latest:
@@ -50,7 +79,7 @@ def keep_runs(ns: str, cfgs: dict[str, Any] | None, make: Callable[[str, Any], A
     from ui import plain
     ss = st.session_state
     runs: dict[str, Any] = ss.setdefault(f"{ns}.runs", {})
-    if cfgs is None:
+    if cfgs is None or not is_newest_run():
         return runs
     fresh = reset or ss.get(f"{ns}.token") != token
     for name in [n for n in runs if n not in cfgs]:

@@ -170,6 +170,17 @@ PAIRS: dict[str, tuple[str, str]] = {
 }
 
 
+def pairs(dim: int) -> list[str]:
+    """The page's pairs for data of this dimension, in classroom order."""
+    return [name for name, (real, _) in PAIRS.items() if parse(PRESETS[real]).dim == dim]
+
+
+def pair_of(real: Mixture, fake: Mixture) -> str | None:
+    """The name of the pair whose presets are these two mixtures (None: a custom pair)."""
+    return next((name for name, (r, f) in PAIRS.items()
+                 if (parse(PRESETS[r]), parse(PRESETS[f])) == (real, fake)), None)
+
+
 def resolve(spec_or_name: str, dim: int) -> Mixture:
     """A preset name or a spec, checked against the dimension asked for."""
     text = PRESETS.get(spec_or_name.strip(), spec_or_name)

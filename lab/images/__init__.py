@@ -1,4 +1,5 @@
-"""Image generators on full-size images: DCGAN / WGAN-GP / SN-GAN and a convolutional VAE
-(`dcgan`, `conv_vae`), their steppable trainers (`trainer`), the runs behind the
-`image_gan` / `image_vae` experiments (`runs`), the offline Fréchet score (`fd`), safe
-checkpoints (`checkpoint`), the data sources (`data`) and the background worker (`worker`)."""
+"""What the image experiments (lab.experiments.image_gan, image_vae) share: the DCGAN and the
+convolutional VAE (`dcgan`, `conv_vae`), their steppable trainers (`trainer`), the run base with
+logging, Fréchet scores and snapshots (`runs`), the config keys (`config`), the offline Fréchet
+score (`fd`, `inception` for true FID), torchrun support (`distributed`) and the background
+worker (`worker`)."""

@@ -1,11 +1,12 @@
-"""DCGAN generator and discriminators for 28, 32 and 64 px images (note 002; Radford et al.,
-ICLR 2016), plus the two Lipschitz variants of the discriminator (note 004):
+"""DCGAN generator and discriminator for 28, 32 and 64 px images (note 002; Radford et al.,
+ICLR 2016): strided convolutions, batch norm, LeakyReLU(0.2) in D; ReLU and a tanh output in G.
 
-- dcgan:   strided convolutions, batch norm, LeakyReLU(0.2) in D; ReLU and a tanh output in G.
-- wgan_gp: the same critic without batch norm (the penalty is per sample, and batch norm would
-           couple the samples of a batch; Gulrajani et al. 2017, sec. 4).
-- sngan:   every convolution spectrally normalised, no batch norm (Miyato et al. 2018).
-
+The discriminator takes the Lipschitz constraint's layer factory (note 004; lab.gan.lipschitz):
+- constraint none or clip: Radford et al.'s D with batch norm (WGAN with clipping used it too,
+  Arjovsky et al. 2017, sec. 4);
+- constraint gp: no batch norm (the penalty is per sample and batch norm would couple the
+  samples of a batch; Gulrajani et al. 2017, sec. 4);
+- constraint sn: every convolution spectrally normalised, no batch norm (Miyato et al. 2018).
 Spectral norm is a choice of layer factory (as in lab.nets), so the model never branches on it.
 Spatial sizes: 28 = 7 -> 14 -> 28 (the MNIST DCGAN); 32 = 4 -> 8 -> 16 -> 32; 64 adds one more.
 """
@@ -57,16 +58,16 @@ def _dcgan_init(m: nn.Module) -> nn.Module:
 
 
 class Generator(nn.Module):
-    """z (n, z_dim) -> image (n, channels, size, size) in [-1, 1] (tanh), or logits for a VAE
+    """z (n, latent) -> image (n, channels, size, size) in [-1, 1] (tanh), or logits for a VAE
     decoder (output="logits"). Widths double towards the small end: width * 2^(stages-1)."""
 
-    def __init__(self, z_dim: int = 64, channels: int = 1, size: int = 28, width: int = 32,
+    def __init__(self, latent: int = 64, channels: int = 1, size: int = 28, width: int = 32,
                  output: str = "tanh"):
         super().__init__()
         base, stages = _layout(size)
-        self.z_dim, self.channels, self.size = z_dim, channels, size
+        self.latent, self.channels, self.size = latent, channels, size
         ch = width * 2 ** (stages - 1)
-        layers: list[nn.Module] = [nn.ConvTranspose2d(z_dim, ch, base, 1, 0, bias=False),
+        layers: list[nn.Module] = [nn.ConvTranspose2d(latent, ch, base, 1, 0, bias=False),
                                    nn.BatchNorm2d(ch), nn.ReLU(True)]              # (n, ch, base, base)
         for _ in range(stages - 1):
             layers += [nn.ConvTranspose2d(ch, ch // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ch // 2), nn.ReLU(True)]
@@ -80,7 +81,7 @@ class Generator(nn.Module):
         self.apply(_dcgan_init)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z.view(len(z), self.z_dim, 1, 1))
+        return self.net(z.view(len(z), self.latent, 1, 1))
 
 
 class Discriminator(nn.Module):
@@ -111,17 +112,12 @@ class Discriminator(nn.Module):
         return y.squeeze(1) if self.out == 1 else y
 
 
-# model name -> (discriminator norm, conv layer, objective in lab.objectives, uses gradient penalty)
-VARIANTS = {
-    "dcgan": ("bn", "plain", "ns", False),
-    "wgan_gp": ("none", "plain", "wasserstein", True),
-    "sngan": ("none", "sn", "hinge", False),
-}
+def d_norm(constraint: str) -> str:
+    """Batch norm in D unless the constraint is a per-sample one (gp) or spectral norm (sn)."""
+    return "none" if constraint in ("gp", "sn") else "bn"
 
 
-def build(model: str, z_dim: int, channels: int, size: int, width: int) -> tuple[Generator, Discriminator]:
-    if model not in VARIANTS:
-        raise ConfigError(f"model={model!r} is not one of: {', '.join(VARIANTS)}")
-    norm, layer, _, _ = VARIANTS[model]
-    return (Generator(z_dim, channels, size, width),
+def build(latent: int, channels: int, size: int, width: int, norm: str = "bn",
+          layer: str = "plain") -> tuple[Generator, Discriminator]:
+    return (Generator(latent, channels, size, width),
             Discriminator(channels, size, width, norm=norm, layer=layer))

@@ -1,27 +1,31 @@
-"""Image runs in GenLab's run protocol (lab.experiments): a trainer, a history logged every
-few steps, the Fréchet score on a schedule, snapshots for the page and checkpoints.
+"""What the image GAN and VAE runs share (lab.run.Run): the data, a trainer, a history logged
+every LOG_EVERY steps, the Fréchet score on a schedule, and snapshots for the page.
 
-`advance(k)` may be called from a background thread (lab.images.worker); `snapshot()` then
-copies what the page draws, so the page never touches the live networks.
+Any of the page's script runs, its fragment, a download and the background worker
+(lab.images.worker) may call a run; lab.run.Run's lock serialises them, and `snapshot()`
+copies what the page draws, so nobody else ever touches the live networks.
+
+History: one row per logged step, every list the same length (the CSV is one row per step):
+step, the losses, images_per_sec, and fd (NaN on the rows where it was not measured).
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 
 import numpy as np
 import torch
 
+from lab import checkpoint
 from lab.config import ConfigError
-from lab.device import generator, pick_device
 from lab.data import images as image_data
-from lab.images import checkpoint
+from lab.device import generator, pick_device
 from lab.images.fd import LABEL as FD_LABEL, FrechetScore, feature_net
-from lab.images.trainer import GANTrainer, VAETrainer
+from lab.run import Run, load as load_run
 
 LOG_EVERY = 10
 N_INTERP = 8
+NAN = float("nan")
 
 
 def resolve_device(prefer: str) -> torch.device:
@@ -34,72 +38,138 @@ def resolve_device(prefer: str) -> torch.device:
     return dev
 
 
-def needs_new_run(old, new) -> bool:
-    """Steps and the FD schedule may change while a run goes on; any other change of the config
-    (data, model, sizes, seed, ...) needs a new run."""
-    if old is None or type(old) is not type(new):
-        return True
-    keep = dict(steps=0, fd_every=0)
-    return dataclasses.replace(old, **keep) != dataclasses.replace(new, **keep)
+def _next_multiple(step: int, every: int) -> int:
+    return (step // every + 1) * every
 
 
-class ImageRun:
-    """What GAN and VAE runs share; subclasses make `self.trainer` and name their losses."""
-    experiment = ""
+class ImageRun(Run):
+    """Subclasses set `experiment`, `loss_keys`, make `self.trainer` (`make_trainer`) and apply
+    their live keys (`_retune`)."""
     loss_keys: tuple[str, ...] = ()
 
-    def __init__(self, cfg, data: image_data.ImageData | None = None):
-        self.cfg = cfg
+    def __init__(self, cfg, data: image_data.ImageData | None = None, upload: bytes | None = None):
+        """`data`: images already loaded; `upload`: a zip's bytes for data=folder (the page's
+        upload); else cfg's data is loaded."""
+        super().__init__(cfg)
         self.device = resolve_device(cfg.device)
-        self.data = data or image_data.load(cfg.data, cfg.data_dir, cfg.size, cfg.channels)
-        self.note = self.data.note
+        try:
+            self.data = data or image_data.load(cfg.data, cfg.data_dir, cfg.size, cfg.channels,
+                                                upload=upload if cfg.data == "folder" else None)
+        except (MemoryError, OSError) as err:         # a huge upload, an unreadable file: one line
+            raise ConfigError(f"could not load the images: {type(err).__name__}: {err}"[:300]) from None
+        self.note = self.data.note          # e.g. the archive's report; the command line prints it
         self.fd_status = ("" if self.data.labels is not None else
                           f"{FD_LABEL} needs class labels to train its feature network; your images have none")
+        if cfg.fd_samples == 0:
+            self.fd_status = f"{FD_LABEL} is off (fd_samples=0)"
         self._fd: FrechetScore | None = None
         self._fd_tried = False
-        self.history: dict[str, list[float]] = {"step": [], **{k: [] for k in self.loss_keys},
-                                                "images_per_sec": [], "fd_step": [], "fd": []}
+        self.history = {"step": [], **{k: [] for k in self.loss_keys}, "images_per_sec": [], "fd": []}
         self._last: dict[str, float] = {}
-        self.fd_z = torch.randn(cfg.fd_samples, cfg.z_dim, generator=generator(cfg.seed + 3))
-        self.trainer = self.make_trainer()
+        self.fid = NAN
+        self.fd_z = torch.randn(cfg.fd_samples, cfg.latent, generator=generator(cfg.seed + 3))
+        try:
+            self.trainer = self.make_trainer()
+        except torch.OutOfMemoryError:
+            raise ConfigError(f"not enough {self.device.type} memory for this model: lower width, batch or "
+                              "size") from None
         self.real_shown = self.data.batch(torch.arange(min(64, len(self.data.images))), torch.device("cpu"))
 
-    # ---- the run protocol -------------------------------------------------------------------
-    @property
-    def step(self) -> int:
-        return self.trainer.step
+    def make_trainer(self):
+        raise NotImplementedError
 
     @property
-    def total(self) -> int:
-        return self.cfg.steps
+    def precision(self) -> str | None:
+        return None if self.cfg.precision == "auto" else self.cfg.precision
 
-    def advance(self, k: int) -> None:
-        while k > 0:
-            n = min(k, LOG_EVERY - self.step % LOG_EVERY)
-            out = self.trainer.advance(n)
-            k -= n
-            self._last = out
-            if self.step % LOG_EVERY == 0 or k == 0:
+    # ---- the run protocol (lab.run.Run takes the lock around these) ----------------------------
+    def _advance(self, k: int, **options) -> None:
+        """k steps in chunks that end on every logged step, every Fréchet step and at `total`."""
+        end = self.step + k
+        while self.step < end:
+            stops = [end, _next_multiple(self.step, LOG_EVERY)]
+            if self.cfg.fd_every:
+                stops.append(_next_multiple(self.step, self.cfg.fd_every))
+            if self.step < self.total:
+                stops.append(self.total)
+            before, stop = self.step, min(stops)
+            self._last = self.trainer.advance(stop - before)
+            self.step = self.trainer.step
+            finished = before < self.total <= self.step
+            measure = finished or (self.cfg.fd_every and self.step % self.cfg.fd_every == 0)
+            fd = self._score() if measure else NAN
+            if self.step % LOG_EVERY == 0 or self.step == end or measure:
                 self.history["step"].append(self.step)
                 for key in (*self.loss_keys, "images_per_sec"):
-                    self.history[key].append(out.get(key, float("nan")))
-            if self.cfg.fd_every and self.step % self.cfg.fd_every == 0:
-                self.score_now()
+                    self.history[key].append(self._last.get(key, NAN))
+                self.history["fd"].append(fd)
+            if finished and self.cfg.inception:
+                self.fid = self.true_fid()
+
+    def _metrics(self) -> dict:
+        m = {"steps": self.step}
+        for key in self.loss_keys:
+            m[key] = self._last.get(key, NAN)
+        secs = self.trainer.train_seconds
+        m["images_per_sec"] = self.trainer.images_seen / secs if secs > 0 else NAN
+        m["fd"] = self.last_fd()
+        if self.cfg.inception:
+            m["fid"] = self.fid
+        return m
+
+    def _snapshot(self, **options) -> dict:
+        """Plain arrays and numbers: the fixed-noise samples, real images, curves, progress."""
+        t = self.trainer
+        recent = [v for v in self.history["images_per_sec"][-5:] if math.isfinite(v)]
+        # the recent speed, so the ETA follows a server whose load changes
+        rate = float(np.mean(recent)) / t.images_per_step if recent else NAN
+        left = max(self.total - self.step, 0)
+        return {
+            "experiment": self.experiment, "step": self.step, "total": self.total,
+            "samples": t.sample().numpy(), "real": self.real_shown.numpy(),
+            "history": {k: list(v) for k, v in self.history.items()},
+            "last": dict(self._last), "elapsed_s": t.train_seconds,
+            "eta_s": left / rate if math.isfinite(rate) and rate > 0 else NAN,
+            "device": str(self.device), "precision": t.precision, "fd_label": FD_LABEL,
+            "fd_status": self.fd_status, "note": self.note,
+            "fd_empty": "no labels: no FD" if self.data.labels is None else "not measured yet",
+        }
+
+    def _state(self) -> dict:
+        return {"trainer": self.trainer.state_dict(), "last": dict(self._last), "fid": self.fid}
+
+    def _load_state(self, state: dict) -> None:
+        self.trainer.load_state_dict(state["trainer"])
+        self._last = {k: float(v) for k, v in state["last"].items()}
+        self.fid = float(state["fid"])
+
+    # ---- explicit measurements and reads (each takes the lock) ------------------------------------
+    def last_fd(self) -> float:
+        """The most recent Fréchet score in the history (NaN if none yet)."""
+        return next((v for v in reversed(self.history["fd"]) if math.isfinite(v)), NAN)
 
     def score_now(self) -> float:
-        """The Fréchet score of `fd_samples` generated images (fixed noise) against real ones."""
+        """The Fréchet score of `fd_samples` generated images (fixed noise) against real ones,
+        at the current step, written into the history (expensive: a few hundred ms to a minute
+        the first time, when the feature network is loaded or trained)."""
+        with self.lock:
+            value = self._score()
+            if self.history["step"] and self.history["step"][-1] == self.step:
+                self.history["fd"][-1] = value
+            else:
+                for key in self.history:
+                    self.history[key].append(self.step if key == "step" else value if key == "fd" else NAN)
+            return value
+
+    def _score(self) -> float:
         fd = self._scorer()
         if fd is None:
-            return float("nan")
+            return NAN
         fake = torch.cat([self.trainer.sample(z) for z in self.fd_z.split(500)])
-        value = fd.score(fake)
-        if not self.history["fd_step"] or self.history["fd_step"][-1] != self.step:
-            self.history["fd_step"].append(self.step)
-            self.history["fd"].append(value)
-        return value
+        return fd.score(fake)
 
     def _scorer(self) -> FrechetScore | None:
-        if self._fd is None and not self._fd_tried:
+        if self._fd is None and not self._fd_tried and self.cfg.fd_samples > 0:
             self._fd_tried = True
             net = feature_net(self.data)
             if net is None:
@@ -115,112 +185,29 @@ class ImageRun:
             self.fd_status = f"{FD_LABEL}: {len(real)} real vs {self.cfg.fd_samples} generated images"
         return self._fd
 
-    def metrics(self) -> dict:
-        m = {"steps": self.step}
-        for key in self.loss_keys:
-            m[key] = self._last.get(key, float("nan"))
-        secs = self.trainer.train_seconds
-        m["images_per_sec"] = self.trainer.images_seen / secs if secs > 0 else float("nan")
-        has_now = self.history["fd_step"] and self.history["fd_step"][-1] == self.step
-        m["fd"] = self.history["fd"][-1] if has_now else self.score_now()
-        if self.cfg.inception:
-            m["fid"] = self.true_fid()
-        return m
-
     def true_fid(self) -> float:
         """FID on Inception-v3 features from the user's weights file: fd_samples generated vs
         fd_samples real images (minutes on a CPU: ~6 GFLOP per image)."""
         from lab.images.inception import load_inception
-        net = load_inception(self.cfg.inception)
-        real = self.data.images.cpu()[torch.randperm(len(self.data.images), generator=generator(self.cfg.seed + 5))
-                                      [:self.cfg.fd_samples]].float() / 127.5 - 1
-        fake = torch.cat([self.trainer.sample(z) for z in self.fd_z.split(500)])
-        return FrechetScore(net.to(self.device), real, self.device).score(fake)
+        with self.lock:
+            net = load_inception(self.cfg.inception)
+            pick = torch.randperm(len(self.data.images), generator=generator(self.cfg.seed + 5))[:self.cfg.fd_samples]
+            real = self.data.images.cpu()[pick].float() / 127.5 - 1
+            fake = torch.cat([self.trainer.sample(z) for z in self.fd_z.split(500)])
+            return FrechetScore(net.to(self.device), real, self.device).score(fake)
 
-    def snapshot(self) -> dict:
-        """Plain arrays and numbers: the fixed-noise samples, real images, curves, progress."""
-        t = self.trainer
-        secs = t.train_seconds
-        recent = [v for v in self.history["images_per_sec"][-5:] if math.isfinite(v)]
-        # the recent speed, so the ETA follows a server whose load changes
-        rate = float(np.mean(recent)) / t.images_per_step if recent else float("nan")
-        left = max(self.total - t.step, 0)
-        return {
-            "experiment": self.experiment, "step": t.step, "total": self.total,
-            "samples": t.sample().numpy(), "real": self.real_shown.numpy(),
-            "history": {k: list(v) for k, v in self.history.items()},
-            "last": dict(self._last), "elapsed_s": secs,
-            "eta_s": left / rate if rate and math.isfinite(rate) and rate > 0 else float("nan"),
-            "device": str(self.device), "precision": t.precision, "fd_label": FD_LABEL,
-            "fd_status": self.fd_status, "note": self.note,
-        }
-
-    # ---- latent space ------------------------------------------------------------------------
     def interpolation(self, a: int, b: int, n: int = N_INTERP) -> np.ndarray:
         """Samples along the segment between fixed-noise vectors a and b (Radford et al., sec. 6.1)."""
-        za, zb = self.trainer.fixed_z[a].cpu(), self.trainer.fixed_z[b].cpu()
-        t = torch.linspace(0, 1, n).unsqueeze(1)
-        return self.trainer.sample((1 - t) * za + t * zb).numpy()
-
-    # ---- checkpoints -------------------------------------------------------------------------
-    def checkpoint_bytes(self) -> bytes:
-        return checkpoint.to_bytes(self.experiment, self.cfg, self.trainer.state_dict(), self.history)
-
-    @classmethod
-    def from_checkpoint(cls, data: bytes, config_cls, **overrides) -> "ImageRun":
-        """A run restored from checkpoint bytes; `overrides` (e.g. device, steps) replace config values."""
-        doc = checkpoint.from_bytes(data, cls.experiment)
-        names = {f.name for f in dataclasses.fields(config_cls)}
-        try:
-            cfg = config_cls(**{**{k: v for k, v in doc["config"].items() if k in names}, **overrides})
-            run = cls(cfg)
-            run.trainer.load_state_dict(doc["trainer"])
-        except (KeyError, TypeError, RuntimeError) as err:
-            raise checkpoint.CheckpointError(f"the checkpoint does not fit this model: {err}"[:300]) from None
-        hist = doc["history"]
-        run.history = {k: list(hist.get(k, [])) for k in run.history}
-        return run
+        with self.lock:
+            za, zb = self.trainer.fixed_z[a].cpu(), self.trainer.fixed_z[b].cpu()
+            t = torch.linspace(0, 1, n).unsqueeze(1)
+            return self.trainer.sample((1 - t) * za + t * zb).numpy()
 
 
-class GANRun(ImageRun):
-    experiment = "image_gan"
-    loss_keys = ("loss_d", "loss_g", "d_real", "d_fake")
-
-    def make_trainer(self) -> GANTrainer:
-        c = self.cfg
-        return GANTrainer(c.model, self.data, z_dim=c.z_dim, width=c.width, batch=c.batch, lr=c.learning_rate,
-                          betas=c.betas, n_critic=c.critic_steps, gp_lambda=c.gp_lambda, seed=c.seed,
-                          device=self.device, precision=None if c.precision == "auto" else c.precision)
-
-
-class VAERun(ImageRun):
-    experiment = "image_vae"
-    loss_keys = ("loss", "recon", "kl")
-
-    def make_trainer(self) -> VAETrainer:
-        c = self.cfg
-        return VAETrainer(self.data, z_dim=c.z_dim, width=c.width, batch=c.batch, lr=c.lr, beta=c.beta,
-                          seed=c.seed, device=self.device, precision=None if c.precision == "auto" else c.precision)
-
-    def snapshot(self) -> dict:
-        snap = super().snapshot()
-        snap["reconstructions"] = self.trainer.reconstruct(self.real_shown[:16]).numpy()
-        snap["walk"] = self.latent_walk()
-        return snap
-
-    def latent_walk(self, n: int = 8, dims: int = 6) -> np.ndarray:
-        """(dims * n, C, H, W): around the posterior mean of the first real image, row j sweeps
-        the j-th most used latent (largest mean KL over the shown real images) over N(0,1)
-        quantiles 5%..95%, the others fixed: what each direction of z draws."""
-        from scipy.stats import norm
-        vae, dev = self.trainer.vae, self.trainer.device
-        vae.eval()
-        with torch.no_grad():
-            mu, logvar = vae.encode((self.real_shown.to(dev) + 1) / 2)
-            kl = 0.5 * (mu.float() ** 2 + logvar.float().exp() - logvar.float() - 1).mean(0)
-        order = kl.argsort(descending=True)[:min(dims, self.cfg.z_dim)].cpu()
-        q = torch.tensor(norm.ppf(np.linspace(0.05, 0.95, n)), dtype=torch.float32)
-        z = mu[0].float().cpu().repeat(len(order), n, 1)           # (dims, n, z_dim)
-        for row, j in enumerate(order):
-            z[row, :, j] = q
-        return self.trainer.sample(z.view(-1, self.cfg.z_dim)).numpy()
+def load(data: bytes) -> ImageRun:
+    """lab.run.load for the page's Resume: an image_gan or image_vae run file, rebuilt; any other
+    file (unsafe, junk, another experiment's) is refused with one line (CheckpointError)."""
+    experiment = checkpoint.from_bytes(data)["experiment"]
+    if experiment not in ("image_gan", "image_vae"):
+        raise checkpoint.CheckpointError(f"this file is from {experiment!r}, not image_gan or image_vae")
+    return load_run(data, experiment)

@@ -1,34 +1,37 @@
 """Steppable trainers for images: `advance(k)` runs k updates and returns plain floats.
 
-The GAN loop is pytorch/examples' dcgan/main.py, with the objective picked from
-lab.objectives and the gradient penalty from lab.lipschitz:
-    update D: minimise d_loss(D(x), D(G(z)))  [+ lambda * GP for WGAN-GP], n_critic times
+The GAN loop is pytorch/examples' dcgan/main.py on GenLab's GAN kit: the D objective is
+lab.gan.step.d_objective and the G loss lab.gan.step.g_loss (note 001's Algorithm 1), the
+objective, constraint and optimiser come from a paper recipe (lab.gan.recipes):
+    update D: minimise d_loss(D(x), D(G(z))) [+ lambda * GP], then clip if the recipe clips; d_steps times
     update G: minimise mean g_loss(D(G(z)))
 A fixed noise batch is drawn once, so sample grids over training are comparable.
 
-On CUDA: autocast to bfloat16 (float16 with a GradScaler where bf16 is missing); the gradient
-penalty is computed in float32 (its double backward is the numerically touchy part). On CPU:
-float32. channels_last tensors everywhere (measured: +10% images/s on a CPU, and the layout
-cuDNN's tensor-core kernels want).
+What is this trainer's own: on CUDA, autocast to bfloat16 (float16 with a GradScaler where bf16
+is missing), the gradient penalty in float32 outside autocast (its double backward is the
+numerically touchy part); float32 on a CPU; channels_last tensors everywhere (measured: +10%
+images/s on a CPU, and the layout cuDNN's tensor-core kernels want); DistributedDataParallel
+under torchrun (lab.images.distributed).
 """
 from __future__ import annotations
 
+import contextlib
 import time
 from contextlib import nullcontext
 
 import torch
 from torch import nn
 
-from lab.gan import lipschitz, objectives
+from lab.data.images import ImageData
 from lab.device import build_seeded, generator
+from lab.gan import lipschitz, objectives
+from lab.gan.recipes import Recipe, make_optimizer, set_lr
+from lab.gan.step import d_objective, g_loss
 from lab.images import distributed
 from lab.images.conv_vae import ConvVAE
-from lab.data.images import ImageData
-from lab.images.dcgan import VARIANTS, build
+from lab.images.dcgan import build, d_norm
 
 N_FIXED = 64
-
-
 PRECISIONS = ("float32", "bfloat16", "float16")
 
 
@@ -39,12 +42,26 @@ def precision_for(device: torch.device) -> str:
     return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
 
 
+@contextlib.contextmanager
+def evaluating(*nets: nn.Module):
+    """The nets in eval mode (batch norm's running statistics, no spectral-norm power
+    iteration), each put back in the mode it was in: a read leaves training untouched."""
+    modes = [n.training for n in nets]
+    for n in nets:
+        n.eval()
+    try:
+        yield
+    finally:
+        for n, mode in zip(nets, modes):
+            n.train(mode)
+
+
 class _Base:
     """Device, precision, seeded streams, epoch-wise shuffled batches, the fixed noise."""
 
-    def __init__(self, data: ImageData, batch: int, seed: int, device: torch.device, z_dim: int,
+    def __init__(self, data: ImageData, batch: int, seed: int, device: torch.device, latent: int,
                  precision: str | None = None):
-        self.data, self.batch, self.device, self.z_dim = data, batch, device, z_dim
+        self.data, self.batch, self.device, self.latent = data, batch, device, latent
         # `precision` forces a mode: the tests run the mixed-precision path on a CPU this way
         self.precision = precision or precision_for(device)
         self.cuda = device.type == "cuda"
@@ -58,7 +75,7 @@ class _Base:
         if self.cuda:
             self.data.images = self.data.images.to(device)      # uint8: CIFAR is 150 MB at 32 px
             torch.backends.cudnn.benchmark = True               # fixed shapes: autotune each conv once
-        self.fixed_z = torch.randn(N_FIXED, z_dim, generator=generator(seed + 2)).to(device)
+        self.fixed_z = torch.randn(N_FIXED, latent, generator=generator(seed + 2)).to(device)
         self._perm, self._pos = torch.randperm(len(data.images), generator=self.gen), 0
         self.step = 0
         self.images_seen = 0
@@ -79,20 +96,16 @@ class _Base:
             self._perm, self._pos = torch.randperm(n, generator=self.gen), 0
         idx = self._perm[self._pos:self._pos + self.batch]
         self._pos += self.batch
-        x = self.data.batch(idx.to(self.images_device), self.device)
+        x = self.data.batch(idx.to(self.data.images.device), self.device)
         return x.contiguous(memory_format=self.memory_format)
 
-    @property
-    def images_device(self) -> torch.device:
-        return self.data.images.device
-
     def noise(self, n: int) -> torch.Tensor:
-        return torch.randn(n, self.z_dim, generator=self.dev_gen, device=self.device)
+        return torch.randn(n, self.latent, generator=self.dev_gen, device=self.device)
 
     def _stream_state(self) -> dict:
         return {"gen": self.gen.get_state(), "dev_gen": self.dev_gen.get_state(), "perm": self._perm,
                 "pos": self._pos, "step": self.step, "images_seen": self.images_seen,
-                "train_seconds": self.train_seconds}
+                "train_seconds": self.train_seconds, "fixed_z": self.fixed_z.cpu()}
 
     def _load_stream_state(self, s: dict) -> None:
         self.gen.set_state(s["gen"])
@@ -100,6 +113,7 @@ class _Base:
         self._perm, self._pos = s["perm"], int(s["pos"])
         self.step, self.images_seen = int(s["step"]), int(s["images_seen"])
         self.train_seconds = float(s.get("train_seconds", 0.0))
+        self.fixed_z = s["fixed_z"].to(self.device)
 
     def _timed(self, body, k: int) -> dict:
         t0 = time.perf_counter()
@@ -114,116 +128,150 @@ class _Base:
 
 
 class GANTrainer(_Base):
-    def __init__(self, model: str, data: ImageData, z_dim: int = 64, width: int = 32, batch: int = 64,
-                 lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999), n_critic: int = 1,
-                 gp_lambda: float = 10.0, seed: int = 0, device: torch.device | None = None,
-                 precision: str | None = None):
-        super().__init__(data, batch, seed, device or torch.device("cpu"), z_dim, precision)
+    """A DCGAN trained by a paper recipe: its objective, constraint (which also picks D's layers:
+    lab.images.dcgan.d_norm), optimiser, rates, betas and D steps."""
+
+    def __init__(self, recipe: Recipe, data: ImageData, latent: int = 64, width: int = 32, batch: int = 64,
+                 seed: int = 0, device: torch.device | None = None, precision: str | None = None):
+        super().__init__(data, batch, seed, device or torch.device("cpu"), latent, precision)
         size = data.images.shape[-1]
-        self.G, self.D = build_seeded(seed, lambda: build(model, z_dim, data.channels, size, width))
+        self.objective = objectives.get(recipe.objective)
+        self.constraint = lipschitz.make_constraint(recipe.constraint, recipe.clip, recipe.gp_lambda)
+        norm = d_norm(recipe.constraint)
+        # one forward over real and fake together, unless batch norm would mix their statistics
+        self.joint = norm != "bn"
+        self.G, self.D = build_seeded(seed, lambda: build(latent, data.channels, size, width, norm=norm,
+                                                          layer=self.constraint.layer))
         self.G.to(self.device, memory_format=self.memory_format)
         self.D.to(self.device, memory_format=self.memory_format)
-        _, _, loss, self.uses_gp = VARIANTS[model]
-        self.objective = objectives.get(loss)
-        self.n_critic, self.gp_lambda = n_critic, gp_lambda
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=lr, betas=betas)
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=lr, betas=betas)
+        betas = (recipe.beta1, recipe.beta2)
+        self.opt_g = make_optimizer(recipe.optimizer, self.G.parameters(), recipe.lr_g, betas)
+        self.opt_d = make_optimizer(recipe.optimizer, self.D.parameters(), recipe.lr_d, betas)
         self.scaler_g, self.scaler_d = self._scaler(), self._scaler()
-        self.images_per_step = batch * n_critic * distributed.world_size()   # all replicas together
+        self.d_steps = recipe.d_steps
         self.train_G, self.train_D = distributed.wrap(self.G, self.device), distributed.wrap(self.D, self.device)
+
+    @property
+    def images_per_step(self) -> int:
+        """Real images one G step consumes, all replicas together."""
+        return self.batch * self.d_steps * distributed.world_size()
+
+    def retune(self, recipe: Recipe) -> None:
+        """The recipe's live values: rates, betas, D steps, the constraint's weight."""
+        set_lr(self.opt_d, recipe.lr_d)
+        set_lr(self.opt_g, recipe.lr_g)
+        for opt in (self.opt_d, self.opt_g):
+            for group in opt.param_groups:
+                if "betas" in group:
+                    group["betas"] = (recipe.beta1, recipe.beta2)
+        self.d_steps = recipe.d_steps
+        if isinstance(self.constraint, lipschitz.GradientPenalty):
+            self.constraint.lam = recipe.gp_lambda
+        if isinstance(self.constraint, lipschitz.WeightClip):
+            self.constraint.c = recipe.clip
+
+    def _d(self, x: torch.Tensor) -> torch.Tensor:
+        """D's raw outputs in float32 (the losses are computed in float32 under autocast)."""
+        return self.train_D(x).float()
+
+    def _penalty(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor | None:
+        """The constraint's penalty (WGAN-GP's lambda * GP; None for the others) in float32,
+        outside autocast. lab.gan.lipschitz works on (n, d) rows: flatten the images,
+        unflatten inside the critic."""
+        shape = real.shape[1:]
+        f = lambda v: self.train_D(v.view(-1, *shape).contiguous(memory_format=self.memory_format))  # noqa: E731
+        return self.constraint.penalty(f, real.flatten(1).float(), fake.flatten(1).float(), self.dev_gen)
 
     def _d_value(self, out: torch.Tensor) -> torch.Tensor:
         """D(x) as a probability for the probabilistic objectives, else the critic's raw value."""
         return torch.sigmoid(out).mean() if self.objective.probabilistic else out.mean()
 
-    def _penalty(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-        shape = real.shape[1:]
-        # lab.lipschitz works on (n, d) rows: flatten the images, unflatten inside the critic.
-        f = lambda v: self.train_D(v.view(-1, *shape).contiguous(memory_format=self.memory_format))  # noqa: E731
-        return self.gp_lambda * lipschitz.gradient_penalty(f, real.flatten(1).float(), fake.flatten(1).float(),
-                                                            self.dev_gen)
-
     def _steps(self, k: int) -> dict:
-        G, D, obj = self.train_G, self.train_D, self.objective
-        G.train()
-        D.train()
-        sums = {n: torch.zeros((), device=self.device) for n in ("loss_d", "loss_g", "d_real", "d_fake", "gp")}
+        G, obj = self.train_G, self.objective
+        self.G.train()
+        self.D.train()
+        gp = isinstance(self.constraint, lipschitz.GradientPenalty)
+        names = ("loss_d", "loss_g", "d_real", "d_fake") + (("gp",) if gp else ())
+        sums = {n: torch.zeros((), device=self.device) for n in names}
         for _ in range(k):
-            # update D: minimise d_loss(D(x), D(G(z))) (+ GP), n_critic times
-            for i in range(self.n_critic):
+            # update D: minimise d_loss(D(x), D(G(z))) (+ the penalty), d_steps times
+            for i in range(self.d_steps):
                 real = self.next_real()
                 with self.autocast():
-                    # only the last critic step's fake batch is reused by G: no graph for the others
-                    with torch.set_grad_enabled(i == self.n_critic - 1):
+                    # only the last D step's fake batch is reused by G: no graph for the others
+                    with torch.set_grad_enabled(i == self.d_steps - 1):
                         fake = G(self.noise(self.batch))
-                    out_r, out_f = D(real), D(fake.detach())
-                    loss_d = obj.d_loss(out_r.float(), out_f.float())
-                total = loss_d
-                if self.uses_gp:
-                    pen = self._penalty(real, fake.detach())
+                    loss_d, total, out_r, out_f, _ = d_objective(self._d, obj, self.constraint, real, fake.detach(),
+                                                                 joint=self.joint, penalty=False)
+                pen = self._penalty(real, fake.detach())
+                if pen is not None:
                     total = total + pen
                     sums["gp"] += pen.detach()
                 self.opt_d.zero_grad(set_to_none=True)
                 self.scaler_d.scale(total).backward()
                 self.scaler_d.step(self.opt_d)
                 self.scaler_d.update()
+                self.constraint.after_step(self.D)
             sums["loss_d"] += loss_d.detach()
-            sums["d_real"] += self._d_value(out_r.detach().float())
-            sums["d_fake"] += self._d_value(out_f.detach().float())
+            sums["d_real"] += self._d_value(out_r.detach())
+            sums["d_fake"] += self._d_value(out_f.detach())
             # update G: minimise mean g_loss(D(G(z))), reusing the last fake batch as
             # pytorch/examples does (one generator forward per step)
             with self.autocast():
-                loss_g = obj.g_loss(D(fake).float()).mean()
+                loss = g_loss(self._d, obj, fake)
             self.opt_g.zero_grad(set_to_none=True)
-            self.scaler_g.scale(loss_g).backward()
+            self.scaler_g.scale(loss).backward()
             self.scaler_g.step(self.opt_g)
             self.scaler_g.update()
-            sums["loss_g"] += loss_g.detach()
+            sums["loss_g"] += loss.detach()
             self.step += 1
             self.images_seen += self.images_per_step
-        if not self.uses_gp:
-            del sums["gp"]
         return sums
 
     def advance(self, k: int) -> dict:
-        """k generator updates (each after n_critic D updates): mean losses, D(x), D(G(z)), images/s."""
+        """k generator updates (each after d_steps D updates): mean losses, D(x), D(G(z)), images/s."""
         return self._timed(self._steps, k)
 
     @torch.no_grad()
     def sample(self, z: torch.Tensor | None = None) -> torch.Tensor:
         """Images in [-1, 1], float32 on the CPU, from G in eval mode (batch norm's running stats)."""
-        self.G.eval()
         z = self.fixed_z if z is None else z.to(self.device)
-        with self.autocast():
+        with evaluating(self.G), self.autocast():
             x = self.G(z)
         return x.float().cpu()
 
     def state_dict(self) -> dict:
         return {"G": self.G.state_dict(), "D": self.D.state_dict(), "opt_g": self.opt_g.state_dict(),
-                "opt_d": self.opt_d.state_dict(), "fixed_z": self.fixed_z.cpu(), **self._stream_state()}
+                "opt_d": self.opt_d.state_dict(), "scaler_g": self.scaler_g.state_dict(),
+                "scaler_d": self.scaler_d.state_dict(), **self._stream_state()}
 
     def load_state_dict(self, s: dict) -> None:
         self.G.load_state_dict(s["G"])
         self.D.load_state_dict(s["D"])
         self.opt_g.load_state_dict(s["opt_g"])
         self.opt_d.load_state_dict(s["opt_d"])
-        self.fixed_z = s["fixed_z"].to(self.device)
+        self.scaler_g.load_state_dict(s["scaler_g"])
+        self.scaler_d.load_state_dict(s["scaler_d"])
         self._load_stream_state(s)
 
 
 class VAETrainer(_Base):
-    def __init__(self, data: ImageData, z_dim: int = 16, width: int = 32, batch: int = 64, lr: float = 1e-3,
+    def __init__(self, data: ImageData, latent: int = 16, width: int = 32, batch: int = 64, lr: float = 1e-3,
                  beta: float = 1.0, seed: int = 0, device: torch.device | None = None,
                  precision: str | None = None):
-        super().__init__(data, batch, seed, device or torch.device("cpu"), z_dim, precision)
+        super().__init__(data, batch, seed, device or torch.device("cpu"), latent, precision)
         size = data.images.shape[-1]
-        self.vae: nn.Module = build_seeded(seed, lambda: ConvVAE(z_dim, data.channels, size, width))
+        self.vae: nn.Module = build_seeded(seed, lambda: ConvVAE(latent, data.channels, size, width))
         self.vae.to(self.device, memory_format=self.memory_format)
-        self.opt = torch.optim.Adam(self.vae.parameters(), lr=lr)
+        self.opt = make_optimizer("adam", self.vae.parameters(), lr, (0.9, 0.999))
         self.scaler = self._scaler()
         self.beta = beta
         self.train_vae = distributed.wrap(self.vae, self.device)
         self.images_per_step = batch * distributed.world_size()
+
+    def retune(self, lr: float, beta: float) -> None:
+        set_lr(self.opt, lr)
+        self.beta = beta
 
     def _steps(self, k: int) -> dict:
         self.vae.train()
@@ -249,27 +297,29 @@ class VAETrainer(_Base):
     @torch.no_grad()
     def sample(self, z: torch.Tensor | None = None) -> torch.Tensor:
         """Decoded means mapped to [-1, 1] (the GAN's convention), float32 on the CPU."""
-        self.vae.eval()
         z = self.fixed_z if z is None else z.to(self.device)
-        with self.autocast():
+        with evaluating(self.vae), self.autocast():
             x = self.vae.decode(z)
         return (2 * x.float() - 1).cpu()
 
     @torch.no_grad()
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x in [-1, 1] -> posterior mean and log-variance (float32, CPU), encoder in eval mode."""
+        with evaluating(self.vae), self.autocast():
+            mu, logvar = self.vae.encode((x.to(self.device).float() + 1) / 2)
+        return mu.float().cpu(), logvar.float().cpu()
+
+    @torch.no_grad()
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         """x in [-1, 1] -> decoded posterior means in [-1, 1] (CPU)."""
-        self.vae.eval()
-        with self.autocast():
-            mu, _ = self.vae.encode((x.to(self.device).float() + 1) / 2)
-            y = self.vae.decode(mu)
-        return (2 * y.float() - 1).cpu()
+        return self.sample(self.encode(x)[0])
 
     def state_dict(self) -> dict:
-        return {"vae": self.vae.state_dict(), "opt": self.opt.state_dict(), "fixed_z": self.fixed_z.cpu(),
+        return {"vae": self.vae.state_dict(), "opt": self.opt.state_dict(), "scaler": self.scaler.state_dict(),
                 **self._stream_state()}
 
     def load_state_dict(self, s: dict) -> None:
         self.vae.load_state_dict(s["vae"])
         self.opt.load_state_dict(s["opt"])
-        self.fixed_z = s["fixed_z"].to(self.device)
+        self.scaler.load_state_dict(s["scaler"])
         self._load_stream_state(s)

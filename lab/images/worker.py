@@ -1,5 +1,10 @@
-"""Training in a background thread, so a page stays responsive while a network trains
-(a Streamlit script that trains in its own body freezes the app: streamlit#1570, #8182).
+"""Training in a background thread, so a page stays responsive while a network trains for
+minutes (a Streamlit script that trains in its own body freezes the app: streamlit#1570, #8182).
+
+The worker is one more driver of the run protocol (lab.run): it calls only `advance` and
+`snapshot`, each of which takes the run's own lock, so the page's Step button, a checkpoint
+download (`state_bytes`) or a latent interpolation simply wait for the current chunk and never
+touch the networks while it trains. The page draws the worker's last snapshot (`latest`).
 
 One `Training` per browser session; the page keeps it in st.session_state. The thread:
 - advances the run in chunks of about `chunk_seconds`, publishing a snapshot after each;
@@ -8,8 +13,8 @@ One `Training` per browser session; the page keeps it in st.session_state. The t
   dropped its session_state), and pauses / then stops when the page's heartbeat goes quiet
   (the tab is closed or the user left the page), so no thread outlives its user;
 - holds one of MAX_TRAININGS server-wide slots, released when it ends.
-The thread holds no reference to its `Training`, only to the shared `_Core`; that is what lets
-the owner be collected while the thread runs.
+`play()` after a stop starts a fresh thread on the same run. A thread holds no reference to its
+`Training`, only to the shared `_Core`; that is what lets the owner be collected while it runs.
 """
 from __future__ import annotations
 
@@ -17,7 +22,6 @@ import os
 import threading
 import time
 import weakref
-from contextlib import contextmanager
 
 THREAD_NAME = "genlab-image-training"
 MAX_TRAININGS = int(os.environ.get("GENLAB_MAX_TRAININGS", "2"))   # concurrent, server-wide
@@ -65,13 +69,11 @@ def _give_slot() -> None:
 
 
 class _Core:
-    """What the thread shares with the page. `lock` is held while the run advances, so the page
-    can read the run (checkpoint, interpolation) between two chunks."""
+    """What one thread shares with the page: the run, the control events, the last snapshot."""
 
     def __init__(self, run, chunk_seconds: float, pause_after: float, stop_after: float):
         self.run = run
         self.chunk_seconds, self.pause_after, self.stop_after = chunk_seconds, pause_after, stop_after
-        self.lock = threading.Lock()
         self.stop_event = threading.Event()
         self.go = threading.Event()          # set: running; clear: paused
         self.go.set()
@@ -86,15 +88,12 @@ class _Core:
         self.stop_event.set()
         self.go.set()                        # wake a paused loop so it can see the stop
 
-    def _quiet_for(self) -> float:
-        return time.monotonic() - self.beat
-
     def loop(self) -> None:
         run, k = self.run, 1
         try:
             self.state = "running"
             while not self.stop_event.is_set():
-                quiet = self._quiet_for()
+                quiet = time.monotonic() - self.beat
                 if quiet > self.stop_after:
                     self.message = f"stopped: the page sent no heartbeat for {self.stop_after:.0f} s"
                     break
@@ -111,9 +110,8 @@ class _Core:
                     return
                 self.state = "running"
                 t0 = time.perf_counter()
-                with self.lock:
-                    run.advance(min(k, run.total - run.step))
-                    self.snapshot = run.snapshot()
+                run.advance(min(k, run.total - run.step))       # the run's lock, held for this chunk
+                self.snapshot = run.snapshot()                  # ...and again for this read
                 # size the next chunk so the page sees a fresh snapshot about every chunk_seconds
                 per_step = (time.perf_counter() - t0) / max(k, 1)
                 k = max(1, min(1000, int(self.chunk_seconds / max(per_step, 1e-6))))
@@ -129,25 +127,38 @@ class _Core:
 
 
 class Training:
-    """The page's handle on one background training."""
+    """The page's handle on a run's background training."""
 
     def __init__(self, run, chunk_seconds: float = 0.5, pause_after: float = 60.0, stop_after: float = 600.0):
-        self._core = _Core(run, chunk_seconds, pause_after, stop_after)
+        self._args = (chunk_seconds, pause_after, stop_after)
+        self._core = _Core(run, *self._args)
         # Runs when this handle is collected (the session's state was dropped) or at exit.
         self._finalizer = weakref.finalize(self, _Core.stop, self._core)
 
     # ---- control --------------------------------------------------------------------------
     def start(self) -> None:
-        """Start the thread; CapacityError (nothing started) when the server is full."""
-        core = self._core
-        if core.thread is not None:
+        """Start the thread (a fresh one if an earlier thread ended); CapacityError (nothing
+        started) when the server is full."""
+        if self.alive:
             return
+        if self._core.thread is not None:              # an ended thread: continue on a new one
+            self._finalizer.detach()
+            self._core = _Core(self._core.run, *self._args)
+            self._finalizer = weakref.finalize(self, _Core.stop, self._core)
+        core = self._core
         _take_slot()
         with _slots_lock:
             _live.add(core)
         core.beat = time.monotonic()
         core.thread = threading.Thread(target=core.loop, name=THREAD_NAME, daemon=True)
         core.thread.start()
+
+    def play(self) -> None:
+        """What the page's Play means: resume a paused thread, or start one while steps are left."""
+        if self.alive:
+            self.resume()
+        elif self.run.step < self.run.total:
+            self.start()
 
     def pause(self) -> None:
         self._core.go.clear()
@@ -189,23 +200,48 @@ class Training:
 
     @property
     def snapshot(self):
+        """The thread's last snapshot (None before its first chunk)."""
         return self._core.snapshot
+
+    def latest(self) -> dict:
+        """What the page draws: the thread's last snapshot while it trains (no wait for the lock
+        it holds), else a fresh `run.snapshot()` (after a Step, a pause, or before any Play)."""
+        snap = self._core.snapshot
+        if self.alive and self.state == "running" and snap is not None:
+            return snap
+        return self.run.snapshot()
 
     @property
     def message(self) -> str:
         return self._core.error or self._core.message
 
-    @contextmanager
-    def holding(self, timeout: float | None = None):
-        """The run, with the training held between two chunks for the duration; None instead
-        if the current chunk does not end within `timeout` s (a first FD can take a while)."""
-        lock = self._core.lock
-        got = lock.acquire() if timeout is None else lock.acquire(timeout=timeout)
-        try:
-            yield self._core.run if got else None
-        finally:
-            if got:
-                lock.release()
+
+def follow(tr: Training | None, run, playing: bool, stop: bool = False, **options) -> tuple[Training, str]:
+    """The page's worker for `run` after its buttons: a new one when the run is new (the old
+    thread stopped, its slot freed), then Stop, Play (start, restart or resume) or Pause.
+    Returns (worker, refusal): the CapacityError's message when Play found the server full."""
+    if tr is None or tr.run is not run:
+        if tr is not None:
+            tr.stop()
+        tr = Training(run, **options)
+    try:
+        if stop:
+            tr.stop()
+        elif playing:
+            tr.play()
+        elif tr.alive:
+            tr.pause()
+    except CapacityError as err:
+        return tr, str(err)
+    return tr, ""
+
+
+STATES = {"new": "ready: press Play", "running": "training", "paused": "paused", "finished": "finished",
+          "stopped": "stopped: Play continues on a new thread", "failed": "failed"}
+
+
+def status_line(state: str, step: int, total: int) -> str:
+    return f"{STATES.get(state, state)}: step {step:,} of {total:,}"
 
 
 def training_threads() -> list[threading.Thread]:

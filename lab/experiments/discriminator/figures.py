@@ -1,7 +1,10 @@
-"""Figures for the discriminator page: pure functions of DiscriminatorRun snapshots.
+"""Figures for the discriminator page: pure functions of DiscriminatorRun snapshots. Imports
+numpy and plotly only, so the page can draw note 002's figure before torch loads.
 
-`snaps` maps a critic name ("none", "clip", "gp", "sn") to its snapshot; all share the same
+`snaps` maps a constraint name ("none", "clip", "gp", "sn") to its snapshot; all share the same
 real/fake distributions and shown samples (same seed), so the exact curves come from any one.
+A snapshot's `kind` says which panel draws it: "d" (D in [0, 1], beside D*), "ls" (LSGAN's D
+beside D*_LS = (p - p_G)/(p + p_G)), "critic" (centred and divided by its Lipschitz constant).
 """
 from __future__ import annotations
 
@@ -16,13 +19,24 @@ from plotly.subplots import make_subplots
 from lab.figures.style import TEMPLATE, dots_image, rug
 
 REAL, FAKE, DSTAR = "#1f77b4", "#ff7f0e", "#d62728"
-STYLE = {  # name -> (legend label, colour, dash)
-    "none": ("trained D (minimax)", "#7b3fa0", "solid"),
+STYLE = {  # constraint -> (legend label, colour, dash)
+    "none": ("trained D", "#7b3fa0", "solid"),
     "clip": ("critic: weight clipping", "#2ca02c", "solid"),
     "gp": ("critic: gradient penalty", "#17becf", "dash"),
     "sn": ("critic: spectral norm", "#8c564b", "dot"),
 }
 FLOOR = 1e-8   # smallest |push| drawn on the log axis; below it the signal is "flat"
+
+
+def label(constraint: str, objective: str = "minimax", auto: bool = True) -> str:
+    """A run's name in legends and tables: the unconstrained D says its loss, a critic says it
+    when the loss is not its usual Wasserstein one (e.g. "critic: spectral norm (lsgan)")."""
+    base = STYLE[constraint][0]
+    return f"{base} ({objective})" if constraint == "none" or not auto else base
+
+
+def name_of(snap: dict) -> str:
+    return label(snap["constraint"], snap["objective"], snap["auto"])
 
 
 def _first(snaps: dict) -> dict:
@@ -32,6 +46,7 @@ def _first(snaps: dict) -> dict:
 TITLES = {
     "densities": "Densities and samples: real p (blue), generated p_G (orange)",
     "d": "Discriminator D(x): exact D* = p/(p+p_G) and the trained D",
+    "ls": "LSGAN's D(x): exact D*_LS = (p - p_G)/(p + p_G) and the trained D",
     "critic": "Lipschitz critics f(x), centred and divided by their Lipschitz constant",
     "signal": "Generator's signal at fake samples |d loss_G / dx| (log scale)",
 }
@@ -47,21 +62,30 @@ def figure(snaps: dict, arrow_loss: str = "ns", show_dstar: bool = True, densiti
     return figure_2d(snaps, arrow_loss, show_dstar)
 
 
-@functools.lru_cache(maxsize=2)
-def _layout_1d(densities: bool) -> dict:
+def _panels_1d(densities: bool, ls: bool) -> list[str]:
+    """The stacked panels, top to bottom; LSGAN's panel only when an LSGAN D is drawn."""
+    return (["densities"] if densities else []) + ["d"] + (["ls"] if ls else []) + ["critic", "signal"]
+
+
+@functools.lru_cache(maxsize=4)
+def _layout_1d(densities: bool, ls: bool = False) -> dict:
     """The stacked panels' axes and titles, laid out once: make_subplots and per-trace
     validation were most of the ~50 ms a redraw spent building this figure."""
-    keys = ["densities", "d", "critic", "signal"][0 if densities else 1:]
-    heights = [0.22, 0.26, 0.26, 0.26] if densities else [1 / 3] * 3
+    keys = _panels_1d(densities, ls)
+    rest = len(keys) - densities
+    heights = [0.22 if k == "densities" else (1 - 0.22 * densities) / rest for k in keys]
     fig = make_subplots(rows=len(keys), cols=1, shared_xaxes=True, vertical_spacing=0.05,
                         row_heights=heights, subplot_titles=[TITLES[k] for k in keys])
     row = {k: i + 1 for i, k in enumerate(keys)}
     fig.update_yaxes(range=[-0.05, 1.05], title_text="D(x)", row=row["d"], col=1)
+    if ls:
+        fig.update_yaxes(range=[-1.1, 1.1], title_text="D(x)", row=row["ls"], col=1)
     fig.update_yaxes(title_text="f(x) / L", row=row["critic"], col=1)
     fig.update_yaxes(type="log", range=[math.log10(FLOOR) - 0.3, 2.3], title_text="|push|",
                      exponentformat="power", row=row["signal"], col=1)
     fig.update_xaxes(title_text="x", row=row["signal"], col=1)
-    fig.update_layout(height=980 if densities else 760, margin=dict(**MARGIN, t=40, b=50), template=TEMPLATE,
+    height = (980 if densities else 760) + 230 * ls
+    fig.update_layout(height=height, margin=dict(**MARGIN, t=40, b=50), template=TEMPLATE,
                       legend=dict(orientation="h", y=-0.06 if densities else -0.08), font=dict(size=14))
     return fig.layout.to_plotly_json()
 
@@ -108,28 +132,32 @@ def densities_figure(snap: dict) -> go.Figure:
 def figure_1d(snaps: dict, show_dstar: bool = True, densities: bool = True) -> go.Figure:
     s0 = _first(snaps)
     x = s0["grid"][:, 0]
-    r = 0 if densities else -1          # row offset: with the top panel, D is in row 2
+    ls = [s for s in snaps.values() if s["kind"] == "ls"]
+    row = {k: i + 1 for i, k in enumerate(_panels_1d(densities, bool(ls)))}
     data = _density_traces(s0) if densities else []
     if show_dstar:
-        data.append(_on(2 + r, type="scatter", x=x, y=s0["dstar"], name="D* (exact)",
+        data.append(_on(row["d"], type="scatter", x=x, y=s0["dstar"], name="D* (exact)",
                         line=dict(color=DSTAR, width=4)))
+        if ls:
+            data.append(_on(row["ls"], type="scatter", x=x, y=ls[0]["optimum"], name="D*_LS (exact)",
+                            line=dict(color=DSTAR, width=4, dash="dash")))
     fake_zone = s0["q"] > 0.01 * s0["q"].max()       # the signal matters only where fakes are
-    for name, s in snaps.items():
-        label, colour, dash = STYLE[name]
+    for s in snaps.values():
+        name = name_of(s)
+        _, colour, dash = STYLE[s["constraint"]]
         line = dict(color=colour, width=3, dash=dash)
-        data.append(_on((2 if s["probabilistic"] else 3) + r, type="scatter", x=x, y=s["value"], name=label,
-                        line=line))
+        data.append(_on(row[s["kind"]], type="scatter", x=x, y=s["value"], name=name, line=line))
         push = np.where(fake_zone, np.maximum(np.abs(s["curve_pushes"]["net"]), FLOOR), np.nan)
-        sig = "minimax loss" if s["probabilistic"] else "Wasserstein loss"
-        data.append(_on(4 + r, type="scatter", x=x, y=push, name=f"signal: {label} ({sig})", showlegend=False,
-                        line=line))
+        sig = {"d": "minimax loss", "ls": "least-squares loss"}.get(s["kind"], f"{s['objective']} loss")
+        data.append(_on(row["signal"], type="scatter", x=x, y=push, name=f"signal: {name} ({sig})",
+                        showlegend=False, line=line))
     if show_dstar:
-        for key, dash, label in (("dstar_minimax", "solid", "signal under D*: minimax"),
-                                 ("dstar_ns", "dot", "signal under D*: non-saturating")):
+        for key, dash, name in (("dstar_minimax", "solid", "signal under D*: minimax"),
+                                ("dstar_ns", "dot", "signal under D*: non-saturating")):
             push = np.where(fake_zone, np.maximum(np.abs(s0["curve_pushes"][key]), FLOOR), np.nan)
-            data.append(_on(4 + r, type="scatter", x=x, y=push, name=label,
+            data.append(_on(row["signal"], type="scatter", x=x, y=push, name=name,
                             line=dict(color=DSTAR, width=2, dash=dash)))
-    layout = copy.deepcopy(_layout_1d(densities))
+    layout = copy.deepcopy(_layout_1d(densities, bool(ls)))
     if densities:
         layout["yaxis"]["range"] = _density_range(s0)
     for ax in [k for k in layout if k.startswith("xaxis")]:
@@ -172,25 +200,33 @@ def _layout_2d(titles: tuple[str, ...]) -> dict:
     return fig.layout.to_plotly_json()
 
 
+HEAT = {"d": dict(zmin=0, zmax=1, colorscale="RdBu", reversescale=True),      # D in [0, 1]
+        "ls": dict(zmin=-1, zmax=1, colorscale="RdBu", reversescale=True)}     # LSGAN's D in [-1, 1]
+
+
 def figure_2d(snaps: dict, arrow_loss: str = "ns", show_dstar: bool = True) -> go.Figure:
     s0 = _first(snaps)
     xs, ys = s0["axes"]
     n = len(xs)
-    panels = ([("D* (exact)", s0["dstar"], True, s0["pushes"][f"dstar_{arrow_loss}"])] if show_dstar else [])
-    for name, s in snaps.items():
-        key = arrow_loss if s["probabilistic"] else "w"
-        panels.append((STYLE[name][0], s["value"], s["probabilistic"], s["pushes"][key]))
+    panels = []         # (title, values, kind, push at the arrows)
+    if show_dstar:
+        panels.append(("D* (exact)", s0["dstar"], "d", s0["pushes"][f"dstar_{arrow_loss}"]))
+        ls = next((s for s in snaps.values() if s["kind"] == "ls"), None)
+        if ls is not None:
+            panels.append(("D*_LS (exact)", ls["optimum"], "ls", ls["pushes"]["dstar_ls"]))
+    for s in snaps.values():
+        panels.append((name_of(s), s["value"], s["kind"], s["pushes"][arrow_loss if s["kind"] == "d" else "own"]))
     layout = copy.deepcopy(_layout_2d(tuple(p[0] for p in panels)))
     span = float(max(xs[-1] - xs[0], ys[-1] - ys[0]))
     dots = dots_image([(s0["real"], REAL), (s0["fake"], FAKE)], (xs[0], xs[-1]), (ys[0], ys[-1]))
-    data = [dict(type="scatter", x=[None], y=[None], mode="markers", name=label,   # the dots' legend
-                 marker=dict(size=8, color=colour)) for label, colour in (("real", REAL), ("fake", FAKE))]
+    data = [dict(type="scatter", x=[None], y=[None], mode="markers", name=name,   # the dots' legend
+                 marker=dict(size=8, color=colour)) for name, colour in (("real", REAL), ("fake", FAKE))]
     layout["images"] = []
-    for i, (title, value, prob, push) in enumerate(panels):
+    for i, (title, value, kind, push) in enumerate(panels):
         axis = "" if i == 0 else str(i + 1)
         z = value.reshape(n, n)
-        if prob:
-            heat = dict(zmin=0, zmax=1, colorscale="RdBu", reversescale=True)
+        if kind in HEAT:
+            heat = HEAT[kind]
         else:
             lim = float(np.nanmax(np.abs(z))) or 1.0
             heat = dict(zmin=-lim, zmax=lim, colorscale="PiYG")
@@ -207,9 +243,9 @@ def figure_2d(snaps: dict, arrow_loss: str = "ns", show_dstar: bool = True) -> g
 
 def loss_figure(snaps: dict) -> go.Figure:
     fig = go.Figure()
-    for name, s in snaps.items():
-        label, colour, dash = STYLE[name]
-        fig.add_trace(go.Scatter(x=s["history"]["step"], y=s["history"]["d_loss"], name=label,
+    for s in snaps.values():
+        _, colour, dash = STYLE[s["constraint"]]
+        fig.add_trace(go.Scatter(x=s["history"]["step"], y=s["history"]["d_loss"], name=name_of(s),
                                  line=dict(color=colour, dash=dash)))
     fig.update_layout(height=260, margin=dict(l=50, r=20, t=30, b=40), template=TEMPLATE,
                       xaxis_title="step", yaxis_title="discriminator loss", title="Training loss",
@@ -237,3 +273,19 @@ def generator_losses_figure() -> go.Figure:
                       xaxis=dict(title="D(G(z))", range=[0, 1]), yaxis=dict(title="loss_G", range=[-5.5, 5.5]),
                       legend=dict(x=0.55, y=0.98, bgcolor="rgba(255,255,255,0.7)"))
     return fig
+
+
+def table(snaps: dict) -> str:
+    """The per-critic numbers as a Markdown table: it redraws every tick, and an interactive
+    data grid cost the browser more than the figure did. sup |D - D*| is read against each
+    D's own optimum (D*, or D*_LS for LSGAN), over the support of p + p_G."""
+    rows = ["| discriminator | estimate | Lipschitz constant (measured) | median signal at fakes | sup \\|D - D\\*\\| |",
+            "|---|---|---:|---:|---:|"]
+    for s in snaps.values():
+        m = s["metrics"]
+        estimate = (f"JS from D = {m['js_from_d']:.4f}" if "js_from_d" in m
+                    else f"W1 from critic = {m['w1_from_critic']:.4f}" if "w1_from_critic" in m else "")
+        signal = next(m[k] for k in ("signal_minimax", "signal_ls", "signal_w") if k in m)
+        gap = f"{m['sup_gap']:.4f}" if "sup_gap" in m else ""
+        rows.append(f"| {name_of(s)} | {estimate} | {m['lipschitz']:.3f} | {signal:.2e} | {gap} |")
+    return "\n".join(rows)

@@ -1,15 +1,18 @@
-"""Figures for the VAE page: pure functions of VaeRun snapshots (and of reparam.sweep).
+"""The VAE page's figures: pure functions of LatentVAERun snapshots (and comparisons) and of
+lab.reparam's sweeps.
 
-Curves and scatters are Plotly; image grids are uint8 arrays (the page sends them as PNG
-via st.image; `png_bytes` makes the download file).
+Curves and scatters are Plotly; images are uint8 pictures from lab.figures.grids (the page
+sends them as PNG through st.image; `grids.png` makes the download file).
 """
 from __future__ import annotations
-
-import io
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+from lab import reparam
+from lab.figures import grids
+from lab.figures.style import TEMPLATE
 
 # Ten distinguishable label colours (Plotly's D3 palette), fixed so digit 3 is always red.
 LABEL_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -20,40 +23,45 @@ N_ELLIPSES = 200
 
 
 # ---- images --------------------------------------------------------------------------------
-def image_grid(images: np.ndarray, ncol: int | None = None, pad: int = 2, scale: int = 1) -> np.ndarray:
-    """(m, h, w) in [0, 1] -> one uint8 (H, W) picture, white ink on black, `pad` grey pixels
-    between tiles; `scale` repeats pixels so the browser does not blur small digits."""
-    images = np.clip(np.asarray(images, np.float32), 0, 1)
-    m, h, w = images.shape
-    ncol = ncol or int(np.ceil(np.sqrt(m)))
-    nrow = int(np.ceil(m / ncol))
-    out = np.full((nrow * (h + pad) + pad, ncol * (w + pad) + pad), 0.35, np.float32)
-    for k in range(m):
-        r, c = divmod(k, ncol)
-        out[pad + r * (h + pad): pad + r * (h + pad) + h, pad + c * (w + pad): pad + c * (w + pad) + w] = images[k]
-    out = (out * 255 + 0.5).astype(np.uint8)
-    return np.kron(out, np.ones((scale, scale), np.uint8)) if scale > 1 else out
-
-
 def manifold_image(snap: dict, scale: int = 2) -> np.ndarray:
+    """Kingma & Welling's Fig. 4 as one picture: the decoded (n, n) grid of digits."""
     grid = snap["manifold"]                     # (n, n, h, w), or (n, h, w) for a 1-D latent
     if snap["latent"] == 1:
-        return image_grid(grid, ncol=len(grid), pad=0, scale=scale)
+        return grids.grid(grid, ncol=len(grid), pad=0, scale=scale)
     n = grid.shape[0]
-    return image_grid(grid.reshape((n * n,) + grid.shape[2:]), ncol=n, pad=0, scale=scale)
+    return grids.grid(grid.reshape((n * n,) + grid.shape[2:]), ncol=n, pad=0, scale=scale)
 
 
 def rows_image(rows: list[np.ndarray], scale: int = 2) -> np.ndarray:
     """Equal-length rows of images stacked into one grid (e.g. inputs over reconstructions)."""
-    ncol = len(rows[0])
-    return image_grid(np.concatenate(rows), ncol=ncol, scale=scale)
+    return grids.grid(np.concatenate(rows), ncol=len(rows[0]), scale=scale)
 
 
-def png_bytes(img: np.ndarray) -> bytes:
-    from PIL import Image
-    buf = io.BytesIO()
-    Image.fromarray(img).save(buf, format="PNG")
-    return buf.getvalue()
+# ---- read-outs ------------------------------------------------------------------------------
+def readout(snap: dict) -> list[tuple[str, str, str]]:
+    """(label, value, help) for the page's row of numbers: the last logged point, no extra pass."""
+    m = snap["latest"]
+    return [("Step", f"{snap['step']:,}", f"Play stops at {snap['total']:,} (set in the sidebar)"),
+            ("ELBO (test)", f"{m['elbo_test']:.1f}", f"nats per example at step {m['steps']}; higher is better"),
+            ("Recon. (test)", f"{m['recon_test']:.1f}", "E_q[log p(x|z)] on test, nats"),
+            ("KL (test)", f"{m['kl_test']:.2f}", "KL(q(z|x) || N(0, I)) on test, nats"),
+            ("beta now", f"{snap['beta']:.2f}", "beta times the warm-up ramp")]
+
+
+def z_caption(snap: dict) -> str:
+    """What the decoded picture shows: the decoder's mean at the picked z (first two coordinates)."""
+    z = snap["z"][:2]
+    return "decoder mean at z = (" + ", ".join(f"{v:.2f}" for v in z) + ")"
+
+
+def gallery(comp: dict) -> dict[str, np.ndarray]:
+    """The comparison's pictures by name: inputs over VAE reconstructions, 64 prior samples, and
+    inputs over the PCA, autoencoder and VAE reconstructions. Empty for 2-D points."""
+    if not comp["shape"]:
+        return {}
+    rows = [comp["inputs"]] + [comp["recons"][k] for k in ("pca", "ae", "vae") if k in comp["recons"]]
+    return {"Reconstructions": rows_image([comp["inputs"], comp["recons"]["vae"]], scale=3),
+            "Samples": grids.grid(comp["samples"], ncol=16, scale=2), "Compare": rows_image(rows)}
 
 
 # ---- curves ----------------------------------------------------------------------------------
@@ -76,7 +84,7 @@ def curves(history: dict) -> go.Figure:
         if ys.size >= 2:
             lo, hi = np.nanpercentile(ys, 2), np.nanmax(ys)
             fig.update_yaxes(range=[lo - 0.1 * (hi - lo + 1), hi + 0.1 * (hi - lo + 1)], row=1, col=col)
-    fig.update_layout(height=330, margin=dict(l=40, r=10, t=40, b=40),
+    fig.update_layout(template=TEMPLATE, height=330, margin=dict(l=40, r=10, t=40, b=40),
                       legend=dict(orientation="h", y=-0.25, x=0))
     return fig
 
@@ -127,7 +135,7 @@ def latent_scatter(snap: dict, ellipses: bool = False, click_grid: bool = False,
         fig.add_trace(go.Scatter(x=[picked[0]], y=[picked[1]], mode="markers", name="decoded",
                                  marker=dict(symbol="x", size=16, color="black", line=dict(width=3))))
     ylab = "label" if snap["latent"] == 1 else "z<sub>2</sub>"
-    fig.update_layout(height=480, margin=dict(l=40, r=10, t=30, b=40), legend_title_text="label",
+    fig.update_layout(template=TEMPLATE, height=480, margin=dict(l=40, r=10, t=30, b=40), legend_title_text="label",
                       xaxis=dict(title="z<sub>1</sub>", range=[-lim, lim]), clickmode="event+select",
                       yaxis=dict(title=ylab, range=[-lim, lim] if snap["latent"] > 1 else None,
                                  scaleanchor="x" if snap["latent"] > 1 else None),
@@ -150,7 +158,7 @@ def compare_latents(snap: dict) -> go.Figure:
             fig.add_trace(go.Scatter(x=z[k, 0], y=z[k, 1], mode="markers", name=str(int(c)),
                                      legendgroup=str(c), showlegend=col == 1,
                                      marker=dict(size=4, color=LABEL_COLOURS[int(c) % 10])), 1, col)
-    fig.update_layout(height=360, margin=dict(l=30, r=10, t=40, b=30), legend_title_text="label")
+    fig.update_layout(template=TEMPLATE, height=360, margin=dict(l=30, r=10, t=40, b=30), legend_title_text="label")
     return fig
 
 
@@ -160,7 +168,7 @@ def manifold_figure(snap: dict) -> go.Figure:
     if snap["shape"]:
         img = manifold_image(snap, scale=1)
         fig = go.Figure(go.Heatmap(z=img[::-1], colorscale="gray", showscale=False, hoverinfo="skip"))
-        fig.update_layout(height=560, width=560, xaxis=dict(visible=False), margin=dict(l=5, r=5, t=40, b=5),
+        fig.update_layout(template=TEMPLATE, height=560, width=560, xaxis=dict(visible=False), margin=dict(l=5, r=5, t=40, b=5),
                           yaxis=dict(visible=False, scaleanchor="x"),
                           title=dict(text=f"Decoded manifold over Gaussian quantiles, step {snap['step']}", x=0))
         return fig
@@ -182,7 +190,7 @@ def toy_manifold(snap: dict) -> go.Figure:
             lines_y += list(row[:, 1]) + [None]
     fig.add_trace(go.Scatter(x=lines_x, y=lines_y, mode="lines", name="decoder mean on a z grid",
                              line=dict(color="black", width=1)))
-    fig.update_layout(height=480, margin=dict(l=40, r=10, t=40, b=40), yaxis=dict(scaleanchor="x"),
+    fig.update_layout(template=TEMPLATE, height=480, margin=dict(l=40, r=10, t=40, b=40), yaxis=dict(scaleanchor="x"),
                       title=dict(text=f"Where the decoder maps the latent grid, step {snap['step']}", x=0))
     return fig
 
@@ -213,7 +221,7 @@ def reparam_figure(sw: dict) -> go.Figure:
     fig.update_xaxes(type="log", dtick=1, title_text="batch size n")
     fig.update_yaxes(type="log", dtick=1, exponentformat="power", title_text="variance (dotted: theory)", row=1, col=2)
     fig.update_yaxes(title_text="estimate of d/dtheta E[x^2]", row=1, col=1)
-    fig.update_layout(height=380, margin=dict(l=50, r=10, t=40, b=40), legend=dict(orientation="h", y=-0.2))
+    fig.update_layout(template=TEMPLATE, height=380, margin=dict(l=50, r=10, t=40, b=40), legend=dict(orientation="h", y=-0.2))
     return fig
 
 
@@ -223,6 +231,25 @@ def sgd_figure(paths: dict) -> go.Figure:
              "score": ("score function", "#ff7f0e", "solid")}
     for k, (label, colour, dash) in style.items():
         fig.add_trace(go.Scatter(y=paths[k], mode="lines", name=label, line=dict(color=colour, width=2, dash=dash)))
-    fig.update_layout(height=300, margin=dict(l=50, r=10, t=40, b=40), xaxis_title="SGD step",
+    fig.update_layout(template=TEMPLATE, height=300, margin=dict(l=50, r=10, t=40, b=40), xaxis_title="SGD step",
                       yaxis_title="theta", title=dict(text="Minimising E[x^2] by SGD: theta -> 0", x=0))
     return fig
+
+
+BATCH_SIZES = [1, 4, 16, 64, 256, 1024]
+
+
+def reparam_figures(theta: float, baseline: bool, seed: int) -> tuple[go.Figure, go.Figure]:
+    """Note 000, Problem 6 at one theta: the estimators' spread and variance over batch sizes
+    (200 repeats each), and SGD paths (lr 0.05, 80 steps, batch 8). `baseline`: the score
+    function uses x^2 - b with b = theta^2 + 1 = E[x^2]."""
+    b = theta ** 2 + 1 if baseline else 0.0
+    return (reparam_figure(reparam.sweep(theta, BATCH_SIZES, 200, seed, b)),
+            sgd_figure(reparam.sgd_paths(theta, 0.05, 80, 8, seed, b)))
+
+
+# ---- what export writes ---------------------------------------------------------------------
+def export(snap: dict, comp: dict) -> dict[str, go.Figure]:
+    """The figures a run is saved with (the command line's HTML files, the page's downloads)."""
+    return {"vae_curves": curves(snap["history"]), "vae_latent": latent_scatter(snap, ellipses=True),
+            "vae_compare": compare_latents(comp), "vae_manifold": manifold_figure(snap)}
