@@ -45,7 +45,10 @@ def _curves(setup: str, sigma: float, span: float, n: int = 601) -> tuple[np.nda
     between reruns: the JS integrals take ~0.1 s, and moving the theta slider changes only
     the marker, not the curves."""
     th = np.linspace(-span, span, n)
-    return th, closed_forms.exact(setup, th, sigma), closed_forms.exact_grad(setup, th, sigma)
+    vals, grads = closed_forms.exact(setup, th, sigma), closed_forms.exact_grad(setup, th, sigma)
+    for a in [th, *vals.values(), *grads.values()]:
+        a.setflags(write=False)          # shared by every session that draws this view
+    return th, vals, grads
 
 
 def divergences(setup: str, sigma: float, theta_now: float) -> go.Figure:
