@@ -14,9 +14,9 @@ from typing import ClassVar
 from lab.config import Config, opt
 from lab.experiments.disjoint.closed_forms import SETUPS
 
+SETUP_LABELS = {"lines": "Parallel lines", "gaussians": "Two Gaussians (thick lines)"}
 # The recipes that can train theta: the two JS-GANs and the three Wasserstein critics, named
 # for what they are here (theta is trained by plain SGD whatever the recipe's optimiser).
-SETUP_LABELS = {"lines": "Parallel lines", "gaussians": "Two Gaussians (thick lines)"}
 LABELS = {"gan": "JS-GAN, minimax", "ns": "JS-GAN, non-saturating", "wgan": "WGAN, weight clipping",
           "wgan_gp": "WGAN-GP", "wgan_sn": "WGAN, spectral norm"}
 RECIPES = tuple(LABELS)
