@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import torch
 from scipy.stats import norm
 
 LOG2 = math.log(2.0)
@@ -54,13 +53,6 @@ def lines_grad(theta) -> dict[str, np.ndarray]:
     at0 = t == 0
     zero = np.where(at0, np.nan, 0.0)
     return {"kl": zero, "js": zero.copy(), "tv": zero.copy(), "w1": np.where(at0, np.nan, np.sign(t))}
-
-
-def lines_sample(theta: float, n: int, gen: torch.Generator) -> torch.Tensor:
-    """(n, 2) points of P_theta: x = theta, y ~ U[0, 1]."""
-    pts = torch.rand(n, 2, generator=gen)     # one draw; column 0 is then overwritten
-    pts[:, 0] = float(theta)
-    return pts
 
 
 # ---- two 1-D Gaussians -------------------------------------------------------------------
