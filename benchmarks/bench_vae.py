@@ -19,7 +19,7 @@ from torch.nn import functional as F
 
 from lab.data.digits import load_digits
 from lab.experiments.vae import LatentVAEConfig, LatentVAERun, load_data
-from lab.vae import evaluate
+from lab.variational import evaluate
 
 
 class RefVAE(nn.Module):

@@ -60,10 +60,16 @@ def serve(log_dir: Path):
 
 
 @pytest.fixture(scope="session")
-def streamlit_url(tmp_path_factory):
-    """Base URL of one server shared by the whole session."""
-    with serve(tmp_path_factory.mktemp("streamlit")) as url:
-        yield url
+def streamlit_server(tmp_path_factory):
+    """(base URL, log file) of one server shared by the whole session."""
+    folder = tmp_path_factory.mktemp("streamlit")
+    with serve(folder) as url:
+        yield url, folder / "server.log"
+
+
+@pytest.fixture(scope="session")
+def streamlit_url(streamlit_server):
+    return streamlit_server[0]
 
 
 @pytest.fixture(scope="session")

@@ -56,6 +56,8 @@ def test_downloads_while_playing_and_a_sweep_that_stops(streamlit_url, page, tmp
     page.get_by_text(re.compile(r"[1-9]\d* of 27 cells, about \d+ s left")).wait_for(timeout=90_000)
     page.get_by_role("button", name=re.compile(r"Pause$")).first.click()
     page.get_by_role("button", name=re.compile(r"Play$")).first.wait_for(timeout=30_000)
+    wait_for_app(page)                                  # the paused rerun has replaced the progress line
+    page.get_by_text(re.compile(r"^\d+ of 27 cells$")).wait_for(timeout=30_000)
     cells = page.get_by_text(re.compile(r"\d+ of 27 cells"))
     shown = cells.inner_text()
     page.wait_for_timeout(2000)

@@ -12,7 +12,8 @@ import pytest
 import torch
 from torch import distributions as D
 
-from lab import reparam, vae
+from lab import reparam
+from lab import variational as vae
 from lab.autoencoders import PCA, squared_error
 from lab.config import ConfigError
 from lab.experiments.vae import LatentVAEConfig as Cfg, LatentVAERun, load_data

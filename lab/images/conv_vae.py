@@ -7,7 +7,7 @@ relaxation; the ELBO in nats is then a bound for the binarised data only).
     ELBO(x) = E_q(z|x)[log p(x|z)] - KL(q(z|x) || N(0, I))
     KL      = 1/2 sum_j (mu_j^2 + sigma_j^2 - log sigma_j^2 - 1)
 
-The reparameterisation and the KL are lab.vae's, shared with the 2-D VAE.
+The reparameterisation and the KL are lab.variational's, shared with the 2-D VAE.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lab.images.dcgan import Discriminator, Generator
-from lab.vae import kl_diag_gaussians, reparameterise
+from lab.variational import kl_diag_gaussians, reparameterise
 
 
 class ConvVAE(nn.Module):

@@ -7,7 +7,7 @@ import torch
 
 from lab.images.runs import ImageRun
 from lab.images.trainer import VAETrainer
-from lab.vae import kl_diag_gaussians
+from lab.variational import kl_diag_gaussians
 
 
 class ConvVAERun(ImageRun):

@@ -4,7 +4,7 @@ and a plain autoencoder of the same code size beside it.
 
     config.py   LatentVAEConfig: the keys, their bounds, groups and which are live
     data.py     load_data: the data sets as flat tensors
-    run.py      LatentVAERun: training, snapshots, metrics, the IW bound (the maths is lab.vae)
+    run.py      LatentVAERun: training, snapshots, metrics, the IW bound (the maths is lab.variational)
     figures.py  snapshot -> Plotly figures and uint8 pictures
 """
 from __future__ import annotations

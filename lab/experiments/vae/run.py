@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from scipy.stats import norm
 
-from lab import vae
+from lab import variational as vae
 from lab.autoencoders import PCA, Autoencoder, bce, squared_error
 from lab.config import ConfigError
 from lab.device import build_seeded, generator
