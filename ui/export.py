@@ -13,9 +13,41 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from typing import Any, Callable
 
 import streamlit as st
+
+DOWNLOAD_GRACE_S = 60.0     # how long a generated download file stays fetchable
+
+
+def give_downloads_time() -> None:
+    """A download button's file, made when it is clicked, is held by no session: Streamlit marks
+    it at the end of the next script run, in any session, and deletes it at the end of the one
+    after. With live pages ticking five times a second that left the browser a few tenths of a
+    second to fetch it (about 1 fetch in 25 lost here with one page playing), and a class of 30
+    playing pages would leave milliseconds. So a marked file is deleted only once DOWNLOAD_GRACE_S
+    have passed since it was first marked. Patches streamlit 1.67's MediaFileMetadata (pinned in
+    requirements.txt); idempotent."""
+    from streamlit.runtime import media_file_manager as mfm
+    cls = mfm.MediaFileMetadata
+    if getattr(cls, "_genlab_grace", False):
+        return
+
+    def mark_for_delete(self) -> None:
+        if getattr(self, "_genlab_marked_at", None) is None:
+            self._genlab_marked_at = time.monotonic()
+
+    def is_marked_for_delete(self) -> bool:
+        marked = getattr(self, "_genlab_marked_at", None)
+        return marked is not None and time.monotonic() - marked >= DOWNLOAD_GRACE_S
+
+    cls.mark_for_delete = mark_for_delete
+    cls.is_marked_for_delete = property(is_marked_for_delete)
+    cls._genlab_grace = True
+
+
+give_downloads_time()
 
 
 def _now(value):
