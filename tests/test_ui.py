@@ -25,3 +25,20 @@ def test_a_clicked_download_survives_other_script_runs_until_its_grace_ends(monk
     mgr.remove_orphaned_files()
     with pytest.raises(Exception):
         storage.get_file(file_id)
+
+
+def test_a_button_forgotten_by_a_rerun_still_answers_within_the_grace(monkeypatch):
+    """A full rerun forgets the previous run's buttons; a press that lands in between must still
+    find its callable (it used to meet "Deferred file not found")."""
+    now = [50.0]
+    monkeypatch.setattr(ui.export.time, "monotonic", lambda: now[0])
+    mgr = MediaFileManager(MemoryMediaFileStorage("/media"))
+    placeholder = mgr.add_deferred(lambda: b"weights", "application/octet-stream", "w.pt", "coords")
+    mgr.clear_session_refs()                          # a full rerun starts: nothing holds the button
+    for _ in range(20):
+        mgr.remove_orphaned_files()
+    assert mgr.execute_deferred(placeholder).startswith("/media/")
+    now[0] += ui.export.DOWNLOAD_GRACE_S + 1
+    mgr.remove_orphaned_files()
+    with pytest.raises(Exception, match="not found"):
+        mgr.execute_deferred(placeholder)

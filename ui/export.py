@@ -18,21 +18,34 @@ from typing import Any, Callable
 
 import streamlit as st
 
-DOWNLOAD_GRACE_S = 60.0     # how long a generated download file stays fetchable
+DOWNLOAD_GRACE_S = 60.0     # how long a download button's callable and its file stay usable
 
 
 def give_downloads_time() -> None:
-    """A download button's file, made when it is clicked, is held by no session: Streamlit marks
-    it at the end of the next script run, in any session, and deletes it at the end of the one
-    after. With live pages ticking five times a second that left the browser a few tenths of a
-    second to fetch it (about 1 fetch in 25 lost here with one page playing), and a class of 30
-    playing pages would leave milliseconds. So a marked file is deleted only once DOWNLOAD_GRACE_S
-    have passed since it was first marked. Patches streamlit 1.67's MediaFileMetadata (pinned in
-    requirements.txt); idempotent."""
+    """Two windows in which a download pressed on a live page gave nothing:
+    - the file a deferred button makes when clicked is held by no session: Streamlit marked it at
+      the end of the next script run, in any session, and deleted it at the end of the one after.
+      With pages ticking five times a second the browser had a few tenths of a second to fetch it
+      (about 1 fetch in 25 lost here with one page playing; a class of 30 would leave milliseconds);
+    - a full rerun (Play stopping at its budget, opening a lazy expander) forgets the buttons of
+      the run before, and the next script-run end in any session dropped their callables, so a
+      press in between met "Deferred file not found".
+    Both now last DOWNLOAD_GRACE_S after Streamlit first lets go of them. Patches streamlit 1.67's
+    media file manager (pinned in requirements.txt); idempotent."""
     from streamlit.runtime import media_file_manager as mfm
     cls = mfm.MediaFileMetadata
     if getattr(cls, "_genlab_grace", False):
         return
+
+    def remove_orphaned_deferred_callables(self) -> None:
+        active = {fid for by_coord in self._files_by_session_and_coord.values() for fid in by_coord.values()}
+        now, since = time.monotonic(), self.__dict__.setdefault("_genlab_orphaned_since", {})
+        for file_id in list(self._deferred_callables):
+            if file_id in active:
+                since.pop(file_id, None)
+            elif now - since.setdefault(file_id, now) >= DOWNLOAD_GRACE_S:
+                self._drop_deferred_id(file_id)
+                since.pop(file_id, None)
 
     def mark_for_delete(self) -> None:
         if getattr(self, "_genlab_marked_at", None) is None:
@@ -44,6 +57,7 @@ def give_downloads_time() -> None:
 
     cls.mark_for_delete = mark_for_delete
     cls.is_marked_for_delete = property(is_marked_for_delete)
+    mfm.MediaFileManager._remove_orphaned_deferred_callables = remove_orphaned_deferred_callables
     cls._genlab_grace = True
 
 
