@@ -13,16 +13,7 @@ LABELS = {"objective": lambda o: {"auto": "auto: minimax for D, Wasserstein for 
 text = ui.page_text(__file__)
 ss = st.session_state
 
-st.title("Discriminators: perfect vs Lipschitz")
-st.markdown(text["Intro"])
-# Rendered only while open: the formulas' KaTeX cost a first-time browser ~0.2 s of start-up.
-formulas = st.expander("The formulas", key=f"{NS}.formulas", on_change="rerun")
-if formulas.open:
-    with formulas:
-        st.latex(r"D^*(x)=\frac{p(x)}{p(x)+p_G(x)},\qquad \max_D V(D,G)=2\,\mathrm{JS}(p\,\|\,p_G)-\log 4")
-        st.latex(r"W_1(p,p_G)=\sup_{\|f\|_L\le 1}\ \mathbb{E}_p f-\mathbb{E}_{p_G} f,\qquad "
-                 r"\text{GP: }\lambda\,\mathbb{E}\big(\|\nabla_x f(\hat x)\|_2-1\big)^2")
-        st.markdown(text["Formulas"])
+ui.opening(NS, "Discriminators: perfect vs Lipschitz", text)
 # Drawn even while closed, and before torch loads: the browser fetches and compiles its plotting
 # code (~1 s on 2 cores) for this chart while the server imports torch.
 with st.expander("Why the minimax signal dies: the generator's two losses (note 002)"):
@@ -126,5 +117,4 @@ if more.open:
         ui.downloads(NS, {"discriminators": lambda: figs.figure(latest.snaps, arrow_loss, show_dstar)},
                      lambda: {c: s["metrics"] for c, s in latest.snaps.items()}, stem="discriminators",
                      csv_rows=lambda: ui.rows_of({c: s["history"] for c, s in latest.snaps.items()}, label="critic"))
-st.subheader("Things to try")
-st.markdown(text["Things to try"])
+ui.things_to_try(text)

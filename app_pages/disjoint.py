@@ -15,10 +15,8 @@ NS = "disjoint"
 text = ui.page_text(__file__)
 ss = st.session_state
 
-st.title("Wasserstein vs Jensen-Shannon on disjoint supports")
-st.markdown(text["Intro"])
-with st.expander("More formulas: Kantorovich-Rubinstein, the Gaussian pair, instance noise"):
-    st.markdown(text["Formulas"])
+ui.opening(NS, "Wasserstein vs Jensen-Shannon on disjoint supports", text,
+           "More formulas: Kantorovich-Rubinstein, the Gaussian pair, instance noise")
 
 # ---- settings: the link gives the first values; every bound is the config's ------------------
 url = ui.config_from_url(Config, NS)
@@ -110,5 +108,4 @@ with st.expander("Export: figures, numbers, curves, weights"):
                  lambda: {n: s["metrics"] for n, s in latest.snaps.items()}, stem="disjoint",
                  csv_rows=lambda: ui.rows_of({n: s["history"] for n, s in latest.snaps.items()}, label="recipe"),
                  weights={n: run.state_bytes for n, run in runs.items()})
-st.subheader("Things to try")
-st.markdown(text["Things to try"])
+ui.things_to_try(text)

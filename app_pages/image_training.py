@@ -16,10 +16,7 @@ NS = "img"
 FAMILIES = {"GAN": image_gan, "VAE": image_vae}
 TEXT, ss = ui.page_text(__file__), st.session_state
 
-st.title("Image training: DCGAN, WGAN-GP, SN-GAN and a convolutional VAE")
-st.markdown(TEXT["Intro"])
-with st.expander("The formulas"):
-    st.markdown(TEXT["Formulas"])
+ui.opening(NS, "Image training: DCGAN, WGAN-GP, SN-GAN and a convolutional VAE", TEXT)
 
 ss.setdefault(f"{NS}.family", "VAE" if st.query_params.get("family") == "VAE" else "GAN")
 family = st.sidebar.radio("Model family", list(FAMILIES), key=f"{NS}.family", horizontal=True)
@@ -122,5 +119,4 @@ if st.file_uploader("Resume from a run file (.pt)", type="pt", key=f"{NS}.resume
                     help="Loaded with torch.load(weights_only=True): a file holding code is refused."):
     if ss.get(f"{NS}.resume_error"):
         st.error(ui.plain(ss.pop(f"{NS}.resume_error")), icon=":material/error:")
-st.subheader("Things to try")
-st.markdown(TEXT["Things to try"])
+ui.things_to_try(TEXT)

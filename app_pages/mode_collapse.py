@@ -18,10 +18,7 @@ LABELS = {"recipe": lambda r: RECIPES[r].label,
 text = ui.page_text(__file__)
 ss = st.session_state
 
-st.title("Mode collapse, and what cures it")
-st.markdown(text["Intro"])
-with st.expander("The formulas and the metrics"):
-    st.markdown(text["Formulas"])
+ui.opening(NS, "Mode collapse, and what cures it", text, "The formulas and the metrics")
 
 # ---- settings: the link gives the first values; every widget's bounds are the config's -------
 url = ui.config_from_url(Config, NS)
@@ -109,5 +106,4 @@ with st.expander("Export: figures, numbers, curves, weights"):
                  csv_rows=lambda: ui.rows_of({n: s["history"] for n, s in latest.snaps.items()}),
                  weights={n: run.state_bytes for n, run in runs.items()})
 st.caption(text["Live keys"])
-st.subheader("Things to try")
-st.markdown(text["Things to try"])
+ui.things_to_try(text)

@@ -12,10 +12,7 @@ from lab.experiments.robust_mean.sweep import Sweep, SweepConfig
 
 NS, SW = "rm", "rm.sw"
 ss, text = st.session_state, ui.page_text(__file__)
-st.title("Robust mean estimation: medians, Tukey depth and GANs")
-st.markdown(text["Intro"])
-with st.expander("The formulas"):
-    st.markdown(text["The formulas"])
+ui.opening(NS, "Robust mean estimation: medians, Tukey depth and GANs", text)
 
 u = ui.config_from_url(RobustMeanConfig, NS)
 with st.sidebar:
@@ -107,5 +104,4 @@ with tab_table:
     st.markdown(text["Table"])
     st.dataframe(pd.DataFrame(F.comparison_rows(run.metrics())), hide_index=True, width="stretch")
 
-st.subheader("Things to try")
-st.markdown(text["Things to try"])
+ui.things_to_try(text)

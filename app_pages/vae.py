@@ -14,9 +14,7 @@ DATA_NAMES = {"digits": "Real digits (5,000 MNIST, built in)", "mnist": "MNIST (
 reparam_figures = st.cache_data(figs.reparam_figures, max_entries=64)   # pure, the same for everyone
 PNG = dict(width="stretch", output_format="PNG")
 
-st.title("VAE latent manifolds")
-st.markdown(text["Intro"])
-st.expander("More formulas: the KL term, the importance-weighted bound").markdown(text["More formulas"])
+ui.opening(NS, "VAE latent manifolds", text, "More formulas: the KL term, the importance-weighted bound")
 
 
 def download_button(name: str) -> None:
@@ -142,5 +140,4 @@ baseline = c2.checkbox("Baseline b = theta^2 + 1", key=f"{NS}.baseline",
 rseed = c3.number_input("Seed (this section)", 0, 10_000, 0, key=f"{NS}.rseed")
 for n, fig in enumerate(reparam_figures(theta, baseline, int(rseed))):
     st.plotly_chart(fig, key=f"{NS}.reparam{n}", config={"displaylogo": False})
-st.subheader("Things to try")
-st.markdown(text["Things to try"])
+ui.things_to_try(text)

@@ -47,3 +47,17 @@ def expected_badge() -> str:
 def test_home_names_the_device_training_uses():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     assert device_badges(at) == [expected_badge()]
+
+
+@pytest.mark.parametrize("entry", ui.available_pages(), ids=lambda e: e.url_path)
+def test_every_page_opens_with_its_formulas_folded_until_asked(entry):
+    """The opening (ui.opening): title, intro, and formulas drawn only once their expander is open."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    at.switch_page(entry.file)
+    at.run()
+    formulas = max(ui.page_text(str(ROOT / entry.file))["Formulas"].splitlines(), key=len)
+    assert not any(formulas in m.value for m in at.markdown)
+    at.session_state[f"{entry.ns}.formulas"] = True
+    at.run()
+    assert not at.exception and any(formulas in m.value for m in at.markdown)

@@ -22,8 +22,8 @@ from ui.url import config_from_url, sync_url
 from ui.widgets import build_config, config_widgets, recipe_note
 
 __all__ = ["PAGES", "Transport", "available_pages", "begin_script_run", "is_newest_run", "build_config", "config_from_url", "config_widgets",
-           "device_badge", "downloads", "keep_runs", "latest", "live", "page_text", "pause", "plain", "playing",
-           "recipe_note", "rows_of", "step_runs", "sync_url", "transport", "warm_up"]
+           "device_badge", "downloads", "keep_runs", "latest", "live", "opening", "page_text", "pause", "plain", "playing",
+           "recipe_note", "rows_of", "step_runs", "sync_url", "things_to_try", "transport", "warm_up"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,6 +88,21 @@ def plain(text: object) -> str:
     """A message shown as typed: st.error/st.warning render Markdown, so a mixture spec like
     0.5*N(1,0.3) lost its '*' to italics and a '$' opened a formula."""
     return re.sub(r"([\\*$`~])", r"\\\1", str(text))
+
+
+def opening(ns: str, title: str, text: dict[str, str], label: str = "The formulas") -> None:
+    """Every page's first lines: its title, its intro, and its formulas in an expander that is
+    drawn only while open (a first-time browser paid ~0.2 s of start-up for KaTeX it did not show)."""
+    st.title(title)
+    st.markdown(text["Intro"])
+    formulas = st.expander(label, key=f"{ns}.formulas", on_change="rerun")
+    if formulas.open:
+        formulas.markdown(text["Formulas"])
+
+
+def things_to_try(text: dict[str, str]) -> None:
+    st.subheader("Things to try")
+    st.markdown(text["Things to try"])
 
 
 def page_text(page_file: str) -> dict[str, str]:
