@@ -123,3 +123,15 @@ def open_page(path: str, params: dict | None = None, timeout: float = 180):
 def metric(at, label: str) -> str:
     """The displayed value of the st.metric with this label."""
     return next(m.value for m in at.metric if m.label == label)
+
+
+def download(page, label: str, folder: Path) -> Path:
+    """Press the download button whose name matches `label` and save what the browser gets."""
+    import re
+    button = page.get_by_role("button", name=re.compile(label)).first
+    button.wait_for(timeout=60_000)
+    with page.expect_download(timeout=60_000) as dl:
+        button.click()
+    path = folder / dl.value.suggested_filename
+    dl.value.save_as(path)
+    return path

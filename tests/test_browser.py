@@ -5,7 +5,7 @@ import re
 import pytest
 
 import ui
-from conftest import error_texts, serve, wait_for_app
+from conftest import download, error_texts, serve, wait_for_app
 
 PAGES = [p.file for p in ui.available_pages()]
 
@@ -110,13 +110,7 @@ def test_export_after_a_step_downloads_what_the_page_shows(streamlit_url, page, 
     page.get_by_text("Loss curves and export").click()
 
     def fetch(label: str):
-        button = page.get_by_role("button", name=re.compile(label))
-        button.wait_for(timeout=60_000)
-        with page.expect_download(timeout=60_000) as dl:
-            button.click()
-        path = tmp_path / dl.value.suggested_filename
-        dl.value.save_as(path)
-        return path
+        return download(page, label, tmp_path)
 
     numbers = json.loads(fetch(r"Numbers \(JSON\)").read_text())
     assert sorted(numbers) == ["clip", "gp", "none", "sn"]
@@ -183,7 +177,9 @@ def test_quick_clicks_while_playing_break_nothing(browser, streamlit_server, ste
     page.get_by_role("button", name=re.compile(r"Pause$")).first.click(force=True)
     t0 = time.monotonic()
     page.get_by_role("button", name=re.compile(r"Play$")).first.wait_for(timeout=10_000)
-    assert time.monotonic() - t0 < 1.5             # Pause is honoured within about a second...
+    # Pause is honoured within about a second: ~0.5 s on an idle machine (benchmarks/bench_pause.py);
+    # the bound leaves room for the other test worker on a two-core machine.
+    assert time.monotonic() - t0 < 2.0
     wait_for_app(page)
     reads = [_metric(page, counter)]               # the page settles (a rerun may still redraw)...
     for _ in range(8):

@@ -3,7 +3,7 @@ downloads work while the estimate trains, and the sweep runs and stops in its ow
 import json
 import re
 
-from conftest import error_texts, wait_for_app
+from conftest import download, error_texts, wait_for_app
 
 
 def test_downloads_while_playing_and_a_sweep_that_stops(streamlit_url, page, tmp_path):
@@ -23,20 +23,8 @@ def test_downloads_while_playing_and_a_sweep_that_stops(streamlit_url, page, tmp
         " return m && parseInt(m.querySelector('[data-testid=stMetricValue]').innerText.replace(/,/g, '')) >= 5; }",
         timeout=90_000)
 
-    def fetch(label: str, tries: int = 3):
-        # Streamlit deletes a generated download once two script runs (of any session) have ended
-        # without it, and the live fragment ends one every 0.2 s: a fetch the busy server serves
-        # late is cancelled (about 1 in 25 here). Such a press is pressed again, as a student would.
-        for attempt in range(tries):
-            with page.expect_download(timeout=60_000) as dl:
-                page.get_by_role("button", name=re.compile(label)).first.click()
-            path = tmp_path / dl.value.suggested_filename
-            try:
-                dl.value.save_as(path)
-                return path
-            except Exception as err:
-                if "canceled" not in str(err) or attempt == tries - 1:
-                    raise
+    def fetch(label: str):          # pressed once: ui.export gives the file time to be fetched
+        return download(page, label, tmp_path)
 
     numbers = json.loads(fetch(r"Numbers \(JSON\)").read_text())      # pressed while training plays
     assert pause.is_visible()

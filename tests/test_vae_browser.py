@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from conftest import error_texts, wait_for_app
+from conftest import download, error_texts, wait_for_app
 
 
 def _decoded_caption(page) -> str:
@@ -59,13 +59,7 @@ def test_downloads_work_while_playing(streamlit_url, page, tmp_path):
     page.get_by_role("tab", name="Export").click()
 
     def fetch(label: str) -> bytes:
-        button = page.get_by_role("button", name=re.compile(label))
-        button.wait_for(timeout=60_000)
-        with page.expect_download(timeout=60_000) as dl:
-            button.click()
-        path = tmp_path / dl.value.suggested_filename
-        dl.value.save_as(path)
-        return path.read_bytes()
+        return download(page, label, tmp_path).read_bytes()
 
     numbers = json.loads(fetch(r"Numbers \(JSON\)"))
     assert -600 < numbers["elbo_test"] < -100 and numbers["sq_err_pca"] > 0

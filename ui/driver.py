@@ -104,16 +104,26 @@ def step_runs(runs: dict[str, Any], k: int, **options) -> None:
 
 def _train(ns: str, runs: dict[str, Any], k: int, budget: float) -> None:
     """Up to k more steps for every run, in small round-robin chunks (the runs stay at equal step
-    counts), within `budget` seconds; each tick makes at least one chunk of progress."""
-    chunk = max(1, k // 5)
+    counts), within `budget` seconds. A chunk is sized from the measured time per step to a
+    quarter of the budget, so the time box holds for a heavy setting too (unroll 20, 1,000 steps
+    per tick: a fixed k/5 chunk overran a 0.2 s tick fourfold and kept Pause waiting); each tick
+    makes at least one step of progress."""
+    clock = st.session_state.setdefault(f"{ns}.clock", {})
+    per_step = clock.get("per_step")
+    chunk = max(1, min(k // 5 or 1, int(0.25 * budget / per_step))) if per_step else 1
     t0 = time.perf_counter()
     done = 0
     while done < k and (done == 0 or time.perf_counter() - t0 < budget):
         step = min(chunk, k - done)
+        t_chunk = time.perf_counter()
         for run in runs.values():
             run.advance(min(step, max(run.total - run.step, 0)))
+        took = (time.perf_counter() - t_chunk) / step
+        per_step = took if per_step is None else 0.7 * per_step + 0.3 * took
         done += step
-    st.session_state.setdefault(f"{ns}.clock", {})["train"] = time.perf_counter() - t0
+        chunk = max(1, min(k // 5 or 1, int(0.25 * budget / max(per_step, 1e-7))))
+    clock["per_step"] = per_step
+    clock["train"] = time.perf_counter() - t0
 
 
 def live(ns: str, runs: dict[str, Any], body: Callable[[dict[str, dict]], None], k: int, every: float = 0.2,
