@@ -47,6 +47,33 @@ def test_bad_keys_and_values_are_one_line(name, tmp_path, capsys):
     assert not (tmp_path / "metrics.json").exists()
 
 
+@pytest.mark.parametrize("name, args, needle", [
+    ("discriminator", ["lr_d=fast"], "lr_d"), ("discriminator", ["constraint=lasso"], "constraint"),
+    ("discriminator", ["critic=lasso"], "constraint"), ("discriminator", ["colour=red"], "colour"),
+    ("discriminator", ["real=N(0,1"], "real"), ("discriminator", ["steps=-5"], "steps"),
+    ("disjoint", ["recipe=lsgan"], "recipe"), ("robust_mean", ["eps=0.7"], "eps"),
+    ("mode_collapse", ["pac=3", "batch=256"], "batch=256 must be a multiple of pac=3"),
+    ("image_gan", ["recipe=biggan"], "recipe='biggan' is not one of: ns, lsgan, wgan, wgan_gp, sngan"),
+    ("image_gan", ["model=biggan"], "recipe='biggan' is not one of"),
+    ("image_gan", ["size=48"], "size=48 is not one of: 28, 32, 64"),
+    ("image_vae", ["data=cifar10", "steps=1"], "data=cifar10 needs data_dir="),
+    ("image_gan", ["device=cuda", "steps=1"], "device"),
+])
+def test_each_experiments_own_rules_are_one_line(name, args, needle, tmp_path, capsys):
+    """Rules an experiment adds to the declared bounds (between keys, a mixture's syntax, a
+    recipe it cannot train, data that needs a folder, a device this machine lacks) speak the
+    same way: one line naming the key, exit 2, nothing written (a key's old name only adds a note)."""
+    if "device=cuda" in args:
+        import torch
+        if torch.cuda.is_available():
+            pytest.skip("this machine has a GPU")
+    assert main(["run", name, *args, "--out", str(tmp_path / "x"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    lines = [line for line in err.strip().splitlines() if not line.startswith("note: ")]
+    assert len(lines) == 1 and needle in lines[0] and "Traceback" not in err, err
+    assert not (tmp_path / "x" / "metrics.json").exists()
+
+
 def test_unknown_experiment_is_one_line(tmp_path, capsys):
     assert main(["run", "nope", "--out", str(tmp_path)]) == 2
     assert "unknown experiment 'nope'" in _one_error_line(capsys)

@@ -421,12 +421,6 @@ def test_cli_writes_metrics_and_reads_old_keys(tmp_path, capsys):
         assert (out / f"{stem}.html").exists()
 
 
-def test_cli_bad_value_one_line(tmp_path, capsys):
-    assert cli.main(["run", "disjoint", "recipe=lsgan", "--out", str(tmp_path)]) == 2
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1 and "recipe" in lines[0]
-
-
 @pytest.mark.parametrize("params,want,notes", [
     ({}, ["gan", "ns", "wgan", "wgan_gp"], 0),
     ({"recipes": "wgan_sn,gan,wgan_sn"}, ["wgan_sn", "gan"], 0),
