@@ -11,6 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lab.figures import grids
+from lab.figures.style import TEMPLATE
 
 D_REAL, D_FAKE, G_COL, FD_COL = "#1f77b4", "#ff7f0e", "#2ca02c", "#7b3fa0"
 
@@ -31,7 +32,7 @@ def samples_figure(images: np.ndarray, title: str, nrow: int = 8) -> go.Figure:
     png = png_bytes(images, nrow, scale=2)
     src = "data:image/png;base64," + base64.b64encode(png).decode()
     fig = go.Figure(data=[go.Image(source=src)])
-    fig.update_layout(title=title, xaxis_visible=False, yaxis_visible=False, template="plotly_white",
+    fig.update_layout(title=title, xaxis_visible=False, yaxis_visible=False, template=TEMPLATE,
                       margin=dict(l=10, r=10, t=50, b=10))
     return fig
 
@@ -49,7 +50,7 @@ def fd_panel(fig: go.Figure, hist: dict, row: int, col: int, label: str, empty: 
 
 def style(fig: go.Figure) -> go.Figure:
     fig.update_xaxes(title_text="step")
-    fig.update_layout(height=330, template="plotly_white", margin=dict(l=40, r=20, t=50, b=40),
+    fig.update_layout(height=330, template=TEMPLATE, margin=dict(l=40, r=20, t=50, b=40),
                       legend=dict(orientation="h", y=-0.25), font=dict(size=14))
     return fig
 

@@ -7,6 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lab.experiments.mode_collapse import metrics as mode_metrics
+from lab.figures.style import TEMPLATE
 
 REAL, FAKE, ARROW = "#1f77b4", "#ff7f0e", "#2b2b2b"
 
@@ -60,10 +61,9 @@ def scatter_traces(snap: dict, arrows: bool = True, heat: bool = True, n_fake: i
 
 
 def _layout(**kw) -> dict:
-    """One layout dict, validated once when the figure is built. No template: in the app
-    Streamlit's theme styles the chart, and building plotly_white per figure cost ~50 ms
-    a redraw; the exported HTML keeps a white background."""
-    base = dict(font=dict(size=14), margin=dict(l=50, r=20, t=50, b=40), plot_bgcolor="white")
+    """One layout dict, validated once when the figure is built, on GenLab's one template
+    (lab.figures.style: plotly_white's look without its per-redraw automargin)."""
+    base = dict(font=dict(size=14), margin=dict(l=50, r=20, t=50, b=40), template=TEMPLATE)
     return {**base, **kw}
 
 
