@@ -1,0 +1,19 @@
+"""Many runs at once: a sweep over one or two keys and seeds, trained as one batched model.
+
+    from lab.sweep import SweepConfig, SweepRun, heatmap
+    cfg = SweepConfig.of(ModeCollapseConfig(), {"lr_d": [1e-4, 1e-3], "lr_g": "log:1e-4:1e-2:3"}, seeds=4)
+    run = SweepRun(cfg)                  # CUDA when present; ConfigError if it would not fit
+    run.advance(500)
+    fig = heatmap(run.snapshot(), "modes")
+
+Modules: axes (which keys vary, and how values are written), config (SweepConfig), stacked
+(batched MLPs), optim (batched optimisers), streams (random numbers per member or shared),
+trainer (one group's batched GAN), metrics (mode metrics for all members), memory (the estimate
+and the refusal), summary (seed statistics per cell), run (SweepRun), figures (the heat map),
+cli (`python -m lab sweep`).
+"""
+from lab.sweep.config import SweepConfig
+# figures later
+from lab.sweep.run import SweepRun, load
+
+__all__ = ["SweepConfig", "SweepRun", "load"]
