@@ -1,4 +1,5 @@
-"""`python -m lab list` and `python -m lab run EXPERIMENT key=value ... --out DIR`.
+"""`python -m lab list`, `python -m lab run EXPERIMENT key=value ... --out DIR` and
+`python -m lab sweep EXPERIMENT key=v1,v2 ... seeds=K --out DIR` (lab.sweep.cli).
 
 A run advances in chunks under a progress bar, then writes DIR/metrics.json
 ({"experiment", "config", "metrics", "history"}) and the experiment's figures as HTML.
@@ -92,10 +93,22 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("assignments", nargs="*", metavar="key=value")
     run.add_argument("--out", type=Path, required=True, help="folder for metrics.json and figures")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep = sub.add_parser("sweep", help="train a grid of configurations x seeds as one batched model; write "
+                                         "DIR/members.csv, summary.json and heatmap.html")
+    sweep.add_argument("experiment")
+    sweep.add_argument("assignments", nargs="*", metavar="key=value",
+                       help="key=v1,v2 or key=log:LOW:HIGH:COUNT for an axis (at most two), seeds=K, key=value")
+    sweep.add_argument("--out", type=Path, required=True, help="folder for members.csv, summary.json, heatmap.html")
+    sweep.add_argument("--metric", default="modes", choices=("modes", "hq", "reverse_kl", "d_loss", "g_loss"),
+                       help="the heat map's metric")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     args = ap.parse_args(argv)
     try:
         if args.command == "list":
             return _list()
+        if args.command == "sweep":
+            from lab.sweep import cli as sweep_cli
+            return sweep_cli.main(args.experiment, args.assignments, args.out, args.quiet, args.metric)
         return _run(args.experiment, args.assignments, args.out, args.quiet)
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)

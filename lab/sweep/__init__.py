@@ -13,7 +13,7 @@ and the refusal), summary (seed statistics per cell), run (SweepRun), figures (t
 cli (`python -m lab sweep`).
 """
 from lab.sweep.config import SweepConfig
-# figures later
+from lab.sweep.figures import heatmap
 from lab.sweep.run import SweepRun, load
 
-__all__ = ["SweepConfig", "SweepRun", "load"]
+__all__ = ["SweepConfig", "SweepRun", "heatmap", "load"]

@@ -36,7 +36,6 @@ NOT_SWEPT = {
     "steps": "the whole sweep trains one budget of steps",
     "eval_every": "the whole sweep is measured on one schedule",
     "unroll": "an unrolled D is not batched (each member would need its own differentiable D updates)",
-    "csv_path": "one sweep trains on one data file",
     "csv_modes": "one sweep counts the modes of its data one way",
 }
 MAX_VALUES = 64                      # per axis: a phase diagram, not a search
