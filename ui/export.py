@@ -92,7 +92,8 @@ def csv_text(rows: list[dict]) -> str:
 
 
 def downloads(ns: str, figures: dict[str, Any], metrics: Any, stem: str, csv_rows: Any = None,
-              weights: dict[str, Callable[[], bytes]] | None = None, where=None) -> None:
+              weights: dict[str, Callable[[], bytes]] | None = None, where=None, csv_label: str = "Curves (CSV)",
+              csv_name: str = "history") -> None:
     """One row of buttons: each figure (or a function making it) as HTML, the numbers as JSON,
     the curves as CSV, and each run's weights (`run.state_bytes`, loadable with
     torch.load(weights_only=True) or lab.run.load)."""
@@ -112,7 +113,8 @@ def downloads(ns: str, figures: dict[str, Any], metrics: Any, stem: str, csv_row
                             on_click="ignore", icon=":material/download:")
     i += 1
     if csv_rows is not None:
-        cols[i].download_button("Curves (CSV)", data=lambda: csv_text(_now(csv_rows)), file_name=f"{stem}_history.csv",
+        cols[i].download_button(csv_label, data=lambda: csv_text(_now(csv_rows)),
+                                file_name=f"{stem}_{csv_name}.csv",
                                 mime="text/csv", key=f"{ns}.dl.csv", on_click="ignore", icon=":material/download:")
         i += 1
     for name, make in weights.items():

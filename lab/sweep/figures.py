@@ -64,3 +64,144 @@ def heatmap(snap: dict, metric: str = "modes", title: str | None = None) -> go.F
         title=title or f"{label[0].upper() + label[1:]}, mean over {seeds} seed{'s' * (seeds > 1)}, step {snap['step']}",
         xaxis=dict(title=x_key, type="category"), yaxis=dict(title=y_key, type="category"))
     return fig
+
+
+# ---- small multiples and one cell over training ----------------------------------------------
+FAKE, MODE = "#ff7f0e", "#2b2b2b"
+TILE_GAP = 0.12                # between tiles, in tile widths
+TILE_PX = 110                  # pixels per tile in the image the dots are drawn into
+
+
+def _tile_points(snap: dict, member: int) -> tuple[np.ndarray, np.ndarray]:
+    """Member's samples and its data's modes, in its data set's box mapped to [0, 1]^2 (points
+    outside the box are left out: a diverged member shows an empty tile, not a squashed one)."""
+    data = snap["data"][snap["member_data"][member]]
+    lo, hi = (np.asarray(v, dtype=float) for v in data["extent"])
+    x = (np.asarray(snap["samples"][member], dtype=float) - lo) / (hi - lo)
+    x = x[np.all(np.isfinite(x) & (x >= 0) & (x <= 1), axis=1)]
+    return x, (np.asarray(data["centres"], dtype=float) - lo) / (hi - lo)
+
+
+def small_multiples(snap: dict, members: list[int], cols: int, titles: list[str], title: str,
+                    height: int | None = None) -> go.Figure:
+    """Each member's samples (orange) over its data's modes (black) in a tile, tiles in rows of
+    `cols`, titled below. The dots are one image (lab.figures.style.dots_image): thousands of SVG
+    markers would cost the live page its frame rate."""
+    from lab.figures.style import dots_image
+    rows = -(-len(members) // cols)
+    step = 1 + TILE_GAP
+    fakes, modes = [], []
+    for i, m in enumerate(members):
+        x, c = _tile_points(snap, m)
+        off = np.array([(i % cols) * step, (rows - 1 - i // cols) * step])
+        fakes.append(x + off)
+        modes.append(c + off)
+    span_x, span_y = (cols * step - TILE_GAP), (rows * step - TILE_GAP)
+    image = dots_image([(np.concatenate(fakes), FAKE), (np.concatenate(modes), MODE)], (0, span_x), (0, span_y),
+                       width=max(200, int(TILE_PX * cols * step)), radius=1.6)
+    boxes = [dict(type="rect", x0=(i % cols) * step, x1=(i % cols) * step + 1, y0=(rows - 1 - i // cols) * step,
+                  y1=(rows - 1 - i // cols) * step + 1, line=dict(color="#c8d0dc", width=1)) for i in range(len(members))]
+    notes = [dict(x=(i % cols) * step + 0.5, y=(rows - 1 - i // cols) * step - 0.01, text=t, showarrow=False,
+                  yanchor="top", font=dict(size=11)) for i, t in enumerate(titles)]
+    hidden = dict(visible=False, range=None)
+    fig = go.Figure(go.Scatter(x=[0, span_x], y=[0, span_y], mode="markers", marker=dict(opacity=0),
+                               hoverinfo="skip", showlegend=False))
+    fig.update_layout(template=TEMPLATE, title=title, images=[image], shapes=boxes, annotations=notes,
+                      height=height or int(70 + rows * 150), margin=dict(l=10, r=10, t=50, b=30),
+                      xaxis={**hidden, "range": [-0.02, span_x + 0.02]},
+                      yaxis={**hidden, "range": [-0.2, span_y + 0.02], "scaleanchor": "x"})
+    return fig
+
+
+def cell_members(snap: dict, cell: int) -> list[int]:
+    return [cell * snap["seeds"] + s for s in range(snap["seeds"])]
+
+
+def cell_label(snap: dict, cell: int) -> str:
+    """"lr_d=0.001, lr_g=0.0001" for a cell (the base config when there is no axis)."""
+    rows, cols = snap["shape"]
+    iy, ix = divmod(cell, cols)
+    parts = [f"{a['key']}={a['labels'][i]}" for a, i in zip(snap["axes"], (ix, iy))]
+    return ", ".join(parts) or "the base config"
+
+
+def grid_samples(snap: dict, seed_index: int = 0) -> go.Figure:
+    """Every cell's samples (its seed_index-th seed), laid out as the heat map's grid."""
+    rows, cols = snap["shape"]
+    members = [c * snap["seeds"] + seed_index for c in range(rows * cols)]
+    titles = [cell_label(snap, c).replace(", ", "<br>") if rows * cols > 1 else "" for c in range(rows * cols)]
+    seed = int(snap["seed"][members[0]]) if members else 0
+    return small_multiples(snap, members, cols, [_short(t) for t in titles],
+                           f"Samples at step {snap['step']}, seed {seed} of every cell (top row = first value of "
+                           f"axis 2)" if rows > 1 else f"Samples at step {snap['step']}, seed {seed} of every cell",
+                           height=int(90 + rows * 150))
+
+
+def _short(label: str) -> str:
+    return "<br>".join(part.split("=", 1)[-1] if "=" in part else part for part in label.split("<br>"))
+
+
+def cell_samples(snap: dict, cell: int) -> go.Figure:
+    """One cell's samples, every seed: is the effect the cell's, or one seed's luck?"""
+    members = cell_members(snap, cell)
+    metric = snap["metrics"]["modes"]
+    titles = [f"seed {int(snap['seed'][m])}: {int(metric[m])} modes" for m in members]
+    return small_multiples(snap, members, min(8, len(members)), titles,
+                           f"{cell_label(snap, cell)}: every seed at step {snap['step']}")
+
+
+def cell_curves(snap: dict, cell: int, metric: str = "modes") -> go.Figure:
+    """One cell's metric over training: each seed a thin line, their mean thick."""
+    members = cell_members(snap, cell)
+    steps = snap["trace"]["step"]
+    values = np.asarray(snap["trace"][metric], dtype=float)[:, members]       # (evaluations, seeds)
+    fig = go.Figure()
+    for j, m in enumerate(members):
+        fig.add_trace(go.Scatter(x=steps, y=values[:, j], mode="lines", line=dict(width=1, color="#9fb3c8"),
+                                 name=f"seed {int(snap['seed'][m])}", showlegend=False))
+    with np.errstate(invalid="ignore"):
+        finite = np.where(np.isfinite(values), values, np.nan)
+        mean = np.nanmean(finite, axis=1) if finite.size else finite
+    fig.add_trace(go.Scatter(x=steps, y=mean, mode="lines", line=dict(width=3, color="#1f77b4"),
+                             name=f"mean over {len(members)} seeds"))
+    label = LABELS.get(metric, metric)
+    fig.update_layout(template=TEMPLATE, title=f"{cell_label(snap, cell)}: {label} over training", height=320,
+                      margin=dict(l=60, r=20, t=50, b=50), legend=dict(orientation="h", y=-0.25),
+                      xaxis=dict(title="step"), yaxis=dict(title=label, **_range_axis(snap, metric)))
+    return fig
+
+
+def _range_axis(snap: dict, metric: str) -> dict:
+    r = _range(snap, metric)
+    return dict(range=[r["zmin"] - 0.02 * r["zmax"], r["zmax"] * 1.05]) if r else {}
+
+
+def clickable(fig: go.Figure) -> go.Figure:
+    """The heat map with an invisible marker on every cell carrying its cell index (customdata)
+    and its hover text: a click selects a point, and plotly selects markers, not heat map cells."""
+    heat = fig.data[0]
+    xs, ys = list(heat.x), list(heat.y)
+    cx, cy, data, text = [], [], [], []
+    for iy, yv in enumerate(ys):
+        for ix, xv in enumerate(xs):
+            cx.append(xv), cy.append(yv), data.append([iy * len(xs) + ix]), text.append(heat.text[iy][ix])
+    heat.update(hoverinfo="skip", hovertemplate=None)
+    size = max(8, min(60, int(500 / max(len(xs), len(ys)))))
+    fig.add_trace(go.Scatter(x=cx, y=cy, customdata=data, text=text, mode="markers", showlegend=False,
+                             marker=dict(size=size, symbol="square", opacity=0), hovertemplate="%{text}<extra></extra>"))
+    return fig
+
+
+def anchor_table(snap: dict, paper_rows: list[dict]) -> list[dict]:
+    """Each cell's means over its seeds beside the paper's rows (lab.experiments.mode_collapse.metrics)."""
+    rows, cols = snap["shape"]
+    stats = {k: summary.cell_stats(snap["metrics"][k], (rows, cols), snap["seeds"]) for k in summary.METRICS}
+    out = []
+    for cell in range(rows * cols):
+        iy, ix = divmod(cell, cols)
+        kl = stats["reverse_kl"]["values"][iy, ix]
+        out.append({"source": "this lab", "method": cell_label(snap, cell), "modes": float(stats["modes"]["mean"][iy, ix]),
+                    "hq": float(stats["hq"]["mean"][iy, ix]),
+                    "reverse_kl": float(np.mean(kl[np.isfinite(kl)])) if np.isfinite(kl).any() else None,
+                    "setup": f"mean of {snap['seeds']} seeds at step {snap['step']}"})
+    return out + paper_rows

@@ -1,0 +1,69 @@
+"""Sweeps that are lessons: each a base config, one or two axes, seeds per cell and the metric to
+colour by, with the question it answers. The Sweep page offers them; the command line takes the
+same keys (`python -m lab sweep mode_collapse preset=...` is not a thing: type the keys shown).
+
+The two PacGAN presets are Lin et al.'s Table 1 set-up as far as one MLP family goes: their ring
+(radius 1, std 0.01) and grid ({-4..4}^2, std 0.05) data, Adam 1e-4 with beta1 0.8, batch 100, 10
+trials per cell. Their G had 4 ReLU layers of 400 units with batch norm and their D 3 maxout
+layers of 200; here G and D share one width and depth and have neither batch norm nor maxout,
+and the budget is the page's (their steps are far longer), so the numbers beside theirs compare
+the ordering, not the digits (lab.experiments.mode_collapse.metrics.ANCHORS holds theirs).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Preset:
+    label: str
+    question: str
+    x: str
+    y: str = ""
+    seeds: int = 4
+    metric: str = "modes"
+    base: dict = field(default_factory=dict)     # single-run keys (ModeCollapseConfig) as strings
+    anchors: str = ""                            # "ring" / "grid": show the papers' rows beside
+
+
+PRESETS = {
+    "rates": Preset(
+        "Learning rates of D and G",
+        "Where does G outrun D? Collapse sits where lr G is well above lr D (Metz et al.'s 1e-4 / 1e-3).",
+        x="lr_d=log:1e-4:1e-2:5", y="lr_g=log:1e-4:1e-2:5", seeds=4, base={"steps": "3000"}),
+    "pac": Preset(
+        "PacGAN's m",
+        "Does packing m samples per D input cure collapse at the rates that collapse (lr D 1e-4, lr G 1e-3)?",
+        x="pac=1,2,4,8", seeds=8, base={"steps": "3000"}),
+    "gp_lambda": Preset(
+        "WGAN-GP's lambda",
+        "How much gradient penalty does the critic need? lambda 0 is an unconstrained critic.",
+        x="gp_lambda=0,0.1,1,10,100", seeds=4,
+        base={"recipe": "wgan_gp", "lr_d": "0.001", "lr_g": "0.001", "steps": "2000"}),
+    "d_steps": Preset(
+        "Critic steps",
+        "If collapse is G outrunning D, do more D steps per G step cure it, and at which lr G?",
+        x="d_steps=1,2,5,10", y="lr_g=1e-4,3e-4,1e-3", seeds=4, base={"steps": "2000"}),
+    "noise": Preset(
+        "Instance noise",
+        "Does noise on D's inputs (Sonderby et al.) help, and does annealing it to 0 matter?",
+        x="instance_noise=lin:0:0.5:6", y="noise_anneal=0,3000", seeds=4, base={"steps": "3000"}),
+    "pacgan_ring": Preset(
+        "PacGAN Table 1: ring",
+        "Lin et al.'s ring, 10 trials: GAN covered 6.3 of 8 modes, PacGAN2 7.9. The ordering, here?",
+        x="pac=1,2", seeds=10, anchors="ring",
+        base={"data": "ring8_pacgan", "recipe": "ns", "lr_d": "0.0001", "lr_g": "0.0001", "beta1": "0.8",
+              "batch": "100", "width": "200", "depth": "3", "steps": "3000"}),
+    "pacgan_grid": Preset(
+        "PacGAN Table 1: grid",
+        "Lin et al.'s grid, 10 trials: GAN 17.3 of 25 modes, PacGAN2 23.8, PacGAN4 24.8. The ordering, here?",
+        x="pac=1,2,4", seeds=10, anchors="grid",
+        base={"data": "grid25_pacgan", "recipe": "ns", "lr_d": "0.0001", "lr_g": "0.0001", "beta1": "0.8",
+              "batch": "100", "width": "200", "depth": "3", "steps": "3000"}),
+}
+
+
+def strings(name: str) -> dict[str, str]:
+    """A preset as the SweepConfig's key=value strings (what a link or the command line gives)."""
+    p = PRESETS[name]
+    return {**p.base, "x": p.x, "y": p.y, "seeds": str(p.seeds)}
