@@ -73,7 +73,7 @@ cells = run.cfg.cells()
 if ss.get(f"{NS}.cell", 0) >= len(cells):
     ss[f"{NS}.cell"] = 0
 c2.selectbox("Cell", range(len(cells)), key=f"{NS}.cell", help="Or click a cell of the heat map",
-             format_func=lambda i: ", ".join(f"{k}={ax.label(v)}" for k, v in cells[i].items()) or "the base config")
+             format_func=lambda i: ", ".join(f"{k}={ax.label(v)}" for k, v in reversed(cells[i].items())) or "the base config")
 
 
 def pick_cell() -> None:
@@ -81,9 +81,12 @@ def pick_cell() -> None:
     points = ss[f"{NS}.heat"].selection.points
     if points:
         ss[f"{NS}.cell"] = int(points[0]["customdata"][0] if "customdata" in points[0] else points[0]["point_index"])
+        ss[f"{NS}.picked"] = True          # the fragment reruns the page, so the Cell box shows it too
 
 
 def body(snaps: dict) -> None:
+    if ss.pop(f"{NS}.picked", False):
+        st.rerun(scope="app")
     s = snaps["sweep"]
     cell = min(ss.get(f"{NS}.cell", 0), s["shape"][0] * s["shape"][1] - 1)
     clock = ss.get(f"{NS}.clock", {})
@@ -92,10 +95,10 @@ def body(snaps: dict) -> None:
             ("Step", f"{s['step']:,} / {s['total']:,}"), ("Members", f"{s['members']:,}"),
             ("Model-steps per second", f"{speed:,.0f}" if speed else "-"), ("Device", s["device"].upper()))):
         col.metric(label, value)
-    left, right = st.columns([3, 2])
-    left.plotly_chart(figs.clickable(heatmap(s, metric)), key=f"{NS}.heat", on_select=pick_cell,
-                      selection_mode="points")
-    right.plotly_chart(figs.cell_curves(s, cell, metric if metric in s["trace"] else "modes"), key=f"{NS}.curves")
+    st.plotly_chart(figs.clickable(heatmap(s, metric)), key=f"{NS}.heat", on_select=pick_cell,
+                    selection_mode="points")
+    left, right = st.columns(2)
+    left.plotly_chart(figs.cell_curves(s, cell, metric if metric in s["trace"] else "modes"), key=f"{NS}.curves")
     right.plotly_chart(figs.cell_samples(s, cell), key=f"{NS}.cell_samples")
     links = st.columns(min(8, s["seeds"]) + 1)
     links[0].markdown("**Open as a single run:**")

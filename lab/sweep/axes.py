@@ -52,7 +52,8 @@ class Axis:
         return self.key in PER_MEMBER
 
     def labels(self) -> list[str]:
-        return [label(v) for v in self.values]
+        """Short labels for figures (3 significant digits: 0.000464159 reads as 0.000464)."""
+        return [f"{v:.3g}" if isinstance(v, float) else str(v) for v in self.values]
 
     def text(self) -> str:
         """Back to `key=v1,v2,...` (what `parse` reads)."""

@@ -82,34 +82,54 @@ def _tile_points(snap: dict, member: int) -> tuple[np.ndarray, np.ndarray]:
     return x, (np.asarray(data["centres"], dtype=float) - lo) / (hi - lo)
 
 
-def small_multiples(snap: dict, members: list[int], cols: int, titles: list[str], title: str,
+def small_multiples(snap: dict, members: list[int], cols: int, title: str, below: list[str] | None = None,
+                    col_labels: list[str] | None = None, row_labels: list[str] | None = None,
+                    axis_titles: tuple[str, str] = ("", ""), bottom_up: bool = False,
                     height: int | None = None) -> go.Figure:
     """Each member's samples (orange) over its data's modes (black) in a tile, tiles in rows of
-    `cols`, titled below. The dots are one image (lab.figures.style.dots_image): thousands of SVG
-    markers would cost the live page its frame rate."""
+    `cols` (first row at the top, or at the bottom with `bottom_up`, as a heat map's rows). Text
+    under each tile (`below`), or the grid's column and row values once (`col_labels`,
+    `row_labels`). The dots are one image (lab.figures.style.dots_image): thousands of SVG markers
+    would cost the live page its frame rate."""
     from lab.figures.style import dots_image
     rows = -(-len(members) // cols)
     step = 1 + TILE_GAP
+
+    def corner(i: int) -> tuple[float, float]:
+        r = i // cols
+        return (i % cols) * step, (r if bottom_up else rows - 1 - r) * step
+
     fakes, modes = [], []
     for i, m in enumerate(members):
         x, c = _tile_points(snap, m)
-        off = np.array([(i % cols) * step, (rows - 1 - i // cols) * step])
+        off = np.array(corner(i))
         fakes.append(x + off)
         modes.append(c + off)
-    span_x, span_y = (cols * step - TILE_GAP), (rows * step - TILE_GAP)
+    span_x, span_y = cols * step - TILE_GAP, rows * step - TILE_GAP
     image = dots_image([(np.concatenate(fakes), FAKE), (np.concatenate(modes), MODE)], (0, span_x), (0, span_y),
                        width=max(200, int(TILE_PX * cols * step)), radius=1.6)
-    boxes = [dict(type="rect", x0=(i % cols) * step, x1=(i % cols) * step + 1, y0=(rows - 1 - i // cols) * step,
-                  y1=(rows - 1 - i // cols) * step + 1, line=dict(color="#c8d0dc", width=1)) for i in range(len(members))]
-    notes = [dict(x=(i % cols) * step + 0.5, y=(rows - 1 - i // cols) * step - 0.01, text=t, showarrow=False,
-                  yanchor="top", font=dict(size=11)) for i, t in enumerate(titles)]
-    hidden = dict(visible=False, range=None)
+    image.update(xref="x", yref="y")
+    boxes = [dict(type="rect", x0=x0, x1=x0 + 1, y0=y0, y1=y0 + 1, line=dict(color="#c8d0dc", width=1))
+             for x0, y0 in map(corner, range(len(members)))]
+    notes = [dict(x=corner(i)[0] + 0.5, y=corner(i)[1] - 0.02, text=t, showarrow=False, yanchor="top",
+                  font=dict(size=11)) for i, t in enumerate(below or [])]
+    notes += [dict(x=c * step + 0.5, y=-0.02, text=t, showarrow=False, yanchor="top", font=dict(size=11))
+              for c, t in enumerate(col_labels or [])]
+    notes += [dict(x=-0.04, y=r * step + 0.5, text=t, showarrow=False, xanchor="right", font=dict(size=11))
+              for r, t in enumerate(row_labels or [])]
+    x_title, y_title = axis_titles
+    if x_title:
+        notes.append(dict(x=span_x / 2, y=-0.2, text=x_title, showarrow=False, yanchor="top", font=dict(size=13)))
+    if y_title:
+        notes.append(dict(x=-0.45, y=span_y / 2, text=y_title, showarrow=False, textangle=-90, font=dict(size=13)))
+    left = 0.6 if row_labels else 0.02
     fig = go.Figure(go.Scatter(x=[0, span_x], y=[0, span_y], mode="markers", marker=dict(opacity=0),
                                hoverinfo="skip", showlegend=False))
     fig.update_layout(template=TEMPLATE, title=title, images=[image], shapes=boxes, annotations=notes,
-                      height=height or int(70 + rows * 150), margin=dict(l=10, r=10, t=50, b=30),
-                      xaxis={**hidden, "range": [-0.02, span_x + 0.02]},
-                      yaxis={**hidden, "range": [-0.2, span_y + 0.02], "scaleanchor": "x"})
+                      height=height or int(80 + rows * 150), margin=dict(l=10, r=10, t=50, b=20),
+                      xaxis=dict(visible=False, range=[-left, span_x + 0.02]),
+                      yaxis=dict(visible=False, range=[-0.35 if (below or col_labels) else -0.02, span_y + 0.02],
+                                 scaleanchor="x"))
     return fig
 
 
@@ -126,19 +146,17 @@ def cell_label(snap: dict, cell: int) -> str:
 
 
 def grid_samples(snap: dict, seed_index: int = 0) -> go.Figure:
-    """Every cell's samples (its seed_index-th seed), laid out as the heat map's grid."""
+    """Every cell's samples (its seed_index-th seed), laid out as the heat map's grid: columns the
+    first axis, rows the second, its first value at the bottom."""
     rows, cols = snap["shape"]
     members = [c * snap["seeds"] + seed_index for c in range(rows * cols)]
-    titles = [cell_label(snap, c).replace(", ", "<br>") if rows * cols > 1 else "" for c in range(rows * cols)]
-    seed = int(snap["seed"][members[0]]) if members else 0
-    return small_multiples(snap, members, cols, [_short(t) for t in titles],
-                           f"Samples at step {snap['step']}, seed {seed} of every cell (top row = first value of "
-                           f"axis 2)" if rows > 1 else f"Samples at step {snap['step']}, seed {seed} of every cell",
-                           height=int(90 + rows * 150))
-
-
-def _short(label: str) -> str:
-    return "<br>".join(part.split("=", 1)[-1] if "=" in part else part for part in label.split("<br>"))
+    axes = snap["axes"] + [None, None]
+    seed = int(snap["seed"][members[0]])
+    return small_multiples(
+        snap, members, cols, f"Samples at step {snap['step']}, seed {seed} of every cell",
+        col_labels=axes[0]["labels"] if axes[0] else None, row_labels=axes[1]["labels"] if axes[1] else None,
+        axis_titles=(axes[0]["key"] if axes[0] else "", axes[1]["key"] if axes[1] else ""), bottom_up=True,
+        height=int(110 + rows * min(150, 900 / max(cols, 1))))
 
 
 def cell_samples(snap: dict, cell: int) -> go.Figure:
@@ -146,8 +164,8 @@ def cell_samples(snap: dict, cell: int) -> go.Figure:
     members = cell_members(snap, cell)
     metric = snap["metrics"]["modes"]
     titles = [f"seed {int(snap['seed'][m])}: {int(metric[m])} modes" for m in members]
-    return small_multiples(snap, members, min(8, len(members)), titles,
-                           f"{cell_label(snap, cell)}: every seed at step {snap['step']}")
+    return small_multiples(snap, members, min(4, len(members)), f"{cell_label(snap, cell)}: every seed",
+                           below=titles)
 
 
 def cell_curves(snap: dict, cell: int, metric: str = "modes") -> go.Figure:
@@ -162,10 +180,11 @@ def cell_curves(snap: dict, cell: int, metric: str = "modes") -> go.Figure:
     with np.errstate(invalid="ignore"):
         finite = np.where(np.isfinite(values), values, np.nan)
         mean = np.nanmean(finite, axis=1) if finite.size else finite
-    fig.add_trace(go.Scatter(x=steps, y=mean, mode="lines", line=dict(width=3, color="#1f77b4"),
+    fig.add_trace(go.Scatter(x=steps, y=mean, mode="lines" if len(steps) > 2 else "lines+markers",
+                             line=dict(width=3, color="#1f77b4"),
                              name=f"mean over {len(members)} seeds"))
     label = LABELS.get(metric, metric)
-    fig.update_layout(template=TEMPLATE, title=f"{cell_label(snap, cell)}: {label} over training", height=320,
+    fig.update_layout(template=TEMPLATE, title=f"{label[0].upper() + label[1:]} over training", height=320,
                       margin=dict(l=60, r=20, t=50, b=50), legend=dict(orientation="h", y=-0.25),
                       xaxis=dict(title="step"), yaxis=dict(title=label, **_range_axis(snap, metric)))
     return fig
