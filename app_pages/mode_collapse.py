@@ -10,6 +10,7 @@ from lab.data import toy2d
 from lab.experiments.mode_collapse import ModeCollapseConfig as Config, ModeCollapseRun
 from lab.experiments.mode_collapse import figures as figs
 from lab.gan.recipes import RECIPES
+from lab.sweep import seeded
 
 NS = "mc"
 AB_KEYS = ("recipe", "constraint", "lr_d", "lr_g", "d_steps", "unroll", "pac", "instance_noise")  # what B may vary
@@ -25,6 +26,7 @@ url = ui.config_from_url(Config, NS)
 b_url, _ = from_strings_lenient(Config, {k[2:]: v for k, v in st.query_params.items() if k.startswith("b_")})
 with st.sidebar:
     common = ui.config_widgets(Config, NS, url, groups=("Data",), labels=LABELS)
+    n_seeds = ui.seeds_input(NS)
     upload = st.file_uploader("CSV of x,y rows", type=["csv", "txt"], key=f"{NS}.csv") if common["data"] == "csv" else None
     if common["data"] == "csv":
         common |= ui.config_widgets(Config, NS, url, keys=("csv_modes",))
@@ -55,7 +57,7 @@ if any(c is None for c in cfgs.values()):
     cfgs = None                    # st.error shown; the last good runs stay
 else:
     b_link = {f"b_{k}": v for k, v in to_strings(cfgs["B"], only_changed=False).items() if k in AB_KEYS} if ab else {}
-    ui.sync_url(cfgs["A"], {"ab": "1", **b_link} if ab else None)
+    ui.sync_url(cfgs["A"], ({"ab": "1", **b_link} if ab else {}) | ({"seeds": str(n_seeds)} if n_seeds > 1 else {}))
     for name, cfg in cfgs.items():
         ui.recipe_note(cfg, where=st.sidebar.container() if name == "A" else st.sidebar)
 
@@ -67,7 +69,8 @@ step_d = c1.button("D only", key=f"{NS}.step_d", icon=":material/shield:", width
 step_g = c2.button("G only", key=f"{NS}.step_g", icon=":material/brush:", width="stretch",
                    help="One update of G alone (D frozen)")
 show_arrows = c3.toggle("Show G's gradient arrows", True, key=f"{NS}.arrows")
-runs = ui.keep_runs(NS, cfgs, lambda name, cfg: ModeCollapseRun(cfg, points), controls.reset, token)
+runs = ui.keep_runs(NS, cfgs, lambda name, cfg: seeded(cfg, n_seeds, points) if n_seeds > 1
+                   else ModeCollapseRun(cfg, points), controls.reset, (token, n_seeds))
 if not runs:
     st.stop()
 for pressed, k, which in ((controls.step, controls.steps_per_tick, "both"), (step_d, 1, "d"), (step_g, 1, "g")):
@@ -78,10 +81,8 @@ for pressed, k, which in ((controls.step, controls.steps_per_tick, "both"), (ste
 def body(snaps: dict) -> None:
     for col, (name, s) in zip(st.columns(len(snaps)), snaps.items()):
         m, one = s["metrics"], len(snaps) == 1
-        for cell, (label, value) in zip(col.columns(4 if one else 2) * 2, (
-                ("Step", f"{s['step']:,}"), ("Modes", f"{m['modes']}/{len(s['centres'])}"),
-                ("High quality", f"{100 * m['hq']:.1f}%"), ("Reverse KL", figs.fmt(m["reverse_kl"])))):
-            cell.metric(label, value)
+        for cell, (label, value, help) in zip(col.columns(4 if one else 2) * 2, figs.read_out(s)):
+            cell.metric(label, value, help=help)
         left, right = col.columns(2) if one else (col, col)
         left.plotly_chart(figs.scatter(s, show_arrows, title=f"{name}: {figs.headline(runs[name].cfg, s)}"),
                           key=f"{NS}.scatter.{name}")

@@ -125,3 +125,25 @@ def merged(base, drawn: dict[str, Any]) -> dict[str, Any]:
     """The base config's values with the drawn widgets' on top (keys a page does not draw keep
     the link's values)."""
     return {**dataclasses.asdict(base), **drawn}
+
+
+MAX_SEEDS = 32
+
+
+def seeds_input(ns: str, where=None) -> int:
+    """"Seeds trained together" (1-32), starting from the link's `seeds=` (a bad value is named in
+    a warning and ignored, as for config keys). k > 1: the page's run trains with k - 1 seed
+    companions and its metrics read as mean (range) over the k seeds (lab.seeds)."""
+    from ui import plain
+    key = f"{ns}.seeds"
+    if key not in st.session_state:
+        text = st.query_params.get("seeds", "1")
+        ok = text.strip().isdigit() and 1 <= int(text) <= MAX_SEEDS
+        if not ok:
+            st.warning(plain(f"Ignored the link's value seeds={text!r}: a whole number from 1 to {MAX_SEEDS}"),
+                       icon=":material/link_off:")
+        st.session_state[key] = int(text) if ok else 1
+    return int((where or st.sidebar).number_input(
+        "Seeds trained together", 1, MAX_SEEDS, key=key,
+        help="k > 1: seeds seed, seed+1, ..., seed+k-1 train together (one batched model where the experiment "
+             "has one) and every metric reads as the mean (range) over them; the pictures show the first seed"))

@@ -91,10 +91,14 @@ class SweepRun(Run):
         return Group(index, gans, z.to(self.device), real)
 
     # ---- training -------------------------------------------------------------------------------
-    def _advance(self, k: int) -> None:
+    def _advance(self, k: int, which: str = "both") -> None:
+        """k iterations of every member ("d" / "g": one update of that network only, as
+        ModeCollapseRun's)."""
+        if which not in ("both", "d", "g"):
+            raise ValueError(f"which={which!r} is not one of: both, d, g")
         for _ in range(k):
             for g in self.groups:
-                g.gan.iterate()
+                g.gan.iterate(which)
             self.step += 1
             if self.step % self.cfg.eval_every == 0 or self.step == self.total:
                 self._evaluate()

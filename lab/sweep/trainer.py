@@ -164,10 +164,14 @@ class BatchedGAN2D:
         self.g_sum += loss.detach()
         self.n_g += 1
 
-    def iterate(self) -> None:
-        for _ in range(self.d_steps):
-            self.d_update()
-        self.g_update()
+    def iterate(self, which: str = "both") -> None:
+        """One iteration: "both" = d_steps D updates then one G update; "d" / "g" = one update of
+        that network only (GAN2D.iterate: the page's D-only / G-only buttons)."""
+        if which in ("both", "d"):
+            for _ in range(self.d_steps if which == "both" else 1):
+                self.d_update()
+        if which in ("both", "g"):
+            self.g_update()
         self.step += 1
 
     def take_losses(self) -> tuple[np.ndarray, np.ndarray]:
