@@ -12,6 +12,7 @@ from lab.sweep import axes as ax
 from lab.sweep import figures as figs
 
 NS = "sweep"
+MAX_MEMBERS = 4096         # a live page on a shared server; the command line takes what memory allows
 METRICS = {"modes": "modes captured", "hq": "high-quality share", "reverse_kl": "reverse KL",
            "d_loss": "D loss", "g_loss": "G loss"}
 LABELS = {"recipe": lambda r: RECIPES[r].label,
@@ -53,6 +54,10 @@ cfg = ui.build_config(Config, ui.widgets.merged(url, {**base, **sweep}))
 if cfg is not None and cfg.data == "csv":
     st.warning("A sweep trains on the built-in data sets; your own points train on the Mode collapse page.",
                icon=":material/info:")
+    cfg = None
+if cfg is not None and cfg.n_members > MAX_MEMBERS:
+    st.error(f"{cfg.n_members:,} members is more than this page trains at once ({MAX_MEMBERS:,}): use fewer "
+             f"values or seeds, or `python -m lab sweep` on a bigger machine", icon=":material/error:")
     cfg = None
 if cfg is not None:
     ui.sync_url(cfg)

@@ -1,0 +1,120 @@
+"""The Sweep page through AppTest (lessons set every widget, a bad axis is one st.error naming it
+and the last sweep stays, the URL carries the sweep, a cell opens as a single run) and the
+mode-collapse page's "seeds trained together" read-outs."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from conftest import open_page
+from lab.config import from_strings, to_strings
+from lab.experiments.mode_collapse import ModeCollapseConfig, ModeCollapseRun
+from lab.sweep import SweepConfig, presets
+
+PAGE = "app_pages/sweep.py"
+SMALL = {"width": "16", "depth": "1", "latent": "4", "batch": "32", "eval_every": "5", "steps": "40"}
+
+
+def _run(at):
+    return at.session_state["sweep.runs"]["sweep"]
+
+
+@pytest.fixture(scope="module")
+def at():
+    return open_page(PAGE, {**SMALL, "x": "lr_d=1e-4,1e-3", "y": "lr_g=1e-4,1e-3", "seeds": "2"})
+
+
+def test_link_builds_the_sweep_and_step_trains_every_member(at):
+    run = _run(at)
+    assert run.members == 8 and run.cfg.shape() == (2, 2) and run.cfg.width == 16
+    assert any("8 members: 2 x 2 cells x 2 seeds" in c.value for c in at.caption)
+    at.number_input(key="sweep.k").set_value(10).run()
+    at.button(key="sweep.step").click().run()
+    assert not at.exception and _run(at) is run and run.step == 10
+    assert len(run.trace["modes"]) == 3              # steps 0, 5, 10
+    assert len(at.get("plotly_chart")) == 4          # heat map, cell curves, cell samples, every cell
+
+
+def test_cell_links_open_each_seed_as_its_single_run(at):
+    run = _run(at)
+    at.selectbox(key="sweep.cell").set_value(3).run()
+    links = [el for el in at.get("page_link") if el.proto.label.startswith("seed ")]
+    assert [el.proto.label for el in links] == ["seed 0", "seed 1"]
+    for el, m in zip(links, (6, 7)):                # cell 3 = lr_d 1e-3, lr_g 1e-3: members 6 and 7
+        assert el.proto.page == "mode_collapse"
+        params = dict(p.split("=", 1) for p in el.proto.query_string.split("&")) if el.proto.query_string else {}
+        cfg = from_strings(ModeCollapseConfig, {k: v.replace("%3D", "=") for k, v in params.items()})
+        assert cfg == run.configs[m] and cfg.lr_d == 1e-3 and cfg.lr_g == 1e-3 and cfg.seed == m - 6
+
+
+def test_bad_axis_is_one_error_naming_it_and_the_sweep_stays(at):
+    run = _run(at)
+    at.text_input(key="sweep.x").set_value("lr_q=1,2").run()
+    assert not at.exception
+    assert len(at.error) == 1 and "lr_q" in at.error[0].value and "lr_d" in at.error[0].value
+    assert _run(at) is run
+    at.text_input(key="sweep.x").set_value("unroll=0,1").run()
+    assert len(at.error) == 1 and "unroll cannot be swept" in at.error[0].value
+    at.text_input(key="sweep.x").set_value("lr_d=log:0:1:3").run()
+    assert len(at.error) == 1 and "positive" in at.error[0].value
+    at.text_input(key="sweep.x").set_value("lr_d=1e-4,1e-3").run()
+    assert not at.error and _run(at) is run
+
+
+def test_live_key_retunes_members_and_the_url_follows(at):
+    run = _run(at)
+    at.number_input(key="sweep.instance_noise").set_value(0.1).run()
+    assert _run(at) is run and all(c.instance_noise == 0.1 for c in run.configs)
+    assert at.query_params["instance_noise"] in ("0.1", ["0.1"])
+    x = at.query_params["x"]
+    assert (x[0] if isinstance(x, list) else x) == "lr_d=1e-4,1e-3"          # as typed
+
+
+def test_lesson_sets_axes_seeds_and_settings():
+    at = open_page(PAGE, SMALL)
+    at.selectbox(key="sweep.preset").set_value("pac").run()
+    assert not at.exception
+    want = from_strings(SweepConfig, presets.strings("pac"))
+    assert at.text_input(key="sweep.x").value == "pac=1,2,4,8"
+    assert at.number_input(key="sweep.seeds").value == want.seeds == 8
+    assert at.number_input(key="sweep.width").value == 64          # the lesson's (default) architecture
+    assert _run(at).members == 32 and len(_run(at).groups) == 4     # one group per packing
+    assert any("PacGAN" in i.value for i in at.info)
+
+
+def test_every_lesson_is_a_valid_sweep_of_sensible_size():
+    for name, p in presets.PRESETS.items():
+        cfg = from_strings(SweepConfig, presets.strings(name))
+        assert 8 <= cfg.n_members <= 128, name
+        assert cfg.axes()[0].key == p.x.split("=")[0]
+
+
+def test_too_big_a_sweep_is_refused_with_one_line():
+    at = open_page(PAGE, {**SMALL, "x": "lr_d=log:1e-4:1e-2:64", "y": "lr_g=log:1e-4:1e-2:64", "seeds": "32"})
+    assert len(at.error) == 1 and "131,072 members" in at.error[0].value
+    assert "sweep.runs" not in at.session_state or not at.session_state["sweep.runs"]
+
+
+# ---- seeds on the mode-collapse page ---------------------------------------------------------------
+def test_mode_collapse_seeds_read_out_mean_and_range_over_single_runs():
+    small = {"width": "16", "depth": "1", "latent": "4", "batch": "32", "eval_every": "10", "steps": "200"}
+    at = open_page("app_pages/mode_collapse.py", {**small, "seeds": "3", "lr_g": "0.001", "lr_d": "0.001"})
+    at.number_input(key="mc.k").set_value(200).run()
+    at.button(key="mc.step").click().run()
+    assert not at.exception
+    run = at.session_state["mc.runs"]["A"]
+    assert run.members == 3 and run.step == 200
+    singles = []
+    for s in range(3):
+        one = ModeCollapseRun(dataclasses.replace(run.cfg, seed=s))
+        one.advance(200)
+        singles.append(one.history["modes"][-1])
+    shown = {m.label: m.value for m in at.metric}
+    lo, hi = min(singles), max(singles)
+    assert shown["Modes of 8, 3 seeds"] == f"{np.mean(singles):.3g} ({lo:.3g}-{hi:.3g})"
+    assert at.query_params["seeds"] in ("3", ["3"])
+    at.number_input(key="mc.seeds").set_value(1).run()             # back to one: a plain run
+    assert at.session_state["mc.runs"]["A"].members == 1
+    assert any(m.label == "Modes" for m in at.metric)
