@@ -99,8 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     sweep.add_argument("assignments", nargs="*", metavar="key=value",
                        help="key=v1,v2 or key=log:LOW:HIGH:COUNT for an axis (at most two), seeds=K, key=value")
     sweep.add_argument("--out", type=Path, required=True, help="folder for members.csv, summary.json, heatmap.html")
-    sweep.add_argument("--metric", default="modes", choices=("modes", "hq", "reverse_kl", "d_loss", "g_loss"),
-                       help="the heat map's metric")
+    sweep.add_argument("--metric", default=None, help="the heat map's metric (default: the experiment's first, "
+                                                      "e.g. modes for mode_collapse)")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     args = ap.parse_args(argv)
     try:

@@ -51,21 +51,21 @@ def test_cell_links_open_each_seed_as_its_single_run(at):
 
 def test_bad_axis_is_one_error_naming_it_and_the_sweep_stays(at):
     run = _run(at)
-    at.text_input(key="sweep.x").set_value("lr_q=1,2").run()
+    at.text_input(key="sweep.mode_collapse.x").set_value("lr_q=1,2").run()
     assert not at.exception
     assert len(at.error) == 1 and "lr_q" in at.error[0].value and "lr_d" in at.error[0].value
     assert _run(at) is run
-    at.text_input(key="sweep.x").set_value("unroll=0,1").run()
+    at.text_input(key="sweep.mode_collapse.x").set_value("unroll=0,1").run()
     assert len(at.error) == 1 and "unroll cannot be swept" in at.error[0].value
-    at.text_input(key="sweep.x").set_value("lr_d=log:0:1:3").run()
+    at.text_input(key="sweep.mode_collapse.x").set_value("lr_d=log:0:1:3").run()
     assert len(at.error) == 1 and "positive" in at.error[0].value
-    at.text_input(key="sweep.x").set_value("lr_d=1e-4,1e-3").run()
+    at.text_input(key="sweep.mode_collapse.x").set_value("lr_d=1e-4,1e-3").run()
     assert not at.error and _run(at) is run
 
 
 def test_live_key_retunes_members_and_the_url_follows(at):
     run = _run(at)
-    at.number_input(key="sweep.instance_noise").set_value(0.1).run()
+    at.number_input(key="sweep.mode_collapse.instance_noise").set_value(0.1).run()
     assert _run(at) is run and all(c.instance_noise == 0.1 for c in run.configs)
     assert at.query_params["instance_noise"] in ("0.1", ["0.1"])
     x = at.query_params["x"]
@@ -74,12 +74,12 @@ def test_live_key_retunes_members_and_the_url_follows(at):
 
 def test_lesson_sets_axes_seeds_and_settings():
     at = open_page(PAGE, SMALL)
-    at.selectbox(key="sweep.preset").set_value("pac").run()
+    at.selectbox(key="sweep.mode_collapse.preset").set_value("pac").run()
     assert not at.exception
     want = from_strings(SweepConfig, presets.strings("pac"))
-    assert at.text_input(key="sweep.x").value == "pac=1,2,4,8"
-    assert at.number_input(key="sweep.seeds").value == want.seeds == 8
-    assert at.number_input(key="sweep.width").value == 64          # the lesson's (default) architecture
+    assert at.text_input(key="sweep.mode_collapse.x").value == "pac=1,2,4,8"
+    assert at.number_input(key="sweep.mode_collapse.seeds").value == want.seeds == 8
+    assert at.number_input(key="sweep.mode_collapse.width").value == 64          # the lesson's (default) architecture
     assert _run(at).members == 32 and len(_run(at).groups) == 4     # one group per packing
     assert any("PacGAN" in i.value for i in at.info)
 

@@ -7,14 +7,15 @@ An axis is `key=values`, the values either typed out or a range:
     instance_noise=lin:0:0.5:6   6 values evenly spaced between the two ends
 
 Range values are rounded to 6 significant digits (labels and CSV rows stay readable), and to
-whole numbers for an int key. How a key is batched decides whether it can vary at all:
+whole numbers for an int key. How a key is batched decides whether it can vary at all, and
+each experiment's sweep config says it (lab.sweep.config.SweepFields):
 
 - per member: a number the batched trainer holds as one tensor entry per member (learning
   rates, betas, penalty weight, clip bound, instance noise and its annealing), so members with
   different values train in one batched model;
 - per group: a key that changes the shape or the code path (loss, constraint, optimiser, sizes,
   packing, D steps, data); members that differ in it form groups trained in turn;
-- never: the reasons are in NOT_SWEPT.
+- never: `not_swept` gives the reason.
 """
 from __future__ import annotations
 
@@ -27,17 +28,6 @@ import numpy as np
 
 from lab.config import ConfigError, field_type, from_strings
 
-PER_MEMBER = ("lr_d", "lr_g", "beta1", "beta2", "gp_lambda", "clip", "instance_noise", "noise_anneal")
-PER_GROUP = ("recipe", "objective", "constraint", "optimizer", "d_steps", "pac", "batch", "latent", "width", "depth",
-             "activation", "data")
-SWEEPABLE = PER_MEMBER + PER_GROUP
-NOT_SWEPT = {
-    "seed": "give seeds=K instead (each cell trains seeds seed, seed+1, ..., seed+K-1)",
-    "steps": "the whole sweep trains one budget of steps",
-    "eval_every": "the whole sweep is measured on one schedule",
-    "unroll": "an unrolled D is not batched (each member would need its own differentiable D updates)",
-    "csv_modes": "one sweep counts the modes of its data one way",
-}
 MAX_VALUES = 64                      # per axis: a phase diagram, not a search
 _RANGE = re.compile(r"^(lin|log):([^:]+):([^:]+):([^:]+)$")
 
@@ -46,10 +36,6 @@ _RANGE = re.compile(r"^(lin|log):([^:]+):([^:]+):([^:]+)$")
 class Axis:
     key: str
     values: tuple                    # typed as the config field (float, int or str)
-
-    @property
-    def per_member(self) -> bool:
-        return self.key in PER_MEMBER
 
     def labels(self) -> list[str]:
         """Short labels for figures (3 significant digits: 0.000464159 reads as 0.000464)."""
@@ -69,12 +55,18 @@ def is_axis_text(text: str) -> bool:
     return "," in text or bool(_RANGE.match(text.strip()))
 
 
+def sweepable(cls) -> tuple[str, ...]:
+    """The keys a sweep config class lets vary: per member, then per group."""
+    return cls.per_member + cls.per_group
+
+
 def check_key(cls, key: str) -> None:
-    names = [f.name for f in dataclasses.fields(cls)]
-    if key in NOT_SWEPT:
-        raise ConfigError(f"{key} cannot be swept: {NOT_SWEPT[key]}")
-    if key not in names or key not in SWEEPABLE:
-        raise ConfigError(f"unknown sweep key {key!r}; the keys that can be swept are: {', '.join(SWEEPABLE)}")
+    """`cls` is a sweep config class (lab.sweep.config.SweepFields)."""
+    if key in cls.not_swept:
+        raise ConfigError(f"{key} cannot be swept: {cls.not_swept[key]}")
+    names = [f.name for f in dataclasses.fields(cls.single)]
+    if key not in names or key not in sweepable(cls):
+        raise ConfigError(f"unknown sweep key {key!r}; the keys that can be swept are: {', '.join(sweepable(cls))}")
 
 
 def _range(key: str, text: str, typ: type) -> list:
@@ -97,13 +89,14 @@ def _range(key: str, text: str, typ: type) -> list:
 
 
 def parse(cls, text: str, base=None) -> Axis:
-    """`key=values` -> Axis, every value typed and checked by the experiment config `cls` (over
-    `base`, a config of that class, so a rule between keys is checked in its context)."""
+    """`key=values` -> Axis for the sweep config class `cls`, every value typed and checked by its
+    single-run config (over `base`, one of those, so a rule between keys is checked in context)."""
     key, sep, spec = text.partition("=")
     key, spec = key.strip(), spec.strip()
     if not sep or not key:
         raise ConfigError(f"axis {text!r} is not key=values, e.g. lr_d=1e-4,1e-3 or lr_d=log:1e-4:1e-2:5")
     check_key(cls, key)
+    cls = cls.single
     typ, _ = field_type(cls, key)
     if _RANGE.match(spec):
         values = _range(key, spec, typ)

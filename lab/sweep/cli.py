@@ -19,19 +19,14 @@ from pathlib import Path
 
 from lab.config import ConfigError, from_strings_noted, parse_assignments
 from lab.sweep import axes as ax
-from lab.sweep.config import SweepConfig
+from lab.sweep import kinds
 
-SWEEPS = {"mode_collapse": SweepConfig}        # experiment -> its sweep config
-
-
-def config_from_args(experiment: str, assignments: list[str]) -> tuple[SweepConfig, list[str]]:
+def config_from_args(experiment: str, assignments: list[str]) -> tuple:
     """(config, notes about old key names) from the command line's key=value words."""
-    if experiment not in SWEEPS:
-        raise ConfigError(f"experiment {experiment!r} cannot be swept yet; sweeps exist for: {', '.join(SWEEPS)}")
-    cls = SWEEPS[experiment]
+    cls = kinds.get(experiment).config
     values, axes = {}, []
     for key, text in parse_assignments(assignments).items():
-        if (key in ax.SWEEPABLE or key in ax.NOT_SWEPT) and ax.is_axis_text(text):
+        if (key in ax.sweepable(cls) or key in cls.not_swept) and ax.is_axis_text(text):
             ax.check_key(cls, key)
             axes.append(f"{key}={text}")
         else:
@@ -63,19 +58,22 @@ def summary_doc(experiment: str, run, seconds: float) -> dict:
             **run.metrics()}
 
 
-def main(experiment: str, assignments: list[str], out: Path, quiet: bool, metric: str = "modes") -> int:
+def main(experiment: str, assignments: list[str], out: Path, quiet: bool, metric: str | None = None) -> int:
     from tqdm import tqdm
 
     from lab.cli import to_json
     from lab.device import small_net_threads
     from lab.sweep.figures import heatmap
-    from lab.sweep.run import SweepRun
 
     cfg, notes = config_from_args(experiment, assignments)
+    kind = kinds.get(experiment)
+    metric = metric or kind.metric
+    if metric not in kind.run.METRICS:
+        raise ConfigError(f"--metric {metric}: {experiment} measures {', '.join(kind.run.METRICS)}")
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     small_net_threads()
-    run = SweepRun(cfg)
+    run = kind.run(cfg)
     out.mkdir(parents=True, exist_ok=True)
     chunk = max(1, run.total // 100)
     start = time.perf_counter()

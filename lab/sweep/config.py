@@ -15,22 +15,39 @@ from __future__ import annotations
 import dataclasses
 import functools
 from dataclasses import dataclass
+from typing import ClassVar
 
-from lab.config import ConfigError, opt
+from lab.config import Config, ConfigError, opt
 from lab.experiments.mode_collapse.config import ModeCollapseConfig
 from lab.sweep import axes as ax
 
 STREAMS = ("auto", "member", "shared")
 
+# The mode-collapse sweep's keys (lab.sweep.axes says what per member and per group mean).
+PER_MEMBER = ("lr_d", "lr_g", "beta1", "beta2", "gp_lambda", "clip", "instance_noise", "noise_anneal")
+PER_GROUP = ("recipe", "objective", "constraint", "optimizer", "d_steps", "pac", "batch", "latent", "width", "depth",
+             "activation", "data")
+NOT_SWEPT = {
+    "seed": "give seeds=K instead (each cell trains seeds seed, seed+1, ..., seed+K-1)",
+    "steps": "the whole sweep trains one budget of steps",
+    "eval_every": "the whole sweep is measured on one schedule",
+    "unroll": "an unrolled D is not batched (each member would need its own differentiable D updates)",
+    "csv_modes": "one sweep counts the modes of its data one way",
+}
+
 
 @functools.lru_cache(maxsize=64)
-def _axes(x: str, y: str, base: ModeCollapseConfig) -> list[ax.Axis]:
+def _axes(cls: type, x: str, y: str, base) -> list[ax.Axis]:
     # Parsing types and checks every value through the config: done once per (axes, base).
-    return [ax.parse(ModeCollapseConfig, text, base) for text in (x, y) if text.strip()]
+    return [ax.parse(cls, text, base) for text in (x, y) if text.strip()]
 
 
 @dataclass(frozen=True)
-class SweepConfig(ModeCollapseConfig):
+class SweepFields(Config):
+    """The keys and the grid every experiment's sweep config shares. A sweep config is
+    `class XSweep(SweepFields, XConfig)` with the class attributes below: which single-run
+    config it sweeps and which of its keys are numbers per member, which make groups, and which
+    never vary (with the reason)."""
     x: str = opt("", "first axis: key=v1,v2,... or a range key=log:LOW:HIGH:COUNT (or lin:); empty = one cell",
                  group="Sweep", label="Axis 1 (columns)")
     y: str = opt("", "second axis, the same way; empty = one axis", group="Sweep", label="Axis 2 (rows)")
@@ -40,11 +57,13 @@ class SweepConfig(ModeCollapseConfig):
                                "run draws; shared = one generator drawing for all members at once (fast on a GPU); "
                                "auto = member on a CPU, shared on CUDA", choices=STREAMS)
 
+    single: ClassVar[type] = Config
+    per_member: ClassVar[tuple[str, ...]] = ()
+    per_group: ClassVar[tuple[str, ...]] = ()
+    not_swept: ClassVar[dict[str, str]] = {}
+
     def check(self) -> None:
         super().check()
-        if self.unroll > 0:
-            raise ConfigError(f"unroll={self.unroll}: {ax.NOT_SWEPT['unroll']}; sweep with unroll=0, or run one "
-                              f"unrolled GAN with python -m lab run mode_collapse")
         axes = self.axes()
         if len(axes) == 2 and axes[0].key == axes[1].key:
             raise ConfigError(f"x and y both sweep {axes[0].key}: give each key once")
@@ -56,7 +75,7 @@ class SweepConfig(ModeCollapseConfig):
 
     # ---- the grid -------------------------------------------------------------------------------
     @classmethod
-    def of(cls, base: ModeCollapseConfig, axes: dict | None = None, seeds: int = 1, **keys) -> SweepConfig:
+    def of(cls, base, axes: dict | None = None, seeds: int = 1, **keys):
         """A sweep from a single-run config, {key: list of values} (one or two keys, or text such as
         "log:1e-4:1e-2:5") and seeds per cell."""
         texts = [f"{k}={v}" if isinstance(v, str) else ax.Axis(k, tuple(v)).text() for k, v in (axes or {}).items()]
@@ -64,16 +83,15 @@ class SweepConfig(ModeCollapseConfig):
             raise ConfigError(f"a sweep has at most two axes (rows and columns), not {len(texts)}: "
                               f"{', '.join(axes)}")
         texts += [""] * (2 - len(texts))
-        own = {f.name: getattr(base, f.name) for f in dataclasses.fields(ModeCollapseConfig)}
+        own = {f.name: getattr(base, f.name) for f in dataclasses.fields(cls.single)}
         return cls(**own, x=texts[0], y=texts[1], seeds=seeds, **keys)
 
-    def base(self) -> ModeCollapseConfig:
+    def base(self):
         """The single-run config every member starts from (before its axis values and seed)."""
-        names = [f.name for f in dataclasses.fields(ModeCollapseConfig)]
-        return ModeCollapseConfig(**{k: getattr(self, k) for k in names})
+        return self.single(**{f.name: getattr(self, f.name) for f in dataclasses.fields(self.single)})
 
     def axes(self) -> list[ax.Axis]:
-        return _axes(self.x, self.y, self.base())
+        return _axes(type(self), self.x, self.y, self.base())
 
     def shape(self) -> tuple[int, int]:
         """(rows, columns) of the grid: (len y, len x), 1 for a missing axis."""
@@ -92,11 +110,26 @@ class SweepConfig(ModeCollapseConfig):
         rows, cols = self.shape()
         return rows * cols * self.seeds
 
-    def _member(self, cell: dict, s: int) -> ModeCollapseConfig:
+    def _member(self, cell: dict, s: int):
         return dataclasses.replace(self.base(), **cell, seed=self.seed + s)
 
-    def members(self) -> list[ModeCollapseConfig]:
+    def members(self) -> list:
         """Every member's single-run config, in member order (module docstring)."""
         base = self.base()
         return [dataclasses.replace(base, **cell, seed=self.seed + s) for cell in self.cells()
                 for s in range(self.seeds)]
+
+
+@dataclass(frozen=True)
+class SweepConfig(SweepFields, ModeCollapseConfig):
+    """The mode-collapse sweep: 2-D GANs (lab.sweep.trainer)."""
+    single: ClassVar[type] = ModeCollapseConfig
+    per_member: ClassVar[tuple[str, ...]] = PER_MEMBER
+    per_group: ClassVar[tuple[str, ...]] = PER_GROUP
+    not_swept: ClassVar[dict[str, str]] = NOT_SWEPT
+
+    def check(self) -> None:
+        if self.unroll > 0:
+            raise ConfigError(f"unroll={self.unroll}: {NOT_SWEPT['unroll']}; sweep with unroll=0, or run one "
+                              f"unrolled GAN with python -m lab run mode_collapse")
+        super().check()

@@ -15,7 +15,6 @@ import plotly.graph_objects as go
 from lab.figures.style import TEMPLATE
 from lab.sweep import summary
 
-LABELS = {"modes": "modes captured", "hq": "high-quality share", "reverse_kl": "reverse KL to uniform"}
 MAX_WRITTEN = 144              # cells up to which each cell shows its mean as text
 
 
@@ -23,21 +22,20 @@ def _fmt(v: float) -> str:
     return "inf" if math.isinf(v) else "nan" if math.isnan(v) else f"{v:.3g}"
 
 
+def _label(snap: dict, metric: str) -> str:
+    return snap.get("labels", {}).get(metric, metric)
+
+
 def _range(snap: dict, metric: str) -> dict:
-    """Fixed colour bounds where the metric has them, so frames of a live sweep compare."""
-    modes = max(len(d["centres"]) for d in snap["data"].values())
-    if metric == "modes":
-        return dict(zmin=0, zmax=modes)
-    if metric == "hq":
-        return dict(zmin=0, zmax=1)
-    if metric == "reverse_kl":
-        return dict(zmin=0, zmax=math.log(modes))
-    return {}
+    """The run's fixed colour bounds for the metric (BatchedRun.ranges), so frames of a live
+    sweep compare; free bounds where it has none."""
+    r = snap.get("ranges", {}).get(metric)
+    return dict(zmin=r[0], zmax=r[1]) if r else {}
 
 
 def heatmap(snap: dict, metric: str = "modes", title: str | None = None) -> go.Figure:
-    """Mean of `metric` ("modes", "hq", "reverse_kl", "d_loss", "g_loss") over each cell's seeds.
-    A cell whose mean is not finite (a reverse KL with no high-quality sample) is left blank."""
+    """Mean of `metric` (one of the run's METRICS, e.g. "modes") over each cell's seeds. A cell
+    whose mean is not finite (a reverse KL with no high-quality sample) is left blank."""
     rows, cols = snap["shape"]
     seeds = snap["seeds"]
     stats = summary.cell_stats(snap["metrics"][metric], (rows, cols), seeds)
@@ -57,8 +55,8 @@ def heatmap(snap: dict, metric: str = "modes", title: str | None = None) -> go.F
     written = dict(texttemplate="%{z:.3g}") if rows * cols <= MAX_WRITTEN else {}
     fig = go.Figure(go.Heatmap(
         x=xs, y=ys, z=mean, text=text, hovertemplate="%{text}<extra></extra>", colorscale="Viridis",
-        colorbar=dict(title=LABELS.get(metric, metric)), **_range(snap, metric), **written))
-    label = LABELS.get(metric, metric)
+        colorbar=dict(title=_label(snap, metric)), **_range(snap, metric), **written))
+    label = _label(snap, metric)
     fig.update_layout(
         template=TEMPLATE, height=max(320, 60 + 40 * rows), margin=dict(l=80, r=20, t=60, b=60),
         title=title or f"{label[0].upper() + label[1:]}, mean over {seeds} seed{'s' * (seeds > 1)}, step {snap['step']}",
@@ -183,7 +181,7 @@ def cell_curves(snap: dict, cell: int, metric: str = "modes") -> go.Figure:
     fig.add_trace(go.Scatter(x=steps, y=mean, mode="lines" if len(steps) > 2 else "lines+markers",
                              line=dict(width=3, color="#1f77b4"),
                              name=f"mean over {len(members)} seeds"))
-    label = LABELS.get(metric, metric)
+    label = _label(snap, metric)
     fig.update_layout(template=TEMPLATE, title=f"{label[0].upper() + label[1:]} over training", height=320,
                       margin=dict(l=60, r=20, t=50, b=50), legend=dict(orientation="h", y=-0.25),
                       xaxis=dict(title="step"), yaxis=dict(title=label, **_range_axis(snap, metric)))

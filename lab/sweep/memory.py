@@ -64,10 +64,10 @@ def _size(n: float) -> str:
     return f"{n:.0f} bytes"
 
 
-def check(cfgs, device: torch.device, limit: int | None = None) -> int:
-    """The estimate for members `cfgs`; ConfigError in one line if it exceeds `limit` (default:
-    LIMIT_SHARE of the device's free memory)."""
-    need = sum(bytes_per_member(c) for c in cfgs)
+def check(cfgs, device: torch.device, limit: int | None = None, per_member=None) -> int:
+    """The estimate for members `cfgs` (`per_member(cfg)` bytes each, default the 2-D GAN's);
+    ConfigError in one line if it exceeds `limit` (default: LIMIT_SHARE of the device's free memory)."""
+    need = sum((per_member or bytes_per_member)(c) for c in cfgs)
     where = "CUDA" if device.type == "cuda" else "CPU"
     if limit is None:
         limit = int(LIMIT_SHARE * free_bytes(device))

@@ -63,7 +63,8 @@ PRESETS = {
 }
 
 
-def strings(name: str) -> dict[str, str]:
-    """A preset as the SweepConfig's key=value strings (what a link or the command line gives)."""
-    p = PRESETS[name]
+def strings(preset: Preset | str) -> dict[str, str]:
+    """A preset (or a mode-collapse preset's name) as its sweep config's key=value strings (what a
+    link or the command line gives)."""
+    p = PRESETS[preset] if isinstance(preset, str) else preset
     return {**p.base, "x": p.x, "y": p.y, "seeds": str(p.seeds)}

@@ -26,16 +26,16 @@ def cell_stats(values, shape: tuple[int, int], seeds: int) -> dict[str, np.ndarr
     return {**out, "values": v}
 
 
-def cells(metrics: dict, axes: list, shape: tuple[int, int], seeds: int) -> list[dict]:
-    """One flat row per cell: its axis values, then metric_stat for every metric and stat."""
-    stats = {k: cell_stats(metrics[k], shape, seeds) for k in METRICS}
+def cells(metrics: dict, axes: list, shape: tuple[int, int], seeds: int, keys: tuple[str, ...] = METRICS) -> list[dict]:
+    """One flat row per cell: its axis values, then key_stat for every key and stat."""
+    stats = {k: cell_stats(metrics[k], shape, seeds) for k in keys}
     rows = []
     for iy in range(shape[0]):
         for ix in range(shape[1]):
             row = {}
             for axis, i in zip(axes, (ix, iy)):
                 row[axis.key] = axis.values[i]
-            for k in METRICS:
+            for k in keys:
                 row.update({f"{k}_{s}": float(stats[k][s][iy, ix]) for s in STATS})
             rows.append(row)
     return rows
