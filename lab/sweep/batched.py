@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from lab import checkpoint
+from lab.config import ConfigError
 from lab.run import Run
 from lab.sweep import memory, summary
 
@@ -44,14 +45,21 @@ class BatchedRun(Run):
     METRICS: ClassVar[dict[str, str]] = {}
     SUMMARY: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, cfg, device=None, memory_limit: int | None = None):
+    def __init__(self, cfg, device=None, memory_limit: int | None = None, part: tuple[int, int] | None = None):
+        """`part` = (rank, world): train only members rank, rank + world, ... (torchrun splits a
+        sweep across processes this way; `index` holds their numbers in the whole sweep)."""
         super().__init__(cfg)
         self.device = torch.device(device) if device is not None else default_device()
-        self.configs = cfg.members()
+        every = cfg.members()
+        rank, world = part or (0, 1)
+        self.index = np.arange(len(every))[rank::world]
+        self.configs = [every[i] for i in self.index]
+        if not self.configs:
+            raise ConfigError(f"{len(every)} members cannot be split over {world} processes: use at most {len(every)}")
         self.estimate = memory.check(self.configs, self.device, memory_limit, self.bytes_per_member)
         self.members = len(self.configs)
         self.axes, self.shape = cfg.axes(), cfg.shape()
-        self.cell = np.repeat(np.arange(self.shape[0] * self.shape[1]), cfg.seeds)
+        self.cell = np.repeat(np.arange(self.shape[0] * self.shape[1]), cfg.seeds)[self.index]
         self.seed = np.asarray([c.seed for c in self.configs])
 
     def _start(self) -> None:
@@ -100,10 +108,10 @@ class BatchedRun(Run):
 
     def _retune(self, cfg) -> None:
         """Live keys of the base for every member that does not take that key from an axis."""
-        new = cfg.members()
+        every = cfg.members()
+        self.configs = [every[i] for i in self.index]
         for g in self.groups:
-            g.model.retune([new[i] for i in g.index])
-        self.configs = new
+            g.model.retune([self.configs[i] for i in g.index])
 
     def _evaluate(self) -> None:
         row = {k: np.full(self.members, np.nan) for k in self.METRICS}
@@ -136,7 +144,7 @@ class BatchedRun(Run):
                 keys = {k: (getattr(train, k) if v is None and hasattr(train, k) else v)
                         for k, v in dataclasses.asdict(c).items()}
                 nums = {k: float(last[k][i]) for k in self.METRICS}
-                rows.append({"member": i, "cell": int(self.cell[i]), **keys, "step": last["step"],
+                rows.append({"member": int(self.index[i]), "cell": int(self.cell[i]), **keys, "step": last["step"],
                              **{k: (None if np.isnan(v) else v) for k, v in nums.items()}})
             return rows
 

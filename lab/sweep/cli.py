@@ -6,20 +6,26 @@ Trains every member under a progress bar, then writes
     DIR/members.csv       one row per member: every config key, seed, step, the metrics
     DIR/summary.json      axes, seeds, settings, per cell mean/std/min/max over seeds
     DIR/heatmap.html      the phase diagram of --metric (lab.sweep.figures.heatmap)
-Errors are lab.cli's: a ConfigError is one line on stderr and exit status 2.
+Errors are lab.cli's: a ConfigError is one line on stderr and exit status 2. Under
+`torchrun --nproc_per_node=N -m lab sweep ...` the members are split across the N processes
+(one GPU each where there are GPUs; gloo on a CPU) and gathered on rank 0, which writes.
 """
 from __future__ import annotations
 
 import csv
 import dataclasses
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
+import torch
+
 from lab.config import ConfigError, from_strings_noted, parse_assignments
 from lab.sweep import axes as ax
-from lab.sweep import kinds
+from lab.sweep import kinds, summary
 
 def config_from_args(experiment: str, assignments: list[str]) -> tuple:
     """(config, notes about old key names) from the command line's key=value words."""
@@ -48,21 +54,52 @@ def write_members(path: Path, rows: list[dict]) -> None:
         w.writerows(rows)
 
 
-def summary_doc(experiment: str, run, seconds: float) -> dict:
+def process_device() -> torch.device:
+    """CUDA (this process's card under torchrun, LOCAL_RANK) when present, else the CPU."""
+    if torch.cuda.is_available():
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    return torch.device("cpu")
+
+
+def gather_rows(rows: list[dict], world: int) -> list[dict] | None:
+    """Every process's member rows on rank 0, in member order (None on the other ranks)."""
+    if world == 1:
+        return rows
+    import torch.distributed as dist
+    parts = [None] * world if dist.get_rank() == 0 else None
+    dist.gather_object(rows, parts, dst=0)
+    return sorted((r for part in parts for r in part), key=lambda r: r["member"]) if parts else None
+
+
+def grid_snapshot(run, rows: list[dict]) -> dict:
+    """What the heat map reads (lab.sweep.figures.heatmap), for the whole sweep from its member
+    rows: the rows may come from several processes, each holding a part of the members."""
     cfg = run.cfg
-    return {"experiment": experiment, "members": run.members, "groups": len(run.groups), "seeds": cfg.seeds,
+    metrics = {k: np.asarray([np.nan if r[k] is None else r[k] for r in rows], dtype=float) for k in run.METRICS}
+    return {"step": run.step, "shape": cfg.shape(), "seeds": cfg.seeds, "seed": np.asarray([r["seed"] for r in rows]),
+            "axes": [{"key": a.key, "values": list(a.values), "labels": a.labels()} for a in run.axes],
+            "metrics": metrics, "labels": dict(run.METRICS), "ranges": {k: run.ranges(k) for k in run.METRICS}}
+
+
+def summary_doc(experiment: str, run, snap: dict, seconds: float, world: int) -> dict:
+    cfg = run.cfg
+    members = cfg.n_members
+    return {"experiment": experiment, "members": members, "processes": world, "seeds": cfg.seeds,
             "axes": [{"key": a.key, "values": list(a.values)} for a in run.axes],
-            "settings": dataclasses.asdict(cfg.base()), "streams": run.streams, "device": run.device.type,
-            "train_seconds": round(seconds, 3),
-            "run_steps_per_second": round(run.members * run.step / seconds, 1) if seconds > 0 else None,
-            **run.metrics()}
+            "settings": dataclasses.asdict(cfg.base()), "streams": getattr(run, "streams", None),
+            "device": run.device.type, "train_seconds": round(seconds, 3),
+            "run_steps_per_second": round(members * run.step / seconds, 1) if seconds > 0 else None,
+            "steps": run.step, "cells": summary.cells(snap["metrics"], run.axes, snap["shape"], cfg.seeds, run.SUMMARY)}
 
 
 def main(experiment: str, assignments: list[str], out: Path, quiet: bool, metric: str | None = None) -> int:
+    """Under torchrun (WORLD_SIZE > 1) each process trains members rank, rank + world, ... on its
+    own device, and rank 0 gathers every member's row and writes the files."""
     from tqdm import tqdm
 
     from lab.cli import to_json
     from lab.device import small_net_threads
+    from lab.images import distributed
     from lab.sweep.figures import heatmap
 
     cfg, notes = config_from_args(experiment, assignments)
@@ -70,23 +107,33 @@ def main(experiment: str, assignments: list[str], out: Path, quiet: bool, metric
     metric = metric or kind.metric
     if metric not in kind.run.METRICS:
         raise ConfigError(f"--metric {metric}: {experiment} measures {', '.join(kind.run.METRICS)}")
-    for note in notes:
+    world, rank = distributed.world_size(), distributed.rank()
+    for note in notes if rank == 0 else ():
         print(f"note: {note}", file=sys.stderr)
     small_net_threads()
-    run = kind.run(cfg)
-    out.mkdir(parents=True, exist_ok=True)
+    device = process_device()
+    distributed.setup(device)
+    run = kind.run(cfg, device=device, part=(rank, world))
     chunk = max(1, run.total // 100)
     start = time.perf_counter()
-    with tqdm(total=run.total, desc=f"{experiment}, {run.members} members", unit="step", disable=quiet,
-              file=sys.stderr) as bar:
+    with tqdm(total=run.total, desc=f"{experiment}, {run.members} members" + (f" (rank {rank})" if world > 1 else ""),
+              unit="step", disable=quiet or rank > 0, file=sys.stderr) as bar:
         while run.step < run.total:
             before = run.step
             run.advance(min(chunk, run.total - run.step))
             bar.update(run.step - before)
     seconds = time.perf_counter() - start
-    write_members(out / "members.csv", run.member_metrics())
-    doc = summary_doc(experiment, run, seconds)
+    rows = gather_rows(run.member_metrics(), world)
+    if world > 1:
+        import torch.distributed as dist
+        dist.destroy_process_group()
+    if rows is None:
+        return 0
+    out.mkdir(parents=True, exist_ok=True)
+    snap = grid_snapshot(run, rows)
+    write_members(out / "members.csv", rows)
+    doc = summary_doc(experiment, run, snap, seconds, world)
     (out / "summary.json").write_text(json.dumps(to_json(doc), indent=1, allow_nan=False))
-    heatmap(run.snapshot(), metric).write_html(out / "heatmap.html", include_plotlyjs="directory")
+    heatmap(snap, metric).write_html(out / "heatmap.html", include_plotlyjs="directory")
     print(f"wrote {out / 'members.csv'}, {out / 'summary.json'}, {out / 'heatmap.html'}", file=sys.stderr)
     return 0

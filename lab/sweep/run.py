@@ -41,8 +41,9 @@ class SweepRun(BatchedRun):
     structure = staticmethod(structure)
     bytes_per_member = staticmethod(memory.bytes_per_member)
 
-    def __init__(self, cfg: SweepConfig, points=None, device=None, memory_limit: int | None = None):
-        super().__init__(cfg, device, memory_limit)
+    def __init__(self, cfg: SweepConfig, points=None, device=None, memory_limit: int | None = None,
+                 part: tuple[int, int] | None = None):
+        super().__init__(cfg, device, memory_limit, part)
         self.streams = rs.resolve(cfg.streams, self.device)
         self.points, self.data_sets, self.fixed_z, self.real_shown = points, {}, {}, {}
         self._counts: dict[int, np.ndarray] = {}      # per group (by its model): HQ samples per mode
