@@ -17,7 +17,8 @@ def home() -> None:
         with st.container(border=True):
             st.page_link(entry.file, label=entry.title, icon=entry.icon)
             st.caption(entry.blurb)
-    st.caption("Headless: `python -m lab list`, `python -m lab run EXPERIMENT key=value --out DIR`.")
+    st.caption("Headless: `python -m lab list`, `python -m lab run EXPERIMENT key=value --out DIR`, "
+               "`python -m lab sweep EXPERIMENT key=v1,v2 seeds=K --out DIR`.")
 
 
 def forward(target: str):
