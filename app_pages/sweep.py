@@ -132,7 +132,8 @@ def body(snaps: dict) -> None:
     if lesson and lesson.anchors:
         st.markdown("**Measured here (mean over seeds) vs the paper** (their architecture, data and budget; ours "
                     "is the page's smaller one, so compare the ordering)")
-        st.dataframe(pd.DataFrame(figs.anchor_table(s, anchor_rows(lesson.anchors))), hide_index=True,
+        papers = [row for where in lesson.anchors.split(",") for row in anchor_rows(where)]
+        st.dataframe(pd.DataFrame(figs.anchor_table(s, papers)), hide_index=True,
                      width="stretch")
 
 
