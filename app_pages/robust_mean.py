@@ -9,8 +9,16 @@ from lab.experiments.robust_mean.config import Q_KEYS, RobustMeanConfig
 from lab.experiments.robust_mean.estimators import ESTIMATORS, choose
 from lab.experiments.robust_mean.run import RobustMeanRun
 from lab.experiments.robust_mean.sweep import Sweep, SweepConfig
+from lab.seeds import with_seeds
 
 NS, SW = "rm", "rm.sw"
+
+
+def errors(run) -> dict:
+    """Each estimator's error |theta_hat - theta| (what the seeds are summarised by)."""
+    return {f"error_{k}": v for k, v in run.metrics()["error"].items()}
+
+
 ss, text = st.session_state, ui.page_text(__file__)
 ui.opening(NS, "Robust mean estimation: medians, Tukey depth and GANs", text)
 
@@ -18,6 +26,7 @@ u = ui.config_from_url(RobustMeanConfig, NS)
 with st.sidebar:
     values = ui.config_widgets(RobustMeanConfig, NS, u, groups=("Data",))
     values |= ui.config_widgets(RobustMeanConfig, NS, u, keys=(*Q_KEYS[values["contamination"]], "seed"))
+    n_seeds = ui.seeds_input(NS)
     st.header("Estimators")
     names = st.multiselect("Compute", list(ESTIMATORS), u.names(), key=f"{NS}.names", format_func=F.label)
     values |= ui.config_widgets(RobustMeanConfig, NS, u, groups=("Estimators",), headers=False)
@@ -31,7 +40,7 @@ if left_out:
     st.info(text["Tukey left out"].format(max_p=ESTIMATORS["tukey"].max_p, p=values["p"]), icon=":material/info:")
 cfg = ui.build_config(RobustMeanConfig, ui.widgets.merged(u, values))
 if cfg is not None:
-    ui.sync_url(cfg)
+    ui.sync_url(cfg, {"seeds": str(n_seeds)} if n_seeds > 1 else None)
     ui.recipe_note(cfg, where=gan_box)
     gan_box.caption(text["GAN recipe"])
 
@@ -46,6 +55,7 @@ def live_view(snaps: dict) -> None:
     cols[2].metric(f"Smallest error: {F.label(best)}", f"{m['error'][best]:.3f}")
     if heat is not None:
         cols[3].metric("D ranks outliers above inliers", f"{m['outlier_auc'][heat['name']]:.3f}", help=text["AUC"])
+    ui.seed_line(snap, lambda k: f"error of {F.label(k.removeprefix('error_'))}")
     left, right = st.columns([3, 2])
     left.plotly_chart(F.scatter_figure(snap), key=f"{NS}.scatter")
     right.plotly_chart(F.errors_figure(m), key=f"{NS}.bars")
@@ -67,7 +77,8 @@ tab_live, tab_sweep, tab_table = st.tabs(["Live estimate", "Error vs eps and p",
 with tab_live:
     controls = ui.transport(NS, default_k=10, max_k=500)
     with st.spinner("Sampling the data and computing the classical estimators..."):
-        runs = ui.keep_runs(NS, cfg and {"run": cfg}, lambda _, c: RobustMeanRun(c), reset=controls.reset)
+        runs = ui.keep_runs(NS, cfg and {"run": cfg}, lambda _, c: with_seeds(
+            "robust_mean", c, n_seeds, RobustMeanRun, numbers=errors), reset=controls.reset, token=n_seeds)
     if not runs:
         st.stop()
     run = runs["run"]

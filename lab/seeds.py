@@ -14,6 +14,7 @@ same k. A live key retunes all of them in place; anything else rebuilds the lot 
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Callable
 
 import numpy as np
@@ -21,12 +22,19 @@ import numpy as np
 from lab.run import Run
 
 
-def seed_rows(run: Run, keys: tuple[str, ...]) -> list[dict]:
+def last_logged(run: Run) -> dict:
+    """A single run's numbers at its last measurement: its history's last entries."""
+    return {k: v[-1] for k, v in run.history.items() if k != "step" and v}
+
+
+def seed_rows(run: Run, keys: tuple[str, ...], numbers=last_logged) -> list[dict]:
     """The last measured `keys` of each member of `run` (a batched run lists its members; a single
-    run gives its history's last entry, so all are read at the same measured step)."""
+    run gives `numbers(run)`, by default its history's last entries, so all are read at the same
+    measured step)."""
     if getattr(run, "members", 1) > 1:
         return [{k: row[k] for k in ("seed", *keys)} for row in run.member_metrics()]
-    return [{"seed": run.cfg.seed, **{k: run.history[k][-1] for k in keys}}]
+    got = numbers(run)
+    return [{"seed": run.cfg.seed, **{k: got.get(k) for k in keys}}]
 
 
 def summarise(rows: list[dict], keys: tuple[str, ...]) -> dict[str, dict[str, float]]:
@@ -48,9 +56,9 @@ class Seeds(Run):
     metrics summarised over seeds."""
 
     def __init__(self, cfg, k: int, make: Callable[[Any], Run], companions: Callable[[Any, int], list],
-                 keys: tuple[str, ...]):
+                 keys: tuple[str, ...], numbers: Callable[[Run], dict] = last_logged):
         super().__init__(cfg)
-        self.k, self.keys, self._companions = int(k), keys, companions
+        self.k, self.keys, self._companions, self._numbers = int(k), keys, companions, numbers
         self.primary = make(cfg)
         self.others = [make(c) for c in companions(cfg, self.k)] if self.k > 1 else []
         self.members = self.k
@@ -79,9 +87,9 @@ class Seeds(Run):
     def seed_table(self) -> list[dict]:
         """One row per seed: "seed" and each of `keys`, at the last measured step."""
         with self.lock:
-            rows = seed_rows(self.primary, self.keys)
+            rows = seed_rows(self.primary, self.keys, self._numbers)
             for run in self.others:
-                rows += seed_rows(run, self.keys)
+                rows += seed_rows(run, self.keys, self._numbers)
             return rows
 
     def _snapshot(self, **options) -> dict:
@@ -114,3 +122,34 @@ class Seeds(Run):
         if name in ("primary", "others"):
             raise AttributeError(name)
         return getattr(self.primary, name)
+
+
+def with_seeds(experiment: str, cfg, k: int, make_single: Callable[[Any], Run], keys: tuple[str, ...] | None = None,
+               numbers: Callable[[Run], dict] = last_logged, **batched) -> Run:
+    """The page's run of `cfg` alone (k = 1), or with k - 1 seed companions: one batched sweep
+    (lab.sweep.kinds) where the experiment has one and takes this config, else k - 1 single runs
+    (`make_single`) trained in turn. `keys`: the numbers summarised (default: every number the
+    single run logs); `batched`: extra arguments for the sweep run (e.g. the user's points)."""
+    if k <= 1:
+        return make_single(cfg)
+    from lab.config import ConfigError
+    from lab.sweep import kinds
+    kind = kinds.get(experiment) if experiment in kinds.KINDS else None
+
+    def make(c):
+        return kind.run(c, **batched) if kind is not None and isinstance(c, kind.config) else make_single(c)
+
+    def companions(c, n: int) -> list:
+        first = dataclasses.replace(c, seed=c.seed + 1)
+        if kind is not None:
+            try:
+                return [kind.config.of(first, seeds=n - 1)]
+            except ConfigError:
+                pass            # a setting the batched sweep does not take (e.g. an unrolled GAN)
+        return [dataclasses.replace(c, seed=c.seed + i) for i in range(1, n)]
+
+    if keys is None:
+        probe = make_single(cfg)
+        keys = tuple(k for k, v in numbers(probe).items() if isinstance(v, (int, float)))
+        return Seeds(cfg, k, lambda c: probe if c is cfg else make(c), companions, keys, numbers)
+    return Seeds(cfg, k, make, companions, keys, numbers)

@@ -59,3 +59,26 @@ def test_snapshot_metrics_and_retune():
     assert all(c.lr_d == 5e-4 for c in run.others[0].configs)
     assert not run.retune(dataclasses.replace(cfg, unroll=2))   # companions must change kind: rebuild
     assert not run.retune(dataclasses.replace(cfg, width=8))    # structural: rebuild
+
+
+def test_an_experiment_without_a_batched_sweep_trains_its_seeds_as_single_runs():
+    from lab.experiments.robust_mean.config import RobustMeanConfig
+    from lab.experiments.robust_mean.run import RobustMeanRun
+    from lab.seeds import with_seeds
+
+    def errors(run):
+        return {f"error_{k}": v for k, v in run.metrics()["error"].items()}
+
+    cfg = RobustMeanConfig(seed=3, steps=20)
+    run = with_seeds("robust_mean", cfg, 3, RobustMeanRun, numbers=errors)
+    assert [type(r).__name__ for r in run.others] == ["RobustMeanRun"] * 2
+    run.advance(10)
+    rows = run.seed_table()
+    assert [r["seed"] for r in rows] == [3, 4, 5]
+    for r in rows:
+        one = RobustMeanRun(dataclasses.replace(cfg, seed=r["seed"]))
+        one.advance(10)
+        assert r == pytest.approx({"seed": r["seed"], **errors(one)}, rel=1e-12)
+    stats = run.snapshot()["seeds"]["stats"]
+    assert stats["error_mean"]["max"] == pytest.approx(max(r["error_mean"] for r in rows))
+    assert with_seeds("robust_mean", cfg, 1, RobustMeanRun).members == 1        # k = 1: the plain run

@@ -19,11 +19,11 @@ from ui.driver import begin_script_run, is_newest_run, keep_runs, latest, live, 
 from ui.export import downloads, rows_of
 from ui.transport import Transport, pause, playing, transport
 from ui.url import config_from_url, sync_url
-from ui.widgets import build_config, config_widgets, recipe_note, seeds_input
+from ui.widgets import build_config, config_widgets, recipe_note, seed_line, seeds_input
 
 __all__ = ["PAGES", "Transport", "available_pages", "begin_script_run", "is_newest_run", "build_config", "config_from_url", "config_widgets",
            "device_badge", "downloads", "keep_runs", "latest", "live", "opening", "page_text", "pause", "plain", "playing",
-           "recipe_note", "rows_of", "seeds_input", "step_runs", "sync_url", "things_to_try", "transport", "warm_up"]
+           "recipe_note", "rows_of", "seed_line", "seeds_input", "step_runs", "sync_url", "things_to_try", "transport", "warm_up"]
 
 ROOT = Path(__file__).resolve().parents[1]
 

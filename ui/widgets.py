@@ -147,3 +147,13 @@ def seeds_input(ns: str, where=None) -> int:
         "Seeds trained together", 1, MAX_SEEDS, key=key,
         help="k > 1: seeds seed, seed+1, ..., seed+k-1 train together (one batched model where the experiment "
              "has one) and every metric reads as the mean (range) over them; the pictures show the first seed"))
+
+
+def seed_line(snap: dict, label: Callable[[str], str] = str, fmt: str = ".3g", where=None) -> None:
+    """Under a page's read-outs: each number as mean (range) over the seeds trained together
+    (snapshot["seeds"], lab.seeds.Seeds), so an effect can be told from one seed's luck."""
+    seeds = snap.get("seeds")
+    if not seeds or seeds["k"] < 2:
+        return
+    parts = [f"{label(k)} {v['mean']:{fmt}} ({v['min']:{fmt}}-{v['max']:{fmt}})" for k, v in seeds["stats"].items()]
+    (where or st).caption(f"Over {seeds['k']} seeds, mean (range): " + "; ".join(parts))

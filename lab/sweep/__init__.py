@@ -20,20 +20,9 @@ __all__ = ["SweepConfig", "SweepRun", "heatmap", "load", "seeded"]
 
 
 def seeded(cfg, k: int, points=None):
-    """The mode-collapse run of `cfg` with k - 1 seed companions (lab.seeds.Seeds): one batched
-    sweep of seeds seed+1..seed+k-1, or, for an unrolled GAN (which is not batched), k - 1 plain
-    runs trained in turn."""
-    import dataclasses
-
+    """The mode-collapse run of `cfg` with k - 1 seed companions (lab.seeds.with_seeds): one batched
+    sweep of seeds seed+1..seed+k-1, or, for an unrolled GAN (not batched), k - 1 plain runs."""
     from lab.experiments.mode_collapse.run import ModeCollapseRun
-    from lab.seeds import Seeds
-
-    def make(c):
-        return SweepRun(c, points) if isinstance(c, SweepConfig) else ModeCollapseRun(c, points)
-
-    def companions(c, n: int) -> list:
-        if c.unroll == 0:
-            return [SweepConfig.of(dataclasses.replace(c, seed=c.seed + 1), seeds=n - 1)]
-        return [dataclasses.replace(c, seed=c.seed + i) for i in range(1, n)]
-
-    return Seeds(cfg, k, make, companions, ("modes", "hq", "reverse_kl"))
+    from lab.seeds import with_seeds
+    return with_seeds("mode_collapse", cfg, k, lambda c: ModeCollapseRun(c, points), ("modes", "hq", "reverse_kl"),
+                      points=points)
