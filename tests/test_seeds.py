@@ -69,7 +69,7 @@ def test_an_experiment_without_a_batched_sweep_trains_its_seeds_as_single_runs()
     def errors(run):
         return {f"error_{k}": v for k, v in run.metrics()["error"].items()}
 
-    cfg = RobustMeanConfig(seed=3, steps=20)
+    cfg = RobustMeanConfig(seed=3, n=400, epochs=2)
     run = with_seeds("robust_mean", cfg, 3, RobustMeanRun, numbers=errors)
     assert [type(r).__name__ for r in run.others] == ["RobustMeanRun"] * 2
     run.advance(10)
