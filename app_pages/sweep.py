@@ -113,10 +113,11 @@ def body(snaps: dict) -> None:
     cell = min(ss.get(f"{NS}.cell", 0), s["shape"][0] * s["shape"][1] - 1)
     clock = ss.get(f"{NS}.clock", {})
     speed = s["members"] / clock["per_step"] if clock.get("per_step") else None
-    for col, (label, value) in zip(st.columns(4), (
-            ("Step", f"{s['step']:,} / {s['total']:,}"), ("Members", f"{s['members']:,}"),
-            ("Model-steps per second", f"{speed:,.0f}" if speed else "-"), ("Device", s["device"].upper()))):
-        col.metric(label, value)
+    for col, (label, value, help_) in zip(st.columns(4), (
+            (f"Step (of {s['total']:,})", f"{s['step']:,}", None), ("Members", f"{s['members']:,}", None),
+            ("Model-steps/s", f"{speed:,.0f}" if speed else "-", "training steps per second, summed over the members"),
+            ("Device", s["device"].upper(), None))):
+        col.metric(label, value, help=help_)
     st.plotly_chart(figs.clickable(heatmap(s, metric)), key=f"{NS}.heat", on_select=pick_cell,
                     selection_mode="points")
     extra = kind.cell_figures(s, cell) if kind.cell_figures else []

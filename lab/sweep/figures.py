@@ -161,7 +161,7 @@ def cell_samples(snap: dict, cell: int) -> go.Figure:
     """One cell's samples, every seed: is the effect the cell's, or one seed's luck?"""
     members = cell_members(snap, cell)
     metric = snap["metrics"]["modes"]
-    titles = [f"seed {int(snap['seed'][m])}: {int(metric[m])} modes" for m in members]
+    titles = [f"seed {int(snap['seed'][m])}<br>{int(metric[m])} modes" for m in members]
     return small_multiples(snap, members, min(4, len(members)), f"{cell_label(snap, cell)}: every seed",
                            below=titles)
 
