@@ -134,7 +134,55 @@ class DisjointSweepRun(BatchedRun):
 
 
 # ---- lessons ------------------------------------------------------------------------------------
-PRESETS: dict[str, Preset] = {}
+# Each question gives what this sweep measured: the page's defaults (lines, theta0 = 2, 300 theta
+# steps) unless the preset says otherwise, 4 seeds a cell (0-3), |theta| as the mean over them
+# (lab.experiments.disjoint.closed_forms: W1 = |theta|).
+PRESETS = {
+    "lr_g": Preset(
+        "Theta's learning rate, per recipe",
+        "Does a bigger theta step rescue the minimax JS-GAN? Measured: no, its push is ~2e-10 (theta 1.84 at "
+        "lr 0.1; from 1 on it is thrown off); the critics each have a band: WGAN-GP ~0.1 (|theta| 0.002), "
+        "clipped WGAN ~10 (0.14).",
+        x="lr_g=log:1e-3:10:5", y="recipe=gan,ns,wgan,wgan_gp", seeds=4, metric="abs_theta"),
+    "noise": Preset(
+        "Instance noise",
+        "How much noise does a JS-GAN need on the lines? Measured: every std from 0.3 to 1.2 brings the minimax "
+        "GAN from 1.92 to |theta| < 0.03; at 1.5 it is slower (0.09); WGAN-GP needs none (0.01; 0.05-0.15 with).",
+        x="instance_noise=lin:0:1.5:6", y="recipe=gan,ns,wgan_gp", seeds=4, metric="abs_theta"),
+    "anneal": Preset(
+        "Annealed instance noise",
+        "Does theta arrive before the noise is gone? Measured (minimax GAN): std 1 falling to 0 over 100 steps "
+        "still lands (|theta| 0.02); std 0.5 over 100 stalls at 1.69; over 300 steps both land.",
+        x="instance_noise=0,0.5,1", y="noise_anneal=0,100,300", seeds=4, metric="abs_theta",
+        base={"recipe": "gan"}),
+    "sigma": Preset(
+        "From thick Gaussians to lines",
+        "When is a Gaussian pair 'disjoint' for a JS-GAN? Measured: the minimax GAN learns at s = 1 (|theta| 0.01) "
+        "and stalls at 1.92 from s = 0.1 down; the non-saturating GAN and WGAN-GP land at every s.",
+        x="sigma=log:0.001:1:4", y="recipe=gan,ns,wgan_gp", seeds=4, metric="abs_theta",
+        base={"setup": "gaussians"}),
+    "distance": Preset(
+        "The minimax stall: distance and D's strength",
+        "Is the minimax stall a matter of distance? Measured with 5 D steps: it lands from theta0 0.25, is thrown "
+        "past 0 from 0.5 (3 of 4 seeds end at -1.2 to -1.7), moves 39% from 1, 4% from 2; with 1 D step 26% from 2.",
+        x="theta0=0.25,0.5,1,2,4", y="d_steps=1,5", seeds=4, metric="moved", base={"recipe": "gan"}),
+    "lr_d": Preset(
+        "The critic's learning rate",
+        "Does the critic keep up with theta? Measured: the GP critic at WGAN-GP's own 1e-4 lags and theta "
+        "overshoots to -2.2 (every seed); from 1e-3 it lands; the spectral-norm critic lands at every rate.",
+        x="lr_d=1e-4,3e-4,1e-3,3e-3", y="recipe=wgan_gp,wgan_sn", seeds=4, metric="theta"),
+    "gp_lambda": Preset(
+        "WGAN-GP's lambda",
+        "How much penalty does the critic need? Measured at lr D 1e-3: lambda 0.1 to 10 lands (|theta| 0.001-0.01), "
+        "0 (no constraint) and 100 do not (0.68, 0.38); at lr D 1e-4 no lambda lands in 300 steps.",
+        x="gp_lambda=0,0.1,1,10,100", y="lr_d=1e-4,1e-3", seeds=4, metric="abs_theta", base={"recipe": "wgan_gp"}),
+    "clip": Preset(
+        "WGAN's clipping bound",
+        "The bound c sets the critic's slope, so theta's rate must match it. Measured: at lr 20 theta lands for "
+        "c >= 0.01 and stalls for c <= 0.003; at the JS-GANs' 0.05 it moves 1% at c = 0.01 and overshoots to -1 "
+        "at 0.1.",
+        x="clip=log:0.001:0.1:5", y="lr_g=0.05,1,20", seeds=4, metric="abs_theta", base={"recipe": "wgan"}),
+}
 
 
 SWEEP = SweepKind(
