@@ -121,6 +121,18 @@ def test_perturbing_one_member_leaves_the_others_bitwise_unchanged(recipe):
         assert same == (m != j), m
 
 
+def test_shared_stream_is_reproducible_and_trains():
+    """streams=shared (CUDA's default): one generator for a group's draws, so members are not their
+    single runs, but the same config gives the same sweep and every member trains."""
+    axes = {"recipe": ["ns", "wgan_gp"], "instance_noise": [0.0, 0.5]}
+    a, b = (_sweep(axes, seeds=2, streams="shared", setup="gaussians", sigma=0.3) for _ in range(2))
+    a.advance(20)
+    b.advance(20)
+    assert a.streams == "shared" and np.array_equal(a.latest()["theta"], b.latest()["theta"])
+    theta = a.latest()["theta"]
+    assert np.all(np.isfinite(theta)) and np.all(theta < 2.0) and len(set(theta.tolist())) == a.members
+
+
 # ---- live keys ------------------------------------------------------------------------------------
 def test_retune_of_live_keys_equals_the_single_run_retuned():
     run = _sweep({"lr_d": [3e-4, 1e-3]}, seeds=2, recipe="wgan_gp", instance_noise=0.2)

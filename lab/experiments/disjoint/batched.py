@@ -8,7 +8,7 @@ recipe's. A theta step is ThetaGAN.step for every member at once:
     k times:  x, x' ~ P_0 (+ noise);  x' += theta e_1;  update the critic on (x, x') [+ penalty]
     once:     z ~ P_0 (+ noise);  theta <- theta - lr_g d/dtheta mean loss_G(f(z + theta e_1))
 
-What may differ between members is a tensor with one entry each (`HYPER` and theta0, sigma);
+What may differ between members is a tensor with one entry each (`hyper`, theta0, sigma);
 what changes the code path or a shape (setup, objective, constraint, optimiser kind, D steps,
 batch, width, depth) defines the group (`structure`).
 
@@ -36,7 +36,7 @@ Tensor = torch.Tensor
 ACTIVATION = "leaky_relu"          # ThetaGAN's critic
 EVAL_POINTS = 1024                 # ThetaGAN's fixed evaluation batch (the push)
 EVAL_SEED = 10_007                 # its offset from the seed
-HYPER = ("lr_d", "lr_g", "beta1", "beta2", "clip", "gp_lambda", "gp_warmup", "instance_noise")
+RECIPE_HYPER = ("lr_d", "lr_g", "beta1", "beta2", "clip", "gp_lambda")     # from the resolved recipe
 
 
 def structure(cfg) -> tuple:
@@ -46,10 +46,11 @@ def structure(cfg) -> tuple:
 
 
 def hyper(cfgs) -> dict[str, np.ndarray]:
-    """(M,) float64 per-member values of every HYPER key (the recipe's as this experiment scales
-    it, under the config's own), and the noise schedule's length (anneal_steps)."""
+    """(M,) float64 per-member numbers: the RECIPE_HYPER keys (the recipe's as this experiment
+    scales it, under the config's own), gp_warmup, instance_noise and the noise schedule's length
+    (anneal_steps)."""
     rs = [recipes.resolve(c, c.recipe_scale) for c in cfgs]
-    rows = {k: [getattr(r, k) for r in rs] for k in ("lr_d", "lr_g", "beta1", "beta2", "clip", "gp_lambda")}
+    rows = {k: [getattr(r, k) for r in rs] for k in RECIPE_HYPER}
     rows.update(gp_warmup=[c.gp_warmup for c in cfgs], instance_noise=[c.instance_noise for c in cfgs],
                 anneal=[c.anneal_steps() for c in cfgs])
     return {k: np.asarray(v, dtype=np.float64) for k, v in rows.items()}

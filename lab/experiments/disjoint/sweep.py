@@ -15,7 +15,7 @@ from typing import ClassVar
 import numpy as np
 
 from lab.config import ConfigError, opt
-from lab.experiments.disjoint.batched import BatchedThetaGAN, structure
+from lab.experiments.disjoint.batched import EVAL_POINTS, BatchedThetaGAN, structure
 from lab.experiments.disjoint.config import RECIPES, DisjointConfig
 from lab.experiments.disjoint.run import GAP_POINTS
 from lab.gan import recipes
@@ -74,9 +74,11 @@ def bytes_per_member(cfg) -> int:
     a gradient penalty) and a theta step; the fixed evaluation batch and the gap's points."""
     r = recipes.resolve(cfg, cfg.recipe_scale)
     w, d, b = cfg.width, cfg.depth, cfg.batch
-    numbers = memory._mlp_params(2, 1, w, d) * (2 + memory.OPT_STATE[r.optimizer])
+    sizes = [2] + [w] * d + [1]
+    weights = sum((n_in + 1) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    numbers = weights * (2 + memory.OPT_STATE[r.optimizer])
     numbers += 2 * b * (2 + 2 * w * d + 1) * (3 if r.constraint == "gp" else 1) + b * (2 + 2 * w * d + 1)
-    numbers += 2 * 1024 * 2 + (1024 + GAP_POINTS) * (2 + 2 * w * d + 1)
+    numbers += 2 * EVAL_POINTS * 2 + (EVAL_POINTS + GAP_POINTS) * (2 + 2 * w * d + 1)
     return int(4 * numbers * memory.SAFETY)
 
 
