@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from lab.config import from_strings, spec, to_strings
+from lab.config import from_strings, spec
 from lab.data import toy2d
 from lab.experiments.mode_collapse.metrics import anchor_rows
 from lab.gan.recipes import RECIPES
@@ -127,7 +127,7 @@ def body(snaps: dict) -> None:
     links[0].markdown("**Open as a single run:**")
     for i, m in enumerate(figs.cell_members(s, cell)[:8]):
         links[i + 1].page_link(kind.page, label=f"seed {int(s['seed'][m])}",
-                               query_params=to_strings(run.configs[m]), icon=":material/open_in_new:")
+                               query_params=kind.link_params(run.configs[m]), icon=":material/open_in_new:")
     if kind.grid_figure:
         st.plotly_chart(kind.grid_figure(s), key=f"{NS}.grid")
     if lesson and lesson.anchors:

@@ -118,3 +118,15 @@ def test_mode_collapse_seeds_read_out_mean_and_range_over_single_runs():
     at.number_input(key="mc.seeds").set_value(1).run()             # back to one: a plain run
     assert at.session_state["mc.runs"]["A"].members == 1
     assert any(m.label == "Modes" for m in at.metric)
+
+
+def test_a_disjoint_cell_opens_its_member_alone_on_the_disjoint_page():
+    at = open_page(PAGE, {"experiment": "disjoint", "x": "recipe=gan,wgan_gp", "seeds": "2", "steps": "20"})
+    run = _run(at)
+    at.selectbox(key="sweep.cell").set_value(1).run()                # recipe wgan_gp (the page's default)
+    link = next(el for el in at.get("page_link") if el.proto.label == "seed 1")
+    params = dict(p.split("=", 1) for p in link.proto.query_string.split("&"))
+    assert link.proto.page == "disjoint" and params["recipes"] == "wgan_gp" and params["seed"] == "1"
+    assert run.configs[3].recipe == "wgan_gp" and run.configs[3].seed == 1
+    page = open_page("app_pages/disjoint.py", params)
+    assert list(page.session_state["disjoint.runs"]) == ["wgan_gp"]    # that member alone

@@ -28,6 +28,13 @@ class SweepKind:
     # Optional figure of every cell at once (small multiples): snapshot -> plotly figure.
     grid_figure: Callable | None = None
     fixed: tuple[str, ...] = ()          # base keys a sweep holds at their default (drawn disabled)
+    # A member's config -> the query parameters that open it alone on its page (default: the
+    # config's own key=value strings, lab.config.to_strings).
+    link: Callable | None = None
+
+    def link_params(self, cfg) -> dict[str, str]:
+        from lab.config import to_strings
+        return self.link(cfg) if self.link else to_strings(cfg)
 
 
 KINDS = {"mode_collapse": "lab.sweep.mode_collapse", "disjoint": "lab.experiments.disjoint.sweep"}

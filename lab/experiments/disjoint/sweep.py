@@ -14,7 +14,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from lab.config import ConfigError, opt
+from lab.config import to_strings, ConfigError, opt
 from lab.experiments.disjoint.batched import EVAL_POINTS, BatchedThetaGAN, structure
 from lab.experiments.disjoint.config import RECIPES, DisjointConfig
 from lab.experiments.disjoint.run import GAP_POINTS
@@ -93,8 +93,9 @@ class DisjointSweepRun(BatchedRun):
     structure = staticmethod(structure)
     bytes_per_member = staticmethod(bytes_per_member)
 
-    def __init__(self, cfg: DisjointSweep, device=None, memory_limit: int | None = None):
-        super().__init__(cfg, device, memory_limit)
+    def __init__(self, cfg: DisjointSweep, device=None, memory_limit: int | None = None,
+                 part: tuple[int, int] | None = None):
+        super().__init__(cfg, device, memory_limit, part)
         self.streams = rs.resolve(cfg.streams, self.device)
         self.reach = max(1.0, max(abs(c.theta0) for c in self.configs))      # colour bounds of theta
         self._start()
@@ -189,5 +190,7 @@ PRESETS = {
 
 SWEEP = SweepKind(
     experiment="disjoint", label="Wasserstein vs JS (theta)", config=DisjointSweep, run=DisjointSweepRun,
-    page="app_pages/disjoint.py", presets=PRESETS, metric="abs_theta")
+    page="app_pages/disjoint.py", presets=PRESETS, metric="abs_theta",
+    # The page trains several recipes side by side (`recipes=`): the link opens this member's alone.
+    link=lambda cfg: {**to_strings(cfg), "recipes": cfg.recipe})
 
