@@ -70,7 +70,7 @@ def bytes_per_member(cfg: LatentVAEConfig) -> int:
 
 
 class VAESweepRun(BatchedRun):
-    """`data`: one load_data dict every member trains on (as LatentVAERun's `data`; default: each
+    """`dataset`: one load_data dict every member trains on (LatentVAERun's `data`; default: each
     member's own data set, loaded once); `device`: default CUDA when present; `memory_limit`: bytes."""
     experiment = "sweep_vae"
     config_class = VAESweep
@@ -81,10 +81,10 @@ class VAESweepRun(BatchedRun):
     structure = staticmethod(structure)
     bytes_per_member = staticmethod(bytes_per_member)
 
-    def __init__(self, cfg: VAESweep, data: dict | None = None, device=None, memory_limit: int | None = None):
+    def __init__(self, cfg: VAESweep, dataset: dict | None = None, device=None, memory_limit: int | None = None):
         super().__init__(cfg, device, memory_limit)
         self.streams = rs.resolve(cfg.streams, self.device)
-        self.given, self.data_sets = data, {}
+        self.given, self.data_sets = dataset, {}
         self._start()
 
     def _data_of(self, c: LatentVAEConfig) -> dict:
@@ -124,9 +124,9 @@ class VAESweepRun(BatchedRun):
                 "latent": np.asarray([c.latent for c in self.configs]), "beta_now": beta_now}
 
 
-def load(data: bytes, device=None) -> VAESweepRun:
+def load(data: bytes, dataset: dict | None = None, device=None) -> VAESweepRun:
     """A sweep rebuilt from `VAESweepRun.state_bytes()`; one-line CheckpointError for anything else."""
-    return load_batched(VAESweepRun, data, device=device)
+    return load_batched(VAESweepRun, data, dataset=dataset, device=device)
 
 
 # ---- lessons -------------------------------------------------------------------------------------
