@@ -41,7 +41,7 @@ NOT_SWEPT = {
     "download": "fetching a data set is not a setting to compare",
 }
 N_IN = {"toy2d": 2}                  # input size per data set; the images are 28 x 28 = 784
-EVAL_ROWS_FACTOR = 3                 # evaluation keeps inputs, logits and BCE terms per example
+STEP_ROWS = 4                        # a step keeps inputs, logits, BCE terms and their gradient per example
 
 
 @dataclass(frozen=True)
@@ -60,13 +60,14 @@ class VAESweep(SweepFields, LatentVAEConfig):
 
 def bytes_per_member(cfg: LatentVAEConfig) -> int:
     """Estimated bytes one member needs while training: weights, gradients and Adam's two moments
-    (4 numbers a weight), a step's activations, and its share of an evaluation pass."""
+    (4 numbers a weight), a step's activations (inputs, hidden layers, logits and BCE terms per
+    example) and its train-subset indices. An evaluation pass goes through members in chunks of
+    at most lab.experiments.vae.batched.EVAL_NUMBERS activations, so it adds no cost per member."""
     n, k, w, d = N_IN.get(cfg.data, 784), cfg.latent, cfg.width, cfg.depth
     sizes = lambda a, b: [a] + [w] * d + [b]                                      # noqa: E731
     weights = sum((a + 1) * b for s in (sizes(n, 2 * k), sizes(k, n)) for a, b in zip(s[:-1], s[1:]))
-    per_example = EVAL_ROWS_FACTOR * n + 4 * w * d + 6 * k
-    numbers = 4 * weights + cfg.batch * per_example + cfg.n_eval * per_example
-    return int(4 * numbers * memory.SAFETY)
+    per_example = STEP_ROWS * n + 4 * w * d + 6 * k
+    return int(4 * (4 * weights + cfg.batch * per_example + 2 * cfg.n_eval) * memory.SAFETY)
 
 
 class VAESweepRun(BatchedRun):
@@ -130,16 +131,25 @@ def load(data: bytes, dataset: dict | None = None, device=None) -> VAESweepRun:
 
 
 # ---- lessons -------------------------------------------------------------------------------------
-SMALL = {"width": "128", "steps": "1000", "log_every": "100", "compare": "false"}
+# Small enough to train live: 24 and 30 members of width 64 for 600 steps took 47 s and 44 s on one
+# CPU thread of a shared 2-core machine (python -m lab sweep vae ..., the numbers quoted below).
+LESSON_BASE = {"width": "64", "steps": "600", "log_every": "100"}
 PRESETS = {
     "beta_latent": Preset(
         "beta vs latent size",
-        "How many latent units does a VAE use? PLACEHOLDER",
-        x="beta=0.25,1,4,16", y="latent=2,8,32", seeds=3, metric="active_units", base=SMALL),
+        "What does beta buy, and what does it cost? Measured here (2 seeds, 600 steps): the KL falls with beta at "
+        "every latent size (7-24 nats at beta 0.25, under 0.3 at beta 16) while reconstructions get worse; the best "
+        "test ELBO is at latent 8 with beta 1 or less (about -168 to -175). At beta 16 the posterior collapses onto "
+        "the prior: 0-2 active units whatever the latent size, while up to beta 1 all 32 units still count as "
+        "active at this budget.",
+        x="beta=0.25,1,4,16", y="latent=2,8,32", seeds=2, metric="kl_test", base=LESSON_BASE),
     "lr_beta": Preset(
         "Learning rate vs beta",
-        "PLACEHOLDER",
-        x="lr=log:1e-4:1e-2:5", y="beta=0.5,1,4", seeds=3, metric="elbo_test", base=SMALL),
+        "Which matters more in 600 steps, the rate or beta? Measured here (latent 2, 2 seeds): the rate. From 1e-4 "
+        "to 1e-2 the test ELBO rises by about 55 nats at every beta; beta 0.5 to 4 moves it by at most about 17 "
+        "(and at the slowest rate beta 4 is ahead). At rate 1e-2 and beta 4 the two seeds end 26 nats apart: read "
+        "every seed of a cell before trusting its mean.",
+        x="lr=log:1e-4:1e-2:5", y="beta=0.5,1,4", seeds=2, metric="elbo_test", base=LESSON_BASE),
 }
 
 SWEEP = SweepKind(
