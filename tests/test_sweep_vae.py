@@ -202,7 +202,7 @@ def test_every_lesson_builds_a_sweep_whose_members_open_as_single_runs():
         assert lesson.metric in VAESweepRun.METRICS, name
         assert 1 < cfg.n_members <= 64, name             # small enough for a live 2-core page
         members = cfg.members()
-        assert len(members) == cfg.n_members and len({(c.beta, c.latent, c.lr, c.seed) for c in members}) == len(members)
+        assert len({(c.beta, c.latent, c.lr, c.seed) for c in members}) == len(members) == cfg.n_members
         for c in members:
             assert type(c) is Cfg and from_strings(Cfg, to_strings(c)) == c, name
 

@@ -61,7 +61,8 @@ class StackedVAE(nn.Module):
                            if self.likelihood == "gaussian" else None)
 
     def params(self) -> list[Tensor]:
-        return self.encoder.params() + self.decoder.params() + ([self.dec_logvar] if self.dec_logvar is not None else [])
+        extra = [self.dec_logvar] if self.dec_logvar is not None else []
+        return self.encoder.params() + self.decoder.params() + extra
 
     def encode(self, x: Tensor, members: slice = slice(None)) -> tuple[Tensor, Tensor]:
         """(M, n, n_in) -> mu, logvar, each (M, n, latent), logvar softly bounded as VAE.encode."""
@@ -141,8 +142,8 @@ def eval_noise(n: int, latent: int) -> Tensor:
     """(n, latent): the eps lab.variational.evaluate draws for n examples from a fresh
     Generator(EVAL_SEED), chunk by chunk as it does (the same for every member and every look)."""
     g = generator(EVAL_SEED)
-    sizes = [len(c) for c in torch.arange(n).split(EVAL_CHUNK)]
-    return torch.cat([torch.randn(s, latent, generator=g) for s in sizes]) if n else torch.zeros(0, latent)
+    return torch.cat([torch.zeros(0, latent)] + [torch.randn(min(EVAL_CHUNK, n - a), latent, generator=g)
+                                                 for a in range(0, n, EVAL_CHUNK)])
 
 
 # ---- one group -----------------------------------------------------------------------------------
@@ -242,11 +243,6 @@ class BatchedVAE:
         self.sums.zero_()
         self.n_seen = 0
         return t
-
-    @torch.no_grad()
-    def decode(self, z: Tensor) -> Tensor:
-        """The decoder's mean at z (M, n, latent): no draw, no state change."""
-        return self.model.decode_mean(z)
 
     # ---- state ---------------------------------------------------------------------------------------
     def state(self) -> dict:
