@@ -37,7 +37,8 @@ class SweepKind:
         return self.link(cfg) if self.link else to_strings(cfg)
 
 
-KINDS = {"mode_collapse": "lab.sweep.mode_collapse", "disjoint": "lab.experiments.disjoint.sweep"}
+KINDS = {"mode_collapse": "lab.sweep.mode_collapse", "disjoint": "lab.experiments.disjoint.sweep",
+         "vae": "lab.experiments.vae.sweep"}
 
 
 def get(name: str) -> SweepKind:
