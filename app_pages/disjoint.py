@@ -10,6 +10,7 @@ from lab.config import field_type, spec
 from lab.experiments.disjoint import DisjointConfig as Config, DisjointRun, figures as figs
 from lab.experiments.disjoint.config import LABELS, OVERRIDES, RECIPES, SETUP_LABELS, recipes_from_link, scale_note
 from lab.experiments.disjoint.trainer import sample_pair
+from lab.seeds import with_seeds
 
 NS = "disjoint"
 text = ui.page_text(__file__)
@@ -40,6 +41,7 @@ def every_recipe() -> dict:
 with st.sidebar:
     values = ui.config_widgets(Config, NS, url, groups=("Data",), labels={"setup": SETUP_LABELS.get},
                                disabled=() if ss.get(f"{NS}.setup", url.setup) == "gaussians" else ("sigma",))
+    n_seeds = ui.seeds_input(NS)
     st.header("Training")
     chosen = st.multiselect("Recipes", RECIPES, key=f"{NS}.recipes", format_func=LABELS.get)
     values |= ui.config_widgets(Config, NS, url, groups=("Training",), headers=False)
@@ -49,7 +51,7 @@ with st.sidebar:
         values |= ui.config_widgets(Config, NS, url, groups=("Critic",), where=st, headers=False)
 base = ui.build_config(Config, ui.widgets.merged(url, values) | {"recipe": Config.recipe})
 if base is not None:
-    ui.sync_url(base, {"recipes": ",".join(chosen)})
+    ui.sync_url(base, {"recipes": ",".join(chosen)} | ({"seeds": str(n_seeds)} if n_seeds > 1 else {}))
 view = base or ss.get(f"{NS}.view") or Config()
 ss[f"{NS}.view"] = view
 
@@ -78,7 +80,9 @@ if not chosen:
     st.stop()
 controls = ui.transport(NS, default_k=10, max_k=500)
 cfgs = None if base is None else {name: dataclasses.replace(base, recipe=name) for name in chosen}
-runs = ui.keep_runs(NS, cfgs, lambda name, cfg: DisjointRun(cfg), controls.reset)
+runs = ui.keep_runs(NS, cfgs, lambda name, cfg: with_seeds(
+    "disjoint", cfg, n_seeds, DisjointRun, ("abs_theta",), numbers=lambda r: {"abs_theta": abs(r.theta)},
+    sweep_keys={"eval_every": 1}), controls.reset, n_seeds)
 if not runs:
     st.stop()
 if controls.step:
@@ -89,6 +93,8 @@ earlier = st.toggle("Show D and the critics at earlier steps", key=f"{NS}.earlie
 def body(snaps: dict) -> None:
     for col, (label, value) in zip(st.columns(4), figs.headline(snaps)):
         col.metric(label, value)
+    for name, s in snaps.items():
+        ui.seed_line(s, lambda k: f"{LABELS.get(name, name)}: |theta|")
     st.plotly_chart(figs.trajectories(snaps), key=f"{NS}.traj")
     st.plotly_chart(figs.across_gap(snaps), key=f"{NS}.gap")
     st.dataframe(pd.DataFrame(figs.table(snaps)), hide_index=True, width="stretch")

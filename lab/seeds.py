@@ -125,11 +125,12 @@ class Seeds(Run):
 
 
 def with_seeds(experiment: str, cfg, k: int, make_single: Callable[[Any], Run], keys: tuple[str, ...] | None = None,
-               numbers: Callable[[Run], dict] = last_logged, **batched) -> Run:
+               numbers: Callable[[Run], dict] = last_logged, sweep_keys: dict | None = None, **batched) -> Run:
     """The page's run of `cfg` alone (k = 1), or with k - 1 seed companions: one batched sweep
     (lab.sweep.kinds) where the experiment has one and takes this config, else k - 1 single runs
     (`make_single`) trained in turn. `keys`: the numbers summarised (default: every number the
-    single run logs); `batched`: extra arguments for the sweep run (e.g. the user's points)."""
+    single run logs); `sweep_keys`: the batched sweep's own keys (e.g. eval_every=1, to measure
+    when the single run logs); `batched`: extra arguments for the sweep run (e.g. the user's points)."""
     if k <= 1:
         return make_single(cfg)
     from lab.config import ConfigError
@@ -143,7 +144,7 @@ def with_seeds(experiment: str, cfg, k: int, make_single: Callable[[Any], Run], 
         first = dataclasses.replace(c, seed=c.seed + 1)
         if kind is not None:
             try:
-                return [kind.config.of(first, seeds=n - 1)]
+                return [kind.config.of(first, seeds=n - 1, **(sweep_keys or {}))]
             except ConfigError:
                 pass            # a setting the batched sweep does not take (e.g. an unrolled GAN)
         return [dataclasses.replace(c, seed=c.seed + i) for i in range(1, n)]
