@@ -30,7 +30,7 @@ class SweepKind:
     fixed: tuple[str, ...] = ()          # base keys a sweep holds at their default (drawn disabled)
 
 
-KINDS = {"mode_collapse": "lab.sweep.mode_collapse"}
+KINDS = {"mode_collapse": "lab.sweep.mode_collapse", "discriminator": "lab.experiments.discriminator.sweep"}
 
 
 def get(name: str) -> SweepKind:
