@@ -132,7 +132,7 @@ class DiscriminatorSweepRun(BatchedRun):
         "signal": "G's signal at the fakes (median |push|)",
         "d_loss": "D loss (mean since the last measurement)",
     }
-    SUMMARY = ("w1_ratio", "w1_from_critic", "sup_gap", "js_from_d", "lipschitz")
+    SUMMARY = ("w1_ratio", "w1_from_critic", "w1_raw", "sup_gap", "js_from_d", "lipschitz", "signal")
     structure = staticmethod(structure)
     bytes_per_member = staticmethod(bytes_per_member)
 
@@ -228,25 +228,37 @@ class DiscriminatorSweepRun(BatchedRun):
                                         for k in self.group], dtype=float)}
 
 
+# The lessons. Each question carries what this code measured (CPU, member streams, the seeds and
+# steps of the preset; the bimodal pair's exact W1 is 1.3147, its JS 0.3392).
 PRESETS = {
     "gp_lambda": Preset(
         "WGAN-GP's lambda",
-        "How much penalty does a critic need to estimate W1? (bimodal data vs a wide generator)",
+        "Is lambda = 10 special? Measured: 0.1 to 10 all reach ~95% of W1; at 0 the slope L runs to ~1e4, "
+        "and 100 trapped 1 seed of 4 on a wrong slope (4% of W1).",
         x="gp_lambda=0,0.1,1,10,100", seeds=4, metric="w1_ratio",
         base={"constraint": "gp", "real": "bimodal_real", "fake": "wide_fake", "steps": "1000"}),
     "clip": Preset(
         "Weight clipping's c",
-        "Which clip bound c lets a clipped critic estimate W1, and how does its slope L scale with c?",
+        "Does c change what a clipped critic learns, or only its scale? Measured: L runs from 1e-6 (c 0.001) "
+        "to 1e3 (c 1), yet divided by L every c estimates ~85% of W1.",
         x="clip=log:0.001:1:7", seeds=4, metric="w1_ratio",
         base={"constraint": "clip", "real": "bimodal_real", "fake": "wide_fake", "steps": "1000"}),
     "width": Preset(
         "Width vs sup |D - D*|",
-        "How wide must D be to reach D*?",
-        x="width=2,4,8,16,32,64", seeds=4, metric="sup_gap",
-        base={"real": "bimodal_real", "fake": "wide_fake", "steps": "1000"}),
+        "How wide must D be to reach D*? Measured after 3,000 steps: sup |D - D*| falls from 0.84 (width 4) "
+        "to ~0.15 (64 and 128), while the JS estimate is within 1% from width 16.",
+        x="width=4,8,16,32,64,128", seeds=4, metric="sup_gap",
+        base={"real": "bimodal_real", "fake": "wide_fake", "steps": "3000"}),
+    "vanishing": Preset(
+        "Far apart: who still gives G a signal?",
+        "Bumps 8 apart: which D still tells G where to go? Measured: the trained D's push is ~1e-11, "
+        "every Lipschitz critic's 0.2 to 1.4.",
+        x="constraint=none,clip,gp,sn", seeds=4, metric="signal",
+        base={"real": "far_real", "fake": "far_fake", "steps": "600"}),
     "constraints": Preset(
         "Three Lipschitz critics",
-        "Which constraint estimates W1 best, and does depth change the answer?",
+        "Which constraint estimates W1 best? Measured: the penalty 95-98% at every depth, clipping (c 0.05) "
+        "77-85%, spectral norm 70-72% (its L stays at 0.6-0.7).",
         x="constraint=clip,gp,sn", y="depth=1,2,3", seeds=4, metric="w1_ratio",
         base={"real": "bimodal_real", "fake": "wide_fake", "steps": "1000"}),
 }
