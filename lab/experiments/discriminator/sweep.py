@@ -111,6 +111,14 @@ class Reference:
     row: np.ndarray
 
 
+def eval_samples(seed: int, n_samples: int, p, q) -> tuple[Tensor, Tensor, Tensor]:
+    """(real_eval, fake_eval, fake_shown) of a seed, drawn as DiscriminatorRun draws them: the
+    shown samples first, then N_EVAL of each, from generator(seed + 10,007)."""
+    shown = generator(seed + 10_007)
+    _, fake_shown = p.sample(n_samples, shown), q.sample(n_samples, shown)
+    return p.sample(N_EVAL, shown), q.sample(N_EVAL, shown), fake_shown
+
+
 def _input_grads(f, x: Tensor) -> Tensor:
     """(m, n, d) -> (m, n, d): grad_x f per point (lipschitz.input_gradients per member)."""
     x = x.detach().clone().requires_grad_(True)
@@ -140,24 +148,14 @@ class DiscriminatorSweepRun(BatchedRun):
         super().__init__(cfg, device, memory_limit)
         self.streams = rs.resolve(cfg.streams, self.device)
         self.refs: dict[int, Reference] = {}                 # per group, by its model's id
-        self._samples: dict[tuple, tuple[Tensor, Tensor, Tensor]] = {}
         self._start()
 
     # ---- building ----------------------------------------------------------------------------
-    def _eval_samples(self, c: DiscriminatorConfig, ref: DiscriminatorRun) -> tuple[Tensor, Tensor, Tensor]:
-        """(real_eval, fake_eval, fake_shown) of seed c.seed, drawn as DiscriminatorRun draws them."""
-        key = (c.seed, ref.p, ref.q, c.n_samples)
-        if key not in self._samples:
-            shown = generator(c.seed + 10_007)
-            _, fake_shown = ref.p.sample(c.n_samples, shown), ref.q.sample(c.n_samples, shown)
-            self._samples[key] = (ref.p.sample(N_EVAL, shown), ref.q.sample(N_EVAL, shown), fake_shown)
-        return self._samples[key]
-
     def _build(self, cfgs: list, index: np.ndarray) -> BatchedDiscriminators:
         model = BatchedDiscriminators(cfgs, self.device, self.streams)
         ref = DiscriminatorRun(cfgs[0])
         seeds = sorted({c.seed for c in cfgs})
-        drawn = [self._eval_samples(dataclasses.replace(cfgs[0], seed=s), ref) for s in seeds]
+        drawn = [eval_samples(s, cfgs[0].n_samples, ref.p, ref.q) for s in seeds]
         real, fake, shown = (torch.stack([d[i] for d in drawn]).to(self.device) for i in range(3))
         self.refs[id(model)] = Reference(ref, real, fake, shown, np.asarray([seeds.index(c.seed) for c in cfgs]))
         return model
@@ -223,9 +221,7 @@ class DiscriminatorSweepRun(BatchedRun):
         return {**super()._metrics(), "exact": unique}
 
     def _extra_snapshot(self) -> dict:
-        return {"streams": self.streams,
-                "w1_exact": np.asarray([self.refs[id(self.groups[k].model)].run.exact["w1"] or np.nan
-                                        for k in self.group], dtype=float)}
+        return {"streams": self.streams}
 
 
 # The lessons. Each question carries what this code measured (CPU, member streams, the seeds and
