@@ -88,7 +88,7 @@ if controls.step:
     ui.step_runs(runs, controls.steps_per_tick)
 c1, c2 = st.columns(2)
 if ss.get(f"{NS}.metric") not in run.METRICS:
-    ss[f"{NS}.metric"] = kind.metric
+    ss[f"{NS}.metric"] = kind.first_metric(run.cfg)
 metric = c1.selectbox("Colour cells by", list(run.METRICS), format_func=run.METRICS.get, key=f"{NS}.metric")
 cells = run.cfg.cells()
 if ss.get(f"{NS}.cell", 0) >= len(cells):

@@ -104,7 +104,7 @@ def main(experiment: str, assignments: list[str], out: Path, quiet: bool, metric
 
     cfg, notes = config_from_args(experiment, assignments)
     kind = kinds.get(experiment)
-    metric = metric or kind.metric
+    metric = metric or kind.first_metric(cfg)
     if metric not in kind.run.METRICS:
         raise ConfigError(f"--metric {metric}: {experiment} measures {', '.join(kind.run.METRICS)}")
     world, rank = distributed.world_size(), distributed.rank()

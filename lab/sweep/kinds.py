@@ -22,7 +22,7 @@ class SweepKind:
     run: type                  # its lab.sweep.batched.BatchedRun
     page: str                  # app_pages/<name>.py: where one member opens as a single run
     presets: dict = field(default_factory=dict)       # name -> lab.sweep.presets.Preset
-    metric: str = ""           # the heat map's first metric
+    metric: str | Callable = ""          # the heat map's first metric, or a function of the sweep config giving it
     # Optional figures of one cell: (snapshot, cell) -> [plotly figures], e.g. its seeds' samples.
     cell_figures: Callable | None = None
     # Optional figure of every cell at once (small multiples): snapshot -> plotly figure.
@@ -32,13 +32,16 @@ class SweepKind:
     # config's own key=value strings, lab.config.to_strings).
     link: Callable | None = None
 
+    def first_metric(self, cfg) -> str:
+        return self.metric(cfg) if callable(self.metric) else self.metric
+
     def link_params(self, cfg) -> dict[str, str]:
         from lab.config import to_strings
         return self.link(cfg) if self.link else to_strings(cfg)
 
 
-KINDS = {"mode_collapse": "lab.sweep.mode_collapse", "disjoint": "lab.experiments.disjoint.sweep",
-         "vae": "lab.experiments.vae.sweep"}
+KINDS = {"mode_collapse": "lab.sweep.mode_collapse", "discriminator": "lab.experiments.discriminator.sweep",
+         "disjoint": "lab.experiments.disjoint.sweep", "vae": "lab.experiments.vae.sweep"}
 
 
 def get(name: str) -> SweepKind:
