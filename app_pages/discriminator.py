@@ -24,6 +24,10 @@ with st.expander("Why the minimax signal dies: the generator's two losses (note 
 from lab.experiments.discriminator.run import DiscriminatorRun  # noqa: E402
 from lab.data.mixtures import PAIRS, PRESETS, pair_of, pairs  # noqa: E402
 from lab.gan.lipschitz import CONSTRAINTS  # noqa: E402
+from lab.seeds import with_seeds  # noqa: E402
+
+SEED_LABELS = {"sup_gap": "sup|D - D*|", "js_from_d": "JS from D", "w1_from_critic": "W1 estimate",
+               "lipschitz": "Lipschitz constant"}
 
 
 def on_pair() -> None:
@@ -58,6 +62,7 @@ with st.sidebar:
     st.selectbox("Preset", pairs(dim) + [CUSTOM], key=f"{NS}.pair", on_change=on_pair)
     values = ui.config_widgets(Config, NS, url, groups=("Data",), headers=False)
     st.header("Discriminators")
+    n_seeds = ui.seeds_input(NS)
     critics = st.multiselect("Train", CONSTRAINTS, key=f"{NS}.critics", format_func=lambda c: figs.STYLE[c][0])
     values |= ui.config_widgets(Config, NS, url, groups=("Discriminators",), labels=LABELS, headers=False)
     arrow_loss = "minimax" if dim == 1 else st.radio(
@@ -70,10 +75,17 @@ if not critics:
     st.info("Pick at least one discriminator to train in the sidebar.")
     st.stop()
 if cfg is not None:
-    ui.sync_url(dataclasses.replace(cfg, constraint="none"), {"critics": ",".join(critics)})
+    ui.sync_url(dataclasses.replace(cfg, constraint="none"), {"critics": ",".join(critics)}
+                | ({"seeds": str(n_seeds)} if n_seeds > 1 else {}))
 controls = ui.transport(NS, default_k=25, max_k=2000)
+# Seeds: a plain D is summarised by its distance to D*, a critic by its W1 estimate; the companions
+# (one batched sweep) are measured every 10 steps, the shown run whenever it is drawn.
+SEED_KEYS = {"none": ("sup_gap", "js_from_d")}
 runs = ui.keep_runs(NS, None if cfg is None else {c: dataclasses.replace(cfg, constraint=c) for c in critics},
-                    lambda c, cfg: DiscriminatorRun(cfg), controls.reset)
+                    lambda c, cfg: with_seeds("discriminator", cfg, n_seeds, DiscriminatorRun,
+                                              SEED_KEYS.get(c, ("w1_from_critic", "lipschitz")),
+                                              numbers=lambda r: r.metrics(), sweep_keys={"eval_every": 10}),
+                    controls.reset, n_seeds)
 if not runs:
     st.stop()
 if controls.step:
@@ -97,6 +109,8 @@ def body(snaps: dict) -> None:
         st.plotly_chart(cache["fig"], key=f"{NS}.densities", **CHART)
     st.plotly_chart(figs.figure(snaps, arrow_loss, show_dstar, densities=False), key=f"{NS}.fig", **CHART)
     st.markdown(figs.table(snaps))
+    for c, s in snaps.items():
+        ui.seed_line(s, lambda k: f"{figs.STYLE[c][0]}: {SEED_LABELS.get(k, k)}")
     st.caption(text["Reading the numbers"].format(**m))
 
 
