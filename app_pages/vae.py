@@ -7,6 +7,7 @@ from lab.config import ConfigError
 from lab.data import download
 from lab.experiments.vae import IDX_DATA, LatentVAEConfig as Cfg, LatentVAERun, figures as figs
 from lab.figures import grids
+from lab.seeds import with_seeds
 
 NS, ss, text = "vae", st.session_state, ui.page_text(__file__)
 DATA_NAMES = {"digits": "Real digits (5,000 MNIST, built in)", "mnist": "MNIST (IDX files)",
@@ -37,10 +38,12 @@ if values["data"] in IDX_DATA:
     if not values["data_dir"] and download.cached(values["data"]) is None:
         download_button(values["data"])
 values |= ui.config_widgets(Cfg, NS, url, groups=("Model", "Training"))
+n_seeds = ui.seeds_input(NS)
 if cfg := ui.build_config(Cfg, ui.widgets.merged(url, values)):
-    ui.sync_url(cfg)
+    ui.sync_url(cfg, {"seeds": str(n_seeds)} if n_seeds > 1 else None)
 controls = ui.transport(NS, default_k=20, max_k=500)
-runs = ui.keep_runs(NS, {"vae": cfg} if cfg else None, make=lambda _, c: LatentVAERun(c), reset=controls.reset)
+runs = ui.keep_runs(NS, {"vae": cfg} if cfg else None, reset=controls.reset, token=n_seeds, make=lambda _, c: with_seeds(
+    "vae", c, n_seeds, LatentVAERun, ("elbo_test", "recon_test", "kl_test")))
 if "vae" not in runs:
     st.stop()
 if (run := runs["vae"]).cfg != cfg:
@@ -63,6 +66,7 @@ def body(snaps: dict) -> None:
     snap = snaps["vae"]
     for col, (label, value, help_) in zip(st.columns(5), figs.readout(snap)):
         col.metric(label, value, help=help_)
+    ui.seed_line(snap, {"elbo_test": "test ELBO", "recon_test": "reconstruction", "kl_test": "KL"}.get)
     st.plotly_chart(figs.curves(snap["history"]), key=f"{NS}.curves", config={"displaylogo": False})
     left, right = st.columns([1.1, 1])
     ellipses = left.toggle("Posterior ellipses (1 sigma)", key=f"{NS}.ellipses")

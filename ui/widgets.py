@@ -155,5 +155,9 @@ def seed_line(snap: dict, label: Callable[[str], str] = str, fmt: str = ".3g", w
     seeds = snap.get("seeds")
     if not seeds or seeds["k"] < 2:
         return
-    parts = [f"{label(k)} {v['mean']:{fmt}} ({v['min']:{fmt}}-{v['max']:{fmt}})" for k, v in seeds["stats"].items()]
+    def span(v: dict) -> str:       # "7-8", but "-505 to -490" (a dash between negatives misreads)
+        sep = "-" if v["min"] >= 0 else " to "
+        return f"{v['min']:{fmt}}{sep}{v['max']:{fmt}}"
+
+    parts = [f"{label(k)} {v['mean']:{fmt}} ({span(v)})" for k, v in seeds["stats"].items()]
     (where or st).caption(f"Over {seeds['k']} seeds, mean (range): " + "; ".join(parts))
