@@ -130,3 +130,32 @@ def test_a_disjoint_cell_opens_its_member_alone_on_the_disjoint_page():
     assert run.configs[3].recipe == "wgan_gp" and run.configs[3].seed == 1
     page = open_page("app_pages/disjoint.py", params)
     assert list(page.session_state["disjoint.runs"]) == ["wgan_gp"]    # that member alone
+
+
+SEEDED_PAGES = {   # page, its runs' key, a small link, k per Step
+    "discriminator": ("app_pages/discriminator.py", "disc", {"critics": "none,gp", "width": "16"}, 20),
+    "disjoint": ("app_pages/disjoint.py", "disjoint", {"recipes": "gan,wgan_gp", "width": "16"}, 20),
+    "vae": ("app_pages/vae.py", "vae", {"width": "32", "log_every": "10"}, 20),
+    "robust_mean": ("app_pages/robust_mean.py", "rm", {"n": "2000", "batch": "100", "epochs": "1"}, 5),
+}
+
+
+@pytest.mark.parametrize("name", SEEDED_PAGES)
+def test_every_single_run_page_trains_seeds_together_and_reads_out_mean_and_range(name):
+    page, ns, link, k = SEEDED_PAGES[name]
+    at = open_page(page, {**link, "seeds": "3"})
+    at.number_input(key=f"{ns}.k").set_value(k).run()
+    at.button(key=f"{ns}.step").click().run()
+    assert not at.exception and not at.error
+    runs = at.session_state[f"{ns}.runs"]
+    lines = [c.value for c in at.caption if c.value.startswith("Over 3 seeds")]
+    assert len(lines) == len(runs) >= 1
+    for run, line in zip(runs.values(), lines):
+        assert run.members == 3 and run.step == min(k, run.total) > 0
+        rows = run.seed_table()
+        assert [r["seed"] for r in rows] == [0, 1, 2]
+        key = run.keys[0]
+        values = [r[key] for r in rows]
+        assert f"{np.mean(values):.3g} (" in line and f"{max(values):.3g})" in line
+    at.number_input(key=f"{ns}.seeds").set_value(1).run()
+    assert all(r.members == 1 for r in at.session_state[f"{ns}.runs"].values())
