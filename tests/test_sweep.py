@@ -134,25 +134,26 @@ def test_every_member_equals_its_single_run(name):
     assert all(not all(torch.equal(a, b) for a, b in zip(w[0], w[i])) for i in (1, 2, 3))
 
 
-def test_the_cancellation_above_is_what_separates_sngan_with_adam():
-    """The reason the table above trains SN-GAN with SGD, measured: after one step with Adam a
-    member is off by ~lr in a handful of bias elements only (a sign flip of a ~1e-9 gradient),
-    not everywhere (which a real bug in the batched maths would give)."""
+def test_sngan_with_adam_differs_only_where_the_gradient_is_float_noise():
+    """Why the table above trains SN-GAN with SGD, checked: after one step of the paper's Adam,
+    every element of D where the member and its single run differ by more than 1e-6 has a
+    single-run gradient below 1e-7 (a cancellation amplified by Adam, by at most ~2 lr); a bug in
+    the batched maths would show where the gradient is real. G is unaffected (to 1e-5)."""
     base = ModeCollapseConfig(recipe="sngan", steps=1, eval_every=1)
-    run = SweepRun(SweepConfig.of(base, seeds=1), device=CPU)
+    run = SweepRun(SweepConfig.of(base, seeds=2), device=CPU)
     run.advance(1)
-    single = ModeCollapseRun(run.configs[0])
-    single.advance(1)
-    _, D = member_nets(run, 0)
-    off = {k: (v - single.D.state_dict()[k]).abs() for k, v in D.state_dict().items()}
-    big = {k: int((d > 1e-6).sum()) for k, d in off.items() if (d > 1e-6).any()}
-    assert set(big) <= {"0.bias", "2.bias"} and 1 <= sum(big.values()) <= 10, big       # of 64 + 64
     lr = base.train().lr_d
-    worst = max(d.max().item() for d in off.values())
-    assert 0.1 * lr <= worst <= 2.1 * lr, worst
-    G, _ = member_nets(run, 0)
-    assert max((a - b).abs().max().item() for a, b in zip(G.state_dict().values(),
-                                                           single.G.state_dict().values())) <= TOL
+    for i in range(2):
+        single = ModeCollapseRun(run.configs[i])
+        single.advance(1)
+        G, D = member_nets(run, i)
+        mine = dict(D.named_parameters())
+        for name, p in single.D.named_parameters():
+            off = (mine[name] - p).abs()
+            assert off.max().item() <= 2.1 * lr, name
+            assert (p.grad.abs()[off > 1e-6] < 1e-7).all(), (name, p.grad[off > 1e-6])
+        assert max((a - b).abs().max().item() for a, b in zip(G.state_dict().values(),
+                                                               single.G.state_dict().values())) <= TOL
 
 
 # ---- the batched optimisers are torch's, per member --------------------------------------------
