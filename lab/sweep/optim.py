@@ -51,19 +51,20 @@ class Adam(Batched):
     def __init__(self, params, lr: Tensor, beta1: Tensor, beta2: Tensor):
         super().__init__(params, lr)
         self.beta1, self.beta2 = beta1, beta2
+        # The betas never change (not live keys): their float32 columns once, not every step.
+        self.cols = (_col(beta1), _col(beta2), _col(1 - beta1), _col(1 - beta2))
 
     @torch.no_grad()
     def step(self, grads):
         self.t += 1
-        b1, b2 = self.beta1, self.beta2
-        step_size = _col(self.lr / (1 - b1 ** self.t))
-        bc2_sqrt = _col(torch.sqrt(1 - b2 ** self.t))
-        b1f, b2f, w1, w2 = _col(b1), _col(b2), _col(1 - b1), _col(1 - b2)
+        b1f, b2f, w1, w2 = self.cols
+        step_size = _col(self.lr / (1 - self.beta1 ** self.t))
+        bc2_sqrt = _col(torch.sqrt(1 - self.beta2 ** self.t))
         for p, g, m, v in zip(self.params, grads, self.exp_avg, self.exp_avg_sq):
             m.mul_(b1f).addcmul_(g, w1)
             v.mul_(b2f).addcmul_(w2 * g, g)
-            denom = (v.sqrt() / bc2_sqrt).add_(EPS)
-            p.sub_(step_size * m / denom)
+            # p - (s m) / d in place: addcdiv computes (-1 * s m) / d, the same float32 numbers
+            p.addcdiv_(step_size * m, v.sqrt().div_(bc2_sqrt).add_(EPS), value=-1)
 
 
 class RMSprop(Batched):

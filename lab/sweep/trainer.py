@@ -75,8 +75,9 @@ class BatchedGAN2D:
                                 self.hp["beta2"])
         self.opt_g = optim.make(self.recipe.optimizer, self.G.params(), self.hp["lr_g"], self.hp["beta1"],
                                 self.hp["beta2"])
-        self.streams = (rs.MemberStreams([x.seed for x in cfgs], data, device) if streams == "member"
-                        else rs.SharedStream(c.seed, self.m, data, device))
+        self.shared = streams != "member"
+        self.streams = (rs.SharedStream(c.seed, self.m, data, device) if self.shared
+                        else rs.MemberStreams([x.seed for x in cfgs], data, device))
         self._d_loss = vmap(self.objective.d_loss)           # (M, n), (M, n) -> (M,)
         self.step = 0
         self._bank, self._bank_pos = None, 0
@@ -116,9 +117,14 @@ class BatchedGAN2D:
     def prep(self, x: Tensor) -> Tensor:
         """What D sees: instance noise, then packing. (M, n, 2) -> (M, n / pac, 2 pac)."""
         s = self.noise_std()
-        if np.any(s > 0):
+        on = np.any(s > 0)
+        # The shared stream draws the noise whether or not any member uses it: drawing only when
+        # some member's std > 0 let member j's noise (switched on, or annealed to 0) move the
+        # stream under member i, whose weights then changed (tests/test_sweep.py, non-interaction).
+        if on or self.shared:
             eps = self.streams.noise(x.shape[1], list(s > 0))
-            x = x + torch.as_tensor(s, dtype=x.dtype, device=x.device)[:, None, None] * eps
+            if on:
+                x = x + torch.as_tensor(s, dtype=x.dtype, device=x.device)[:, None, None] * eps
         return x.reshape(self.m, -1, 2 * self.pac)
 
     def f(self, x: Tensor) -> Tensor:
