@@ -42,8 +42,8 @@ def member_nets(run: SweepRun, i: int) -> tuple[torch.nn.Module, torch.nn.Module
     g = run.groups[run.group[i]]
     j = int(np.flatnonzero(g.index == i)[0])
     layer = "sn" if c.train().constraint == "sn" else "plain"
-    G = g.gan.G.member_state(j, mlp(c.latent, 2, c.width, c.depth, c.activation))
-    D = g.gan.D.member_state(j, mlp(2 * c.pac, 1, c.width, c.depth, c.activation, layer))
+    G = g.model.G.member_state(j, mlp(c.latent, 2, c.width, c.depth, c.activation))
+    D = g.model.D.member_state(j, mlp(2 * c.pac, 1, c.width, c.depth, c.activation, layer))
     return G, D
 
 
@@ -188,7 +188,7 @@ def test_batched_optimiser_equals_torch_per_member(kind, betas):
 
 # ---- members never interact ----------------------------------------------------------------------
 def _perturb(run: SweepRun, j: int, how: str) -> None:
-    gan = run.groups[0].gan
+    gan = run.groups[0].model
     with torch.no_grad():
         if how == "weights":
             gan.D.weights[0][j] += 0.05
@@ -215,7 +215,7 @@ def test_perturbing_one_member_leaves_the_others_bitwise_unchanged(streams, how)
     assert not all(torch.equal(a, b) for a, b in zip(weights(plain, j), weights(poked, j)))
     for i in (0, 1, 3):
         assert all(torch.equal(a, b) for a, b in zip(weights(plain, i), weights(poked, i))), (i, how)
-        for key in sweep_run.TRACE:
+        for key in SweepRun.METRICS:
             np.testing.assert_array_equal(trace(plain, key, i), trace(poked, key, i), err_msg=f"{i} {key}")
 
 
@@ -243,19 +243,19 @@ def test_structural_axes_make_groups_each_equal_to_its_single_runs(axis, groups)
     assert len(run.groups) == groups
     assert sorted(np.concatenate([g.index for g in run.groups]).tolist()) == list(range(run.members))
     run.advance(30)
-    assert {g.gan.step for g in run.groups} == {30}
+    assert {g.model.step for g in run.groups} == {30}
     for i in range(run.members):
         assert_member_is_single_run(run, i, 30)
 
 
 # ---- axes -----------------------------------------------------------------------------------------
 def test_value_lists_are_typed_and_kept_in_order():
-    a = ax.parse(ModeCollapseConfig, "lr_d=1e-3, 1e-4,3e-4")
-    assert (a.key, a.values) == ("lr_d", (1e-3, 1e-4, 3e-4)) and a.per_member
-    b = ax.parse(ModeCollapseConfig, "recipe=ns,wgan_gp")
-    assert b.values == ("ns", "wgan_gp") and not b.per_member
-    assert ax.parse(ModeCollapseConfig, "pac=1,2,4").values == (1, 2, 4)
-    assert ax.parse(ModeCollapseConfig, a.text()) == a
+    a = ax.parse(SweepConfig, "lr_d=1e-3, 1e-4,3e-4")
+    assert (a.key, a.values) == ("lr_d", (1e-3, 1e-4, 3e-4)) and a.key in SweepConfig.per_member
+    b = ax.parse(SweepConfig, "recipe=ns,wgan_gp")
+    assert b.values == ("ns", "wgan_gp") and b.key in SweepConfig.per_group
+    assert ax.parse(SweepConfig, "pac=1,2,4").values == (1, 2, 4)
+    assert ax.parse(SweepConfig, a.text()) == a
 
 
 @pytest.mark.parametrize("text, ref", [
@@ -266,7 +266,7 @@ def test_value_lists_are_typed_and_kept_in_order():
     ("lr_d=log:1e-2:1e-4:3", np.geomspace(1e-2, 1e-4, 3)),
 ])
 def test_ranges_are_numpys_to_six_significant_digits(text, ref):
-    values = np.asarray(ax.parse(ModeCollapseConfig, text).values)
+    values = np.asarray(ax.parse(SweepConfig, text).values)
     assert len(values) == len(ref)
     np.testing.assert_allclose(values, ref, rtol=5e-6, atol=1e-15)
     assert all(float(f"{v:.6g}") == v for v in values)           # no more than 6 digits
@@ -276,7 +276,7 @@ def test_ranges_are_numpys_to_six_significant_digits(text, ref):
                                        ("batch=log:64:1024:3", [64, 256, 1024]),
                                        ("d_steps=lin:1:5:3", [1, 3, 5])])
 def test_int_keys_round_to_whole_numbers(text, ref):
-    values = ax.parse(ModeCollapseConfig, text).values
+    values = ax.parse(SweepConfig, text).values
     assert list(values) == ref and all(type(v) is int for v in values)
 
 
@@ -308,7 +308,7 @@ def test_int_keys_round_to_whole_numbers(text, ref):
 ])
 def test_bad_axes_are_one_line_config_errors(text, needle):
     with pytest.raises(ConfigError) as err:
-        ax.parse(ModeCollapseConfig, text, ModeCollapseConfig())
+        ax.parse(SweepConfig, text, ModeCollapseConfig())
     assert needle in one_line(err)
 
 
@@ -513,7 +513,7 @@ def test_checkpoint_resumes_bitwise(streams):
     assert resumed.step == 39 and resumed.history["step"] == part.history["step"]
     resumed.advance(6)
     assert resumed.history["step"] == whole.history["step"]
-    for key in sweep_run.TRACE:
+    for key in SweepRun.METRICS:
         np.testing.assert_array_equal(np.stack(resumed.trace[key]), np.stack(whole.trace[key]))
     for i in range(whole.members):
         assert all(torch.equal(a, b) for a, b in zip(weights(resumed, i), weights(whole, i))), i
@@ -598,7 +598,7 @@ def test_cli_writes_members_summary_and_heatmap(tmp_path, monkeypatch):
     assert [int(r["seed"]) for r in rows] == [0, 1, 0, 1]
     assert [float(r["lr_d"]) for r in rows] == [1e-4, 1e-4, 1e-3, 1e-3]
     doc = json.loads((out / "summary.json").read_text())
-    assert (doc["members"], doc["seeds"], doc["steps"], doc["groups"]) == (4, 2, 40, 1)
+    assert (doc["members"], doc["seeds"], doc["steps"], doc["processes"]) == (4, 2, 40, 1)
     assert doc["axes"] == [{"key": "lr_d", "values": [1e-4, 1e-3]}]
     assert len(doc["cells"]) == 2
     for cell, want in zip(doc["cells"], ref.metrics()["cells"]):
@@ -617,7 +617,7 @@ def _one_error_line(capsys) -> str:
 
 
 @pytest.mark.parametrize("argv, needle", [
-    (["nope", "lr_d=1e-4,1e-3"], "experiment 'nope' cannot be swept yet"),
+    (["nope", "lr_d=1e-4,1e-3"], "experiment 'nope' cannot be swept; sweeps exist for: mode_collapse"),
     (["mode_collapse", "nope=1,2"], "unknown key 'nope'"),
     (["mode_collapse", "lr_d=1e-4,1e-3", "lr_g=1e-4,1e-3", "beta1=0.1,0.5"], "at most two axes"),
     (["mode_collapse", "unroll=5"], "unroll=5: an unrolled D is not batched"),
