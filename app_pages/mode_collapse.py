@@ -80,7 +80,7 @@ for pressed, k, which in ((controls.step, controls.steps_per_tick, "both"), (ste
 
 def body(snaps: dict) -> None:
     for col, (name, s) in zip(st.columns(len(snaps)), snaps.items()):
-        m, one = s["metrics"], len(snaps) == 1
+        one = len(snaps) == 1
         for cell, (label, value, help) in zip(col.columns(4 if one else 2) * 2, figs.read_out(s)):
             cell.metric(label, value, help=help)
         left, right = col.columns(2) if one else (col, col)

@@ -132,7 +132,7 @@ def big_sweeps(sizes: list[int], steps: int, device: torch.device, streams: str)
     for m, cfg in zip(sizes, cfgs):
         run = SweepRun(cfg, device=device)
         run.advance(10)
-        sec = timed(lambda: run.advance(steps), device)
+        sec = timed(lambda r=run: r.advance(steps), device)
         rate = steps / sec
         ok = ""
         if device.type == "cuda" and m >= TARGET_CUDA[0]:

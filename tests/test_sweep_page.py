@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import open_page
-from lab.config import from_strings, to_strings
+from lab.config import from_strings
 from lab.experiments.mode_collapse import ModeCollapseConfig, ModeCollapseRun
 from lab.sweep import SweepConfig, presets
 

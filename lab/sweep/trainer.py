@@ -24,7 +24,7 @@ import torch
 from torch.func import vmap
 
 from lab.device import build_seeded
-from lab.experiments.mode_collapse.trainer import REAL_BLOCK, pack
+from lab.experiments.mode_collapse.trainer import REAL_BLOCK
 from lab.gan import objectives
 from lab.nets import mlp
 from lab.sweep import optim
