@@ -16,3 +16,15 @@ def test_pacgan2_covers_the_ring_where_the_plain_gan_collapses():
     assert modes[0].max() <= 2, modes
     assert modes[1].min() >= 6, modes
     assert modes[1].mean() - modes[0].mean() >= 5
+
+
+def test_the_rates_lesson_collapse_at_metz_rates_and_cover_at_equal_rates():
+    """The "Learning rates of D and G" lesson, two of its cells (5 x 5 rates x 4 seeds measured at
+    3,000 steps): lr G 1e-3 with lr D 1e-4 (Metz et al.'s) held 1 mode on every seed, lr D 1e-3
+    held 6-8."""
+    cfg = SweepConfig.of(ModeCollapseConfig(steps=3000, lr_g=1e-3), {"lr_d": [1e-4, 1e-3]}, seeds=4)
+    run = SweepRun(cfg, device="cpu")
+    run.advance(3000)
+    modes = np.asarray(run.latest()["modes"]).reshape(2, 4)          # (lr_d, seed)
+    assert modes[0].max() <= 2, modes
+    assert modes[1].min() >= 5 and modes[1].mean() >= 6.5, modes

@@ -6,11 +6,17 @@
     run.advance(500)
     fig = heatmap(run.snapshot(), "modes")
 
-Modules: axes (which keys vary, and how values are written), config (SweepConfig), stacked
-(batched MLPs), optim (batched optimisers), streams (random numbers per member or shared),
-trainer (one group's batched GAN), metrics (mode metrics for all members), memory (the estimate
-and the refusal), summary (seed statistics per cell), run (SweepRun), figures (the heat map),
-cli (`python -m lab sweep`).
+What every experiment's sweep shares: axes (which keys vary, and how values are written),
+config (SweepFields: the sweep keys over any single-run config), batched (BatchedRun: groups,
+the measuring schedule, seed statistics, state), stacked (batched MLPs), optim (batched
+optimisers), summary (seed statistics per cell), memory (the estimate and the refusal), figures
+(the heat map, a cell's curves, small multiples), kinds (which experiments can be swept), cli
+(`python -m lab sweep`, torchrun included), presets (the lessons' Preset).
+
+The mode-collapse sweep: config.SweepConfig, streams (random numbers per member or shared),
+trainer (one group's batched 2-D GAN), metrics (mode metrics for all members), run (SweepRun),
+mode_collapse (its kinds entry). The other experiments' sweeps live in their own packages
+(lab/experiments/<name>/batched.py and sweep.py).
 """
 from lab.sweep.config import SweepConfig
 from lab.sweep.figures import heatmap

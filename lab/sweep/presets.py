@@ -31,11 +31,14 @@ class Preset:
 PRESETS = {
     "rates": Preset(
         "Learning rates of D and G",
-        "Where does G outrun D? Collapse sits where lr G is well above lr D (Metz et al.'s 1e-4 / 1e-3).",
+        "Which rates cover the ring? Measured at 3,000 steps, 4 seeds: lr D 1e-4 collapses whatever lr G "
+        "(0-2 modes on average, Metz et al.'s 1e-4 / 1e-3 held 1); lr D 1e-3 to 3e-3 with lr G at least "
+        "as large covered 7-8.",
         x="lr_d=log:1e-4:1e-2:5", y="lr_g=log:1e-4:1e-2:5", seeds=4, base={"steps": "3000"}),
     "pac": Preset(
         "PacGAN's m",
-        "Does packing m samples per D input cure collapse at the rates that collapse (lr D 1e-4, lr G 1e-3)?",
+        "Does packing m samples per D input cure collapse at the rates that collapse (lr D 1e-4, lr G 1e-3)? "
+        "At 3,000 steps seeds 0-5 held 0-1 modes unpacked and 6-8 with m = 2.",
         x="pac=1,2,4,8", seeds=8, base={"steps": "3000"}),
     "gp_lambda": Preset(
         "WGAN-GP's lambda",
@@ -52,7 +55,8 @@ PRESETS = {
         x="instance_noise=lin:0:0.5:6", y="noise_anneal=0,3000", seeds=4, base={"steps": "3000"}),
     "pacgan_ring": Preset(
         "PacGAN Table 1: ring",
-        "Lin et al.'s ring, 10 trials: GAN covered 6.3 of 8 modes, PacGAN2 7.9. The ordering, here?",
+        "Lin et al.'s ring, 10 trials: GAN covered 6.3 of 8 modes, PacGAN2 7.9. Here, 3,000 steps (theirs were "
+        "far longer): GAN 0.4 (0-1), PacGAN2 5.4 (0-8), the same ordering.",
         x="pac=1,2", seeds=10, anchors="ring",
         base={"data": "ring8_pacgan", "recipe": "ns", "lr_d": "0.0001", "lr_g": "0.0001", "beta1": "0.8",
               "batch": "100", "width": "200", "depth": "3", "steps": "3000"}),
@@ -62,7 +66,8 @@ PRESETS = {
         x="data=ring8,grid25", seeds=5, anchors="ring,grid", base={"steps": "3000"}),
     "pacgan_grid": Preset(
         "PacGAN Table 1: grid",
-        "Lin et al.'s grid, 10 trials: GAN 17.3 of 25 modes, PacGAN2 23.8, PacGAN4 24.8. The ordering, here?",
+        "Lin et al.'s grid, 10 trials: GAN 17.3 of 25 modes, PacGAN2 23.8, PacGAN4 24.8. Here, 3,000 steps: "
+        "GAN 0.4 (0-2), PacGAN2 3.7 (0-7), PacGAN4 6.5 (4-10): the same ordering, far from converged.",
         x="pac=1,2,4", seeds=10, anchors="grid",
         base={"data": "grid25_pacgan", "recipe": "ns", "lr_d": "0.0001", "lr_g": "0.0001", "beta1": "0.8",
               "batch": "100", "width": "200", "depth": "3", "steps": "3000"}),
