@@ -53,13 +53,15 @@ def test_the_run_protocol(name):
     assert isinstance(run, lab_run.Run) and isinstance(run, lab_run.RunProtocol)
     for method in ("advance", "retune", "snapshot", "metrics", "state_bytes"):
         assert getattr(type(run), method) is getattr(lab_run.Run, method), f"{name} overrides {method}: it must lock"
-    assert isinstance(run.step, int) and run.step == 0 and run.members == 1
+    assert isinstance(run.step, int) and run.step == 0 and run.members == getattr(run.cfg, "n_members", 1) > 0
     assert isinstance(run.total, int) and run.total > 0
     assert isinstance(run.history, dict) and all(isinstance(v, list) for v in run.history.values())
     run.advance(2)
     assert run.step == 2
     m = run.metrics()
-    assert isinstance(m, dict) and m and run.member_metrics() == [m]
+    rows = run.member_metrics()
+    assert isinstance(m, dict) and m and len(rows) == run.members
+    assert rows == [m] if run.members == 1 else all(r["member"] == i for i, r in enumerate(rows))
     # a pure read: the same picture twice, and nothing about the run changed
     hist = {k: list(v) for k, v in run.history.items()}
     one, two = run.snapshot(), run.snapshot()

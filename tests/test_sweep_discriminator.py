@@ -229,7 +229,7 @@ def test_cli_bad_sweep_is_one_error_line(tmp_path, capsys, args):
 
 # ---- the lessons ---------------------------------------------------------------------------------
 def test_registered_and_every_lesson_builds_a_valid_sweep():
-    assert kinds.get("discriminator") is SWEEP and SWEEP.metric in DiscriminatorSweepRun.METRICS
+    assert kinds.get("discriminator") is SWEEP and SWEEP.first_metric(DiscriminatorSweep()) in DiscriminatorSweepRun.METRICS
     for name, p in PRESETS.items():
         cfg = from_strings(DiscriminatorSweep, presets.strings(p))
         assert 8 <= cfg.n_members <= 128, name

@@ -84,7 +84,10 @@ def grid_snapshot(run, rows: list[dict]) -> dict:
 def summary_doc(experiment: str, run, snap: dict, seconds: float, world: int) -> dict:
     cfg = run.cfg
     members = cfg.n_members
-    return {"experiment": experiment, "members": members, "processes": world, "seeds": cfg.seeds,
+    # The run's own summary (e.g. the discriminator's exact divergences per pair), whose cells are
+    # replaced by the whole sweep's (this process may hold only a part of the members).
+    own = {k: v for k, v in run.metrics().items() if k not in ("cells", "members", "steps")}
+    return {**own, "experiment": experiment, "members": members, "processes": world, "seeds": cfg.seeds,
             "axes": [{"key": a.key, "values": list(a.values)} for a in run.axes],
             "settings": dataclasses.asdict(cfg.base()), "streams": getattr(run, "streams", None),
             "device": run.device.type, "train_seconds": round(seconds, 3),
