@@ -130,8 +130,9 @@ class BatchedRun(Run):
     def _metrics(self) -> dict:
         """The sweep at its last measurement: per cell, mean/std/min/max over the seeds."""
         last = self.latest()
+        whole = self.members == self.cfg.n_members        # a part (torchrun) cannot fill the grid
         return {"steps": self.step, "measured_at": last["step"], "members": self.members, "groups": len(self.groups),
-                "cells": summary.cells(last, self.axes, self.shape, self.cfg.seeds, self.SUMMARY)}
+                "cells": summary.cells(last, self.axes, self.shape, self.cfg.seeds, self.SUMMARY) if whole else None}
 
     def member_metrics(self) -> list[dict]:
         """One dict per member: every config key (a recipe's keys as resolved), seed, step and the
