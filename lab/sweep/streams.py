@@ -20,6 +20,7 @@ import torch
 
 from lab.data import toy2d
 from lab.device import generator
+from lab.sweep.generators import PerMember
 
 Tensor = torch.Tensor
 
@@ -28,39 +29,28 @@ def resolve(kind: str, device: torch.device) -> str:
     return ("shared" if device.type == "cuda" else "member") if kind == "auto" else kind
 
 
-class MemberStreams:
+class MemberStreams(PerMember):
     """One generator per member on the CPU (as GAN2D's); draws are stacked and moved to `device`."""
 
     def __init__(self, seeds: list[int], data: toy2d.Toy2D, device: torch.device):
-        self.gens = [generator(s) for s in seeds]
-        self.data, self.device = data, device
-
-    def _stack(self, draws: list[Tensor]) -> Tensor:
-        return torch.stack(draws).to(self.device)
+        super().__init__(seeds, device)
+        self.data = data
 
     def normal(self, *shape: int) -> Tensor:
         """(M, *shape) standard normals: member m's from its own stream."""
-        return self._stack([torch.randn(*shape, generator=g) for g in self.gens])
+        return self.each(lambda g: torch.randn(*shape, generator=g))
 
     def uniform(self, *shape: int) -> Tensor:
-        return self._stack([torch.rand(*shape, generator=g) for g in self.gens])
+        return self.each(lambda g: torch.rand(*shape, generator=g))
 
     def real(self, n: int) -> Tensor:
         """(M, n, 2) samples of the data, each member's from its own stream."""
-        return self._stack([self.data.sample(n, g) for g in self.gens])
+        return self.each(lambda g: self.data.sample(n, g))
 
     def noise(self, n: int, active: list[bool]) -> Tensor:
         """(M, n, 2) instance noise; a member whose noise is off draws nothing (GAN2D skips the
         draw when its std is 0), so its stream stays in step with its single run."""
-        zero = torch.zeros(n, 2)
-        return self._stack([torch.randn(n, 2, generator=g) if on else zero for g, on in zip(self.gens, active)])
-
-    def state(self) -> list[Tensor]:
-        return [g.get_state() for g in self.gens]
-
-    def load(self, state: list[Tensor]) -> None:
-        for g, s in zip(self.gens, state):
-            g.set_state(s)
+        return self.each_active(active, lambda g: torch.randn(n, 2, generator=g), torch.zeros(n, 2))
 
 
 class SharedStream:

@@ -30,6 +30,7 @@ from lab.device import build_seeded, generator
 from lab.gan import lipschitz, objectives
 from lab.nets import mlp, shrink_last_layer
 from lab.sweep import optim
+from lab.sweep.generators import PerMember
 from lab.sweep.stacked import StackedMLP
 
 Tensor = torch.Tensor
@@ -56,33 +57,23 @@ def net(cfg) -> torch.nn.Sequential:
     return d
 
 
-class MemberStreams:
+class MemberStreams(PerMember):
     """Member m's generator(seed_m), as DiscriminatorRun.gen; draws stacked, then moved to `device`."""
 
     def __init__(self, seeds: list[int], p: Mixture, q: Mixture, device: torch.device):
-        self.gens = [generator(s) for s in seeds]
-        self.p, self.q, self.device = p, q, device
-
-    def _stack(self, draws: list[Tensor]) -> Tensor:
-        return torch.stack(draws).to(self.device)
+        super().__init__(seeds, device)
+        self.p, self.q = p, q
 
     def real(self, n: int) -> Tensor:
         """(M, n, d) samples of p, member m's from its own stream."""
-        return self._stack([self.p.sample(n, g) for g in self.gens])
+        return self.each(lambda g: self.p.sample(n, g))
 
     def fake(self, n: int) -> Tensor:
-        return self._stack([self.q.sample(n, g) for g in self.gens])
+        return self.each(lambda g: self.q.sample(n, g))
 
     def uniform(self, n: int) -> Tensor:
         """(M, n, 1): the penalty's interpolation weights (lab.gan.lipschitz.gradient_penalty's draw)."""
-        return self._stack([torch.rand(n, 1, generator=g) for g in self.gens])
-
-    def state(self) -> list[Tensor]:
-        return [g.get_state() for g in self.gens]
-
-    def load(self, state: list[Tensor]) -> None:
-        for g, s in zip(self.gens, state):
-            g.set_state(s)
+        return self.each(lambda g: torch.rand(n, 1, generator=g))
 
 
 class SharedStream:

@@ -30,6 +30,7 @@ from lab.device import build_seeded, generator
 from lab.gan import lipschitz, objectives, recipes
 from lab.nets import mlp, shrink_last_layer
 from lab.sweep import optim
+from lab.sweep.generators import PerMember
 from lab.sweep.stacked import StackedMLP
 
 Tensor = torch.Tensor
@@ -62,36 +63,24 @@ def p0(cfg) -> Line:
 
 
 # ---- random numbers ---------------------------------------------------------------------------
-class MemberStreams:
+class MemberStreams(PerMember):
     """Member m draws from its own torch.Generator(seed_m) on the CPU what ThetaGAN draws."""
 
     def __init__(self, cfgs, device: torch.device):
-        self.gens = [generator(c.seed) for c in cfgs]
+        super().__init__([c.seed for c in cfgs], device)
         self.lines = [p0(c) for c in cfgs]
-        self.device = device
-
-    def _stack(self, draws: list[Tensor]) -> Tensor:
-        return torch.stack(draws).to(self.device)
 
     def points(self, n: int) -> Tensor:
-        """(M, n, 2) points of P_0, each member's from its own stream."""
-        return self._stack([line.sample(n, g) for line, g in zip(self.lines, self.gens)])
+        """(M, n, 2) points of P_0, member m's line from its own stream."""
+        return torch.stack([line.sample(n, g) for line, g in zip(self.lines, self.gens)]).to(self.device)
 
     def noise(self, n: int, active: np.ndarray) -> Tensor:
         """(M, n, 2) unit instance noise; a member whose std is 0 draws nothing (ThetaGAN skips it)."""
-        zero = torch.zeros(n, 2)
-        return self._stack([torch.randn(n, 2, generator=g) if on else zero for g, on in zip(self.gens, active)])
+        return self.each_active(active, lambda g: torch.randn(n, 2, generator=g), torch.zeros(n, 2))
 
     def uniform(self, n: int) -> Tensor:
         """(M, n, 1) the penalty's interpolation weights (lab.gan.lipschitz.gradient_penalty)."""
-        return self._stack([torch.rand(n, 1, generator=g) for g in self.gens])
-
-    def state(self) -> list[Tensor]:
-        return [g.get_state() for g in self.gens]
-
-    def load(self, state: list[Tensor]) -> None:
-        for g, s in zip(self.gens, state):
-            g.set_state(s)
+        return self.each(lambda g: torch.rand(n, 1, generator=g))
 
 
 class SharedStream:

@@ -31,6 +31,7 @@ from lab import variational as vae
 from lab.device import build_seeded, generator
 from lab.experiments.vae.run import EVAL_SEED
 from lab.sweep import optim
+from lab.sweep.generators import PerMember
 from lab.sweep.stacked import StackedMLP
 
 Tensor = torch.Tensor
@@ -98,11 +99,8 @@ class StackedVAE(nn.Module):
 
 
 # ---- random numbers ----------------------------------------------------------------------------
-class MemberStreams:
+class MemberStreams(PerMember):
     """Member m draws from torch.Generator(seed_m) on the CPU what LatentVAERun draws from `gen`."""
-
-    def __init__(self, seeds: list[int], device: torch.device):
-        self.gens, self.device = [generator(s) for s in seeds], device
 
     def draw(self, n: int, batch: int, latent: int) -> tuple[Tensor, Tensor]:
         """(M, batch) minibatch indices into n examples and (M, batch, latent) eps, each member's
@@ -112,13 +110,6 @@ class MemberStreams:
             idx.append(torch.randint(n, (batch,), generator=g))
             eps.append(torch.randn(batch, latent, generator=g))
         return torch.stack(idx).to(self.device), torch.stack(eps).to(self.device)
-
-    def state(self) -> list[Tensor]:
-        return [g.get_state() for g in self.gens]
-
-    def load(self, state: list[Tensor]) -> None:
-        for g, s in zip(self.gens, state):
-            g.set_state(s)
 
 
 class SharedStream:
