@@ -39,12 +39,13 @@ def seed_rows(run: Run, keys: tuple[str, ...], numbers=last_logged) -> list[dict
 
 def summarise(rows: list[dict], keys: tuple[str, ...]) -> dict[str, dict[str, float]]:
     """{key: {"mean", "min", "max", "n"}} over the rows (non-finite values skipped in the mean,
-    e.g. the reverse KL of a seed with no high-quality sample; a key with none finite is NaN)."""
+    e.g. the reverse KL of a seed with no high-quality sample; a key with none finite has the
+    mean inf when they are infinite, NaN when there are none)."""
     out = {}
     for k in keys:
         v = np.asarray([r[k] for r in rows if r[k] is not None], dtype=float)
         ok = v[np.isfinite(v)]
-        out[k] = {"mean": float(ok.mean()) if ok.size else float("nan"),
+        out[k] = {"mean": float(ok.mean()) if ok.size else float("inf") if np.isinf(v).any() else float("nan"),
                   "min": float(v.min()) if v.size else float("nan"),
                   "max": float(v.max()) if v.size else float("nan"), "n": len(rows)}
     return out

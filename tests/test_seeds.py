@@ -82,3 +82,9 @@ def test_an_experiment_without_a_batched_sweep_trains_its_seeds_as_single_runs()
     stats = run.snapshot()["seeds"]["stats"]
     assert stats["error_mean"]["max"] == pytest.approx(max(r["error_mean"] for r in rows))
     assert with_seeds("robust_mean", cfg, 1, RobustMeanRun).members == 1        # k = 1: the plain run
+
+
+def test_a_key_with_no_finite_value_reads_inf_when_every_seed_is_infinite():
+    s = summarise([{"kl": math.inf}, {"kl": math.inf}], ("kl",))
+    assert s["kl"]["mean"] == math.inf and s["kl"]["n"] == 2
+    assert math.isnan(summarise([{"kl": math.nan}], ("kl",))["kl"]["mean"])

@@ -113,11 +113,14 @@ def test_mode_collapse_seeds_read_out_mean_and_range_over_single_runs():
         singles.append(one.history["modes"][-1])
     shown = {m.label: m.value for m in at.metric}
     lo, hi = min(singles), max(singles)
-    assert shown["Modes of 8, 3 seeds"] == f"{np.mean(singles):.3g} ({lo:.3g}-{hi:.3g})"
+    assert shown["Modes (mean)"] == f"{np.mean(singles):.3g}/8"
+    line = next(c.value for c in at.caption if c.value.startswith("Over 3 seeds"))
+    assert f"modes {np.mean(singles):.3g} ({lo:.3g}-{hi:.3g})" in line
     assert at.query_params["seeds"] in ("3", ["3"])
     at.number_input(key="mc.seeds").set_value(1).run()             # back to one: a plain run
     assert at.session_state["mc.runs"]["A"].members == 1
     assert any(m.label == "Modes" for m in at.metric)
+    assert not any(c.value.startswith("Over ") for c in at.caption)
 
 
 def test_a_disjoint_cell_opens_its_member_alone_on_the_disjoint_page():

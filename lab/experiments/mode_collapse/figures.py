@@ -88,25 +88,20 @@ def fmt(v: float) -> str:
 
 def read_out(snap: dict) -> list[tuple[str, str, str | None]]:
     """The page's numbers as (label, value, help): this run's, or with seed companions (lab.seeds)
-    the mean and range over the k seeds, e.g. "7.9 (7-8)" modes over 8 seeds."""
+    the mean over the k seeds (the page adds each range in a line below: "7.9 (7-8)")."""
     m, k = snap["metrics"], len(snap["centres"])
     seeds = snap.get("seeds")
     step = ("Step", f"{snap['step']:,}", None)
     if not seeds or seeds["k"] < 2:
         return [step, ("Modes", f"{m['modes']}/{k}", None), ("High quality", f"{100 * m['hq']:.1f}%", None),
                 ("Reverse KL", fmt(m["reverse_kl"]), None)]
-    st, n = seeds["stats"], seeds["k"]
-    first = seeds["rows"][0]
-    shown = f"seed {first['seed']} (the pictures): "
-
-    def span(key: str, f) -> str:
-        return f"{f(st[key]['mean'])} ({f(st[key]['min'])}-{f(st[key]['max'])})"
-
+    st, n, first = seeds["stats"], seeds["k"], seeds["rows"][0]
+    shown = f"Mean over {n} seeds; seed {first['seed']} (the pictures): "
     return [step,
-            (f"Modes of {k}, {n} seeds", span("modes", lambda v: f"{v:.3g}"), shown + f"{first['modes']} modes"),
-            (f"High quality, {n} seeds", span("hq", lambda v: f"{100 * v:.0f}%"), shown + f"{100 * first['hq']:.1f}%"),
-            (f"Reverse KL, {n} seeds", span("reverse_kl", fmt),
-             shown + fmt(first["reverse_kl"]) + "; the mean skips a seed with no high-quality sample (inf)")]
+            ("Modes (mean)", f"{st['modes']['mean']:.3g}/{k}", shown + f"{first['modes']} modes"),
+            ("HQ (mean)", f"{100 * st['hq']['mean']:.1f}%", "High-quality share. " + shown + f"{100 * first['hq']:.1f}%"),
+            ("Rev. KL (mean)", fmt(st["reverse_kl"]["mean"]),
+             shown + fmt(first["reverse_kl"]) + "; a seed with no high-quality sample (inf) is left out of the mean")]
 
 
 def headline(cfg, snap: dict) -> str:
