@@ -6,6 +6,7 @@ import streamlit as st
 
 import ui
 from lab.config import ConfigError
+from lab.data.root import data_root
 from lab.experiments import image_gan, image_vae
 from lab.figures.images import display_scale, png_bytes, readout
 from lab.gan import recipes
@@ -30,7 +31,8 @@ upload = st.sidebar.file_uploader("Or upload a .zip of images", type="zip", key=
     if values["data"] == "folder" else None
 values |= ui.config_widgets(cls, ns, base, groups=("Advanced",), where=st.sidebar.expander("Advanced"), headers=False)
 if values["data"] == "folder" and not values["data_dir"] and upload is None:
-    st.info("Upload a .zip of your images in the sidebar, or type the path of a folder of images.", icon=":material/upload:")
+    st.info("Upload a .zip of your images in the sidebar" + (", or type a folder of images under the data root."
+            if data_root() else "."), icon=":material/upload:")
     st.stop()
 cfg = ui.build_config(cls, ui.widgets.merged(base, values))
 if cfg is not None:

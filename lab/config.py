@@ -41,6 +41,8 @@ class Spec:
     step: float | None = None           # the widget's step
     fmt: str | None = None              # the widget's number format, e.g. "%.5f"
     recipe: bool = False                # None means "the recipe's value" (lab.gan.recipes)
+    path: bool = False                  # a server path: never from a link; a page reads it only under
+                                        # the data root (lab.data.root), the command line anywhere
 
     def allowed(self) -> tuple[str, ...] | None:
         if self.choices is None:
@@ -50,7 +52,7 @@ class Spec:
 
 def opt(default: Any, help: str, **declared) -> Any:
     """A dataclass field with its declaration: help, lo/hi, choices, group, live, label, step,
-    fmt, recipe (see `Spec`)."""
+    fmt, recipe, path (see `Spec`)."""
     return dataclasses.field(default=default, metadata={"spec": Spec(help, **declared)})
 
 
@@ -143,6 +145,11 @@ class Config:
 
 def live_keys(cls) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls) if spec(cls, f.name).live)
+
+
+def path_keys(cls) -> tuple[str, ...]:
+    """The keys that name a file or folder on the machine (declared path=True)."""
+    return tuple(f.name for f in dataclasses.fields(cls) if spec(cls, f.name).path)
 
 
 def differs_only_live(old, new) -> bool:

@@ -15,7 +15,8 @@ from typing import Any, Callable, Iterable
 
 import streamlit as st
 
-from lab.config import ConfigError, field_type, spec
+from lab.config import ConfigError, field_type, path_keys, spec
+from lab.data.root import ENV, confine, data_root
 
 
 def _recipe_defaults(cls, name: str):
@@ -75,6 +76,12 @@ def config_widgets(cls, ns: str, base, keys: Iterable[str] | None = None, groups
             start = getattr(_recipe_defaults(cls, recipe_of()), key)
         ss.setdefault(wkey, start)
         common = dict(key=wkey, help=s.help, disabled=key in disabled)
+        if s.path:                  # a server path: only under the owner's data root (lab.data.root)
+            root = data_root()
+            common["help"] = s.help + (f". A folder under the data root {root} (relative to it, or absolute)" if root
+                                       else f". Off: the server's owner set no data root ({ENV}), so a page reads "
+                                            f"no server files; upload a zip instead")
+            common["disabled"] |= root is None
         label = s.label or key
         allowed = s.allowed()
         if typ is bool:
@@ -106,10 +113,12 @@ def config_widgets(cls, ns: str, base, keys: Iterable[str] | None = None, groups
 
 def build_config(cls, values: dict[str, Any], where=None):
     """Widgets -> config. On a bad value: the config's own message as st.error, and None (the
-    caller keeps its last good run, so nothing is lost)."""
+    caller keeps its last good run, so nothing is lost). A server path (a path key) must resolve
+    inside the data root and is replaced by its real path; else one refusal and None, before
+    anything is read."""
     from ui import plain
     try:
-        return cls(**values)
+        return cls(**{**values, **{k: confine(k, values[k]) for k in path_keys(cls) if values.get(k)}})
     except ConfigError as err:
         (where or st).error(plain(err), icon=":material/error:")
         return None

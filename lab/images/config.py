@@ -25,7 +25,7 @@ class ImageConfig(Config):
                     group="Data", label="Data")
     data_dir: str = opt("", "where mnist / fashion / cifar10 / folder data is (IDX folder, "
                             "cifar-10-binary.tar.gz, a folder or .zip of images); empty for digits",
-                        group="Data", label="Data folder or file")
+                        group="Data", label="Data folder or file", path=True)
     channels: str = opt("auto", "auto (as the data) | grey | rgb", choices=CHANNELS, group="Data", label="Colour")
     size: int = opt(28, "image side in pixels: 28, 32 or 64", lo=min(SIZES), hi=max(SIZES), choices=SIZES,
                     group="Data", label="Image size (px)")
@@ -43,7 +43,7 @@ class ImageConfig(Config):
                           group="Advanced", label="FD samples", step=100)
     inception: str = opt("", "optional: pytorch-fid's Inception weights file (pt_inception-2015-12-05-"
                              "6726825d.pth); then metrics also has 'fid', true FID at the end", group="Advanced",
-                         label="Inception weights (true FID)")
+                         label="Inception weights (true FID)", path=True)
     device: str = opt("auto", "auto (CUDA if present) | cpu | cuda", choices=DEVICES, group="Advanced",
                       label="Device")
     precision: str = opt("auto", "auto (bfloat16 autocast on a CUDA card, float16 if it lacks bf16; float32 "

@@ -17,7 +17,8 @@ class LatentVAEConfig(Config):
                               "mnist | fashion: IDX files from data_dir or the cache; toy2d: two moons",
                     choices=DATA, group="Data", label="Data set")
     data_dir: str = opt("", "folder holding the IDX files (train-images-idx3-ubyte[.gz] and the three "
-                            "others); empty = the download cache", label="Folder with the IDX files")
+                            "others); empty = the download cache", label="Folder with the IDX files",
+                        path=True)
     download: bool = opt(False, "fetch MNIST / Fashion-MNIST into the cache if missing (checksummed)")
     latent: int = opt(2, "latent dimension k; 2 shows the manifold directly", lo=1, hi=64,
                       group="Model", label="Latent dimension")
