@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, Callable, ClassVar, Protocol, runtime_checkable
 
 import torch
 
 from lab import checkpoint
-from lab.config import differs_only_live
+from lab.config import differs_only_live, path_keys
 
 
 @runtime_checkable
@@ -161,17 +161,22 @@ class Run:
                 setattr(self, name, saved)
 
 
-def load(data: bytes, experiment: str | None = None) -> Run:
+def load(data: bytes, experiment: str | None = None, confine: Callable[[str, str], str] | None = None) -> Run:
     """A run rebuilt from `state_bytes` output (its stored config, then its state). Raises
-    lab.checkpoint.CheckpointError with one line for anything that is not such a file."""
+    lab.checkpoint.CheckpointError with one line for anything that is not such a file.
+    `confine(key, path)`: applied to the file's server paths (path keys) before anything is
+    read; a page passes lab.data.root.confine, so an uploaded file cannot name a server folder."""
     import dataclasses
 
     from lab import experiments
     doc = checkpoint.from_bytes(data, experiment)
     exp = experiments.get(doc["experiment"])
     names = {f.name for f in dataclasses.fields(exp.config)}
+    stored = {k: v for k, v in doc["config"].items() if k in names}
+    if confine is not None:
+        stored |= {k: confine(k, str(stored[k])) for k in path_keys(exp.config) if stored.get(k)}
     try:
-        cfg = exp.config(**{k: v for k, v in doc["config"].items() if k in names})
+        cfg = exp.config(**stored)
         run = exp.make_run(cfg)
         run.load_state(doc)
     except (KeyError, TypeError, RuntimeError, ValueError) as err:

@@ -88,13 +88,16 @@ def test_page_bad_url_value_falls_back_with_a_note():
     assert n_traces() == before + 10              # one ellipse trace per digit class
 
 
-def test_page_fashion_from_a_folder_and_two_moons(tmp_path):
+def test_page_fashion_from_a_folder_and_two_moons(tmp_path, monkeypatch):
+    """The folder is typed, under the data root (a link's data_dir is ignored: test_data_root)."""
     from lab.data.idx import write_idx
     rng = np.random.default_rng(0)
     for stem, n in (("train", 64), ("t10k", 32)):
         write_idx(tmp_path / f"{stem}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
         write_idx(tmp_path / f"{stem}-labels-idx1-ubyte", rng.integers(0, 10, n).astype(np.uint8))
-    at = _open({"data": "fashion", "data_dir": str(tmp_path), "width": "32", "batch": "16"})
+    monkeypatch.setenv("GENLAB_DATA_ROOT", str(tmp_path))
+    at = _open({"data": "fashion", "width": "32", "batch": "16"})
+    at.text_input(key="vae.data_dir").set_value(str(tmp_path)).run()
     assert not at.error
     at.button(key="vae.step").click().run()
     assert not at.exception and metric(at, "Step") == "20"

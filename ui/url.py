@@ -22,6 +22,8 @@ def config_from_url(cls, ns: str):
         instead = "upload a zip" + (" or type a folder under the data root on the page" if data_root() else "")
         notes = [f"Ignored the link's {k}: a link never names a file or folder of the server; {instead}."
                  for k in paths if k in params] + notes
+        for k in set(paths) & set(params):      # and out of the address bar, before the page may stop
+            del st.query_params[k]
         st.session_state[key] = cfg
         st.session_state[f"{ns}.url_notes"] = notes
     for note in st.session_state.get(f"{ns}.url_notes", []):

@@ -19,6 +19,7 @@ import torch
 from lab import checkpoint
 from lab.config import ConfigError
 from lab.data import images as image_data
+from lab.data.root import confine
 from lab.device import generator, pick_device
 from lab.images.fd import LABEL as FD_LABEL, FrechetScore, feature_net
 from lab.run import Run, load as load_run
@@ -206,8 +207,9 @@ class ImageRun(Run):
 
 def load(data: bytes) -> ImageRun:
     """lab.run.load for the page's Resume: an image_gan or image_vae run file, rebuilt; any other
-    file (unsafe, junk, another experiment's) is refused with one line (CheckpointError)."""
+    file (unsafe, junk, another experiment's) is refused with one line (CheckpointError). The
+    file's data_dir and inception must lie under the data root (lab.data.root), as if typed."""
     experiment = checkpoint.from_bytes(data)["experiment"]
     if experiment not in ("image_gan", "image_vae"):
         raise checkpoint.CheckpointError(f"this file is from {experiment!r}, not image_gan or image_vae")
-    return load_run(data, experiment)
+    return load_run(data, experiment, confine=confine)
