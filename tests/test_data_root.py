@@ -141,6 +141,16 @@ def test_a_link_s_path_reads_the_same_whether_it_exists(tmp_path, no_root, reads
     assert all(d == "" for d in reads)                               # cifar10's own "needs data_dir" check only
 
 
+def test_mode_collapse_link_csv_path_reads_the_same_whether_it_exists(tmp_path, no_root):
+    """The other path key a link could carry: its config checked is_file(), an existence oracle."""
+    points = tmp_path / "points.csv"
+    points.write_text("x,y\n0,0\n1,1\n")
+    shown = [_messages(open_page("app_pages/mode_collapse.py", {"data": "csv", "csv_path": str(p)}))
+             for p in (points, tmp_path / "missing.csv")]
+    assert shown[0] == shown[1]
+    assert any(kind == "warning" and "csv_path" in text for kind, text in shown[0])
+
+
 # ---- typed paths: only inside the root ---------------------------------------------------------
 
 def test_typed_folder_inside_the_root_loads_and_stays_out_of_the_url(tree, reads):

@@ -35,7 +35,7 @@ class ModeCollapseConfig(Config):
     data: str = opt("ring8", "ring8 | grid25 (WGAN-GP's toy set-up) | ring8_pacgan | grid25_pacgan (PacGAN's) | "
                              "spiral | csv (your points: csv_path=FILE on the command line, an upload on the page)",
                     choices=toy2d.DATA, group="Data", label="Data set")
-    csv_path: str = opt("", "for data=csv on the command line: a CSV file of x,y rows")
+    csv_path: str = opt("", "for data=csv on the command line: a CSV file of x,y rows", path=True)
     csv_modes: int = opt(8, "for data=csv: k-means clusters that count as modes", lo=1, hi=100,
                          label="Modes in your data (k-means clusters)")
     seed: int = opt(0, "random seed: same seed, same run on a CPU", lo=0, hi=2**31 - 1, group="Data", label="Seed")
