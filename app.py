@@ -3,6 +3,7 @@ import streamlit as st
 
 import ui
 
+ui.import_shared()      # before any page: concurrent first runs never see a half-imported pandas
 ui.begin_script_run()      # this run's number: only a session's newest run may rebuild its runs
 st.set_page_config(page_title="GenLab", page_icon=":material/science:", layout="wide")
 
