@@ -1,10 +1,17 @@
 """GenLab: `streamlit run app.py`. Routes to the pages and says which device trains."""
+from pathlib import Path
+
 import streamlit as st
 
 import ui
 
+# A shipped PNG, served by this server: `:material/science:` as page_icon made every browser
+# fetch the favicon from fonts.gstatic.com (the pages' Material icons come from Streamlit's own bundle).
+ICON = str(Path(__file__).with_name("assets") / "icon.png")
+
+ui.import_shared()      # before any page: concurrent first runs never see a half-imported pandas
 ui.begin_script_run()      # this run's number: only a session's newest run may rebuild its runs
-st.set_page_config(page_title="GenLab", page_icon=":material/science:", layout="wide")
+st.set_page_config(page_title="GenLab", page_icon=ICON, layout="wide")
 
 
 def home() -> None:

@@ -41,20 +41,20 @@ with st.sidebar:
         b_base = b_url if "b_recipe" in st.query_params or "b_loss" in st.query_params else Config(pac=2)
         b_vals = ui.config_widgets(Config, f"{NS}.b", b_base, keys=AB_KEYS, labels=LABELS)
 
-points, token = None, None
+points, token, bad_csv = None, None, False
 if common["data"] == "csv":
     if upload is None:
         st.info("Upload a CSV file of x,y rows in the sidebar (one point per row; a header line is fine).")
         st.stop()
     try:
-        points = toy2d.parse_points_csv(upload.getvalue().decode("utf-8", errors="replace"))
+        points = toy2d.parse_points_csv(upload.getvalue())
         token = hashlib.sha1(upload.getvalue()).hexdigest()       # same file, same run
     except ConfigError as err:
         st.error(ui.plain(f"Your CSV: {err}"), icon=":material/error:")
-        st.stop()
+        bad_csv = True
 wanted = {"A": {**a_vals, **common}} | ({"B": {**a_vals, **b_vals, **common}} if ab else {})
 cfgs = {name: ui.build_config(Config, ui.widgets.merged(url, v)) for name, v in wanted.items()}
-if any(c is None for c in cfgs.values()):
+if bad_csv or any(c is None for c in cfgs.values()):
     cfgs = None                    # st.error shown; the last good runs stay
 else:
     b_link = {f"b_{k}": v for k, v in to_strings(cfgs["B"], only_changed=False).items() if k in AB_KEYS} if ab else {}

@@ -1,6 +1,7 @@
 """Where tensors live and how runs are made repeatable."""
 from __future__ import annotations
 
+import atexit
 import importlib
 import threading
 import time
@@ -74,4 +75,7 @@ def warm_up(modules: tuple[str, ...] = ("torch._dynamo",), delay: float = 2.0) -
                 importlib.import_module(name)
         _warming = threading.Thread(target=run, name="genlab-warm-up", daemon=True)
         _warming.start()
+        # A daemon thread halfway through importing torch._dynamo at interpreter teardown can
+        # abort the process; at exit, let the import finish (about a second) first.
+        atexit.register(_warming.join, timeout=30.0)
     return _warming

@@ -194,3 +194,24 @@ def test_quick_clicks_while_playing_break_nothing(browser, streamlit_server, ste
     assert urllib.request.urlopen(f"{url}/_stcore/health", timeout=10).read() == b"ok"   # still up
     text = log.read_text()
     assert "Traceback" not in text and "Segmentation" not in text, text[-3000:]
+
+
+def test_no_request_leaves_the_server_s_host(streamlit_url, page):
+    """A class on an offline network: the favicon was fetched from fonts.gstatic.com
+    (`page_icon=":material/science:"`). Every request, on the home page and every page, goes to
+    the server; the Material Symbols font the pages' icons use is Streamlit's own bundle."""
+    from urllib.parse import urlparse
+    host = urlparse(streamlit_url).netloc
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url))
+    for stem in [""] + [e.url_path for e in ui.available_pages()]:
+        page.goto(f"{streamlit_url}/{stem}", wait_until="domcontentloaded")
+        wait_for_app(page)
+        page.wait_for_selector("h1", timeout=90_000)
+        page.wait_for_timeout(1000)                   # the favicon and late fonts
+    away = sorted({u for u in seen if urlparse(u).scheme in ("http", "https", "ws", "wss")
+                   and urlparse(u).netloc != host})
+    assert away == []
+    assert any("materialsymbols" in u.lower() and urlparse(u).netloc == host for u in seen)
+    icon = page.evaluate("() => [...document.querySelectorAll('link[rel~=icon]')].map(l => l.href)")
+    assert icon and all(urlparse(u).netloc == host for u in icon), icon

@@ -139,6 +139,40 @@ def test_csv_parses_with_header_and_rejects_bad_rows():
         toy2d.parse_points_csv("\n\n")
 
 
+def _blobs_csv(n: int = 30) -> str:
+    return "x,y\n" + "\n".join(f"{i % 5},{(i * 7) % 11}" for i in range(n)) + "\n"
+
+
+def test_csv_bytes_of_any_kind_give_a_config_error_or_points():
+    """An upload's raw bytes: a binary file is one ConfigError naming what is wrong (it was a
+    `_csv.Error: new-line character seen in unquoted field` traceback), never anything else."""
+    rng = np.random.default_rng(0)
+    for size in (1, 7, 64, 1000, 20_000):
+        for _ in range(40):
+            blob = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
+            with pytest.raises(ConfigError) as err:
+                toy2d.parse_points_csv(blob)
+            assert "x,y" in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(ConfigError, match="not text .*UTF-8.*x,y numbers"):
+        toy2d.parse_points_csv(b"PK\x03\x04\x14\x00\x08\x08\xc3\r\n\x88" + bytes(range(256)))
+    with pytest.raises(ConfigError, match="NUL bytes.*x,y numbers"):
+        toy2d.parse_points_csv(_blobs_csv().encode().replace(b"\n", b"\x00\n"))
+    with pytest.raises(ConfigError, match="not a readable CSV"):     # a single field past csv's limit
+        toy2d.parse_points_csv('"' + "1" * 200_000 + '"\n')
+
+
+def test_csv_bytes_in_the_encodings_and_line_ends_spreadsheets_save():
+    want = toy2d.parse_points_csv(_blobs_csv())
+    assert want.shape == (30, 2)
+    text = _blobs_csv()
+    for blob in (text.encode(), text.encode("utf-8-sig"), text.encode("utf-16"),
+                 text.encode("utf-16-be").join([b"\xfe\xff", b""]), text.replace("\n", "\r\n").encode(),
+                 text.replace("\n", "\r").encode()):
+        np.testing.assert_array_equal(toy2d.parse_points_csv(blob), want)
+    with pytest.raises(ConfigError, match="UTF-16.*damaged"):
+        toy2d.parse_points_csv(b"\xff\xfe" + text.encode("utf-16-le")[:-1])
+
+
 def test_csv_data_finds_its_clusters():
     rng = np.random.default_rng(0)
     centres = np.array([[0, 0], [5, 0], [0, 5]])

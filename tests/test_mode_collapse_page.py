@@ -97,3 +97,25 @@ def test_csv_data_asks_for_an_upload():
     assert any("Upload a CSV" in i.value for i in at.info)
     at.selectbox(key="mc.data").set_value("grid25").run()
     assert not at.exception and _runs(at)["A"].data.n_modes == 25
+
+
+@pytest.mark.parametrize("name, blob", [
+    ("random.csv", bytes(range(256)) * 8 + b"\r\x00\n"),           # was `_csv.Error: new-line character ...`
+    ("sheet.csv", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512)),   # an old .xls renamed
+    ("utf16.csv", "x,y\n1,2\nthree,4\n".encode("utf-16")),
+])
+def test_a_binary_or_bad_csv_is_one_error_line_and_the_last_good_run_stays(name, blob):
+    at = _open({"width": "16", "latent": "2", "batch": "32", "data": "csv"})
+    good = "x,y\n" + "\n".join(f"{i % 3},{(i * 5) % 7}" for i in range(40))
+    at.file_uploader(key="mc.csv").set_value(("good.csv", good.encode(), "text/csv")).run()
+    assert not at.exception and not at.error
+    run = _runs(at)["A"]
+    at.button(key="mc.step").click().run()
+    step = run.step
+    at.file_uploader(key="mc.csv").set_value((name, blob, "text/csv")).run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and errors[0].startswith("Your CSV: ") and "x,y" in errors[0], errors
+    assert "\n" not in errors[0]
+    assert _runs(at)["A"] is run and run.step == step          # the last good run stays, untouched
+    assert len(at.get("plotly_chart")) == 4                    # and is still drawn

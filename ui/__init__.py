@@ -8,8 +8,10 @@ ui never imports torch: a page can draw its opening before torch loads.
 """
 from __future__ import annotations
 
+import importlib
 import re
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +24,7 @@ from ui.url import config_from_url, sync_url
 from ui.widgets import build_config, config_widgets, recipe_note, seed_line, seeds_input
 
 __all__ = ["PAGES", "Transport", "available_pages", "begin_script_run", "is_newest_run", "build_config", "config_from_url", "config_widgets",
-           "device_badge", "downloads", "keep_runs", "latest", "live", "opening", "page_text", "pause", "plain", "playing",
+           "device_badge", "downloads", "import_shared", "keep_runs", "latest", "live", "opening", "page_text", "pause", "plain", "playing",
            "recipe_note", "rows_of", "seed_line", "seeds_input", "step_runs", "sync_url", "things_to_try", "transport", "warm_up"]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,6 +81,29 @@ def device_badge(where=None, if_loaded: bool = False) -> None:
     from lab.device import describe, small_net_threads
     small_net_threads()              # the count the badge names is the one training uses
     (where or st.sidebar).caption(f"Device: **{describe()}**")
+
+
+# Read by other libraries straight from sys.modules, never through `import`: plotly's
+# `get_module(name, should_load=False)` checks `isinstance(v, pd.Series)` on every array it is
+# given. When one session's first run was still importing pandas, another session's plotly
+# figure got the half-built module: "partially initialized module 'pandas' has no attribute
+# 'Series'" (12 students opening a fresh server). Imported whole before any page code runs.
+SHARED_IMPORTS = ("numpy", "pandas")
+_shared_lock = threading.Lock()
+_shared_done = False
+
+
+def import_shared(modules: tuple[str, ...] = SHARED_IMPORTS) -> None:
+    """Import `modules` completely, once per process, before any page runs; a concurrent first
+    run waits here (~0.2 s, the first run only) instead of meeting them half-imported."""
+    global _shared_done
+    if _shared_done:
+        return
+    with _shared_lock:
+        if not _shared_done:
+            for name in modules:
+                importlib.import_module(name)
+            _shared_done = True
 
 
 def warm_up() -> None:

@@ -131,11 +131,36 @@ def spiral_data(pieces: int = 12, std: float = 0.05, radius: float = 2.0) -> Spi
 
 
 # ---- the user's own points -----------------------------------------------------------------
-def parse_points_csv(text: str) -> np.ndarray:
-    """CSV text of x,y rows (an optional header line) -> (n, 2) float array.
+def decode_csv(data: bytes) -> str:
+    """An uploaded file's bytes -> its text: UTF-8 (a BOM is fine) or UTF-16 with its BOM (what
+    spreadsheets save as "Unicode text"). Anything else is not a CSV of numbers: a clear
+    ConfigError, never a csv.Error traceback from a binary file."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise ConfigError("the file starts like UTF-16 text but is damaged; save it as a plain-text "
+                              "CSV of x,y numbers, one point per line") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"the file is not text (byte {err.start + 1} is not UTF-8; a binary or "
+                          "spreadsheet file?); save it as a plain-text CSV of x,y numbers, one point "
+                          "per line") from None
+
+
+def parse_points_csv(data: str | bytes) -> np.ndarray:
+    """CSV of x,y rows (an optional header line), as text or as a file's bytes -> (n, 2) float array.
 
     Errors name the first bad row by its line number, so a student can fix the file."""
-    rows = list(csv.reader(io.StringIO(text)))
+    text = decode_csv(data) if isinstance(data, (bytes, bytearray)) else data
+    if "\x00" in text:
+        raise ConfigError("the file holds NUL bytes, so it is binary, not text; save it as a plain-text "
+                          "CSV of x,y numbers, one point per line")
+    try:   # newline="": \n, \r\n and old-Mac \r all end a row (else a lone \r is a csv.Error)
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as err:
+        raise ConfigError(f"the file is not a readable CSV ({err}); it needs x,y numbers, one point per line") from None
     rows = [(i, r) for i, r in enumerate(rows, start=1) if any(c.strip() for c in r)]
     if not rows:
         raise ConfigError("the CSV file is empty: it needs rows of x,y numbers")

@@ -12,12 +12,16 @@ One `Training` per browser session; the page keeps it in st.session_state. The t
 - stops when its owner is garbage-collected (weakref.finalize: the session ended and Streamlit
   dropped its session_state), and pauses / then stops when the page's heartbeat goes quiet
   (the tab is closed or the user left the page), so no thread outlives its user;
-- holds one of MAX_TRAININGS server-wide slots, released when it ends.
+- holds one of MAX_TRAININGS server-wide slots, released when it ends;
+- is stopped and joined at interpreter exit (atexit: `streamlit run` stopped by Ctrl-C or
+  SIGTERM): a daemon thread still inside torch when the interpreter tears down aborts the
+  process ("terminate called without an active exception", exit code 134).
 `play()` after a stop starts a fresh thread on the same run. A thread holds no reference to its
 `Training`, only to the shared `_Core`; that is what lets the owner be collected while it runs.
 """
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 import time
@@ -49,6 +53,11 @@ def stop_all(timeout: float = 30.0) -> None:
     for core in cores:
         if core.thread is not None and core.thread is not threading.current_thread():
             core.thread.join(timeout)
+
+
+# atexit runs after the main thread has returned and before the interpreter tears down, while
+# the threads can still finish their chunk (<= ~chunk_seconds) and release torch.
+atexit.register(stop_all, timeout=30.0)
 
 
 def _take_slot() -> None:

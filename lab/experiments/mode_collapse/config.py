@@ -97,5 +97,5 @@ class ModeCollapseConfig(Config):
 
     def data_set(self, points=None) -> toy2d.Toy2D:
         if self.data == "csv" and points is None and self.csv_path:
-            points = toy2d.parse_points_csv(Path(self.csv_path).read_text())
+            points = toy2d.parse_points_csv(Path(self.csv_path).read_bytes())
         return toy2d.make(self.data, points, self.csv_modes, self.seed)
