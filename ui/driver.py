@@ -13,6 +13,7 @@ once. The driver itself only calls the protocol.
 """
 from __future__ import annotations
 
+import atexit
 import functools
 import logging
 import threading
@@ -25,6 +26,22 @@ from lab.config import ConfigError
 
 TICK_SHARE = 0.8   # of the fragment timer's period one tick may use (1.0 measured 4.7 redraws/s, 0.8 5.0/s)
 log = logging.getLogger("genlab")
+SCRIPT_THREAD = "ScriptRunner.scriptThread"      # the name Streamlit gives every script-run thread
+
+
+def _let_script_runs_finish(timeout: float = 10.0) -> None:
+    """At interpreter exit (`streamlit run` stopped by Ctrl-C or SIGTERM): wait for script runs
+    still in flight. They are daemon threads; one inside torch when the interpreter tears down
+    aborts the process ("terminate called without an active exception", exit code 134), seen
+    when the server stopped just after a class of 12 opened it. A run or a live tick is
+    time-boxed, so this waits about one tick."""
+    deadline = time.monotonic() + timeout
+    for thread in threading.enumerate():
+        if thread.name == SCRIPT_THREAD and thread is not threading.current_thread():
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+
+atexit.register(_let_script_runs_finish)
 
 
 # ---- one session, several script threads -----------------------------------------------------
