@@ -26,9 +26,6 @@ from lab.data.mixtures import PAIRS, PRESETS, pair_of, pairs  # noqa: E402
 from lab.gan.lipschitz import CONSTRAINTS  # noqa: E402
 from lab.seeds import with_seeds  # noqa: E402
 
-SEED_LABELS = {"sup_gap": "sup|D - D*|", "js_from_d": "JS from D", "w1_from_critic": "W1 estimate",
-               "lipschitz": "Lipschitz constant"}
-
 
 def on_pair() -> None:
     if ss[f"{NS}.pair"] != CUSTOM:
@@ -78,13 +75,8 @@ if cfg is not None:
     ui.sync_url(dataclasses.replace(cfg, constraint="none"), {"critics": ",".join(critics)}
                 | ({"seeds": str(n_seeds)} if n_seeds > 1 else {}))
 controls = ui.transport(NS, default_k=25, max_k=2000)
-# Seeds: a plain D is summarised by its distance to D*, a critic by its W1 estimate; the companions
-# (one batched sweep) are measured every 10 steps, the shown run whenever it is drawn.
-SEED_KEYS = {"none": ("sup_gap", "js_from_d")}
 runs = ui.keep_runs(NS, None if cfg is None else {c: dataclasses.replace(cfg, constraint=c) for c in critics},
-                    lambda c, cfg: with_seeds("discriminator", cfg, n_seeds, DiscriminatorRun,
-                                              SEED_KEYS.get(c, ("w1_from_critic", "lipschitz")),
-                                              numbers=lambda r: r.metrics(), sweep_keys={"eval_every": 10}),
+                    lambda c, cfg: with_seeds("discriminator", cfg, n_seeds, DiscriminatorRun),
                     controls.reset, n_seeds)
 if not runs:
     st.stop()
@@ -110,7 +102,7 @@ def body(snaps: dict) -> None:
     st.plotly_chart(figs.figure(snaps, arrow_loss, show_dstar, densities=False), key=f"{NS}.fig", **CHART)
     st.markdown(figs.table(snaps))
     for c, s in snaps.items():
-        ui.seed_line(s, lambda k: f"{figs.STYLE[c][0]}: {SEED_LABELS.get(k, k)}")
+        ui.seed_line(s, prefix=f"{figs.STYLE[c][0]}: ")
     st.caption(text["Reading the numbers"].format(**m))
 
 

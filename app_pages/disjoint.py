@@ -80,9 +80,8 @@ if not chosen:
     st.stop()
 controls = ui.transport(NS, default_k=10, max_k=500)
 cfgs = None if base is None else {name: dataclasses.replace(base, recipe=name) for name in chosen}
-runs = ui.keep_runs(NS, cfgs, lambda name, cfg: with_seeds(
-    "disjoint", cfg, n_seeds, DisjointRun, ("abs_theta",), numbers=lambda r: {"abs_theta": abs(r.theta)},
-    sweep_keys={"eval_every": 1}), controls.reset, n_seeds)
+runs = ui.keep_runs(NS, cfgs, lambda name, cfg: with_seeds("disjoint", cfg, n_seeds, DisjointRun), controls.reset,
+                    n_seeds)
 if not runs:
     st.stop()
 if controls.step:
@@ -94,7 +93,7 @@ def body(snaps: dict) -> None:
     for col, (label, value) in zip(st.columns(4), figs.headline(snaps)):
         col.metric(label, value)
     for name, s in snaps.items():
-        ui.seed_line(s, lambda k: f"{LABELS.get(name, name)}: |theta|")
+        ui.seed_line(s, prefix=f"{LABELS.get(name, name)}: ")
     st.plotly_chart(figs.trajectories(snaps), key=f"{NS}.traj")
     st.plotly_chart(figs.across_gap(snaps), key=f"{NS}.gap")
     st.dataframe(pd.DataFrame(figs.table(snaps)), hide_index=True, width="stretch")

@@ -13,7 +13,6 @@ from lab.gan.recipes import RECIPES
 from lab.sweep import seeded
 
 NS = "mc"
-SEED_LABELS = {"modes": "modes", "hq": "high-quality share", "reverse_kl": "reverse KL"}
 AB_KEYS = ("recipe", "constraint", "lr_d", "lr_g", "d_steps", "unroll", "pac", "instance_noise")  # what B may vary
 LABELS = {"recipe": lambda r: RECIPES[r].label,
           "data": lambda d: toy2d.PRESETS[d]().label if d in toy2d.PRESETS else "your CSV (x,y)"}
@@ -84,7 +83,7 @@ def body(snaps: dict) -> None:
         one = len(snaps) == 1
         for cell, (label, value, help) in zip(col.columns(4 if one else 2) * 2, figs.read_out(s)):
             cell.metric(label, value, help=help)
-        ui.seed_line(s, SEED_LABELS.get, where=col)
+        ui.seed_line(s, where=col)
         left, right = col.columns(2) if one else (col, col)
         left.plotly_chart(figs.scatter(s, show_arrows, title=f"{name}: {figs.headline(runs[name].cfg, s)}"),
                           key=f"{NS}.scatter.{name}")

@@ -14,11 +14,6 @@ from lab.seeds import with_seeds
 NS, SW = "rm", "rm.sw"
 
 
-def errors(run) -> dict:
-    """Each estimator's error |theta_hat - theta| (what the seeds are summarised by)."""
-    return {f"error_{k}": v for k, v in run.metrics()["error"].items()}
-
-
 ss, text = st.session_state, ui.page_text(__file__)
 ui.opening(NS, "Robust mean estimation: medians, Tukey depth and GANs", text)
 
@@ -78,7 +73,7 @@ with tab_live:
     controls = ui.transport(NS, default_k=10, max_k=500)
     with st.spinner("Sampling the data and computing the classical estimators..."):
         runs = ui.keep_runs(NS, cfg and {"run": cfg}, lambda _, c: with_seeds(
-            "robust_mean", c, n_seeds, RobustMeanRun, numbers=errors), reset=controls.reset, token=n_seeds)
+            "robust_mean", c, n_seeds, RobustMeanRun), reset=controls.reset, token=n_seeds)
     if not runs:
         st.stop()
     run = runs["run"]

@@ -43,7 +43,7 @@ if cfg := ui.build_config(Cfg, ui.widgets.merged(url, values)):
     ui.sync_url(cfg, {"seeds": str(n_seeds)} if n_seeds > 1 else None)
 controls = ui.transport(NS, default_k=20, max_k=500)
 runs = ui.keep_runs(NS, {"vae": cfg} if cfg else None, reset=controls.reset, token=n_seeds, make=lambda _, c: with_seeds(
-    "vae", c, n_seeds, LatentVAERun, ("elbo_test", "recon_test", "kl_test")))
+    "vae", c, n_seeds, LatentVAERun))
 if "vae" not in runs:
     st.stop()
 if (run := runs["vae"]).cfg != cfg:
@@ -66,7 +66,7 @@ def body(snaps: dict) -> None:
     snap = snaps["vae"]
     for col, (label, value, help_) in zip(st.columns(5), figs.readout(snap)):
         col.metric(label, value, help=help_)
-    ui.seed_line(snap, {"elbo_test": "test ELBO", "recon_test": "reconstruction", "kl_test": "KL"}.get)
+    ui.seed_line(snap)
     st.plotly_chart(figs.curves(snap["history"]), key=f"{NS}.curves", config={"displaylogo": False})
     left, right = st.columns([1.1, 1])
     ellipses = left.toggle("Posterior ellipses (1 sigma)", key=f"{NS}.ellipses")

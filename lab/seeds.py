@@ -19,12 +19,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from lab.experiments import SeedSpec, last_logged
 from lab.run import Run
-
-
-def last_logged(run: Run) -> dict:
-    """A single run's numbers at its last measurement: its history's last entries."""
-    return {k: v[-1] for k, v in run.history.items() if k != "step" and v}
 
 
 def seed_rows(run: Run, keys: tuple[str, ...], numbers=last_logged) -> list[dict]:
@@ -57,9 +53,10 @@ class Seeds(Run):
     metrics summarised over seeds."""
 
     def __init__(self, cfg, k: int, make: Callable[[Any], Run], companions: Callable[[Any, int], list],
-                 keys: tuple[str, ...], numbers: Callable[[Run], dict] = last_logged):
+                 keys: tuple[str, ...], numbers: Callable[[Run], dict] = last_logged, labels: dict | None = None):
         super().__init__(cfg)
         self.k, self.keys, self._companions, self._numbers = int(k), keys, companions, numbers
+        self.labels = dict(labels or {})
         self.primary = make(cfg)
         self.others = [make(c) for c in companions(cfg, self.k)] if self.k > 1 else []
         self.members = self.k
@@ -96,7 +93,8 @@ class Seeds(Run):
     def _snapshot(self, **options) -> dict:
         snap = self.primary.snapshot(**options)
         rows = self.seed_table()
-        return {**snap, "seeds": {"k": self.k, "rows": rows, "stats": summarise(rows, self.keys)}}
+        return {**snap, "seeds": {"k": self.k, "rows": rows, "stats": summarise(rows, self.keys),
+                                  "labels": self.labels}}
 
     def _metrics(self) -> dict:
         rows = self.seed_table()
@@ -126,16 +124,19 @@ class Seeds(Run):
 
 
 def with_seeds(experiment: str, cfg, k: int, make_single: Callable[[Any], Run], keys: tuple[str, ...] | None = None,
-               numbers: Callable[[Run], dict] = last_logged, sweep_keys: dict | None = None, **batched) -> Run:
+               numbers: Callable[[Run], dict] | None = None, **batched) -> Run:
     """The page's run of `cfg` alone (k = 1), or with k - 1 seed companions: one batched sweep
     (lab.sweep.kinds) where the experiment has one and takes this config, else k - 1 single runs
-    (`make_single`) trained in turn. `keys`: the numbers summarised (default: every number the
-    single run logs); `sweep_keys`: the batched sweep's own keys (e.g. eval_every=1, to measure
-    when the single run logs); `batched`: extra arguments for the sweep run (e.g. the user's points)."""
+    (`make_single`) trained in turn. What is summarised comes from the experiment's SeedSpec
+    (`keys` and `numbers` override it; with no keys at all, every number the single run logs);
+    `batched`: extra arguments for the sweep run (e.g. the user's points)."""
     if k <= 1:
         return make_single(cfg)
+    from lab import experiments
     from lab.config import ConfigError
     from lab.sweep import kinds
+    spec = experiments.get(experiment).seeds or SeedSpec()
+    keys, numbers = keys or spec.keys_for(cfg), numbers or spec.numbers
     kind = kinds.get(experiment) if experiment in kinds.KINDS else None
 
     def make(c):
@@ -145,7 +146,7 @@ def with_seeds(experiment: str, cfg, k: int, make_single: Callable[[Any], Run], 
         first = dataclasses.replace(c, seed=c.seed + 1)
         if kind is not None:
             try:
-                return [kind.config.of(first, seeds=n - 1, **(sweep_keys or {}))]
+                return [kind.config.of(first, seeds=n - 1, **spec.sweep_keys)]
             except ConfigError:
                 pass            # a setting the batched sweep does not take (e.g. an unrolled GAN)
         return [dataclasses.replace(c, seed=c.seed + i) for i in range(1, n)]
@@ -153,5 +154,5 @@ def with_seeds(experiment: str, cfg, k: int, make_single: Callable[[Any], Run], 
     if keys is None:
         probe = make_single(cfg)
         keys = tuple(k for k, v in numbers(probe).items() if isinstance(v, (int, float)))
-        return Seeds(cfg, k, lambda c: probe if c is cfg else make(c), companions, keys, numbers)
-    return Seeds(cfg, k, make, companions, keys, numbers)
+        return Seeds(cfg, k, lambda c: probe if c is cfg else make(c), companions, keys, numbers, spec.labels)
+    return Seeds(cfg, k, make, companions, keys, numbers, spec.labels)

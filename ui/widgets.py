@@ -158,12 +158,16 @@ def seeds_input(ns: str, where=None) -> int:
              "has one) and every metric reads as the mean (range) over them; the pictures show the first seed"))
 
 
-def seed_line(snap: dict, label: Callable[[str], str] = str, fmt: str = ".3g", where=None) -> None:
+def seed_line(snap: dict, label: Callable[[str], str] | None = None, prefix: str = "", fmt: str = ".3g",
+              where=None) -> None:
     """Under a page's read-outs: each number as mean (range) over the seeds trained together
-    (snapshot["seeds"], lab.seeds.Seeds), so an effect can be told from one seed's luck."""
+    (snapshot["seeds"], lab.seeds.Seeds), so an effect can be told from one seed's luck. Names
+    are the experiment's (its SeedSpec labels) unless `label` gives them; `prefix` names the run."""
     seeds = snap.get("seeds")
     if not seeds or seeds["k"] < 2:
         return
+    name = label or (lambda k: seeds.get("labels", {}).get(k, k))
+    label = lambda k: prefix + name(k)  # noqa: E731
     def span(v: dict) -> str:       # "7-8", but "-505 to -490" (a dash between negatives misreads)
         sep = "-" if v["min"] >= 0 else " to "
         return f"{v['min']:{fmt}}{sep}{v['max']:{fmt}}"

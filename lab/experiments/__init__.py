@@ -21,6 +21,26 @@ from typing import Any, Callable
 from lab.config import ConfigError
 
 
+def last_logged(run) -> dict:
+    """A single run's numbers at its last measurement: its history's last entries."""
+    return {k: v[-1] for k, v in run.history.items() if k != "step" and v}
+
+
+@dataclass(frozen=True)
+class SeedSpec:
+    """How an experiment's seeds are summarised (lab.experiments.Experiment.seeds): which numbers
+    (`keys`, or a function of the config giving them), how a single run gives them (`numbers`),
+    the batched sweep's own keys so its companions are measured when the single run is (e.g.
+    eval_every=1), and the names a page shows."""
+    keys: tuple[str, ...] | Callable[[Any], tuple[str, ...]] | None = None
+    numbers: Callable[[Any], dict] = last_logged
+    sweep_keys: dict = field(default_factory=dict)
+    labels: dict = field(default_factory=dict)
+
+    def keys_for(self, cfg) -> tuple[str, ...] | None:
+        return self.keys(cfg) if callable(self.keys) else self.keys
+
+
 @dataclass(frozen=True)
 class Experiment:
     name: str
@@ -32,6 +52,8 @@ class Experiment:
     # Keys for a tiny run that trains in well under a second: the protocol tests and the
     # command-line tests use it, so every experiment is exercised the same way.
     smoke: dict[str, Any] = field(default_factory=dict)
+    # How its seeds are summarised when a page trains several together (SeedSpec; lab.seeds).
+    seeds: SeedSpec | None = None
 
 
 def names() -> list[str]:

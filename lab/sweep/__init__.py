@@ -30,5 +30,4 @@ def seeded(cfg, k: int, points=None):
     sweep of seeds seed+1..seed+k-1, or, for an unrolled GAN (not batched), k - 1 plain runs."""
     from lab.experiments.mode_collapse.run import ModeCollapseRun
     from lab.seeds import with_seeds
-    return with_seeds("mode_collapse", cfg, k, lambda c: ModeCollapseRun(c, points), ("modes", "hq", "reverse_kl"),
-                      points=points)
+    return with_seeds("mode_collapse", cfg, k, lambda c: ModeCollapseRun(c, points), points=points)

@@ -3,7 +3,7 @@ Example 1): closed-form divergences of the parallel lines and of the thin-Gaussi
 (closed_forms), a GAN whose generator is one number theta (trainer), the run (run), figures."""
 from __future__ import annotations
 
-from lab.experiments import Experiment
+from lab.experiments import Experiment, SeedSpec
 from lab.experiments.disjoint.config import DisjointConfig
 from lab.experiments.disjoint.run import DisjointRun
 
@@ -25,4 +25,7 @@ EXPERIMENT = Experiment(
     make_run=DisjointRun,
     figures=_figures,
     smoke={"steps": 3, "batch": 16, "width": 8},
+    # theta is logged every step, so the batched companions are measured every step too.
+    seeds=SeedSpec(keys=("abs_theta",), numbers=lambda run: {"abs_theta": abs(run.theta)}, sweep_keys={"eval_every": 1},
+                   labels={"abs_theta": "|theta|"}),
 )

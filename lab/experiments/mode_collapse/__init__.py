@@ -9,7 +9,7 @@ and reverse KL of the mode histogram against uniform (`metrics`).
 """
 from __future__ import annotations
 
-from lab.experiments import Experiment
+from lab.experiments import Experiment, SeedSpec
 from lab.experiments.mode_collapse.config import ModeCollapseConfig
 from lab.experiments.mode_collapse.run import ModeCollapseRun
 
@@ -29,4 +29,6 @@ EXPERIMENT = Experiment(
     make_run=ModeCollapseRun,
     figures=_figures,
     smoke=dict(width=16, depth=1, latent=4, batch=32, eval_every=5, steps=10),
+    seeds=SeedSpec(keys=("modes", "hq", "reverse_kl"),
+                   labels={"modes": "modes", "hq": "high-quality share", "reverse_kl": "reverse KL"}),
 )

@@ -10,7 +10,7 @@
 """
 from __future__ import annotations
 
-from lab.experiments import Experiment
+from lab.experiments import Experiment, SeedSpec
 from lab.experiments.robust_mean.config import RobustMeanConfig
 from lab.experiments.robust_mean.run import RobustMeanRun
 
@@ -31,4 +31,6 @@ EXPERIMENT = Experiment(
     make_run=RobustMeanRun,
     figures=_figures,
     smoke=dict(n=200, p=2, batch=50, epochs=4, avg_epochs=2, estimators="mean,cw_median,js_gan,tv_gan"),
+    # Every estimator's error |theta_hat - theta| (no batched sweep: the seeds train in turn).
+    seeds=SeedSpec(numbers=lambda run: {f"error_{k}": v for k, v in run.metrics()["error"].items()}),
 )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lab.experiments import Experiment
+from lab.experiments import Experiment, SeedSpec
 from lab.experiments.vae.config import DATA, IDX_DATA, LatentVAEConfig
 from lab.experiments.vae.data import load_data
 from lab.experiments.vae.run import LatentVAERun
@@ -48,4 +48,6 @@ EXPERIMENT = Experiment(
     figures=_figures,
     artifacts=_artifacts,
     smoke={"data": "toy2d", "width": 16, "steps": 5, "batch": 16, "n_eval": 50, "log_every": 5, "K": 4},
+    seeds=SeedSpec(keys=("elbo_test", "recon_test", "kl_test"),
+                   labels={"elbo_test": "test ELBO", "recon_test": "reconstruction", "kl_test": "KL"}),
 )
