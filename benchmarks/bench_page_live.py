@@ -41,14 +41,19 @@ READY_JS = """(() => { const plots = %d; const tick = () => {
   if (steps && play && shown >= plots) { window.__ready = performance.timeOrigin + performance.now(); return; }
   requestAnimationFrame(tick); }; requestAnimationFrame(tick); })();"""
 
-COUNT_JS = """() => {
+def count_js(metric: str) -> str:
+    """Counts redraws in the page: each change of the st.metric whose text starts with `metric`."""
+    return """() => {
   window.__redraws = 0; window.__last = null;
   const read = () => { const m = [...document.querySelectorAll('[data-testid=stMetric]')]
-      .find(e => e.innerText.includes('Steps'));
+      .find(e => e.innerText.startsWith('%s'));
     return m ? m.querySelector('[data-testid=stMetricValue]').innerText : null; };
   new MutationObserver(() => { const v = read(); if (v !== window.__last) { window.__redraws++; window.__last = v; } })
     .observe(document.body, {subtree: true, childList: true, characterData: true});
-}"""
+}""" % metric
+
+
+COUNT_JS = count_js("Steps")
 
 
 def torch_import_seconds() -> float:

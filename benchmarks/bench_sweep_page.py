@@ -14,17 +14,10 @@ import urllib.parse
 
 from playwright.sync_api import sync_playwright
 
-from benchmarks.bench_page_live import serve, stop, wait_for_server
+from benchmarks.bench_page_live import count_js, serve, stop, wait_for_server
 from tests.conftest import CHROMIUM, CHROMIUM_FLAGS, _free_port
 
-COUNT_JS = """() => {
-  window.__redraws = 0; window.__last = null;
-  const read = () => { const m = [...document.querySelectorAll('[data-testid=stMetric]')]
-      .find(e => e.innerText.startsWith('Step'));
-    return m ? m.querySelector('[data-testid=stMetricValue]').innerText : null; };
-  new MutationObserver(() => { const v = read(); if (v !== window.__last) { window.__redraws++; window.__last = v; } })
-    .observe(document.body, {subtree: true, childList: true, characterData: true});
-}"""
+COUNT_JS = count_js("Step")
 
 
 def step_of(text: str | None) -> int:
