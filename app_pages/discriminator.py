@@ -7,6 +7,7 @@ import ui
 from lab.config import spec
 from lab.experiments.discriminator import DiscriminatorConfig as Config
 from lab.experiments.discriminator import figures as figs
+from lab.experiments.discriminator.config import critics_from_link
 
 NS, CUSTOM, CHART = "disc", "Custom (type below)", dict(config={"displaylogo": False}, theme=None)
 LABELS = {"objective": lambda o: {"auto": "auto: minimax for D, Wasserstein for critics"}.get(o, o)}
@@ -39,12 +40,7 @@ def on_dim() -> None:
 
 url = ui.config_from_url(Config, NS)
 if f"{NS}.critics" not in ss:         # first visit: the link gives the first values
-    asked = list(dict.fromkeys(c for c in st.query_params.get("critics", "").split(",") if c))
-    unknown = [c for c in asked if c not in CONSTRAINTS]
-    ss[f"{NS}.critics_note"] = (f"Ignored the link's critics={','.join(unknown)}: the critics are "
-                                f"{', '.join(CONSTRAINTS)}." if unknown else "")
-    ss[f"{NS}.critics"] = ([c for c in asked if c in CONSTRAINTS]
-                           or ([url.constraint] if url.constraint != "none" else list(CONSTRAINTS)))
+    ss[f"{NS}.critics"], ss[f"{NS}.critics_note"] = critics_from_link(st.query_params.get("critics", ""), url.constraint)
     ss[f"{NS}.real"], ss[f"{NS}.fake"] = url.mixture("real").to_spec(), url.mixture("fake").to_spec()
     ss[f"{NS}.dim"], ss[f"{NS}.pair"] = url.dim, pair_of(url.mixture("real"), url.mixture("fake")) or CUSTOM
     on_pair()                         # a preset's own text, e.g. N(2,0.5)
@@ -87,11 +83,8 @@ if controls.step:
 def body(snaps: dict) -> None:
     first = next(iter(snaps.values()))
     m = first["metrics"]
-    for col, (label, value) in zip(st.columns(5), (
-            ("Steps", f"{m['steps']:,}"), ("JS exact (nats)", f"{m['js_exact']:.4f}"),
-            ("W1 exact", f"{m['w1_exact']:.4f}" if "w1_exact" in m else "n/a in 2-D"),
-            ("KL(p || p_G)", f"{m['kl_exact']:.3g}"), ("TV", f"{m['tv_exact']:.4f}"))):
-        col.metric(label, value, help="log 2 = 0.6931 when the supports are apart" if label.startswith("JS") else None)
+    for col, (label, value, note) in zip(st.columns(5), figs.headline(m)):
+        col.metric(label, value, help=note)
     if first["dim"] == 1:
         # p, p_G and the samples never change while D trains: the same figure each tick keeps
         # the same element, which the browser does not redraw (it was half of each redraw).

@@ -31,6 +31,17 @@ def _activations() -> tuple[str, ...]:
     return tuple(ACTIVATIONS)
 
 
+def critics_from_link(text: str, constraint: str) -> tuple[list[str], str]:
+    """The page's critics from its link: `critics=` (a comma list), else the link's one
+    `constraint` (the command line's key), else every critic. Returns (critics, notice): unknown
+    names are dropped with a one-line notice naming them and the choices."""
+    known = _constraints()
+    asked = list(dict.fromkeys(c for c in text.split(",") if c))
+    unknown = [c for c in asked if c not in known]
+    note = f"Ignored the link's critics={','.join(unknown)}: the critics are {', '.join(known)}." if unknown else ""
+    return [c for c in asked if c in known] or ([constraint] if constraint != "none" else list(known)), note
+
+
 @dataclass(frozen=True)
 class DiscriminatorConfig(Config):
     dim: int = opt(1, "1 or 2: dimension of the data", lo=1, hi=2)

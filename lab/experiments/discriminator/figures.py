@@ -275,6 +275,14 @@ def generator_losses_figure() -> go.Figure:
     return fig
 
 
+def headline(m: dict) -> list[tuple[str, str, str | None]]:
+    """(label, value, help) for the exact numbers above the live figure (one run's metrics)."""
+    return [("Steps", f"{m['steps']:,}", None),
+            ("JS exact (nats)", f"{m['js_exact']:.4f}", "log 2 = 0.6931 when the supports are apart"),
+            ("W1 exact", f"{m['w1_exact']:.4f}" if "w1_exact" in m else "n/a in 2-D", None),
+            ("KL(p || p_G)", f"{m['kl_exact']:.3g}", None), ("TV", f"{m['tv_exact']:.4f}", None)]
+
+
 def table(snaps: dict) -> str:
     """The per-critic numbers as a Markdown table: it redraws every tick, and an interactive
     data grid cost the browser more than the figure did. sup |D - D*| is read against each
