@@ -70,7 +70,7 @@ def body(snaps: dict) -> None:
         (st.error if tr.state == "failed" else st.info)(ui.plain(tr.message))
     st.progress(min(snap["step"] / max(snap["total"], 1), 1.0), text=status_line(tr.state, snap["step"], snap["total"]))
     st.caption(f"Training on **{snap['device']}** in **{snap['precision']}**, channels_last tensors"
-               + (f" · {ui.plain(snap['note'])}" if snap["note"] else ""))
+               + "".join(f" · {ui.plain(snap[k])}" for k in ("graphs", "note") if snap.get(k)))
     for col, (label, value, note) in zip(st.columns(4), readout(snap)):
         col.metric(label, value, help=note)
     scale, (left, right) = display_scale(snap["samples"]), st.columns(2)

@@ -6,8 +6,12 @@ same architecture and widths, same device, in the same process. Target: ratio >=
     python -m benchmarks.bench_images              # from the repository root; CPU: 32 px, one thread
     python -m benchmarks.bench_images              # the same on a CUDA machine: 64 px, bf16 + channels_last
 
-On CUDA it also prints the achieved fraction of the card's peak dense bf16/fp16 tensor
-throughput, with the FLOPs of one training step counted by torch.utils.flop_counter.
+On CUDA it also times the same trainer with its whole step captured in one CUDA graph
+(cuda_graphs=on, lab.images.graphs; targets: >= 1.8x the eager trainer and >= 2x the examples
+loop at batch 256), prints the fraction of wall time the GPU spends in kernels for both (the
+profiler's kernel time / wall time; goal >= 90% graphed), and the achieved fraction of the card's
+peak dense bf16/fp16 tensor throughput, with the FLOPs of one training step counted by
+torch.utils.flop_counter. `--recipe wgan_gp --batch 128` measures WGAN-GP before and after.
 Timings alternate the two loops (A B A B ...) and keep each one's best, so a noisy shared
 machine hurts both alike; on a CPU they are process CPU seconds (see `timed`).
 """
@@ -99,6 +103,19 @@ def flops_per_step(trainer: GANTrainer) -> float:
     return float(counter.get_total_flops())
 
 
+def kernel_fraction(advance, steps: int, device: torch.device) -> float:
+    """GPU kernel time / wall time over `steps` steps (torch.profiler): how busy the card is."""
+    from torch.profiler import ProfilerActivity, profile
+    torch.cuda.synchronize(device)
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        t0 = time.perf_counter()
+        advance(steps)
+        torch.cuda.synchronize(device)
+        wall = time.perf_counter() - t0
+    kernels = sum(e.device_time_total for e in prof.key_averages() if e.device_type.name == "CUDA")
+    return kernels / 1e6 / wall
+
+
 def peak_for(device: torch.device, override: float | None) -> float | None:
     if override:
         return override
@@ -119,6 +136,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--peak-tflops", type=float, default=None, help="the card's peak, if not in the table")
+    ap.add_argument("--recipe", default="ns", help="GenLab's recipe (the examples loop is always DCGAN's)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     device = pick_device(a.device)
@@ -130,22 +148,37 @@ def main() -> None:
     gen = torch.Generator().manual_seed(0)
     images = torch.randint(0, 256, (2048, 3, size, size), generator=gen, dtype=torch.uint8)
     data = ImageData(images.clone(), None, "fake")
-    ours = GANTrainer(recipes.get("ns"), data, latent=100, width=width, batch=batch, seed=0, device=device)
+    make = lambda graphs: GANTrainer(recipes.get(a.recipe), data, latent=100, width=width, batch=batch,  # noqa: E731
+                                     seed=0, device=device, cuda_graphs=graphs)
+    ours = make("off")
+    graphed = make("on") if cuda else None
     ref = Reference((images.float() / 127.5 - 1).to(device), 100, width, batch, device)
     ref_steps = lambda k: [ref.step() for _ in range(k)]  # noqa: E731
     ours.advance(3)                                        # warm-up: cuDNN autotuning, allocator
     ref_steps(3)
-    best_ours = best_ref = float("inf")
+    if graphed is not None:
+        graphed.advance(5)                                 # 3 eager warm-up steps, the capture, a replay
+    best_ours = best_ref = best_graph = float("inf")
     for _ in range(a.rounds):
         best_ours = min(best_ours, timed(ours.advance, steps, device))
         best_ref = min(best_ref, timed(ref_steps, steps, device))
+        if graphed is not None:
+            best_graph = min(best_graph, timed(graphed.advance, steps, device))
     ips_ours, ips_ref = steps * batch / best_ours, steps * batch / best_ref
     print(f"device: {device} ({torch.cuda.get_device_name(device) if cuda else f'{a.threads} thread(s)'}), "
           f"precision: {ours.precision}, channels_last: {ours.memory_format == torch.channels_last}")
     print(f"DCGAN {size} px, batch {batch}, width {width}, best of {a.rounds} x {steps} steps")
-    print(f"  GenLab trainer:        {ips_ours:10.1f} images/s")
+    print(f"  GenLab trainer ({a.recipe}): {ips_ours:10.1f} images/s")
     print(f"  pytorch/examples loop: {ips_ref:10.1f} images/s")
     print(f"  ratio: {ips_ours / ips_ref:.2f}x (target >= 1.0)")
+    if graphed is None:
+        print("  CUDA graph: skipped (a CUDA feature; this is a CPU)")
+    else:
+        ips_graph = steps * batch / best_graph
+        print(f"  GenLab, one CUDA graph: {ips_graph:10.1f} images/s ({graphed.graph_note}); "
+              f"{ips_graph / ips_ours:.2f}x eager (target >= 1.8), {ips_graph / ips_ref:.2f}x examples (target >= 2)")
+        for label, trainer in (("eager", ours), ("graphed", graphed)):
+            print(f"  GPU busy in kernels, {label}: {kernel_fraction(trainer.advance, steps, device):.1%}")
     if cuda:
         flops = flops_per_step(ours)
         achieved = flops * steps / best_ours / 1e12

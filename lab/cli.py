@@ -71,6 +71,9 @@ def _run(name: str, assignments: list[str], out: Path, quiet: bool) -> int:
             before = run.step
             run.advance(min(chunk, run.total - run.step))
             bar.update(run.step - before)
+    if "torch.distributed" in sys.modules:      # torchrun: every rank leaves the group here
+        from lab.images import distributed
+        distributed.teardown()
     if int(os.environ.get("RANK", "0")) != 0:
         return 0         # under torchrun only rank 0 writes: the replicas hold the same model
     write_metrics(out / "metrics.json", name, cfg, run.metrics(), run.history)

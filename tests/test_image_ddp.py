@@ -55,3 +55,28 @@ def test_torchrun_two_cpu_processes_keep_replicas_equal(tmp_path):
         assert r["same_weights"] is True, name      # DDP averaged the gradients
         assert r["same_loss"] is False, name        # ...of different batches on each replica
         assert r["images_per_step"] == 16, name     # 2 replicas x batch 8 x 1 D step
+
+
+LEAVE = r'''
+import json, os, sys
+import torch.distributed as dist
+from lab.cli import main
+rc = main(["run", "image_gan", "steps=2", "batch=8", "width=8", "latent=8", "fd_samples=0", "device=cpu",
+           "--out", sys.argv[1], "--quiet"])
+json.dump({"rc": rc, "joined": dist.is_initialized()}, open(f"{sys.argv[1]}/rank{os.environ['RANK']}.json", "w"))
+os._exit(0)      # as above: gloo's threads may outlive a normal interpreter exit under load
+'''
+
+
+def test_the_command_line_leaves_the_process_group_on_every_rank(tmp_path):
+    """`torchrun -m lab run image_gan`: every rank trains, rank 0 writes, and each leaves the
+    process group before it exits (no communicator leaked at exit)."""
+    script = tmp_path / "leave.py"
+    script.write_text(LEAVE)
+    res = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                          str(script), str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=180,
+                         env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+    assert res.returncode == 0, res.stderr[-2000:]
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert ranks == [{"rc": 0, "joined": False}] * 2
+    assert json.loads((tmp_path / "metrics.json").read_text())["metrics"]["steps"] == 2

@@ -128,15 +128,20 @@ def describe(cfg, scale: dict[str, dict] | None = None) -> str:
     return f"{RECIPES[cfg.recipe].label}: " + ", ".join(parts) + f". Source: {RECIPES[cfg.recipe].cite}."
 
 
-def make_optimizer(kind: str, params, lr: float, betas: tuple[float, float] = (0.5, 0.999)) -> torch.optim.Optimizer:
+def make_optimizer(kind: str, params, lr: float, betas: tuple[float, float] = (0.5, 0.999),
+                   capturable: bool = False) -> torch.optim.Optimizer:
     """Adam (fused: one kernel for all of a net's tensors, ~10% of a small GAN's step on one CPU
-    thread), RMSProp (WGAN's), or plain SGD."""
+    thread), RMSProp (WGAN's), or plain SGD. `capturable`: safe inside a CUDA graph (the step
+    counters stay on the device; lab.images.graphs), Adam and RMSProp then use their foreach
+    kernels (SGD keeps no step counter and needs nothing)."""
     params = list(params)
     if kind == "adam":
+        if capturable:
+            return torch.optim.Adam(params, lr=lr, betas=betas, capturable=True, foreach=True)
         fused = all(p.device.type in ("cpu", "cuda") for p in params)
         return torch.optim.Adam(params, lr=lr, betas=betas, fused=fused)
     if kind == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr)
+        return torch.optim.RMSprop(params, lr=lr, capturable=capturable)
     if kind == "sgd":
         return torch.optim.SGD(params, lr=lr)
     raise ConfigError(f"optimizer={kind!r} is not one of: {', '.join(OPTIMIZERS)}")

@@ -32,6 +32,15 @@ def setup(device: torch.device) -> None:
     dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
 
 
+def teardown() -> None:
+    """Leave the process group (once every rank has arrived): a process that exits inside one
+    leaks its communicators, and NCCL warns of it at exit. Nothing to do in one process."""
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def wrap(module: nn.Module, device: torch.device) -> nn.Module:
     """The module itself in one process; its DistributedDataParallel replica under torchrun
     (which broadcasts rank 0's weights, so all replicas start equal)."""

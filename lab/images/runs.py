@@ -132,6 +132,7 @@ class ImageRun(Run):
             "last": dict(self._last), "elapsed_s": t.train_seconds,
             "eta_s": left / rate if math.isfinite(rate) and rate > 0 else NAN,
             "device": str(self.device), "precision": t.precision, "fd_label": FD_LABEL,
+            "graphs": t.graph_note if t.cuda else "",
             "fd_status": self.fd_status, "note": self.note,
             "fd_empty": "no labels: no FD" if self.data.labels is None else "not measured yet",
         }

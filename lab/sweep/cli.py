@@ -127,9 +127,7 @@ def main(experiment: str, assignments: list[str], out: Path, quiet: bool, metric
             bar.update(run.step - before)
     seconds = time.perf_counter() - start
     rows = gather_rows(run.member_metrics(), world)
-    if world > 1:
-        import torch.distributed as dist
-        dist.destroy_process_group()
+    distributed.teardown()
     if rows is None:
         return 0
     out.mkdir(parents=True, exist_ok=True)

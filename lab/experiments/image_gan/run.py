@@ -15,7 +15,7 @@ class GANRun(ImageRun):
         c = self.cfg
         self.recipe = recipes.resolve(c)
         return GANTrainer(self.recipe, self.data, latent=c.latent, width=c.width, batch=c.batch, seed=c.seed,
-                          device=self.device, precision=self.precision)
+                          device=self.device, precision=self.precision, cuda_graphs=c.cuda_graphs)
 
     def _retune(self, cfg) -> None:
         self.recipe = recipes.resolve(cfg)

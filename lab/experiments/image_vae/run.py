@@ -17,7 +17,7 @@ class ConvVAERun(ImageRun):
     def make_trainer(self) -> VAETrainer:
         c = self.cfg
         return VAETrainer(self.data, latent=c.latent, width=c.width, batch=c.batch, lr=c.lr, beta=c.beta,
-                          seed=c.seed, device=self.device, precision=self.precision)
+                          seed=c.seed, device=self.device, precision=self.precision, cuda_graphs=c.cuda_graphs)
 
     def _retune(self, cfg) -> None:
         self.trainer.retune(cfg.lr, cfg.beta)
