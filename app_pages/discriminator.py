@@ -68,8 +68,7 @@ if not critics:
     st.info("Pick at least one discriminator to train in the sidebar.")
     st.stop()
 if cfg is not None:
-    ui.sync_url(dataclasses.replace(cfg, constraint="none"), {"critics": ",".join(critics)}
-                | ({"seeds": str(n_seeds)} if n_seeds > 1 else {}))
+    ui.sync_url(dataclasses.replace(cfg, constraint="none"), {"critics": ",".join(critics)}, n_seeds)
 controls = ui.transport(NS, default_k=25, max_k=2000)
 runs = ui.keep_runs(NS, None if cfg is None else {c: dataclasses.replace(cfg, constraint=c) for c in critics},
                     lambda c, cfg: with_seeds("discriminator", cfg, n_seeds, DiscriminatorRun),

@@ -51,7 +51,7 @@ with st.sidebar:
         values |= ui.config_widgets(Config, NS, url, groups=("Critic",), where=st, headers=False)
 base = ui.build_config(Config, ui.widgets.merged(url, values) | {"recipe": Config.recipe})
 if base is not None:
-    ui.sync_url(base, {"recipes": ",".join(chosen)} | ({"seeds": str(n_seeds)} if n_seeds > 1 else {}))
+    ui.sync_url(base, {"recipes": ",".join(chosen)}, n_seeds)
 view = base or ss.get(f"{NS}.view") or Config()
 ss[f"{NS}.view"] = view
 

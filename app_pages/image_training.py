@@ -1,5 +1,4 @@
 """Image training: DCGAN, LSGAN, WGAN, WGAN-GP, SN-GAN and a convolutional VAE (note 002, note 004)."""
-import dataclasses
 import hashlib
 
 import streamlit as st
@@ -11,6 +10,7 @@ from lab.experiments import image_gan, image_vae
 from lab.figures.images import display_scale, png_bytes, readout
 from lab.gan import recipes
 from lab.images import runs as image_runs
+from lab.images.runs import seeded
 from lab.images.worker import follow, status_line
 
 NS = "img"
@@ -30,21 +30,23 @@ values = ui.config_widgets(cls, ns, base, groups=("Data", "Model", "Training"),
 upload = st.sidebar.file_uploader("Or upload a .zip of images", type="zip", key=f"{NS}.upload") \
     if values["data"] == "folder" else None
 values |= ui.config_widgets(cls, ns, base, groups=("Advanced",), where=st.sidebar.expander("Advanced"), headers=False)
+n_seeds = ui.seeds_input(NS)
 if values["data"] == "folder" and not values["data_dir"] and upload is None:
     st.info("Upload a .zip of your images in the sidebar" + (", or type a folder of images under the data root."
             if data_root() else "."), icon=":material/upload:")
     st.stop()
 cfg = ui.build_config(cls, ui.widgets.merged(base, values))
 if cfg is not None:
-    ui.sync_url(cfg, {"family": family} if family == "VAE" else None)
+    ui.sync_url(cfg, {"family": family} if family == "VAE" else None, n_seeds)
     if family == "GAN":
         ui.recipe_note(cfg, where=st.sidebar)
 
 controls = ui.transport(NS, default_k=20, max_k=500, step_label="Step (k steps)")
 stop = st.button("Stop (free the server slot)", key=f"{NS}.stop", icon=":material/stop:")
 zipped = upload.getvalue() if upload is not None else None
-runs = ui.keep_runs(NS, {family: cfg} if cfg is not None else None, lambda name, c: pkg.make_run(c, upload=zipped),
-                    reset=controls.reset, token=hashlib.sha1(zipped).hexdigest() if zipped else None)
+runs = ui.keep_runs(NS, {family: cfg} if cfg is not None else None,
+                    lambda name, c: seeded(pkg.EXPERIMENT.name, pkg.make_run, c, n_seeds, upload=zipped),
+                    reset=controls.reset, token=(hashlib.sha1(zipped).hexdigest() if zipped else None, n_seeds))
 if (run := runs.get(family)) is None:
     st.stop()
 # the background worker: pauses after 20 s without a redraw (tab closed, page left), stops after 45 s
@@ -73,6 +75,7 @@ def body(snaps: dict) -> None:
                + "".join(f" · {ui.plain(snap[k])}" for k in ("graphs", "note") if snap.get(k)))
     for col, (label, value, note) in zip(st.columns(4), readout(snap)):
         col.metric(label, value, help=note)
+    ui.seed_line(snap)
     scale, (left, right) = display_scale(snap["samples"]), st.columns(2)
     left.image(png_bytes(snap["samples"], scale=scale), caption=f"Generated from the fixed noise, step {snap['step']:,}")
     right.image(png_bytes(snap["real"], scale=scale), caption="Real images")
@@ -97,9 +100,7 @@ last = lambda: latest.snaps[family]  # noqa: E731
 st.subheader("Export and resume")
 ui.downloads(NS, {"curves": lambda: pkg.figures.curves(last())}, lambda: {**last()["last"], "step": last()["step"]},
              stem=f"image_{family.lower()}", csv_rows=lambda: ui.rows_of({family: last()["history"]}),
-             weights={family: run.state_bytes})
-st.download_button("Sample grid (PNG)", lambda: png_bytes(last()["samples"], scale=2), f"image_{family.lower()}_samples.png",
-                   "image/png", key=f"{NS}.dl.png", on_click="ignore", icon=":material/image:")
+             weights={family: run.state_bytes}, images={"Sample grid": lambda: png_bytes(last()["samples"], scale=2)})
 
 
 def on_resume() -> None:
@@ -110,9 +111,7 @@ def on_resume() -> None:
         ss[f"{NS}.resume_error"] = str(err)
         return
     fam = {"image_gan": "GAN", "image_vae": "VAE"}[back.experiment]
-    shown = recipes.resolve(back.cfg) if fam == "GAN" else back.cfg       # the recipe's values where the file has None
-    for key, value in dataclasses.asdict(back.cfg).items():
-        ss[f"{NS}.{fam}.{key}"] = getattr(shown, key) if value is None else value
+    ss.update({f"{NS}.{fam}.{key}": value for key, value in image_runs.shown_values(back).items()})
     ss[f"{NS}.family"], ss[f"{NS}.runs"] = fam, {fam: back}
     ui.pause(NS)
 

@@ -57,7 +57,7 @@ if bad_csv or any(c is None for c in cfgs.values()):
     cfgs = None                    # st.error shown; the last good runs stay
 else:
     b_link = {f"b_{k}": v for k, v in to_strings(cfgs["B"], only_changed=False).items() if k in AB_KEYS} if ab else {}
-    ui.sync_url(cfgs["A"], ({"ab": "1", **b_link} if ab else {}) | ({"seeds": str(n_seeds)} if n_seeds > 1 else {}))
+    ui.sync_url(cfgs["A"], {"ab": "1", **b_link} if ab else None, n_seeds)
     for name, cfg in cfgs.items():
         ui.recipe_note(cfg, where=st.sidebar.container() if name == "A" else st.sidebar)
 

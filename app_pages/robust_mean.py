@@ -35,7 +35,7 @@ if left_out:
     st.info(text["Tukey left out"].format(max_p=ESTIMATORS["tukey"].max_p, p=values["p"]), icon=":material/info:")
 cfg = ui.build_config(RobustMeanConfig, ui.widgets.merged(u, values))
 if cfg is not None:
-    ui.sync_url(cfg, {"seeds": str(n_seeds)} if n_seeds > 1 else None)
+    ui.sync_url(cfg, seeds=n_seeds)
     ui.recipe_note(cfg, where=gan_box)
     gan_box.caption(text["GAN recipe"])
 

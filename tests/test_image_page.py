@@ -76,6 +76,29 @@ def test_step_play_pause_and_stop_with_no_thread_left():
     assert training_threads() == []
 
 
+def test_seeds_train_together_on_one_data_set_and_read_as_mean_and_range():
+    """seeds=2: the page's run and one companion at seed + 1, stepped together by the one
+    worker, reading one copy of the images; the losses read as mean (range) over both."""
+    at = _open({"seeds": "2", "fd_samples": "0"})
+    _tiny(at)
+    at.number_input(key="img.k").set_value(2).run()
+    at.button(key="img.step").click().run()
+    assert not at.exception and not at.error
+    run = _run(at)
+    (other,) = run.others
+    assert run.k == 2 and run.step == other.step == 2
+    assert other.cfg.seed == run.cfg.seed + 1 and other.data is run.primary.data
+    rows = run.seed_table()
+    assert [r["seed"] for r in rows] == [0, 1] and rows[0]["loss_d"] != rows[1]["loss_d"]
+    d = [r["loss_d"] for r in rows]
+    line = next(c.value for c in at.caption if c.value.startswith("Over 2 seeds"))
+    assert f"D loss {sum(d) / 2:.3g} ({min(d):.3g}-{max(d):.3g})" in line
+    assert "Fréchet" not in line                      # not measured (fd_samples=0): left out, not "nan"
+    assert at.query_params["seeds"] == "2"
+    at.number_input(key="img.seeds").set_value(1).run()          # back to one seed: a plain run
+    assert not hasattr(_run(at), "others")
+
+
 def test_vae_family_shows_reconstructions_live_keys_keep_the_run_and_reset_rebuilds():
     at = _open({"family": "VAE"})
     assert at.sidebar.radio(key="img.family").value == "VAE"

@@ -93,14 +93,14 @@ def csv_text(rows: list[dict]) -> str:
 
 def downloads(ns: str, figures: dict[str, Any], metrics: Any, stem: str, csv_rows: Any = None,
               weights: dict[str, Callable[[], bytes]] | None = None, where=None, csv_label: str = "Curves (CSV)",
-              csv_name: str = "history") -> None:
+              csv_name: str = "history", images: dict[str, Callable[[], bytes]] | None = None) -> None:
     """One row of buttons: each figure (or a function making it) as HTML, the numbers as JSON,
-    the curves as CSV, and each run's weights (`run.state_bytes`, loadable with
-    torch.load(weights_only=True) or lab.run.load)."""
+    the curves as CSV, each image (a function making PNG bytes) as PNG, and each run's weights
+    (`run.state_bytes`, loadable with torch.load(weights_only=True) or lab.run.load)."""
     from lab.cli import to_json
     where = where or st
-    weights = weights or {}
-    n = len(figures) + 1 + (csv_rows is not None) + len(weights)
+    weights, images = weights or {}, images or {}
+    n = len(figures) + 1 + (csv_rows is not None) + len(images) + len(weights)
     cols = where.columns(n)
     i = 0
     for name, fig in figures.items():
@@ -116,6 +116,10 @@ def downloads(ns: str, figures: dict[str, Any], metrics: Any, stem: str, csv_row
         cols[i].download_button(csv_label, data=lambda: csv_text(_now(csv_rows)),
                                 file_name=f"{stem}_{csv_name}.csv",
                                 mime="text/csv", key=f"{ns}.dl.csv", on_click="ignore", icon=":material/download:")
+        i += 1
+    for name, make in images.items():
+        cols[i].download_button(f"{name} (PNG)", data=make, file_name=f"{stem}_{name.lower().replace(' ', '_')}.png",
+                                mime="image/png", key=f"{ns}.dl.png.{name}", on_click="ignore", icon=":material/image:")
         i += 1
     for name, make in weights.items():
         cols[i].download_button(f"Weights {name} (.pt)", data=make, file_name=f"{stem}_{name}.pt",

@@ -31,11 +31,13 @@ def config_from_url(cls, ns: str):
     return st.session_state[key]
 
 
-def sync_url(cfg, extra: dict[str, str] | None = None) -> None:
-    """Write the config's non-default values (and any page extras) into the URL, so a link
-    reproduces the view. Only touches the URL when something changed. Server paths stay out:
-    a link that carried one would only be ignored."""
+def sync_url(cfg, extra: dict[str, str] | None = None, seeds: int = 1) -> None:
+    """Write the config's non-default values (and any page extras, and `seeds=` when more than
+    one seed trains) into the URL, so a link reproduces the view. Only touches the URL when
+    something changed. Server paths stay out: a link that carried one would only be ignored."""
     paths = path_keys(type(cfg))
     want = {**{k: v for k, v in to_strings(cfg).items() if k not in paths}, **(extra or {})}
+    if seeds > 1:
+        want["seeds"] = str(seeds)
     if dict(st.query_params) != want:
         st.query_params.from_dict(want)

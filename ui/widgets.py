@@ -172,5 +172,7 @@ def seed_line(snap: dict, label: Callable[[str], str] | None = None, prefix: str
         sep = "-" if v["min"] >= 0 else " to "
         return f"{v['min']:{fmt}}{sep}{v['max']:{fmt}}"
 
-    parts = [f"{label(k)} {v['mean']:{fmt}} ({span(v)})" for k, v in seeds["stats"].items()]
-    (where or st).caption(f"Over {seeds['k']} seeds, mean (range): " + "; ".join(parts))
+    # A number no seed has measured yet (NaN, e.g. a Fréchet score before its first step) is left out.
+    parts = [f"{label(k)} {v['mean']:{fmt}} ({span(v)})" for k, v in seeds["stats"].items() if v["mean"] == v["mean"]]
+    if parts:
+        (where or st).caption(f"Over {seeds['k']} seeds, mean (range): " + "; ".join(parts))

@@ -10,6 +10,7 @@ step, the losses, images_per_sec, and fd (NaN on the rows where it was not measu
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 
@@ -204,6 +205,27 @@ class ImageRun(Run):
             za, zb = self.trainer.fixed_z[a].cpu(), self.trainer.fixed_z[b].cpu()
             t = torch.linspace(0, 1, n).unsqueeze(1)
             return self.trainer.sample((1 - t) * za + t * zb).numpy()
+
+
+def shown_values(run: ImageRun) -> dict:
+    """A loaded run's config as the page's widgets show it: a GAN recipe's own values where the
+    file has None (the widgets hold numbers)."""
+    from lab.gan import recipes
+    shown = recipes.resolve(run.cfg) if run.experiment == "image_gan" else run.cfg
+    return {k: getattr(shown, k) if v is None else v for k, v in dataclasses.asdict(run.cfg).items()}
+
+
+def seeded(experiment: str, make_run, cfg, k: int, upload: bytes | None = None):
+    """The page's run with k - 1 seed companions (lab.seeds.with_seeds: plain runs, trained in
+    turn by the page's one worker), all reading the images the first one loaded or unzipped."""
+    from lab.seeds import with_seeds
+    loaded: dict = {}
+
+    def make(c):
+        run = make_run(c, data=loaded.get("data"), upload=upload)
+        loaded.setdefault("data", run.data)
+        return run
+    return with_seeds(experiment, cfg, k, make)
 
 
 def load(data: bytes) -> ImageRun:

@@ -6,7 +6,7 @@ Defaults are sized for a 2-core CPU: the embedded digits at 28 px, width 32, bat
 digit strokes within a few hundred steps (a couple of minutes). On a CUDA GPU the same
 command trains in bfloat16 with channels_last tensors.
 """
-from lab.experiments import Experiment
+from lab.experiments import Experiment, SeedSpec
 from lab.experiments.image_gan import figures
 from lab.experiments.image_gan.config import ImageGANConfig
 from lab.experiments.image_gan.run import GANRun
@@ -27,4 +27,6 @@ EXPERIMENT = Experiment(
     figures=lambda run: figures.figures(run.snapshot()),
     artifacts=lambda run, out: figures.write_grids(run.snapshot(), out),
     smoke=dict(steps=2, width=4, batch=4, latent=4, fd_samples=0, device="cpu"),
+    seeds=SeedSpec(keys=("fd", "loss_d", "loss_g"), numbers=lambda run: run.metrics(),
+                   labels={"fd": "Fréchet distance (GenLab features)", "loss_d": "D loss", "loss_g": "G loss"}),
 )

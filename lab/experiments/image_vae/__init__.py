@@ -3,7 +3,7 @@ reparameterisation trick), with the DCGAN's blocks as encoder and decoder. Shows
 reconstructions, prior samples and a latent walk; the Fréchet score of prior samples on the
 same GenLab features as the GANs, so the two families can be compared on one scale.
 """
-from lab.experiments import Experiment
+from lab.experiments import Experiment, SeedSpec
 from lab.experiments.image_vae import figures
 from lab.experiments.image_vae.config import ImageVAEConfig
 from lab.experiments.image_vae.run import ConvVAERun
@@ -23,4 +23,6 @@ EXPERIMENT = Experiment(
     figures=lambda run: figures.figures(run.snapshot()),
     artifacts=lambda run, out: figures.write_grids(run.snapshot(), out),
     smoke=dict(steps=2, width=4, batch=4, latent=4, fd_samples=0, device="cpu"),
+    seeds=SeedSpec(keys=("fd", "loss", "kl"), numbers=lambda run: run.metrics(),
+                   labels={"fd": "Fréchet distance (GenLab features)", "loss": "-ELBO (nats)", "kl": "KL (nats)"}),
 )
