@@ -4,14 +4,13 @@ import hashlib
 import streamlit as st
 
 import ui
-from lab.config import ConfigError
 from lab.data.root import data_root
 from lab.experiments import image_gan, image_vae
 from lab.figures.images import display_scale, png_bytes, readout
 from lab.gan import recipes
-from lab.images import runs as image_runs
 from lab.images.runs import seeded
 from lab.images.worker import follow, status_line
+from ui.images import resume_box
 
 NS = "img"
 FAMILIES = {"GAN": image_gan, "VAE": image_vae}
@@ -101,23 +100,5 @@ st.subheader("Export and resume")
 ui.downloads(NS, {"curves": lambda: pkg.figures.curves(last())}, lambda: {**last()["last"], "step": last()["step"]},
              stem=f"image_{family.lower()}", csv_rows=lambda: ui.rows_of({family: last()["history"]}),
              weights={family: run.state_bytes}, images={"Sample grid": lambda: png_bytes(last()["samples"], scale=2)})
-
-
-def on_resume() -> None:
-    """A run file (the Weights button's) replaces this family's run; its config fills the widgets."""
-    try:
-        back = image_runs.load(ss[f"{NS}.resume"].getvalue())
-    except ConfigError as err:           # CheckpointError: unsafe, junk, or another experiment's file
-        ss[f"{NS}.resume_error"] = str(err)
-        return
-    fam = {"image_gan": "GAN", "image_vae": "VAE"}[back.experiment]
-    ss.update({f"{NS}.{fam}.{key}": value for key, value in image_runs.shown_values(back).items()})
-    ss[f"{NS}.family"], ss[f"{NS}.runs"] = fam, {fam: back}
-    ui.pause(NS)
-
-
-if st.file_uploader("Resume from a run file (.pt)", type="pt", key=f"{NS}.resume", on_change=on_resume,
-                    help="Loaded with torch.load(weights_only=True): a file holding code is refused."):
-    if ss.get(f"{NS}.resume_error"):
-        st.error(ui.plain(ss.pop(f"{NS}.resume_error")), icon=":material/error:")
+resume_box(NS)
 ui.things_to_try(TEXT)
