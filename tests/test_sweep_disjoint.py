@@ -236,3 +236,27 @@ def test_on_the_lines_wgan_gp_brings_theta_home_and_the_minimax_gan_stalls():
     assert np.all(gp < 0.1)                                   # measured 0.0008-0.020
     assert gan.min() - gp.max() > 1.5                         # measured 1.90
     assert stats.mannwhitneyu(gan, gp, alternative="greater").pvalue < 0.01     # 6 vs 6 apart: 0.0011
+
+
+def test_a_cells_figure_draws_each_seeds_d_across_the_gap_as_its_single_run_does():
+    """The Sweep page's cell figure (SWEEP.cell_figures): per seed, the D or critic the member's
+    single run draws across the gap (DisjointRun's snapshot), within float rounding of 30 steps,
+    and the push each gives theta."""
+    run = _sweep({"recipe": "gan,wgan_gp"}, seeds=2, steps=30)
+    run.advance(30)
+    snap = run.snapshot()
+    for m, c in enumerate(run.configs):
+        single = DisjointRun(c)
+        single.advance(30)
+        s = single.snapshot()
+        np.testing.assert_allclose(snap["gap_x"][m], s["gap_x"], atol=1e-4)
+        np.testing.assert_allclose(snap["gap_value"][m], s["gap_value"], atol=5e-3)
+        assert bool(snap["probabilistic"][m]) == s["probabilistic"]
+    (gan,), (gp,) = SWEEP.cell_figures(snap, 0), SWEEP.cell_figures(snap, 1)
+    assert gan.layout.title.text.startswith("recipe=gan") and gp.layout.title.text.startswith("recipe=wgan_gp")
+    lines = [t for t in gan.data if t.type == "scatter"]
+    assert [t.name for t in lines] == ["D: seed 3", "D: seed 4"]          # SMALL starts at seed 3
+    np.testing.assert_array_equal(lines[1].y, snap["gap_value"][1])
+    assert [t.name for t in gp.data if t.type == "scatter"] == ["f/L: seed 3", "f/L: seed 4"]
+    bars = [t for t in gp.data if t.type == "bar"]
+    assert [b.x[0] for b in bars] == pytest.approx(np.abs(snap["metrics"]["push"][2:4]))

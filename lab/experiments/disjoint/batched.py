@@ -256,15 +256,31 @@ class BatchedThetaGAN:
 
     def lipschitz(self, xs: np.ndarray) -> np.ndarray:
         """(M,) max |grad_x f| at (x, 1/2) for each member's row of xs (M, n) (ThetaGAN.across_gap)."""
+        return self.across_gap(xs)[1]
+
+    def across_gap(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """((M, n) values, (M,) Lipschitz constants) along each member's row of xs at y = 1/2, as
+        ThetaGAN.across_gap reads one member: D in [0, 1], or the critic centred at the middle of
+        the gap and divided by its measured constant."""
         pts = torch.full((*xs.shape, 2), 0.5, device=self.device)
         pts[..., 0] = torch.as_tensor(xs, dtype=torch.float32, device=self.device)
         self.D.eval()
         try:
             pts.requires_grad_(True)
-            (g,) = torch.autograd.grad(self.f(pts).sum(), pts)
+            out = self.f(pts)
+            (g,) = torch.autograd.grad(out.sum(), pts)
+            lip = g.norm(dim=-1).amax(-1)
+            with torch.no_grad():
+                if self.objective.probabilistic:
+                    value = torch.sigmoid(out)
+                else:
+                    mid = torch.full((self.m, 1, 2), 0.5, device=self.device)
+                    mid[:, 0, 0] = 0.5 * self.theta
+                    value = (out - self.f(mid)) / lip.clamp_min(1e-12)[:, None]
         finally:
             self.D.train()
-        return g.norm(dim=-1).amax(-1).cpu().numpy().astype(np.float64)
+        host = lambda t: t.detach().cpu().numpy().astype(np.float64)  # noqa: E731
+        return host(value), host(lip)
 
     # ---- state ---------------------------------------------------------------------------------
     def state(self) -> dict:

@@ -107,16 +107,11 @@ class DisjointSweepRun(BatchedRun):
         """DisjointRun's read-outs for the group's members: theta, how far it moved, the push on
         the fixed batch, the critic's slope across the gap, D's loss since the last measurement."""
         gan = g.model
-        theta = gan.theta.cpu().numpy().astype(np.float64)
-        theta0 = np.asarray([c.theta0 for c in gan.cfgs], dtype=np.float64)
+        theta, theta0 = _thetas(gan)
         with np.errstate(divide="ignore", invalid="ignore"):
             moved = np.where(theta0 != 0, np.abs(theta - theta0) / np.abs(theta0), np.nan)
-        # The gap's axis per member (DisjointRun._gap_axis): the start, the target and theta now.
-        lo = np.minimum(np.minimum(0.0, theta0), theta) - 1.0
-        hi = np.maximum(np.maximum(0.0, theta0), theta) + 1.0
-        xs = np.linspace(lo, hi, GAP_POINTS, axis=-1)
         return {"abs_theta": np.abs(theta), "theta": theta, "moved": moved, "push": gan.push(),
-                "lipschitz": gan.lipschitz(xs), "d_loss": gan.take_losses()}
+                "lipschitz": gan.lipschitz(_gap_axes(theta0, theta)), "d_loss": gan.take_losses()}
 
     def ranges(self, metric: str) -> tuple[float, float] | None:
         """Fixed colour bounds, so frames of a live sweep compare: theta within its farthest start."""
@@ -132,8 +127,48 @@ class DisjointSweepRun(BatchedRun):
         return rows
 
     def _extra_snapshot(self) -> dict:
+        """Beyond the numbers: each member's D or critic across the gap now (a cell's figure), its
+        recipe, setup and start."""
+        gap_x, gap_value = np.empty((self.members, GAP_POINTS)), np.empty((self.members, GAP_POINTS))
+        probabilistic = np.zeros(self.members, dtype=bool)
+        for g in self.groups:
+            theta, theta0 = _thetas(g.model)
+            gap_x[g.index] = _gap_axes(theta0, theta)
+            gap_value[g.index] = g.model.across_gap(gap_x[g.index])[0]
+            probabilistic[g.index] = g.model.objective.probabilistic
         return {"streams": self.streams, "theta0": np.asarray([c.theta0 for c in self.configs]),
-                "setup": [c.setup for c in self.configs]}
+                "setup": [c.setup for c in self.configs], "recipe": [c.recipe for c in self.configs],
+                "gap_x": gap_x, "gap_value": gap_value, "probabilistic": probabilistic}
+
+
+def _thetas(gan: BatchedThetaGAN) -> tuple[np.ndarray, np.ndarray]:
+    """(theta now, theta0) of a group's members, float64 on the host."""
+    return gan.theta.cpu().numpy().astype(np.float64), np.asarray([c.theta0 for c in gan.cfgs], dtype=np.float64)
+
+
+def _gap_axes(theta0: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """(M, GAP_POINTS) x along the gap per member (DisjointRun._gap_axis): the start, the target
+    and theta now, with a margin of 1."""
+    lo = np.minimum(np.minimum(0.0, theta0), theta) - 1.0
+    hi = np.maximum(np.maximum(0.0, theta0), theta) + 1.0
+    return np.linspace(lo, hi, GAP_POINTS, axis=-1)
+
+
+def cell_gap(snap: dict, cell: int):
+    """One cell's D or critic across the gap, one line per seed, and the push each gives theta
+    (the disjoint page's across-the-gap figure, seeds in place of recipes): does every seed's D
+    go flat, or only one's?"""
+    from lab.experiments.disjoint import figures
+    from lab.sweep.figures import cell_label, cell_members
+    one = {}
+    for m in cell_members(snap, cell):
+        label = f"seed {int(snap['seed'][m])}"
+        one[label] = {"label": label, "recipe": snap["recipe"][m], "probabilistic": bool(snap["probabilistic"][m]),
+                      "gap_x": snap["gap_x"][m], "gap_value": snap["gap_value"][m], "theta": float(snap["metrics"]["theta"][m]),
+                      "metrics": {"push": float(snap["metrics"]["push"][m])}}
+    fig = figures.across_gap(one)
+    fig.update_layout(title=f"{cell_label(snap, cell)}: D or critic across the gap, every seed")
+    return fig
 
 
 # ---- lessons ------------------------------------------------------------------------------------
@@ -191,6 +226,7 @@ PRESETS = {
 SWEEP = SweepKind(
     experiment="disjoint", label="Wasserstein vs JS (theta)", config=DisjointSweep, run=DisjointSweepRun,
     page="app_pages/disjoint.py", presets=PRESETS, metric="abs_theta",
+    cell_figures=lambda snap, cell: [cell_gap(snap, cell)],
     # The page trains several recipes side by side (`recipes=`): the link opens this member's alone.
     link=lambda cfg: {**to_strings(cfg), "recipes": cfg.recipe})
 
