@@ -268,3 +268,36 @@ def test_penalty_critic_estimates_w1_while_a_clipped_critic_reads_a_tiny_scale()
     assert np.all((1.0 < last["lipschitz"][gp]) & (last["lipschitz"][gp] < 1.3))
     raw = last["w1_raw"][~gp] / w1
     assert np.all((0 < raw) & (raw < 1e-2))
+
+
+def test_a_cells_figure_draws_each_seeds_d_as_its_single_run_does():
+    """The Sweep page's cell figure in 1-D (SWEEP.cell_figures): per seed, the D, LSGAN's D or
+    the critic (f/L, centred on the shown samples) its single run draws, over the exact optimum;
+    a 2-D sweep has none."""
+    run = sweep({"constraint": "none,gp", "objective": "auto,lsgan"}, seeds=2)
+    run.advance(STEPS)
+    snap = run.snapshot()
+    for m, c in enumerate(run.configs):
+        single = DiscriminatorRun(c)
+        single.advance(STEPS)
+        s = single.snapshot()
+        np.testing.assert_allclose(snap["grid_x"][m], s["grid"][:, 0])
+        np.testing.assert_allclose(snap["value"][m], s["value"].reshape(-1), atol=1e-4)
+        assert snap["kind"][m] == s["kind"]
+        if s["optimum"] is None:
+            assert np.isnan(snap["optimum"][m]).all()
+        else:
+            np.testing.assert_allclose(snap["optimum"][m], s["optimum"])
+    cells = run.cfg.cells()
+    kinds_seen = set()
+    for cell in range(len(cells)):
+        (fig,) = SWEEP.cell_figures(snap, cell)
+        members = [cell * 2, cell * 2 + 1]
+        names = [t.name for t in fig.data]
+        kinds_seen.add(snap["kind"][members[0]])
+        assert names[-2:] == [f"seed {int(snap['seed'][m])}" for m in members]
+        assert names[0].startswith("exact optimum") == (snap["kind"][members[0]] != "critic")
+        np.testing.assert_array_equal(fig.data[-1].y, snap["value"][members[1]])
+    assert kinds_seen == {"d", "ls", "critic"}
+    flat = sweep({"constraint": "none"}, seeds=1, dim=2)
+    assert SWEEP.cell_figures(flat.snapshot(), 0) == []

@@ -108,15 +108,16 @@ class Reference:
     real_eval: Tensor
     fake_eval: Tensor
     fake_shown: Tensor
+    real_shown: Tensor
     row: np.ndarray
 
 
-def eval_samples(seed: int, n_samples: int, p, q) -> tuple[Tensor, Tensor, Tensor]:
-    """(real_eval, fake_eval, fake_shown) of a seed, drawn as DiscriminatorRun draws them: the
-    shown samples first, then N_EVAL of each, from generator(seed + 10,007)."""
+def eval_samples(seed: int, n_samples: int, p, q) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """(real_eval, fake_eval, fake_shown, real_shown) of a seed, drawn as DiscriminatorRun draws
+    them: the shown samples first, then N_EVAL of each, from generator(seed + 10,007)."""
     shown = generator(seed + 10_007)
-    _, fake_shown = p.sample(n_samples, shown), q.sample(n_samples, shown)
-    return p.sample(N_EVAL, shown), q.sample(N_EVAL, shown), fake_shown
+    real_shown, fake_shown = p.sample(n_samples, shown), q.sample(n_samples, shown)
+    return p.sample(N_EVAL, shown), q.sample(N_EVAL, shown), fake_shown, real_shown
 
 
 def _input_grads(f, x: Tensor) -> Tensor:
@@ -157,8 +158,9 @@ class DiscriminatorSweepRun(BatchedRun):
         ref = DiscriminatorRun(cfgs[0])
         seeds = sorted({c.seed for c in cfgs})
         drawn = [eval_samples(s, cfgs[0].n_samples, ref.p, ref.q) for s in seeds]
-        real, fake, shown = (torch.stack([d[i] for d in drawn]).to(self.device) for i in range(3))
-        self.refs[id(model)] = Reference(ref, real, fake, shown, np.asarray([seeds.index(c.seed) for c in cfgs]))
+        real, fake, shown, real_shown = (torch.stack([d[i] for d in drawn]).to(self.device) for i in range(4))
+        self.refs[id(model)] = Reference(ref, real, fake, shown, real_shown,
+                                         np.asarray([seeds.index(c.seed) for c in cfgs]))
         return model
 
     # ---- reading -----------------------------------------------------------------------------
@@ -222,7 +224,38 @@ class DiscriminatorSweepRun(BatchedRun):
         return {**super()._metrics(), "exact": unique}
 
     def _extra_snapshot(self) -> dict:
-        return {"streams": self.streams}
+        """Beyond the numbers, in 1-D: every member's D (or critic) along x as its single run
+        draws it (DiscriminatorRun._display_value: D in [0, 1], LSGAN's D as it is, a critic centred
+        on its shown samples and divided by its Lipschitz constant as last measured), and each
+        group's exact optimum there: a cell's figure."""
+        extra = {"streams": self.streams}
+        if self.cfg.dim != 1:
+            return extra
+        lip = self.latest()["lipschitz"]
+        n = len(next(iter(self.refs.values())).run.grid)
+        x, value, optimum = (np.full((self.members, n), np.nan) for _ in range(3))
+        kind = np.empty(self.members, dtype=object)
+        for g in self.groups:
+            model, ref = g.model, self.refs[id(g.model)]
+            run = ref.run
+            f = lambda pts: model.f(pts)  # noqa: E731
+            model.D.eval()
+            try:
+                with torch.no_grad():
+                    out = f(run.grid.to(self.device).expand(model.m, *run.grid.shape)).cpu().double()
+                    if run.kind == "critic":
+                        rows = ref.row
+                        mid = 0.5 * (f(ref.real_shown[rows]).mean(-1) + f(ref.fake_shown[rows]).mean(-1)).cpu().double()
+                        out = (out - mid[:, None]) / torch.as_tensor(np.maximum(lip[g.index], 1e-12))[:, None]
+                    elif run.kind == "d":
+                        out = torch.sigmoid(out)
+            finally:
+                model.D.train()
+            x[g.index], value[g.index], kind[g.index] = run.grid[:, 0].numpy(), out.numpy(), run.kind
+            if run.static["optimum"] is not None:
+                optimum[g.index] = run.static["optimum"]
+        return {**extra, "grid_x": x, "value": value, "optimum": optimum, "kind": list(kind),
+                "constraint": [c.constraint for c in self.configs]}
 
 
 # The lessons. Each question carries what this code measured (CPU, member streams, the seeds and
@@ -261,8 +294,35 @@ PRESETS = {
 }
 
 
+def cell_d(snap: dict, cell: int) -> list:
+    """One cell's D (or critic) along x, a line per seed, over the exact optimum (1-D sweeps; a 2-D
+    sweep has no such figure): do all seeds reach D*, or one?"""
+    import plotly.graph_objects as go
+
+    from lab.experiments.discriminator.figures import DSTAR, STYLE, TEMPLATE
+    from lab.sweep.figures import cell_label, cell_members
+    if "value" not in snap:
+        return []
+    members = cell_members(snap, cell)
+    first = members[0]
+    kind, colour = snap["kind"][first], STYLE[snap["constraint"][first]][1]
+    fig = go.Figure()
+    if np.isfinite(snap["optimum"][first]).any():
+        fig.add_trace(go.Scatter(x=snap["grid_x"][first], y=snap["optimum"][first], name="exact optimum"
+                                 + (" D* = p/(p+p_G)" if kind == "d" else " D*_LS" if kind == "ls" else ""),
+                                 line=dict(color=DSTAR, width=4)))
+    for j, m in enumerate(members):
+        fig.add_trace(go.Scatter(x=snap["grid_x"][m], y=snap["value"][m], name=f"seed {int(snap['seed'][m])}",
+                                 line=dict(color=colour, width=2, dash=("solid", "dash", "dot", "dashdot")[j % 4])))
+    fig.update_layout(template=TEMPLATE, height=320, margin=dict(l=60, r=20, t=50, b=50),
+                      title=f"{cell_label(snap, cell)}: every seed's " + ("D" if kind != "critic" else "critic f/L"),
+                      xaxis=dict(title="x"), yaxis=dict(title={"d": "D(x)", "ls": "D(x) (LSGAN)"}.get(kind, "f(x) / L")),
+                      legend=dict(orientation="h", y=-0.25))
+    return [fig]
+
+
 SWEEP = SweepKind(
     experiment="discriminator", label="Discriminators (D* and critics)", config=DiscriminatorSweep,
-    run=DiscriminatorSweepRun, page="app_pages/discriminator.py", presets=PRESETS,
+    run=DiscriminatorSweepRun, page="app_pages/discriminator.py", presets=PRESETS, cell_figures=cell_d,
     # sup|D - D*| exists for a plain D only; a sweep with critics opens on their W1 estimate.
     metric=lambda cfg: "sup_gap" if all(m.constraint == "none" for m in cfg.members()) else "w1_ratio")
