@@ -52,7 +52,7 @@ if controls.step:
 
 def body(snaps: dict) -> None:
     snap = snaps["game"]
-    for col, (label, value) in zip(st.columns(6), figs.headline(snap)):
+    for col, (label, value) in zip(st.columns(3) * 2, figs.headline(snap)):    # two rows: fits 1024 px
         col.metric(label, value)
     ui.seed_line(snap)
     st.plotly_chart(figs.figure1(snap), key=f"{NS}.figure1")

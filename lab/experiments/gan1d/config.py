@@ -71,8 +71,8 @@ class Gan1dConfig(Config):
     # between the recipe and the config's own keys; the page names them). Measured with the
     # defaults (one Gaussian, normal z), JS after 2,000 G steps:
     # - the JS-GANs: lr D 3e-3, lr G 1e-3, k = 5 D steps (DCGAN's 2e-4 and k = 1 are for images).
-    #   With k = 1 (lr D 3e-3) D stays nearly flat while G wanders: JS 0.057, 0.020, 0.015 (seeds
-    #   0-2); with k = 5 and batch 256: 0.001, 0.001, 0.0003, and below 0.005 from step ~1,000
+    #   With k = 1 (lr D 3e-3, batch 256) D stays nearly flat while G wanders: JS 0.10, 0.04, 0.05
+    #   (seeds 0-2); with k = 5: 0.001, 0.001, 0.0003, and below 0.005 from step ~1,000
     #   (so the default budget is 1,500: JS 0.0010, 0.0009, 0.0004 there).
     # - wgan_sn: lr 1e-3 for both (JS 0.025 against 0.113 at the paper's 1e-4, seed 0).
     # The others keep their papers' values, and this small game shows it (seed 0): metz 0.35 (G

@@ -11,6 +11,7 @@ elements (all lines of the mapping are one trace), so the browser redraws it fas
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -89,62 +90,88 @@ def figure1(snap: dict) -> go.Figure:
     return go.Figure(dict(data=data, layout=layout))
 
 
-def curves(snap: dict) -> go.Figure:
-    """Three panels over G steps, each with the value the theory gives at the equilibrium."""
-    h, prob = snap["history"], snap["probabilistic"]
-    s = h["step"]
-    first = "Mean D on real and on fake" if prob else "Mean critic value on real and on fake"
-    second = "V(D, G) and C(G) = -log 4 + 2 JS" if prob else "E f(real) - E f(fake), and C(G)"
-    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.08, subplot_titles=(first, second, "JS(p_data, p_G)"))
-    add = fig.add_trace
-    add(go.Scatter(x=s, y=h["d_real"], name="real" if prob else "E f(real)", line=dict(color=DATA, width=2.5)), 1, 1)
-    add(go.Scatter(x=s, y=h["d_fake"], name="fake" if prob else "E f(fake)", line=dict(color=GEN, width=2.5)), 1, 1)
-    add(go.Scatter(x=s, y=h["value"], name="V(D, G)" if prob else "E f(real) - E f(fake)",
-                   line=dict(color=DISC, width=2.5)), 1, 2)
-    add(go.Scatter(x=s, y=h["c_g"], name="C(G) = max_D V", line=dict(color=DSTAR, width=2.5)), 1, 2)
-    add(go.Scatter(x=s, y=h["js"], name="JS (exact)", line=dict(color="#8c564b", width=2.5)), 1, 3)
-    end = float(s[-1]) if len(s) else 1.0
-    for col, y, text in (((1, 0.5, "1/2"),) if prob else ()) + ((2, -LOG4, "-log 4"), (3, 0.0, "0")):
-        add(go.Scatter(x=[0, max(end, 1.0)], y=[y, y], mode="lines", line=dict(color="#777", dash="dot", width=1.5),
-                       showlegend=False, hoverinfo="skip"), 1, col)
-        fig.add_annotation(x=max(end, 1.0), y=y, text=text, showarrow=False, xanchor="right", yanchor="bottom",
-                           row=1, col=col, font=dict(color="#555"))
+def _on(col: int, **trace) -> dict:
+    """A trace dict placed in panel `col` of a one-row figure."""
+    return {"type": "scatter", "mode": "lines", **trace, "xaxis": "x" if col == 1 else f"x{col}", "yaxis": "y" if col == 1 else f"y{col}"}
+
+
+def _level(col: int, y: float, text: str) -> tuple[dict, dict]:
+    """A dotted horizontal line across panel `col` at the theory's value, and its label."""
+    ax = "" if col == 1 else str(col)
+    line = dict(type="line", xref=f"x{ax} domain", x0=0, x1=1, yref=f"y{ax}", y0=y, y1=y,
+                line=dict(color="#777", dash="dot", width=1.5))
+    note = dict(xref=f"x{ax} domain", x=1, yref=f"y{ax}", y=y, text=text, showarrow=False, xanchor="right",
+                yanchor="bottom", font=dict(color="#555"))
+    return line, note
+
+
+@functools.lru_cache(maxsize=2)
+def _curves_layout(prob: bool) -> dict:
+    """Laid out once per kind of D: make_subplots was most of a ~90 ms redraw of this figure."""
+    first = "Mean D: real, fake" if prob else "Mean critic: real, fake"
+    second = "V(D, G) and C(G)" if prob else "E f(real) - E f(fake), C(G)"
+    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.08, subplot_titles=(first, second, "JS"))
+    levels = [_level(c, y, t) for c, y, t in (((1, 0.5, "1/2"),) if prob else ()) + ((2, -LOG4, "-log 4"), (3, 0.0, "0"))]
     if prob:
         fig.update_yaxes(range=[-0.02, 1.02], row=1, col=1)
     fig.update_yaxes(range=[-0.02, math.log(2) + 0.03], row=1, col=3)
     fig.update_xaxes(title_text="G steps")
     fig.update_layout(template=TEMPLATE, height=360, margin=dict(**MARGIN), font=dict(size=13),
-                      legend=dict(orientation="h", y=-0.25))
-    return fig
+                      legend=dict(orientation="h", y=-0.25), shapes=[line for line, _ in levels])
+    for _, note in levels:
+        fig.add_annotation(note)
+    return fig.layout.to_plotly_json()
 
 
-def saturation(snap: dict) -> go.Figure:
-    """Left: E_z |d loss_G / dx| at the fakes for both G losses, over steps (log axis). Right: note
-    002's curves, each G loss against D(G(z)), with the current fakes' D marked on them."""
-    h = snap["history"]
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, column_widths=[0.55, 0.45],
-                        subplot_titles=("G's signal at its fakes, E |d loss_G / dx|",
-                                        "The two G losses against D(G(z)) (note 002)"))
-    for key, name, colour in (("grad_minimax", "minimax: log(1 - D)", MINIMAX), ("grad_ns", "non-saturating: -log D", NS)):
-        y = np.maximum(np.asarray(h[key], dtype=np.float64), FLOOR)
-        fig.add_trace(go.Scatter(x=h["step"], y=y, name=name, legendgroup=key, line=dict(color=colour, width=2.5)), 1, 1)
-    dd = np.linspace(1e-3, 1 - 1e-3, 400)
-    fig.add_trace(go.Scatter(x=dd, y=np.log1p(-dd), name="log(1 - D), minimised by G", legendgroup="grad_minimax",
-                             showlegend=False, line=dict(color=MINIMAX, width=2.5)), 1, 2)
-    fig.add_trace(go.Scatter(x=dd, y=-np.log(dd), name="-log D, minimised by G", legendgroup="grad_ns",
-                             showlegend=False, line=dict(color=NS, width=2.5)), 1, 2)
-    if snap["probabilistic"]:
-        df = np.clip(_sigmoid(snap["logit_lines"]), 1e-3, 1 - 1e-3)
-        for y, colour in ((np.log1p(-df), MINIMAX), (-np.log(df), NS)):
-            fig.add_trace(go.Scatter(x=df, y=y, mode="markers", marker=dict(color=colour, size=8, line=dict(width=1)),
-                                     name="the fakes now", showlegend=bool(colour == NS), hoverinfo="x"), 1, 2)
+def curves(snap: dict) -> go.Figure:
+    """Three panels over G steps, each with the value the theory gives at the equilibrium."""
+    h, prob = snap["history"], snap["probabilistic"]
+    s = h["step"]
+    data = [_on(1, x=s, y=h["d_real"], name="real" if prob else "E f(real)", line=dict(color=DATA, width=2.5)),
+            _on(1, x=s, y=h["d_fake"], name="fake" if prob else "E f(fake)", line=dict(color=GEN, width=2.5)),
+            _on(2, x=s, y=h["value"], name="V(D, G)" if prob else "E f(real) - E f(fake)",
+                line=dict(color=DISC, width=2.5)),
+            _on(2, x=s, y=h["c_g"], name="C(G) = -log 4 + 2 JS", line=dict(color=DSTAR, width=2.5)),
+            _on(3, x=s, y=h["js"], name="JS(p_data, p_G), exact", line=dict(color="#8c564b", width=2.5))]
+    return go.Figure(dict(data=data, layout=_curves_layout(prob)))
+
+
+@functools.lru_cache(maxsize=1)
+def _saturation_layout() -> dict:
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.13, column_widths=[0.55, 0.45],
+                        subplot_titles=("G's signal at the fakes, E|d loss_G / dx|",
+                                        "G's two losses against D(G(z))"))
     fig.update_yaxes(type="log", exponentformat="power", title_text="|d loss_G / dx|", row=1, col=1)
     fig.update_yaxes(range=[-4, 4], title_text="loss_G", row=1, col=2)
     fig.update_xaxes(title_text="G steps", row=1, col=1)
     fig.update_xaxes(title_text="D(G(z))", range=[0, 1], row=1, col=2)
     fig.update_layout(template=TEMPLATE, height=380, margin=dict(**MARGIN), font=dict(size=13),
                       legend=dict(orientation="h", y=-0.22))
-    return fig
+    return fig.layout.to_plotly_json()
+
+
+_DD = np.linspace(1e-3, 1 - 1e-3, 400)
+_LOSS_CURVES = (_on(2, x=_DD, y=np.log1p(-_DD), name="log(1 - D), minimised by G", legendgroup="grad_minimax",
+                    showlegend=False, line=dict(color=MINIMAX, width=2.5)),
+                _on(2, x=_DD, y=-np.log(_DD), name="-log D, minimised by G", legendgroup="grad_ns",
+                    showlegend=False, line=dict(color=NS, width=2.5)))
+
+
+def saturation(snap: dict) -> go.Figure:
+    """Left: E_z |d loss_G / dx| at the fakes for both G losses, over steps (log axis). Right: note
+    002's curves, each G loss against D(G(z)), with the current fakes' D marked on them."""
+    h = snap["history"]
+    data = [_on(1, x=h["step"], y=np.maximum(np.asarray(h[key], dtype=np.float64), FLOOR), name=name,
+                legendgroup=key, line=dict(color=colour, width=2.5))
+            for key, name, colour in (("grad_minimax", "minimax: log(1 - D)", MINIMAX),
+                                      ("grad_ns", "non-saturating: -log D", NS))]
+    data += list(_LOSS_CURVES)
+    if snap["probabilistic"]:
+        df = np.clip(_sigmoid(snap["logit_lines"]), 1e-3, 1 - 1e-3)
+        for y, colour in ((np.log1p(-df), MINIMAX), (-np.log(df), NS)):
+            data.append(_on(2, x=df, y=y, mode="markers", marker=dict(color=colour, size=8, line=dict(width=1)),
+                            name="the fakes now", showlegend=colour == NS, hoverinfo="x"))
+    return go.Figure(dict(data=data, layout=_saturation_layout()))
 
 
 def headline(snap: dict) -> list[tuple[str, str]]:

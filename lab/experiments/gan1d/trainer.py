@@ -50,9 +50,8 @@ class Game1D:
                                                         self.constraint.layer))
         shrink_last_layer(self.D)                # D starts at 1/2 everywhere: "no opinion yet"
         self.constraint.after_step(self.D)       # and inside the constraint set (clipping)
-        betas = (self.recipe.beta1, self.recipe.beta2)
-        self.opt_d = make_optimizer(self.recipe.optimizer, self.D.parameters(), self.recipe.lr_d, betas)
-        self.opt_g = make_optimizer(self.recipe.optimizer, self.G.parameters(), self.recipe.lr_g, betas)
+        self._opt_d: torch.optim.Optimizer | None = None
+        self._opt_g: torch.optim.Optimizer | None = None
         self.gen = generator(cfg.seed)
         # The exact read-outs' fixed grids: z and its segments' masses, the data's extent.
         self.z = dens.z_grid(self.prior, N_Z)
@@ -62,11 +61,29 @@ class Game1D:
         lo, hi = self.data.extent(DATA_STD)
         self.data_lo, self.data_hi = float(lo[0]), float(hi[0])
 
+    # The optimisers are made at the first update, not in __init__: torch.optim's first call
+    # imports all of torch._dynamo (measured 2-3 s of a 3 s build on the loaded 2-core machine),
+    # which a page that only draws step 0 should not wait for (app.py warms it up meanwhile).
+    @property
+    def opt_d(self) -> torch.optim.Optimizer:
+        if self._opt_d is None:
+            r = self.recipe
+            self._opt_d = make_optimizer(r.optimizer, self.D.parameters(), r.lr_d, (r.beta1, r.beta2))
+        return self._opt_d
+
+    @property
+    def opt_g(self) -> torch.optim.Optimizer:
+        if self._opt_g is None:
+            r = self.recipe
+            self._opt_g = make_optimizer(r.optimizer, self.G.parameters(), r.lr_g, (r.beta1, r.beta2))
+        return self._opt_g
+
     def retune(self, cfg) -> None:
         """New live keys: the rates and D steps (the recipe re-resolved); nets and optimiser state kept."""
         self.cfg, self.recipe = cfg, cfg.train()
-        set_lr(self.opt_d, self.recipe.lr_d)
-        set_lr(self.opt_g, self.recipe.lr_g)
+        for opt, lr in ((self._opt_d, self.recipe.lr_d), (self._opt_g, self.recipe.lr_g)):
+            if opt is not None:
+                set_lr(opt, lr)
 
     # ---- training ---------------------------------------------------------------------------
     def f(self, x: Tensor) -> Tensor:
@@ -167,15 +184,17 @@ class Game1D:
 
     # ---- state for state_bytes: tensors and numbers only ---------------------------------------
     def state(self) -> dict:
-        return {"G": self.G.state_dict(), "D": self.D.state_dict(), "opt_g": self.opt_g.state_dict(),
-                "opt_d": self.opt_d.state_dict(), "gen": self.gen.get_state(),
+        return {"G": self.G.state_dict(), "D": self.D.state_dict(),
+                "opt_g": None if self._opt_g is None else self._opt_g.state_dict(),
+                "opt_d": None if self._opt_d is None else self._opt_d.state_dict(), "gen": self.gen.get_state(),
                 "gp_calls": getattr(self.constraint, "calls", 0)}
 
     def load_state(self, state: dict) -> None:
         self.G.load_state_dict(state["G"])
         self.D.load_state_dict(state["D"])
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
+        for opt, saved in ((lambda: self.opt_g, state["opt_g"]), (lambda: self.opt_d, state["opt_d"])):
+            if saved is not None:
+                opt().load_state_dict(saved)
         self.gen.set_state(state["gen"])
         if isinstance(self.constraint, lipschitz.GradientPenalty):
             self.constraint.calls = int(state["gp_calls"])
