@@ -55,6 +55,10 @@ PAGES = [
     PageEntry("app_pages/disjoint.py", "Wasserstein vs JS", ":material/straighten:",
               "Disjoint supports: JS is stuck at log 2, W1 = |theta| still points the way.", ("disjoint",),
               "disjoint", ("wasserstein",)),
+    PageEntry("app_pages/gan1d.py", "The GAN game in 1-D", ":material/swap_vert:",
+              "Goodfellow et al.'s Figure 1 live: a generator network learns a 1-D target, D flattens to 1/2 "
+              "and JS falls to 0; the minimax loss saturates where the non-saturating one does not.", ("gan1d",),
+              "gan1d"),
     PageEntry("app_pages/vae.py", "VAE latent manifolds", ":material/grid_view:",
               "Train a VAE on real digits live; see the 2-D latent space and the decoded manifold.", ("vae",), "vae"),
     PageEntry("app_pages/robust_mean.py", "Robust mean estimation", ":material/shield:",
