@@ -75,8 +75,8 @@ ui.live(NS, runs, body, k=controls.steps_per_tick)
 st.caption(text["Live keys"])
 latest = ui.latest(NS)          # the last drawn tick: finished arrays, read when a button is clicked
 with st.expander("Export: figures, numbers, trajectories"):
-    ui.downloads(NS, {"plane": lambda: figs.plane(latest.snaps, arrows), "eigenvalues": lambda: figs.eigenvalues(latest.snaps),
-                      "radius": lambda: figs.radius(latest.snaps)},
+    ui.downloads(NS, {"plane": lambda: figs.plane(latest.snaps, arrows),
+                      "eigenvalues": lambda: figs.eigenvalues(latest.snaps), "radius": lambda: figs.radius(latest.snaps)},
                  lambda: {n: s["metrics"] for n, s in latest.snaps.items()}, stem="dirac_gan",
                  csv_rows=lambda: ui.rows_of({n: s["trajectory"] for n, s in latest.snaps.items()}, label="variant"),
                  csv_label="Trajectories (CSV)", csv_name="trajectories")
