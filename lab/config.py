@@ -297,3 +297,25 @@ def describe(cls) -> list[tuple[str, str, Any, str]]:
         default = "recipe" if f.default is None and optional else f.default
         rows.append((f.name, typ.__name__, default, s.help + (f" {' '.join(extra)}" if extra else "")))
     return rows
+
+
+def names_from_text(text: str, known: Iterable[str], rename: Mapping[str, str] | None = None) -> tuple[list[str], list[str]]:
+    """A comma list of names (old ones read through `rename`) -> (known, unknown), each in the
+    order given, without repeats: a page's list of things trained side by side, from its link."""
+    known, rename = list(known), rename or {}
+    good, bad = [], []
+    for word in (w.strip() for w in str(text).split(",")):
+        name = rename.get(word, word)
+        if word and name not in good + bad:
+            (good if name in known else bad).append(name)
+    return good, bad
+
+
+def names_from_link(text: str, known: Iterable[str], default: str, what: str,
+                    rename: Mapping[str, str] | None = None) -> tuple[list[str], list[str]]:
+    """(names, notices) from a link's comma list: unknown names are dropped with a notice naming
+    each and the known ones; when none is known, the `default` list."""
+    known = list(known)
+    good, bad = names_from_text(text, known, rename)
+    notes = [f"Ignored the link's {what} {name!r}: the {what}s are {', '.join(known)}." for name in bad]
+    return good or names_from_text(default, known, rename)[0], notes

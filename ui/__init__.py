@@ -66,6 +66,9 @@ PAGES = [
     PageEntry("app_pages/image_training.py", "Image training", ":material/image:",
               "DCGAN, WGAN-GP, SN-GAN and a convolutional VAE on images, in the background.",
               ("image_gan", "image_vae"), "img"),
+    PageEntry("app_pages/dirac_gan.py", "Failure to converge: the Dirac-GAN", ":material/cyclone:",
+              "D(x) = psi x against G = delta_theta: simultaneous steps spiral out, alternating ones circle, "
+              "R1, instance noise and consensus converge; the eigenvalues say why.", ("dirac_gan",), "dirac"),
     PageEntry("app_pages/sweep.py", "Sweeps: many runs at once", ":material/grid_on:",
               "Train a whole phase diagram live: learning rates, packing, penalties x seeds, as one batched "
               "model; click a cell to open it as a single run.", ("sweep",), "sweep"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from lab.config import Config, opt
+from lab.config import Config, names_from_link, opt
 from lab.experiments.disjoint.closed_forms import SETUPS
 
 SETUP_LABELS = {"lines": "Parallel lines", "gaussians": "Two Gaussians (thick lines)"}
@@ -25,17 +25,6 @@ OVERRIDES = "Every recipe"     # the group of the recipe keys: one value for eve
 ACROSS_RUN = -1       # noise_anneal: fall to 0 over the run's `steps` (what the old anneal=true did)
 
 
-def recipes_from_text(text: str) -> tuple[list[str], list[str]]:
-    """A comma list of recipes (old objective names read as today's) -> (known, unknown), each
-    in the order given, without repeats: the page's `recipes=` link key."""
-    known, unknown = [], []
-    for word in (w.strip() for w in str(text).split(",")):
-        name = OLD_OBJECTIVES.get(word, word)
-        if word and name not in known + unknown:
-            (known if name in RECIPES else unknown).append(name)
-    return known, unknown
-
-
 DEFAULT_RECIPES = "gan,ns,wgan,wgan_gp"     # what a plain link trains side by side
 
 
@@ -46,11 +35,10 @@ def recipes_from_link(params: dict[str, str]) -> tuple[list[str], list[str]]:
     gets a notice, and when no name is known the default set is used."""
     one = params.get("recipe", params.get("objective"))
     asked = params.get("recipes", params.get("objectives", one or DEFAULT_RECIPES))
-    known, unknown = recipes_from_text(asked)
-    notes = [f"Ignored the link's recipe {name!r}: the recipes are {', '.join(RECIPES)}." for name in unknown]
+    known, notes = names_from_link(asked, RECIPES, DEFAULT_RECIPES, "recipe", OLD_OBJECTIVES)
     if "objectives" in params and "recipes" not in params:
         notes.append(f"'objectives={asked}' is an old name: read as recipes={','.join(known)}.")
-    return known or recipes_from_text(DEFAULT_RECIPES)[0], notes
+    return known, notes
 
 
 def _old_objective(text: str) -> dict[str, str]:
