@@ -117,6 +117,7 @@ def test_precision_recall_on_a_hand_example():
     fake = torch.tensor([[0.5], [10.0]])                  # fake radii: 9.5 each, covering all the real
     assert precision_recall(real, fake, k=1) == (0.5, 1.0)
     assert precision_recall(real, real, k=1) == (1.0, 1.0)
+    assert all(math.isnan(v) for v in precision_recall(real, fake, k=2))     # 2 fake points: no 2nd neighbour
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])

@@ -1,5 +1,6 @@
 """The evaluation experiment's config: which real images, which sample set is judged, how many
-images per set, how many strengths per distortion, k of the k-NN balls, the seed."""
+images per set, how many strengths per distortion, k of the k-NN balls (knn; `k` is the
+pages' steps-per-tick box), the seed."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ class EvaluationConfig(Config):
                  lo=50, hi=10_000, group="Data", label="Images per set", step=50)
     levels: int = opt(6, "strengths per distortion, evenly from 0 (none) to 1 (the strongest)", lo=2, hi=11,
                       group="Distortions", label="Strengths per distortion")
-    k: int = opt(3, "k of the k-nearest-neighbour balls of precision and recall (Kynkäänniemi et al. 2019 "
-                    "use 3)", lo=1, hi=20, group="Precision and recall", live=True, label="k (neighbours)")
+    knn: int = opt(3, "k of the k-nearest-neighbour balls of precision and recall (Kynkäänniemi et al. 2019 "
+                    "use 3)", lo=1, hi=20, group="Precision and recall", live=True, label="k (nearest neighbours)")
     seed: int = opt(0, "random seed of the distortions, the toy data and the Gaussians", lo=0, hi=2**31 - 1,
                     group="Data", label="Seed")

@@ -15,6 +15,7 @@ samples inside some generated ball (radii from the generated set), k = 3 in the 
 """
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -110,7 +111,10 @@ def coverage(points: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor) -
 
 
 def precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = 3) -> tuple[float, float]:
-    """Kynkäänniemi et al. 2019: (share of fake in the real k-NN balls, share of real in the fake ones)."""
+    """Kynkäänniemi et al. 2019: (share of fake in the real k-NN balls, share of real in the fake ones);
+    NaN for a set of k points or fewer (no k-th neighbour)."""
+    if min(len(real), len(fake)) <= k:
+        return math.nan, math.nan
     real, fake = real.double(), fake.double()
     precision = coverage(fake, real, knn_radii(real, k)).double().mean()
     recall = coverage(real, fake, knn_radii(fake, k)).double().mean()

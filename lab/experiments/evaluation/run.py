@@ -60,8 +60,8 @@ class EvaluationRun(Run):
         self.cache = FeatureCache(classifier(cfg.data))
         self.images = {name: sets.made(name, self.real, cfg.seed) for name in TABLE if name != "uniform"}
         self.images["samples"] = mine if mine is not None else self.images[cfg.samples]
-        if len(self.images["samples"]) < 2 * cfg.k:
-            raise ConfigError(f"the samples hold {len(self.images['samples'])} images; at least {2 * cfg.k} are needed")
+        if len(self.images["samples"]) < 2 * cfg.knn:
+            raise ConfigError(f"the samples hold {len(self.images['samples'])} images; at least {2 * cfg.knn} are needed")
         self.points = [(kind, s) for kind in KINDS for s in strengths(cfg.levels)]
         self.history = {"kind": [], "strength": [], "fd": [], "is": []}
         self.examples: dict[str, list[np.ndarray]] = {kind: [] for kind in KINDS}
@@ -104,15 +104,15 @@ class EvaluationRun(Run):
             self.step += 1
 
     def _retune(self, cfg) -> None:
-        """k: the precision / recall of every set and of the toy, again (features cached)."""
+        """knn: the precision / recall of every set and of the toy, again (features cached)."""
         real = self.ref.features[:self.cfg.n]
         for name in TABLE:
             if name != "uniform":
-                p, r = precision_recall(real, self.feats(name).features, cfg.k)
+                p, r = precision_recall(real, self.feats(name).features, cfg.knn)
                 self.scores[name].update(precision=p, recall=r)
-        p, r = precision_recall(real, self.feats("samples").features, cfg.k)
+        p, r = precision_recall(real, self.feats("samples").features, cfg.knn)
         self.scores["samples"].update(precision=p, recall=r)
-        self.toy = toy.measure(self.toy_points, cfg.k)
+        self.toy = toy.measure(self.toy_points, cfg.knn)
 
     def _metrics(self) -> dict:
         sc, g, t = self.scores, self.gaussians, self.toy
@@ -139,7 +139,7 @@ class EvaluationRun(Run):
                 "table": [{"set": TABLE_LABELS[n], **self.scores[n]} for n in TABLE],
                 "mine": {"set": SAMPLE_LABELS[self.cfg.samples], **self.scores["samples"]},
                 "gaussians": self.gaussians, "toy_points": {k: v.numpy() for k, v in self.toy_points.items()},
-                "toy": self.toy, "k": self.cfg.k, "memo": self.memo, "seconds": self.seconds,
+                "toy": self.toy, "k": self.cfg.knn, "memo": self.memo, "seconds": self.seconds,
                 "images_computed": self.cache.computed, "metrics": self._metrics()}
 
     # ---- the parts built once ---------------------------------------------------------------------
