@@ -54,8 +54,7 @@ if cfg is not None and cfg.samples == "run":
                 "on that page first.", icon=":material/upload:")
         cfg = None
 
-part1 = st.container()
-st.subheader("2. The Fréchet distance and IS under distortions (Heusel et al. 2017)")
+st.subheader("1. The Fréchet distance and IS under distortions (Heusel et al. 2017)")
 controls = ui.transport(NS, default_k=6, max_k=77, step_label="Step (k points)")
 runs = ui.keep_runs(NS, None if cfg is None else {"eval": cfg}, lambda name, c: EvaluationRun(c, generated),
                     controls.reset, token)
@@ -81,13 +80,12 @@ def body(snaps: dict) -> None:
         st.image(png, caption=f"{LABELS[kind]}: one row per strength computed (0 at the top)")
 
 
-ui.live(NS, runs, body, k=controls.steps_per_tick, every=0.5)
+ui.live(NS, runs, body, k=controls.steps_per_tick, every=0.5, snapshot=lambda r: r.snapshot(static=False))
 st.caption(text["Curves"])
 snap = run.snapshot()
-with part1:
-    st.subheader("1. The Inception Score, and what it cannot see")
-    st.dataframe(pd.DataFrame(figs.table(snap)), hide_index=True, width="stretch")
-    st.caption(text["Table"])
+st.subheader("2. The Inception Score, and what it cannot see")
+st.dataframe(pd.DataFrame(figs.table(snap)), hide_index=True, width="stretch")
+st.caption(text["Table"])
 
 st.subheader("3. The formula, checked")
 g = snap["gaussians"]
@@ -110,9 +108,7 @@ st.caption(text["Memorisation"])
 
 latest = ui.latest(NS)
 with st.expander("Export: figures, numbers, curves"):
-    ui.downloads(NS, {name: (lambda f=f: f(latest.snaps["eval"])) for name, f in
-                      (("curves", figs.curves), ("gaussians", figs.gaussians), ("toy", figs.toy),
-                       ("memorisation", figs.memorisation))},
-                 lambda: latest.snaps["eval"]["metrics"], stem="evaluation",
+    ui.downloads(NS, {"curves": lambda: figs.curves(latest.snaps["eval"]), "gaussians": lambda: figs.gaussians(snap),
+                      "toy": lambda: figs.toy(snap), "memorisation": lambda: figs.memorisation(snap)}, run.metrics, stem="evaluation",
                  csv_rows=lambda: ui.rows_of({"eval": latest.snaps["eval"]["history"]}))
 ui.things_to_try(text)

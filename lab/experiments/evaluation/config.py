@@ -10,12 +10,10 @@ from lab.config import Config, opt
 # The sample sets a student can judge (lab.experiments.evaluation.sets); "run" is a generator
 # from the image page (a run file, or the page's own run in this session).
 SAMPLES = ("test", "copies", "one_class", "class_copies", "half_classes", "blurry", "junk", "run")
-SAMPLE_LABELS = {"test": "Held-out real digits (an honest generator)",
-                 "copies": "Training images, lightly noised (a memoriser)",
-                 "one_class": "One class only (collapsed)", "class_copies": "One image per class, repeated",
-                 "half_classes": "Half the classes", "blurry": "Blurred digits",
-                 "junk": "Half digits, half shapes (all covered, half junk)",
-                 "run": "A generator from the image page"}
+SAMPLE_LABELS = {"test": "Held-out real digits", "copies": "Training copies (memoriser)",
+                 "one_class": "One class only", "class_copies": "One image per class, repeated",
+                 "half_classes": "Half the classes", "blurry": "Blurred digits", "junk": "Half digits, half shapes",
+                 "run": "Image-page generator"}
 DATA = ("digits", "mnist", "fashion")
 
 

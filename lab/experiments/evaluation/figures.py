@@ -33,8 +33,7 @@ def curves(snap: dict) -> go.Figure:
     """FD (log axis) and IS against the strength of each distortion, side by side."""
     h = snap["history"]
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
-                        subplot_titles=("Fréchet distance (GenLab features): lower is better",
-                                        "Inception Score (GenLab classifier): higher is better"))
+                        subplot_titles=("FD (GenLab features): lower is better", "IS: higher is better"))
     for kind in KINDS:
         rows = [i for i, k in enumerate(h["kind"]) if k == kind]
         x = [h["strength"][i] for i in rows]

@@ -110,13 +110,16 @@ def coverage(points: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor) -
     return (torch.cdist(points, centres) <= radii.unsqueeze(0)).any(1)
 
 
-def precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = 3) -> tuple[float, float]:
+def precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = 3,
+                     real_radii: torch.Tensor | None = None) -> tuple[float, float]:
     """Kynkäänniemi et al. 2019: (share of fake in the real k-NN balls, share of real in the fake ones);
-    NaN for a set of k points or fewer (no k-th neighbour)."""
+    NaN for a set of k points or fewer (no k-th neighbour). `real_radii`: knn_radii(real, k), when
+    several sets are measured against one real set."""
     if min(len(real), len(fake)) <= k:
         return math.nan, math.nan
     real, fake = real.double(), fake.double()
-    precision = coverage(fake, real, knn_radii(real, k)).double().mean()
+    radii = knn_radii(real, k) if real_radii is None else real_radii.double()
+    precision = coverage(fake, real, radii).double().mean()
     recall = coverage(real, fake, knn_radii(fake, k)).double().mean()
     return float(precision), float(recall)
 

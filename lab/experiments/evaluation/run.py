@@ -1,9 +1,10 @@
 """Evaluating generative models (note 004: IS and FID; Heusel et al. 2017; Kynkäänniemi et al.
 2019): the run the page, the command line and the tests drive.
 
-Built once (about a second): the features of the reference (training) images and of the sets
-with a known answer, their IS, FD, precision and recall; the Gaussian check of the FD formula;
-the 2-D toy's precision and recall; the judged samples' nearest training images. Then the run
+Built once: the features of the reference (training) images; on the first read that needs
+them (~1-2 s, after a page's live curves have drawn): the sets with a known answer and their IS,
+FD, precision and recall, the Gaussian check of the FD formula, the 2-D toy's precision and
+recall, the judged samples' nearest training images. The run
 is a computation in units: `advance(k)` computes the next k (distortion, strength) points of the
 FD and IS curves, so the page plays them live and the history fills in, one row per point.
 """
@@ -21,7 +22,7 @@ from lab.experiments.evaluation import sets, toy
 from lab.experiments.evaluation.config import SAMPLE_LABELS
 from lab.experiments.evaluation.distortions import KINDS, distort, strengths
 from lab.experiments.evaluation.features import FeatureCache, classifier
-from lab.experiments.evaluation.metrics import (Frechet, frechet_closed_form, inception_score, nearest,
+from lab.experiments.evaluation.metrics import (Frechet, frechet_closed_form, inception_score, knn_radii, nearest,
                                                 precision_recall, random_gaussian, samples)
 from lab.run import Run
 
@@ -30,8 +31,11 @@ GAUSS_DIM = 8                 # the dimension of the two random Gaussians
 GAUSS_N = (20, 50, 100, 200, 500, 1000, 2000, 5000, 20000)     # sample sizes of the FD-vs-n curve
 # The sets with a known answer, in the table's order ("uniform" has logits only: every p(y|x) = 1/C).
 TABLE = ("test", "one_class", "uniform", "half_classes", "class_copies", "blurry", "junk", "copies")
-TABLE_LABELS = {**SAMPLE_LABELS, "one_class": f"One class only (the {sets.ONE_CLASS}s: collapsed)",
-                "uniform": "Uniform p(y|x) (logits all equal)", "blurry": f"Blurred digits ({sets.BLUR_PX} px)"}
+TABLE_LABELS = {**SAMPLE_LABELS, "test": "Held-out real digits (an honest generator)",
+                "copies": "Training images, lightly noised (a memoriser)",
+                "one_class": f"One class only (the {sets.ONE_CLASS}s: collapsed)",
+                "uniform": "Uniform p(y|x) (logits all equal)", "blurry": f"Blurred digits ({sets.BLUR_PX} px)",
+                "junk": "Half digits, half shapes (all covered, half junk)"}
 
 
 def load_samples(cfg, generated: torch.Tensor | None) -> torch.Tensor | None:
@@ -75,11 +79,22 @@ class EvaluationRun(Run):
         if mine is None:
             self.cache.sets["samples"] = self.feats(cfg.samples)
         self.fd = Frechet(self.ref.features)
-        self.scores = {name: self._scores(name) for name in (*TABLE, "samples")}
+        self.mine_given = mine is not None
+        self.built = False        # the table, the Gaussians, the toy, memorisation: on first read (_build)
+
+    def _build(self) -> None:
+        """The parts computed once (~1-2 s), on the first read that needs them, so that a page's
+        live curves draw before them."""
+        if self.built:
+            return
+        self.scores = {name: self._scores(name) for name in TABLE}
+        self.scores["samples"] = (self._scores("samples") if self.mine_given
+                                  else dict(self.scores[self.cfg.samples]))
         self.gaussians = self._gaussians()
-        self.toy_points = toy.sets(cfg.seed)
-        self._retune(cfg)
+        self.toy_points = toy.sets(self.cfg.seed)
         self.memo = self._memorisation()
+        self.built = True
+        self._measure_pr(self.cfg.knn)
 
     @property
     def total(self) -> int:
@@ -104,17 +119,21 @@ class EvaluationRun(Run):
             self.step += 1
 
     def _retune(self, cfg) -> None:
-        """knn: the precision / recall of every set and of the toy, again (features cached)."""
-        real = self.ref.features[:self.cfg.n]
-        for name in TABLE:
+        if self.built:
+            self._measure_pr(cfg.knn)
+
+    def _measure_pr(self, knn: int) -> None:
+        """The precision / recall of every set and of the toy at k = knn (features cached)."""
+        real = self.ref.features[:self.cfg.n].double()
+        radii = knn_radii(real, knn)               # one real set: its balls measured once
+        for name in (*TABLE, "samples"):
             if name != "uniform":
-                p, r = precision_recall(real, self.feats(name).features, cfg.knn)
+                p, r = precision_recall(real, self.feats(name).features, knn, radii)
                 self.scores[name].update(precision=p, recall=r)
-        p, r = precision_recall(real, self.feats("samples").features, cfg.knn)
-        self.scores["samples"].update(precision=p, recall=r)
-        self.toy = toy.measure(self.toy_points, cfg.knn)
+        self.toy = toy.measure(self.toy_points, knn)
 
     def _metrics(self) -> dict:
+        self._build()
         sc, g, t = self.scores, self.gaussians, self.toy
         m = {"points": self.step, "is_real": sc["test"]["is"], "is_one_class": sc["one_class"]["is"],
              "is_uniform": sc["uniform"]["is"], "is_half_classes": sc["half_classes"]["is"],
@@ -132,15 +151,18 @@ class EvaluationRun(Run):
         m["curve_seconds"] = self.seconds
         return m
 
-    def _snapshot(self) -> dict:
-        return {"step": self.step, "total": self.total, "levels": self.cfg.levels, "samples": self.cfg.samples,
+    def _snapshot(self, static: bool = True) -> dict:
+        """`static=False`: the live curves only (the page's ticks), without building the rest."""
+        live = {"step": self.step, "total": self.total, "levels": self.cfg.levels, "samples": self.cfg.samples,
                 "history": {k: list(v) for k, v in self.history.items()},
-                "examples": {k: list(v) for k, v in self.examples.items()},
-                "table": [{"set": TABLE_LABELS[n], **self.scores[n]} for n in TABLE],
+                "examples": {k: list(v) for k, v in self.examples.items()}, "seconds": self.seconds,
+                "images_computed": self.cache.computed}
+        if not static:
+            return live
+        return {**live, "metrics": self._metrics(), "table": [{"set": TABLE_LABELS[n], **self.scores[n]} for n in TABLE],
                 "mine": {"set": SAMPLE_LABELS[self.cfg.samples], **self.scores["samples"]},
                 "gaussians": self.gaussians, "toy_points": {k: v.numpy() for k, v in self.toy_points.items()},
-                "toy": self.toy, "k": self.cfg.knn, "memo": self.memo, "seconds": self.seconds,
-                "images_computed": self.cache.computed, "metrics": self._metrics()}
+                "toy": self.toy, "k": self.cfg.knn, "memo": self.memo}
 
     # ---- the parts built once ---------------------------------------------------------------------
     def _distorted(self, kind: str, s: float) -> torch.Tensor:
