@@ -76,7 +76,7 @@ def _run(name: str, assignments: list[str], out: Path, quiet: bool) -> int:
         distributed.teardown()
     if int(os.environ.get("RANK", "0")) != 0:
         return 0         # under torchrun only rank 0 writes: the replicas hold the same model
-    write_metrics(out / "metrics.json", name, cfg, run.metrics(), run.history)
+    write_metrics(out / "metrics.json", name, cfg, run.metrics(), exp.history(run) if exp.history else run.history)
     if exp.figures is not None:
         for stem, fig in exp.figures(run).items():
             # One shared plotly.min.js beside the pages: works offline, ~3.5 MB once.

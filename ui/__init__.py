@@ -72,6 +72,9 @@ PAGES = [
     PageEntry("app_pages/sweep.py", "Sweeps: many runs at once", ":material/grid_on:",
               "Train a whole phase diagram live: learning rates, packing, penalties x seeds, as one batched "
               "model; click a cell to open it as a single run.", ("sweep",), "sweep"),
+    PageEntry("app_pages/evaluation.py", "Evaluating generative models", ":material/analytics:",
+              "Inception Score and the Fréchet distance under distortions, precision and recall, memorisation: "
+              "what each number rewards and what it misses.", ("evaluation",), "eval"),
 ]
 
 

@@ -54,6 +54,8 @@ class Experiment:
     smoke: dict[str, Any] = field(default_factory=dict)
     # How its seeds are summarised when a page trains several together (SeedSpec; lab.seeds).
     seeds: SeedSpec | None = None
+    # What metrics.json shows as "history" when not the run's own (run -> dict), e.g. one curve per kind.
+    history: Callable[[Any], dict] | None = None
 
 
 def names() -> list[str]:
