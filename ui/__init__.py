@@ -59,6 +59,9 @@ PAGES = [
               "Goodfellow et al.'s Figure 1 live: a generator network learns a 1-D target, D flattens to 1/2 "
               "and JS falls to 0; the minimax loss saturates where the non-saturating one does not.", ("gan1d",),
               "gan1d"),
+    PageEntry("app_pages/dirac_gan.py", "Failure to converge: the Dirac-GAN", ":material/cyclone:",
+              "D(x) = psi x against G = delta_theta: simultaneous steps spiral out, alternating ones circle, "
+              "R1, instance noise and consensus converge; the eigenvalues say why.", ("dirac_gan",), "dirac"),
     PageEntry("app_pages/vae.py", "VAE latent manifolds", ":material/grid_view:",
               "Train a VAE on real digits live; see the 2-D latent space and the decoded manifold.", ("vae",), "vae"),
     PageEntry("app_pages/robust_mean.py", "Robust mean estimation", ":material/shield:",
@@ -66,9 +69,6 @@ PAGES = [
     PageEntry("app_pages/image_training.py", "Image training", ":material/image:",
               "DCGAN, WGAN-GP, SN-GAN and a convolutional VAE on images, in the background.",
               ("image_gan", "image_vae"), "img"),
-    PageEntry("app_pages/dirac_gan.py", "Failure to converge: the Dirac-GAN", ":material/cyclone:",
-              "D(x) = psi x against G = delta_theta: simultaneous steps spiral out, alternating ones circle, "
-              "R1, instance noise and consensus converge; the eigenvalues say why.", ("dirac_gan",), "dirac"),
     PageEntry("app_pages/sweep.py", "Sweeps: many runs at once", ":material/grid_on:",
               "Train a whole phase diagram live: learning rates, packing, penalties x seeds, as one batched "
               "model; click a cell to open it as a single run.", ("sweep",), "sweep"),
