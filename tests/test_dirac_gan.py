@@ -218,3 +218,19 @@ def test_bad_keys_and_values_are_one_line_and_exit_2(arg, needle, tmp_path, caps
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and needle in err[0] and "Traceback" not in err[0]
     assert not (tmp_path / "metrics.json").exists()
+
+
+def test_the_table_says_where_there_is_no_eigenvalue_instead_of_an_empty_cell():
+    """WGAN-GP's update has no Jacobian at the kink psi = 0: the page's table says so in words
+    (a NaN would show as "None"), and a variant with one gives its modulus as a number."""
+    from lab.experiments.dirac_gan import figures
+    snaps = {}
+    for name in ("simultaneous", "wgan_gp"):
+        run = DiracRun(variant_config(BASE, name))
+        run.advance(3)
+        snaps[name] = run.snapshot()
+    rows = {r["variant"]: r for r in figures.table(snaps)}
+    assert rows["WGAN-GP"]["|λ| max"] == "none (kink)"
+    assert float(rows["Simultaneous GD"]["|λ| max"]) == pytest.approx(snaps["simultaneous"]["metrics"]["max_abs_eigenvalue"],
+                                                                     rel=1e-5)
+    assert all("None" not in str(v) and "nan" not in str(v) for r in rows.values() for v in r.values())

@@ -185,13 +185,20 @@ def _pair(z: np.ndarray, digits: int) -> str:
         ", ".join(f"{w.real:.{digits}f}" for w in z)
 
 
+def _or_word(value: float, word: str) -> str:
+    """A table number as text, or `word` where there is none (NaN): Streamlit shows NaN as None."""
+    return word if value != value else f"{value:.6g}"
+
+
 def table(snaps: dict[str, dict]) -> list[dict]:
     """One row per run: the eigenvalues, what they predict, and what the run measured."""
     rows = []
     for name, s in snaps.items():
         m = s["metrics"]
         rows.append({"variant": label(name, s), "prediction": verdict(s) + (" (stopped)" if s["stopped"] else ""),
-                     "|λ| max": m["max_abs_eigenvalue"], "measured rate": m["measured_rate"],
+                     # no Jacobian at a kink (WGAN-GP at psi = 0): a word, not an empty cell
+                     "|λ| max": _or_word(m["max_abs_eigenvalue"], "none (kink)"),
+                     "measured rate": _or_word(m["measured_rate"], "not yet"),
                      "radius now": m["radius_final"], "field λ": _pair(s["eig_field"], 3),
                      "update λ": _pair(s["eig_update"], 4)})
     return rows
