@@ -74,7 +74,7 @@ class Seeds(Run):
             if not self.primary.retune(cfg):
                 return False
             new = self._companions(cfg, self.k) if self.k > 1 else []
-            # A live key may change how companions are built (a sweep cannot unroll): rebuild then.
+            # A live key may change how companions are built (a setting the sweep refuses): rebuild then.
             if len(new) != len(self.others) or any(type(r.cfg) is not type(c) for r, c in zip(self.others, new)):
                 return False
             if not all(run.retune(c) for run, c in zip(self.others, new)):
@@ -148,7 +148,7 @@ def with_seeds(experiment: str, cfg, k: int, make_single: Callable[[Any], Run], 
             try:
                 return [kind.config.of(first, seeds=n - 1, **spec.sweep_keys)]
             except ConfigError:
-                pass            # a setting the batched sweep does not take (e.g. an unrolled GAN)
+                pass            # a setting the batched sweep does not take
         return [dataclasses.replace(c, seed=c.seed + i) for i in range(1, n)]
 
     if keys is None:

@@ -27,7 +27,7 @@ def test_each_seed_is_its_single_run(unroll):
     cfg = ModeCollapseConfig(seed=5, unroll=unroll, **SMALL)
     run = seeded(cfg, 3)
     assert run.members == 3
-    assert isinstance(run.others[0], SweepRun) == (unroll == 0)    # an unrolled GAN is not batched
+    assert isinstance(run.others[0], SweepRun)       # the companions are one batched sweep, unrolled or not
     run.advance(40)
     rows = run.seed_table()
     assert [r["seed"] for r in rows] == [5, 6, 7]
@@ -57,7 +57,8 @@ def test_snapshot_metrics_and_retune():
     assert run.retune(faster)                     # a live key: every seed takes it in place
     assert run.primary.gan.opt_d.param_groups[0]["lr"] == 5e-4
     assert all(c.lr_d == 5e-4 for c in run.others[0].configs)
-    assert not run.retune(dataclasses.replace(cfg, unroll=2))   # companions must change kind: rebuild
+    assert run.retune(dataclasses.replace(cfg, unroll=2))       # live in the single run, and in its companions
+    assert run.primary.gan.cfg.unroll == 2 and {g.model.unroll for g in run.others[0].groups} == {2}
     assert not run.retune(dataclasses.replace(cfg, width=8))    # structural: rebuild
 
 

@@ -55,8 +55,8 @@ def test_bad_axis_is_one_error_naming_it_and_the_sweep_stays(at):
     assert not at.exception
     assert len(at.error) == 1 and "lr_q" in at.error[0].value and "lr_d" in at.error[0].value
     assert _run(at) is run
-    at.text_input(key="sweep.mode_collapse.x").set_value("unroll=0,1").run()
-    assert len(at.error) == 1 and "unroll cannot be swept" in at.error[0].value
+    at.text_input(key="sweep.mode_collapse.x").set_value("eval_every=5,10").run()
+    assert len(at.error) == 1 and "eval_every cannot be swept" in at.error[0].value
     at.text_input(key="sweep.mode_collapse.x").set_value("lr_d=log:0:1:3").run()
     assert len(at.error) == 1 and "positive" in at.error[0].value
     at.text_input(key="sweep.mode_collapse.x").set_value("lr_d=1e-4,1e-3").run()

@@ -27,7 +27,7 @@ __all__ = ["SweepConfig", "SweepRun", "heatmap", "load", "seeded"]
 
 def seeded(cfg, k: int, points=None):
     """The mode-collapse run of `cfg` with k - 1 seed companions (lab.seeds.with_seeds): one batched
-    sweep of seeds seed+1..seed+k-1, or, for an unrolled GAN (not batched), k - 1 plain runs."""
+    sweep of seeds seed+1..seed+k-1."""
     from lab.experiments.mode_collapse.run import ModeCollapseRun
     from lab.seeds import with_seeds
     return with_seeds("mode_collapse", cfg, k, lambda c: ModeCollapseRun(c, points), points=points)

@@ -26,12 +26,11 @@ STREAMS = ("auto", "member", "shared")
 # The mode-collapse sweep's keys (lab.sweep.axes says what per member and per group mean).
 PER_MEMBER = ("lr_d", "lr_g", "beta1", "beta2", "gp_lambda", "clip", "instance_noise", "noise_anneal")
 PER_GROUP = ("recipe", "objective", "constraint", "optimizer", "d_steps", "pac", "batch", "latent", "width", "depth",
-             "activation", "data")
+             "activation", "data", "unroll")
 NOT_SWEPT = {
     "seed": "give seeds=K instead (each cell trains seeds seed, seed+1, ..., seed+K-1)",
     "steps": "the whole sweep trains one budget of steps",
     "eval_every": "the whole sweep is measured on one schedule",
-    "unroll": "an unrolled D is not batched (each member would need its own differentiable D updates)",
     "csv_modes": "one sweep counts the modes of its data one way",
 }
 
@@ -129,7 +128,4 @@ class SweepConfig(SweepFields, ModeCollapseConfig):
     not_swept: ClassVar[dict[str, str]] = NOT_SWEPT
 
     def check(self) -> None:
-        if self.unroll > 0:
-            raise ConfigError(f"unroll={self.unroll}: {NOT_SWEPT['unroll']}; sweep with unroll=0, or run one "
-                              f"unrolled GAN with python -m lab run mode_collapse")
         super().check()

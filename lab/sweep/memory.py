@@ -40,6 +40,10 @@ def bytes_per_member(cfg) -> int:
     numbers = weights * (2 + OPT_STATE[r.optimizer])
     rows_d = 2 * (b // pac)
     numbers += b * (z + 2 * w * d + 2) + rows_d * (2 * pac + 2 * w * d + 1) * (3 if r.constraint == "gp" else 1)
+    # An unrolled D (unroll K) keeps K differentiable copies of D's weights and moments, and K
+    # steps' activations, with their double-backward graph, until G's backward.
+    numbers += cfg.unroll * (_mlp_params(2 * pac, 1, w, d) * 4 + 2 * rows_d * (2 * pac + 2 * w * d + 1)
+                             * (3 if r.constraint == "gp" else 1))
     # The fixed codes and their samples only: G's activations on the codes (2,500 x 2 width) are
     # not per member, SweepRun._samples takes them in chunks of run.EVAL_NUMBERS numbers whatever
     # M is. Counted per member they made the estimate 4.1 MB a default member against ~0.8 MB

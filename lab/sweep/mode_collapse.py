@@ -10,5 +10,4 @@ from lab.sweep.run import SweepRun
 SWEEP = SweepKind(
     experiment="mode_collapse", label="Mode collapse (2-D GANs)", config=SweepConfig, run=SweepRun,
     page="app_pages/mode_collapse.py", presets=PRESETS, metric="modes",
-    cell_figures=lambda snap, cell: [figures.cell_samples(snap, cell)], grid_figure=figures.grid_samples,
-    fixed=("unroll",))
+    cell_figures=lambda snap, cell: [figures.cell_samples(snap, cell)], grid_figure=figures.grid_samples)

@@ -23,9 +23,22 @@ def _col(x: Tensor) -> Tensor:
     return x.float()[:, None, None]
 
 
+def _root(v: Tensor) -> Tensor:
+    """sqrt for the unrolled step: d sqrt(v)/dv is inf at v = 0 (a dead unit), which would turn
+    G's gradient into NaN; below 1e-30 the value is frozen (as the single run's unrolled D)."""
+    return v.clamp_min(1e-30).sqrt()
+
+
 class Batched:
-    """Base: the parameters, per-member rates, and the step count (one for all members)."""
+    """Base: the parameters, per-member rates, and the step count (one for all members).
+    `unrolled(params, grads, state, i)` is the i-th of K differentiable steps from the current
+    state, as lab.experiments.mode_collapse.trainer.GAN2D.unrolled_params takes them (Metz et
+    al. 2017, eq. 12): the arithmetic is that method's, per member."""
     state_names: tuple[str, ...] = ()
+
+    def unrolled_state(self) -> dict:
+        """The moments an unrolled copy starts from (clones: the unroll never writes the real ones)."""
+        return {name: [s.clone() for s in getattr(self, name)] for name in self.state_names}
 
     def __init__(self, params: list[Tensor], lr: Tensor):
         self.params, self.lr, self.t = list(params), lr, 0
@@ -66,9 +79,28 @@ class Adam(Batched):
             # p - (s m) / d in place: addcdiv computes (-1 * s m) / d, the same float32 numbers
             p.addcdiv_(step_size * m, v.sqrt().div_(bc2_sqrt).add_(EPS), value=-1)
 
+    def unrolled(self, params: list[Tensor], grads: list[Tensor], state: dict, i: int) -> list[Tensor]:
+        t = self.t + i + 1
+        b1, b2, w1, w2 = self.cols              # 1 - beta taken in float64, as the single run's
+        lr, bc1, bc2 = _col(self.lr), _col(1 - self.beta1 ** t), _col(1 - self.beta2 ** t)
+        m, v, new = state["exp_avg"], state["exp_avg_sq"], []
+        for j, (p, g) in enumerate(zip(params, grads)):
+            m[j] = b1 * m[j] + w1 * g
+            v[j] = b2 * v[j] + w2 * g * g
+            new.append(p - lr * (m[j] / bc1) / (_root(v[j] / bc2) + EPS))
+        return new
+
 
 class RMSprop(Batched):
     state_names = ("square_avg",)
+
+    def unrolled(self, params, grads, state, i):
+        lr, v = _col(self.lr), state["square_avg"]
+        new = []
+        for j, (p, g) in enumerate(zip(params, grads)):
+            v[j] = RMSPROP_ALPHA * v[j] + (1 - RMSPROP_ALPHA) * g * g
+            new.append(p - lr * g / (_root(v[j]) + EPS))
+        return new
 
     @torch.no_grad()
     def step(self, grads):
@@ -80,6 +112,10 @@ class RMSprop(Batched):
 
 
 class SGD(Batched):
+    def unrolled(self, params, grads, state, i):
+        lr = _col(self.lr)
+        return [p - lr * g for p, g in zip(params, grads)]
+
     @torch.no_grad()
     def step(self, grads):
         self.t += 1

@@ -75,10 +75,13 @@ class StackedMLP(nn.Module):
         sigma = (u * torch.bmm(v[:, None], w).squeeze(1)).sum(-1)          # (M,)
         return w / sigma[:, None, None]
 
-    def forward(self, x: Tensor, members: slice = slice(None)) -> Tensor:
-        """(M, n, in) -> (M, n, out); with `members`, only those (x holds their rows)."""
+    def forward(self, x: Tensor, members: slice = slice(None), params: list[Tensor] | None = None) -> Tensor:
+        """(M, n, in) -> (M, n, out); with `members`, only those (x holds their rows); with
+        `params` (as `params()` orders them), those weights instead of the module's own (an
+        unrolled D's theta_D^K, which depend on G)."""
         last, whole = len(self.weights) - 1, members == slice(None)
-        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+        pairs = zip(self.weights, self.biases) if params is None else zip(params[::2], params[1::2])
+        for i, (w, b) in enumerate(pairs):
             if not whole:                          # (a full slice would add a copy to every backward)
                 w, b = w[members], b[members]
             x = torch.baddbmm(b, x, self._normalised(i, w, members) if self.sn else w)

@@ -39,7 +39,7 @@ def structure(cfg) -> tuple:
     """What members of one group share (a member config's resolved recipe and sizes)."""
     r = cfg.train()
     return (r.objective, r.constraint, r.optimizer, r.d_steps, cfg.width, cfg.depth, cfg.latent, cfg.batch,
-            cfg.pac, cfg.activation, cfg.data)
+            cfg.pac, cfg.activation, cfg.data, cfg.unroll)
 
 
 def hyper(cfgs) -> dict[str, np.ndarray]:
@@ -65,6 +65,7 @@ class BatchedGAN2D:
         self.objective = objectives.get(self.recipe.objective)
         self.constraint = self.recipe.constraint
         self.batch, self.latent, self.pac, self.d_steps = c.batch, c.latent, c.pac, self.recipe.d_steps
+        self.unroll = int(c.unroll)
         layer = "sn" if self.constraint == "sn" else "plain"
         self.G = StackedMLP([build_seeded(x.seed, lambda: mlp(c.latent, 2, c.width, c.depth, c.activation))
                              for x in cfgs], c.activation).to(device)
@@ -96,7 +97,7 @@ class BatchedGAN2D:
         """New per-member values of live keys (rates, noise, annealing, D steps); nets and optimiser
         state untouched (GAN2D.retune)."""
         self.cfgs = list(cfgs)
-        self.d_steps = cfgs[0].train().d_steps
+        self.d_steps, self.unroll = cfgs[0].train().d_steps, int(cfgs[0].unroll)
         self._set_hyper(cfgs)
         self.opt_d.lr, self.opt_g.lr = self.hp["lr_d"], self.hp["lr_g"]
 
@@ -127,20 +128,20 @@ class BatchedGAN2D:
                 x = x + torch.as_tensor(s, dtype=x.dtype, device=x.device)[:, None, None] * eps
         return x.reshape(self.m, -1, 2 * self.pac)
 
-    def f(self, x: Tensor) -> Tensor:
-        """(M, n, 2 pac) -> (M, n): D's raw outputs."""
-        return self.D(x).squeeze(-1)
+    def f(self, x: Tensor, params: list[Tensor] | None = None) -> Tensor:
+        """(M, n, 2 pac) -> (M, n): D's raw outputs (with other weights: an unrolled D)."""
+        return self.D(x, params=params).squeeze(-1)
 
     def z(self) -> Tensor:
         return self.streams.normal(self.batch, self.latent)
 
-    def _penalty(self, real: Tensor, fake: Tensor) -> Tensor:
+    def _penalty(self, real: Tensor, fake: Tensor, f=None) -> Tensor:
         """(M,) WGAN-GP penalties lambda_m E[(|grad f(x_hat)| - 1)^2] at random interpolates
         (lab.gan.lipschitz.gradient_penalty per member; the gradient of the summed output is
-        per member, as members share nothing)."""
+        per member, as members share nothing). `f`: another D (an unrolled one)."""
         t = self.streams.uniform(real.shape[1], 1)
-        x_hat = (t * real + (1 - t) * fake).requires_grad_(True)
-        (g,) = torch.autograd.grad(self.f(x_hat).sum(), x_hat, create_graph=True)
+        x_hat = (t * real + (1 - t) * fake).detach().requires_grad_(True)
+        (g,) = torch.autograd.grad((f or self.f)(x_hat).sum(), x_hat, create_graph=True)
         return self.gp_lambda * ((g.norm(dim=-1) - 1) ** 2).mean(-1)
 
     def d_update(self) -> None:
@@ -161,9 +162,37 @@ class BatchedGAN2D:
         self.d_sum += loss.detach()
         self.n_d += 1
 
+    def unrolled_params(self, fake_p: Tensor, k: int) -> list[Tensor]:
+        """theta_D^k of every member (GAN2D.unrolled_params, Metz et al. 2017 eq. 12): k
+        differentiable steps of D's own optimiser from its current state against the packed
+        fakes, which depend on G; create_graph keeps that dependence, so G's gradient flows
+        through the updates. Each step draws a real batch (and noise, and the penalty's mixing)
+        as the single run's does; spectral norm reuses its vectors; clipping projects each step."""
+        params, state = list(self.D.params()), self.opt_d.unrolled_state()
+        self.D.eval()
+        try:
+            for i in range(k):
+                real_p = self.prep(self._real())
+                f = lambda x, ps=params: self.f(x, ps)  # noqa: E731
+                n = real_p.shape[1]
+                out = f(torch.cat([real_p, fake_p], 1))
+                total = self._d_loss(out[:, :n], out[:, n:]).sum()
+                if self.constraint == "gp":
+                    total = total + self._penalty(real_p, fake_p, f).sum()
+                grads = torch.autograd.grad(total, params, create_graph=True)
+                params = self.opt_d.unrolled(params, grads, state, i)
+                if self.constraint == "clip":
+                    params = [p.clamp(-self.clip, self.clip) for p in params]
+        finally:
+            self.D.train()
+        return params
+
     def g_update(self) -> None:
-        """update G: minimise mean g_loss(D(G(z))) per member, through D, in G's parameters only."""
-        out = self.f(self.prep(self.G(self.z())))
+        """update G: minimise mean g_loss(D(G(z))) per member, through D (unrolled K steps when
+        unroll > 0), in G's parameters only."""
+        fake_p = self.prep(self.G(self.z()))
+        params = self.unrolled_params(fake_p, self.unroll) if self.unroll > 0 else None
+        out = self.f(fake_p, params)
         loss = self.objective.g_loss(out).mean(-1)          # (M,)
         grads = torch.autograd.grad(loss.sum(), self.G.params())
         self.opt_g.step(grads)
