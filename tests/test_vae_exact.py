@@ -1,8 +1,11 @@
 """The exact log-likelihood of a VAE with a 1-D or 2-D latent (lab.quadrature) against the closed
 form of probabilistic PCA, the order ELBO <= IW_K <= log p(x) and the identity
-log p(x) - ELBO = KL(q(z|x) || p(z|x)) on trained digits, and the command line's log_px_test."""
+log p(x) - ELBO = KL(q(z|x) || p(z|x)) on trained digits, the mixture of Bernoullis against a
+brute-force sum, and the command line's log_px_test for both models."""
 from __future__ import annotations
 
+import itertools
+import json
 import math
 
 import numpy as np
@@ -13,7 +16,11 @@ from torch import distributions as D
 
 from lab import quadrature as Q
 from lab import variational as vae
-from lab.experiments.vae import LatentVAEConfig as Cfg, LatentVAERun
+from lab.bernoulli_mixture import BernoulliMixture
+from lab.cli import main
+from lab.config import ConfigError
+from lab.experiments.vae import EXPERIMENT, LatentVAEConfig as Cfg, LatentVAERun, MixtureRun
+from lab.experiments.vae.sweep import VAESweep
 
 
 # ---- probabilistic PCA: x = W z + b + N(0, diag s2), z ~ N(0, I) -----------------------------------
@@ -111,3 +118,70 @@ def test_the_gap_is_the_kl_to_the_exact_posterior(digits):
         gap = float(r["log_px"][i] - e["elbo"][i])
         assert kl > 0 and gap == pytest.approx(kl, abs=4 * float(e["se"][i]) + float(r["error"][i]) + 0.02)
         assert p["log_px"] == pytest.approx(float(r["log_px"][i]), abs=0.05)
+
+
+# ---- the mixture of Bernoullis (note 000, Problem 3) --------------------------------------------------
+def test_mixture_log_likelihood_is_the_brute_force_sum():
+    g = torch.Generator().manual_seed(0)
+    mix = BernoulliMixture(torch.rand(3, 4, generator=g) * 0.8 + 0.1)
+    mix.log_pi = torch.tensor([0.2, 0.5, 0.3], dtype=torch.float64).log()
+    xs = torch.tensor(list(itertools.product([0.0, 1.0], repeat=4)) + [[0.3, 0.9, 0.0, 0.5]])
+    pi, mu = mix.log_pi.exp().tolist(), mix.mu.tolist()
+    for x, got in zip(xs.tolist(), mix.log_prob(xs).tolist()):
+        brute = sum(pi[k] * math.prod(mu[k][j] ** x[j] * (1 - mu[k][j]) ** (1 - x[j]) for j in range(4))
+                    for k in range(3))
+        assert got == pytest.approx(math.log(brute), rel=1e-12)
+    assert float(mix.log_prob(xs[:16]).exp().sum()) == pytest.approx(1.0, abs=1e-12)   # a distribution on {0,1}^4
+
+
+def test_em_never_lowers_the_likelihood_and_recovers_a_known_mixture():
+    g = torch.Generator().manual_seed(1)
+    mu = torch.tensor([[0.9, 0.8, 0.1, 0.2, 0.9, 0.1], [0.1, 0.2, 0.9, 0.7, 0.2, 0.8]], dtype=torch.float64)
+    k = (torch.rand(4000, generator=g) < 0.3).long()
+    x = torch.bernoulli(mu[k], generator=g)
+    mix = BernoulliMixture.start(x, 2, torch.Generator().manual_seed(0), smooth=0.0)
+    lls = [mix.em_step(x) for _ in range(30)]
+    assert all(b >= a - 1e-9 for a, b in zip(lls, lls[1:]))                   # EM's guarantee (smooth = 0)
+    order = torch.argsort(mix.mu[:, 0], descending=True)
+    assert torch.allclose(mix.mu[order], mu, atol=0.04)
+    assert float(mix.log_pi[order].exp()[0]) == pytest.approx(0.7, abs=0.03)
+
+
+def test_mixture_run_and_its_rules():
+    run = EXPERIMENT.make_run(Cfg(model="bernoulli_mixture", components=5, steps=6, log_every=3, n_eval=200))
+    assert isinstance(run, MixtureRun)
+    run.advance(6)
+    h, m = run.history, run.metrics()
+    assert h["step"] == [0, 3, 6] and h["log_px_train"][0] < h["log_px_train"][-1]
+    assert m["log_px_test"] == pytest.approx(h["log_px_test"][-1]) and -260 < m["log_px_test"] < -150
+    snap = run.snapshot()
+    assert snap["means"].shape == (5, 28, 28) and snap["weights"].sum() == pytest.approx(1.0)
+    assert list(snap["weights"]) == sorted(snap["weights"], reverse=True)
+    assert run.samples(4).shape == (4, 28, 28) and set(np.unique(run.samples(4))) <= {0.0, 1.0}
+    with pytest.raises(ConfigError, match="two moons"):
+        Cfg(model="bernoulli_mixture", data="toy2d")
+    with pytest.raises(ConfigError, match="model cannot be swept"):
+        VAESweep.of(Cfg(), {"model": ["vae", "bernoulli_mixture"]})
+    with pytest.raises(ConfigError, match="mixture of Bernoullis alone"):
+        VAESweep.of(Cfg(model="bernoulli_mixture"), {"beta": [1.0, 2.0]})
+
+
+# ---- the command line ----------------------------------------------------------------------------
+def test_cli_reports_log_px_test_beside_the_bounds_and_for_the_mixture(tmp_path, capsys):
+    assert main(["run", "vae", "steps=150", "width=48", "n_eval=60", "K=32", "log_every=150", "compare=false",
+                 "--out", str(tmp_path / "vae"), "--quiet"]) == 0, capsys.readouterr().err
+    m = json.loads((tmp_path / "vae" / "metrics.json").read_text())["metrics"]
+    assert m["elbo_test"] < m["iw_elbo_test"] < m["log_px_test"] + m["log_px_test_error"]
+    assert 0 <= m["log_px_test_error"] <= m["log_px_test_error_max"] < 0.5
+    assert -300 < m["log_px_test"] < -120
+    assert main(["run", "vae", "model=bernoulli_mixture", "components=4", "steps=3", "n_eval=50",
+                 "--out", str(tmp_path / "mix"), "--quiet"]) == 0, capsys.readouterr().err
+    m = json.loads((tmp_path / "mix" / "metrics.json").read_text())["metrics"]
+    ref = MixtureRun(Cfg(model="bernoulli_mixture", components=4, steps=3, n_eval=50))
+    ref.advance(3)
+    assert m["log_px_test"] == pytest.approx(ref.metrics()["log_px_test"], rel=1e-12) and m["components"] == 4
+    assert (tmp_path / "mix" / "mixture_means.png").read_bytes()[:4] == b"\x89PNG"
+    capsys.readouterr()
+    assert main(["run", "vae", "model=bernoulli_mixture", "data=toy2d", "--out", str(tmp_path / "bad"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "pixels" in err[0]

@@ -253,3 +253,21 @@ def export(snap: dict, comp: dict) -> dict[str, go.Figure]:
     """The figures a run is saved with (the command line's HTML files, the page's downloads)."""
     return {"vae_curves": curves(snap["history"]), "vae_latent": latent_scatter(snap, ellipses=True),
             "vae_compare": compare_latents(comp), "vae_manifold": manifold_figure(snap)}
+
+
+# ---- the mixture of Bernoullis (model=bernoulli_mixture) ------------------------------------------
+def mixture_curves(history: dict) -> go.Figure:
+    """The exact log p(x) over EM iterations, train and test."""
+    fig = go.Figure()
+    for split, colour, dash in (("train", TRAIN, "solid"), ("test", TEST, "dash")):
+        fig.add_trace(go.Scatter(x=history["step"], y=history[f"log_px_{split}"], name=split,
+                                 line=dict(color=colour, width=2.5, dash=dash)))
+    fig.update_layout(template=TEMPLATE, height=320, margin=dict(l=40, r=10, t=40, b=40), xaxis_title="EM iteration",
+                      yaxis_title="log p(x), nats per example",
+                      title=dict(text="Mixture of Bernoullis: the exact log-likelihood", x=0))
+    return fig
+
+
+def mixture_image(snap: dict, scale: int = 2) -> np.ndarray:
+    """The component means mu_k as one picture, largest weight pi_k first."""
+    return grids.grid(snap["means"], ncol=min(10, len(snap["means"])), scale=scale)
