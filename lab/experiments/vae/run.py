@@ -278,6 +278,38 @@ class LatentVAERun(Run):
             lat = {"pca": self.pca.encode(xs).numpy(), "vae": self.model.encode(xs)[0].numpy()}
             if self.ae is not None:
                 lat["ae"] = self.ae.encode(xs).numpy()
+        samples = self._decode(self.fixed_z.numpy())
+        # One draw x ~ p(x|z) per prior sample (Bernoulli pixels), from its own fixed stream: what the
+        # model generates, beside the decoder mean E[x|z] that sample grids usually show.
+        drawn = torch.bernoulli(torch.as_tensor(samples).clamp(0, 1), generator=generator(EVAL_SEED)).numpy() \
+            if self.shape else samples
         return {"step": self.step, "shape": self.shape, "labels": self.yt[:N_SHOW].numpy(), "latents": lat,
                 "inputs": xr.numpy().reshape((len(xr),) + shape), "recons": recs,
-                "samples": self._decode(self.fixed_z.numpy()), "metrics": self._metrics()}
+                "samples": samples, "bernoulli": drawn, "metrics": self._metrics()}
+
+    def data(self) -> dict:
+        """The run's data set, as load_data gives it (for a model trained beside it)."""
+        return {"x_train": self.x, "y_train": self.y, "x_test": self.xt, "y_test": self.yt, "shape": self.shape}
+
+    @_locked
+    def class_means(self) -> tuple[np.ndarray, np.ndarray]:
+        """The labels present among the first N_SHOW test items and, per label, the mean of their
+        posterior means mu(x): (c,), (c, latent)."""
+        mu, _ = self._encode_test()
+        labels = self.yt[:N_SHOW].numpy()
+        classes = np.unique(labels)
+        return classes, np.stack([mu[labels == c].mean(0) for c in classes])
+
+    @_locked
+    def arithmetic(self, a: int, b: int, i: int, n: int = 8) -> dict:
+        """Latent arithmetic: z_i + t (mean(class a) - mean(class b)) for t in [0, 1] (n points), decoded,
+        with the two class means decoded (DCGAN paper, Radford et al. 2016, sec. 6.3, on a VAE)."""
+        classes, means = self.class_means()
+        where = {int(c): k for k, c in enumerate(classes)}
+        if a not in where or b not in where:
+            raise ConfigError(f"no test digit labelled {a if a not in where else b} among the first {N_SHOW}")
+        mu, _ = self._encode_test(i + 1)
+        t = np.linspace(0.0, 1.0, n)[:, None]
+        path = mu[i] + t * (means[where[a]] - means[where[b]])
+        return {"path": self._decode(path), "means": self._decode(means[[where[a], where[b]]]),
+                "input": self.xt[i].numpy().reshape(self.shape or (-1,)), "label": int(self.yt[i])}
