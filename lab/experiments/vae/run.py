@@ -178,7 +178,7 @@ class LatentVAERun(Run):
             r = quadrature.log_marginal(self.model, self.test_eval)
         return {"step": self.step, "log_px_test": float(r["log_px"].mean()),
                 "log_px_test_error": float(r["error"].mean()), "log_px_test_error_max": float(r["error"].max()),
-                "grid_step": r["h"], "grid": r["grid"]}
+                "grid_step": float(r["h"].min()), "grid": r["grid"]}
 
     @_locked
     def exact_digits(self, n: int, ks: tuple[int, ...] = (1, 3, 10, 30, 100, 300, 1000), samples: int = 1000) -> dict:
@@ -200,7 +200,8 @@ class LatentVAERun(Run):
         """Test example i (2-D latent): the exact posterior p(z|x) and the encoder's q(z|x) on one
         grid around the posterior's mass, KL(q || p(z|x)) on it, the digit and its label."""
         with self._reading():
-            p = quadrature.posterior(self.model, self.test_eval[i])
+            h = float(quadrature.log_marginal(self.model, self.test_eval[i:i + 1])["h"][0])
+            p = quadrature.posterior(self.model, self.test_eval[i], h=min(h, 0.025))
         p["kl"] = quadrature.kl_on_grid(p["log_q"], p["log_post"], p["h"])
         x = self.test_eval[i].numpy()
         return p | {"step": self.step, "index": i, "label": int(self.yt[i]),
