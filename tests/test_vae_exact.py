@@ -174,6 +174,7 @@ def test_cli_reports_log_px_test_beside_the_bounds_and_for_the_mixture(tmp_path,
     assert m["elbo_test"] < m["iw_elbo_test"] < m["log_px_test"] + m["log_px_test_error"]
     assert 0 <= m["log_px_test_error"] <= m["log_px_test_error_max"] < 0.5
     assert -300 < m["log_px_test"] < -120
+    assert (tmp_path / "vae" / "vae_class_interpolation.png").read_bytes()[:4] == b"\x89PNG"
     assert main(["run", "vae", "model=bernoulli_mixture", "components=4", "steps=3", "n_eval=50",
                  "--out", str(tmp_path / "mix"), "--quiet"]) == 0, capsys.readouterr().err
     m = json.loads((tmp_path / "mix" / "metrics.json").read_text())["metrics"]

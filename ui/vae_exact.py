@@ -82,7 +82,7 @@ def _mixture(ns: str, run, test: dict, url, MixtureRun, figs, grids) -> None:
         st.info("Images only: pick a digit data set.")
         return
     from ui import config_widgets
-    k = config_widgets(type(url), ns, url, keys=["components"], where=st.container(), headers=False)["components"]
+    k = config_widgets(type(url), ns, url, keys=["components"], where=st.columns([1, 3])[0], headers=False)["components"]
     mix = _kept(ns, f"mix{k}", run)
     if st.button(f"Train the mixture ({EM_STEPS} EM iterations) on the same digits", key=f"{ns}.exact.mix_go"):
         def train():
