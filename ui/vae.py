@@ -37,7 +37,8 @@ def export_tab(ns: str, run, comp: dict, pictures: dict) -> None:
     if iw:
         st.markdown(f"IW bound at step {iw['step']}: **{iw['iw_elbo_test']:.2f}** nats (ELBO "
                     f"{iw['elbo_test']:.2f}, K = {iw['K']}): tighter, still below log p(x).")
-    snap = lambda: latest(ns).snaps["vae"]  # noqa: E731
+    drawn = latest(ns)         # read now: a download's thread cannot read st.session_state
+    snap = lambda: drawn.snaps["vae"]  # noqa: E731
     downloads(ns, {"curves": lambda: figs.curves(snap()["history"]), "latent": lambda: figs.latent_scatter(snap(), ellipses=True),
                    "compare": lambda: figs.compare_latents(comp), "manifold": lambda: figs.manifold_figure(snap())},
               metrics=lambda: comp["metrics"] | iw, stem="vae", csv_rows=lambda: rows_of({"vae": snap()["history"]}),
