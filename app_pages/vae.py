@@ -3,31 +3,19 @@ import numpy as np
 import streamlit as st
 
 import ui
-from lab.config import ConfigError
 from lab.data import download
 from lab.experiments.vae import IDX_DATA, LatentVAEConfig as Cfg, LatentVAERun, figures as figs
 from lab.figures import grids
 from lab.seeds import with_seeds
+from ui import vae as box, vae_exact
 
 NS, ss, text = "vae", st.session_state, ui.page_text(__file__)
 DATA_NAMES = {"digits": "Real digits (5,000 MNIST, built in)", "mnist": "MNIST (IDX files)",
               "fashion": "Fashion-MNIST (IDX files)", "toy2d": "Two moons (2-D toy)"}
 reparam_figures = st.cache_data(figs.reparam_figures, max_entries=64)   # pure, the same for everyone
-PNG = dict(width="stretch", output_format="PNG")
+PNG = box.PNG
 
 ui.opening(NS, "VAE latent manifolds", text, "More formulas: the KL term, the importance-weighted bound")
-
-
-def download_button(name: str) -> None:
-    """MNIST / Fashion-MNIST into the cache, checksummed, with a progress bar."""
-    st.sidebar.caption(f"Not in the cache ({download.cache_folder(name)}).")
-    if st.sidebar.button(f"Download {name} ({download.SIZES[name]}, checksummed)", key=f"{NS}.download"):
-        bar = st.sidebar.progress(0.0, text="starting")
-        try:
-            download.download_dataset(name, progress=lambda f, done, tot: bar.progress(min(done / max(tot, 1), 1.0), f))
-            st.sidebar.success("Downloaded and verified.")
-        except ConfigError as err:
-            st.sidebar.error(ui.plain(err))
 
 
 url = ui.config_from_url(Cfg, NS)
@@ -36,8 +24,8 @@ values = ui.config_widgets(Cfg, NS, url, keys=["data"], labels={"data": DATA_NAM
 if values["data"] in IDX_DATA:
     values |= ui.config_widgets(Cfg, NS, url, keys=["data_dir"])
     if not values["data_dir"] and download.cached(values["data"]) is None:
-        download_button(values["data"])
-values |= ui.config_widgets(Cfg, NS, url, groups=("Model", "Training"))
+        box.download_button(NS, values["data"])
+values |= ui.config_widgets(Cfg, NS, url, groups=("Model", "Training")) | {"model": "vae"}   # the mixture: below
 n_seeds = ui.seeds_input(NS)
 if cfg := ui.build_config(Cfg, ui.widgets.merged(url, values)):
     ui.sync_url(cfg, {"seeds": str(n_seeds)} if n_seeds > 1 else None)
@@ -93,7 +81,8 @@ ui.live(NS, runs, body, k=controls.steps_per_tick, every=1.0, snapshot=lambda r:
 comp = run.comparison()
 pictures = figs.gallery(comp)
 st.caption(f"Below: the model at step {comp['step']:,} (refreshed on Step, Pause or any change).")
-tabs = st.tabs(["Reconstructions & samples", "Interpolation", "PCA vs autoencoder vs VAE", "Export"])
+tabs = st.tabs(["Reconstructions & samples", "Interpolation", "PCA vs autoencoder vs VAE", "Latent arithmetic",
+                "Exact log p(x) & posterior", "Export"])
 if pictures:
     for name in ("Reconstructions", "Samples"):
         tabs[0].markdown(text[name])
@@ -114,34 +103,13 @@ if pictures:
     tabs[2].image(pictures["Compare"], caption="Rows: input, PCA, autoencoder, VAE (each with a code of the same size)", **PNG)
 tabs[2].caption(text["Compare"])
 with tabs[3]:
-    if st.button(f"Compute the IW bound (K = {run.cfg.K})", key=f"{NS}.iw_btn"):
-        ss[f"{NS}.iw"] = (run, run.iw_bound())
-    iw_run, iw = ss.get(f"{NS}.iw", (None, {}))
-    iw = iw if iw_run is run else {}
-    if iw:
-        st.markdown(f"IW bound at step {iw['step']}: **{iw['iw_elbo_test']:.2f}** nats (ELBO "
-                    f"{iw['elbo_test']:.2f}, K = {iw['K']}): tighter, still below log p(x).")
-    # The live figures come from the last drawn tick; the comparison and the numbers from this
-    # script run's `comp` (the step the caption above names).
-    latest = ui.latest(NS)
-    snap = lambda: latest.snaps["vae"]  # noqa: E731
-    ui.downloads(NS, {"curves": lambda: figs.curves(snap()["history"]),
-                      "latent": lambda: figs.latent_scatter(snap(), ellipses=True),
-                      "compare": lambda: figs.compare_latents(comp), "manifold": lambda: figs.manifold_figure(snap())},
-                 metrics=lambda: comp["metrics"] | iw, stem="vae",
-                 csv_rows=lambda: ui.rows_of({"vae": snap()["history"]}), weights={"vae": run.state_bytes})
     if pictures:
-        st.download_button("Manifold (PNG)", data=lambda: grids.png(figs.manifold_image(snap())),
-                           file_name="vae_manifold.png", mime="image/png", key=f"{NS}.dl.png",
-                           on_click="ignore", icon=":material/download:")
-
-st.subheader("The reparameterisation trick (note 000, Problem 6)")
-st.markdown(text["The reparameterisation trick"])
-c1, c2, c3 = st.columns(3)
-theta = c1.slider("theta", -4.0, 4.0, 2.0, 0.5, key=f"{NS}.theta")
-baseline = c2.checkbox("Baseline b = theta^2 + 1", key=f"{NS}.baseline",
-                       help="score function with (x^2 - b): still unbiased, smaller variance")
-rseed = c3.number_input("Seed (this section)", 0, 10_000, 0, key=f"{NS}.rseed")
-for n, fig in enumerate(reparam_figures(theta, baseline, int(rseed))):
-    st.plotly_chart(fig, key=f"{NS}.reparam{n}", config={"displaylogo": False})
+        box.arithmetic_tab(NS, run, comp["labels"], text)
+    else:
+        st.info("Images only: pick a digit data set.")
+with tabs[4]:
+    vae_exact.section(NS, run, text, url)
+with tabs[5]:
+    box.export_tab(NS, run, comp, pictures)
+box.reparam_section(NS, text, reparam_figures)
 ui.things_to_try(text)

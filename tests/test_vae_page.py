@@ -156,3 +156,34 @@ def test_download_button_fetches_mnist_and_the_page_trains_on_it(tmp_path, monke
     assert not at.exception and metric(at, "Step") == "20"
     at.run()                                      # cached now: no button any more
     assert not any(b.key == "vae.download" for b in at.button)
+
+
+def test_exact_tab_orders_the_bounds_shows_a_posterior_and_trains_the_mixture():
+    """Computed on a button, on the page's run: ELBO < IW_K < log p(x) over the test digits, a
+    picked digit's KL to its exact posterior equal to its gap, the mixture's exact number beside."""
+    at = _open({"width": "32", "n_eval": "100", "K": "16"})
+    for _ in range(3):
+        at.button(key="vae.step").click().run()
+    at.button(key="vae.exact.go").click().run(timeout=120)
+    assert not at.exception
+    elbo, iw, lp = (float(metric(at, k)) for k in ("ELBO (test set)", "IW bound, K = 16", "log p(x), quadrature"))
+    assert elbo < iw < lp and float(metric(at, "grid error (mean)")) < 0.5
+    at.selectbox(key="vae.exact.digit").set_value(2).run(timeout=60)
+    assert not at.exception
+    text = next(md.value for md in at.markdown if "on the grid = " in md.value)
+    gap, kl = (float(text.split(k)[1].split()[0].strip("*")) for k in ("gap = ", "on the grid = "))
+    assert kl > 0 and gap == pytest.approx(kl, abs=1.0)                  # the ELBO's 1,000 draws: se < 0.3
+    at.number_input(key="vae.components").set_value(5).run()
+    at.button(key="vae.exact.mix_go").click().run(timeout=60)
+    assert not at.exception
+    mix = next(md.value for md in at.markdown if "Mixture of 5 Bernoullis" in md.value)
+    assert -300 < float(mix.split("**")[1]) < -120
+    comp = _run(at).comparison()
+    assert set(np.unique(comp["bernoulli"])) <= {0.0, 1.0} and comp["bernoulli"].shape == comp["samples"].shape
+
+
+def test_exact_tab_says_why_for_a_large_latent_and_a_mixture_link_opens_the_vae():
+    at = _open({"width": "32", "latent": "3", "model": "bernoulli_mixture"})
+    assert not at.exception and type(_run(at)).__name__ == "LatentVAERun" and _run(at).cfg.model == "vae"
+    assert any("3-D" in i.value for i in at.info)
+    assert not any(b.key == "vae.exact.go" for b in at.button)

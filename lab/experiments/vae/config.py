@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from lab.config import Config, ConfigError, opt
 
 DATA = ("digits", "mnist", "fashion", "toy2d")
+MODELS = ("vae", "bernoulli_mixture")
 IDX_DATA = ("mnist", "fashion")          # read from IDX files: a folder, or the download cache
 
 
@@ -20,6 +21,11 @@ class LatentVAEConfig(Config):
                             "others); empty = the download cache", label="Folder with the IDX files",
                         path=True)
     download: bool = opt(False, "fetch MNIST / Fashion-MNIST into the cache if missing (checksummed)")
+    model: str = opt("vae", "vae: the VAE (PCA and an autoencoder beside it); bernoulli_mixture: a mixture of "
+                            "`components` Bernoulli images, a discrete latent with an exact log p(x), trained by EM "
+                            "(one step = one EM iteration over the training set)", choices=MODELS)
+    components: int = opt(20, "mixture components K of model=bernoulli_mixture", lo=1, hi=500,
+                          label="Mixture components K")
     latent: int = opt(2, "latent dimension k; 2 shows the manifold directly", lo=1, hi=64,
                       group="Model", label="Latent dimension")
     width: int = opt(256, "hidden units per layer of encoder and decoder", lo=8, hi=2048, step=32,
@@ -47,3 +53,6 @@ class LatentVAEConfig(Config):
     def check(self) -> None:
         if self.data_dir and self.data not in IDX_DATA:
             raise ConfigError(f"data_dir is only for data=mnist or fashion, not data={self.data}")
+        if self.model == "bernoulli_mixture" and self.data == "toy2d":
+            raise ConfigError("model=bernoulli_mixture models pixels in [0, 1]: pick data=digits, mnist or fashion "
+                              "(the two moons are 2-D points)")

@@ -60,8 +60,11 @@ def gallery(comp: dict) -> dict[str, np.ndarray]:
     if not comp["shape"]:
         return {}
     rows = [comp["inputs"]] + [comp["recons"][k] for k in ("pca", "ae", "vae") if k in comp["recons"]]
+    # rows in pairs: the decoder means E[x|z] of 8 prior draws, then one Bernoulli draw x ~ p(x|z) each
+    pairs = [comp[key][r * 16:(r + 1) * 16] for r in range(3) for key in ("samples", "bernoulli")]
     return {"Reconstructions": rows_image([comp["inputs"], comp["recons"]["vae"]], scale=3),
-            "Samples": grids.grid(comp["samples"], ncol=16, scale=2), "Compare": rows_image(rows)}
+            "Samples": rows_image(pairs, scale=2),
+            "Compare": rows_image(rows)}
 
 
 # ---- curves ----------------------------------------------------------------------------------
@@ -253,3 +256,80 @@ def export(snap: dict, comp: dict) -> dict[str, go.Figure]:
     """The figures a run is saved with (the command line's HTML files, the page's downloads)."""
     return {"vae_curves": curves(snap["history"]), "vae_latent": latent_scatter(snap, ellipses=True),
             "vae_compare": compare_latents(comp), "vae_manifold": manifold_figure(snap)}
+
+
+# ---- the mixture of Bernoullis (model=bernoulli_mixture) ------------------------------------------
+def mixture_curves(history: dict) -> go.Figure:
+    """The exact log p(x) over EM iterations, train and test."""
+    fig = go.Figure()
+    for split, colour, dash in (("train", TRAIN, "solid"), ("test", TEST, "dash")):
+        fig.add_trace(go.Scatter(x=history["step"], y=history[f"log_px_{split}"], name=split,
+                                 line=dict(color=colour, width=2.5, dash=dash)))
+    fig.update_layout(template=TEMPLATE, height=320, margin=dict(l=40, r=10, t=40, b=40), xaxis_title="EM iteration",
+                      yaxis_title="log p(x), nats per example",
+                      title=dict(text="Mixture of Bernoullis: the exact log-likelihood", x=0))
+    return fig
+
+
+def mixture_image(snap: dict, scale: int = 2) -> np.ndarray:
+    """The component means mu_k as one picture, largest weight pi_k first."""
+    return grids.grid(snap["means"], ncol=min(10, len(snap["means"])), scale=scale)
+
+
+# ---- the exact likelihood (lab.quadrature) -----------------------------------------------------
+def iw_figure(ex: dict) -> go.Figure:
+    """Mean over the digits of IW_K against K (log axis), between the ELBO and the exact log p(x)."""
+    ks, iw = np.asarray(ex["ks"]), ex["iw"].mean(0)
+    fig = go.Figure()
+    for y, name, colour, dash in ((ex["log_px"].mean(), "log p(x), quadrature", "black", "solid"),
+                                  (ex["elbo"].mean(), "ELBO", TEST, "dash")):
+        fig.add_trace(go.Scatter(x=[ks[0], ks[-1]], y=[y, y], mode="lines", name=f"{name}: {y:.2f}",
+                                 line=dict(color=colour, width=2, dash=dash)))
+    fig.add_trace(go.Scatter(x=ks, y=iw, mode="lines+markers", name="IW bound (Burda et al. 2016)",
+                             line=dict(color=TRAIN, width=2.5), marker=dict(size=8)))
+    fig.update_layout(template=TEMPLATE, height=340, margin=dict(l=50, r=10, t=40, b=40), xaxis=dict(type="log", title="K"),
+                      yaxis_title="nats per digit (mean)", legend=dict(orientation="h", y=-0.25, x=0),
+                      title=dict(text=f"ELBO <= IW_K <= log p(x) on {len(ex['elbo'])} test digits, step {ex['step']}",
+                                 x=0, font_size=14))
+    return fig
+
+
+def gap_figure(ex: dict) -> go.Figure:
+    """Per digit, log p(x) - ELBO = KL(q(z|x) || p(z|x)) and what IW_Kmax leaves of it; clickable."""
+    idx = np.arange(len(ex["gap"]))
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=idx, y=ex["gap"], name="log p(x) - ELBO = KL(q || p(z|x))", marker_color=TEST,
+                         customdata=np.stack([ex["labels"], ex["log_px"]], 1),
+                         hovertemplate="digit #%{x} (label %{customdata[0]})<br>gap %{y:.2f} nats"
+                                       "<br>log p(x) %{customdata[1]:.2f}<extra>click to see its posterior</extra>"))
+    fig.add_trace(go.Bar(x=idx, y=ex["log_px"] - ex["iw"][:, -1], name=f"log p(x) - IW_{ex['ks'][-1]}",
+                         marker_color=TRAIN, hoverinfo="skip"))
+    fig.update_layout(template=TEMPLATE, height=300, margin=dict(l=50, r=10, t=40, b=40), barmode="group",
+                      xaxis=dict(title="test digit #", tickmode="array", tickvals=idx,
+                                 ticktext=[f"{i}<br>({int(c)})" for i, c in zip(idx, ex["labels"])]),
+                      yaxis=dict(title="nats", type="log"), legend=dict(orientation="h", y=-0.35, x=0),
+                      title=dict(text="The gap per digit (click a bar: its posterior below)", x=0, font_size=14))
+    return fig
+
+
+def posterior_figure(p: dict) -> go.Figure:
+    """Contours of the exact posterior p(z|x) over the latent plane, with the encoder's Gaussian
+    q(z|x) as its 1, 2 and 3 sigma ellipses (axis-aligned: q is diagonal)."""
+    dens = np.exp(p["log_post"] - p["log_post"].max())
+    fig = go.Figure(go.Contour(x=p["z1"], y=p["z2"], z=dens, colorscale="Blues", showscale=False,
+                               contours=dict(start=0.02, end=1.0, size=0.1), line=dict(width=0.5),
+                               name="p(z|x)", hovertemplate="z = (%{x:.2f}, %{y:.2f})<extra>p(z|x)</extra>"))
+    t = np.linspace(0, 2 * np.pi, 60)
+    for k in (1, 2, 3):
+        fig.add_trace(go.Scatter(x=p["mu"][0] + k * p["sigma"][0] * np.cos(t), y=p["mu"][1] + k * p["sigma"][1] * np.sin(t),
+                                 mode="lines", line=dict(color=TEST, width=2, dash="solid" if k == 1 else "dot"),
+                                 name="q(z|x): 1, 2, 3 sigma", legendgroup="q", showlegend=k == 1, hoverinfo="skip"))
+    j = np.unravel_index(np.argmax(p["log_post"]), p["log_post"].shape)
+    fig.add_trace(go.Scatter(x=[p["z1"][j[1]]], y=[p["z2"][j[0]]], mode="markers", name="posterior mode",
+                             marker=dict(symbol="x", size=12, color="black")))
+    fig.update_layout(template=TEMPLATE, height=420, margin=dict(l=50, r=10, t=40, b=40),
+                      xaxis_title="z<sub>1</sub>", yaxis=dict(title="z<sub>2</sub>", scaleanchor="x"),
+                      legend=dict(orientation="h", y=-0.2, x=0),
+                      title=dict(text=f"Digit #{p['index']} (label {p['label']}): KL(q || p(z|x)) = {p['kl']:.2f} nats",
+                                 x=0, font_size=14))
+    return fig

@@ -16,6 +16,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from lab.config import ConfigError
 from lab.experiments.vae.batched import BatchedVAE, structure
 from lab.experiments.vae.config import LatentVAEConfig
 from lab.experiments.vae.data import load_data
@@ -39,6 +40,8 @@ NOT_SWEPT = {
     "compare": "a sweep trains the VAEs alone; the autoencoder beside a VAE is the single run's: open a member",
     "data_dir": "one folder of IDX files serves the whole sweep",
     "download": "fetching a data set is not a setting to compare",
+    "model": "a sweep trains VAEs; run the mixture of Bernoullis alone (python -m lab run vae model=bernoulli_mixture)",
+    "components": "the mixture of Bernoullis is not part of a VAE sweep",
 }
 N_IN = {"toy2d": 2}                  # input size per data set; the images are 28 x 28 = 784
 STEP_ROWS = 4                        # a step keeps inputs, logits, BCE terms and their gradient per example
@@ -51,6 +54,11 @@ class VAESweep(SweepFields, LatentVAEConfig):
     per_member: ClassVar[tuple[str, ...]] = PER_MEMBER
     per_group: ClassVar[tuple[str, ...]] = PER_GROUP
     not_swept: ClassVar[dict[str, str]] = NOT_SWEPT
+
+    def check(self) -> None:
+        if self.model != "vae":
+            raise ConfigError(f"model={self.model}: {NOT_SWEPT['model']}")
+        super().check()
 
     @property
     def eval_every(self) -> int:
