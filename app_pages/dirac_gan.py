@@ -29,7 +29,7 @@ with st.sidebar:
     n_seeds = ui.seeds_input(NS)
 base = ui.build_config(Config, ui.widgets.merged(url, values) | PLAIN)
 if base is not None:
-    ui.sync_url(base, {"variants": ",".join(chosen)} | ({"seeds": str(n_seeds)} if n_seeds > 1 else {}))
+    ui.sync_url(base, {"variants": ",".join(chosen)}, n_seeds)
 
 if not chosen:
     st.info("Pick at least one variant in the sidebar.")

@@ -36,7 +36,7 @@ with st.sidebar:
         values |= ui.config_widgets(Config, NS, url, groups=("Networks",), where=st, headers=False)
 cfg = ui.build_config(Config, ui.widgets.merged(url, values))
 if cfg is not None:
-    ui.sync_url(cfg, {"seeds": str(n_seeds)} if n_seeds > 1 else {})
+    ui.sync_url(cfg, seeds=n_seeds)
     ui.recipe_note(cfg, where=st.sidebar)
     st.sidebar.caption(f"This experiment's scale for {cfg.recipe}: {scale_note(cfg.recipe)}. {text['Recipes']}")
 

@@ -28,7 +28,7 @@ if values["data"] in IDX_DATA:
 values |= ui.config_widgets(Cfg, NS, url, groups=("Model", "Training")) | {"model": "vae"}   # the mixture: below
 n_seeds = ui.seeds_input(NS)
 if cfg := ui.build_config(Cfg, ui.widgets.merged(url, values)):
-    ui.sync_url(cfg, {"seeds": str(n_seeds)} if n_seeds > 1 else None)
+    ui.sync_url(cfg, seeds=n_seeds)
 controls = ui.transport(NS, default_k=20, max_k=500)
 runs = ui.keep_runs(NS, {"vae": cfg} if cfg else None, reset=controls.reset, token=n_seeds, make=lambda _, c: with_seeds(
     "vae", c, n_seeds, LatentVAERun))
