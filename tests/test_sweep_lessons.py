@@ -28,3 +28,13 @@ def test_the_rates_lesson_collapse_at_metz_rates_and_cover_at_equal_rates():
     modes = np.asarray(run.latest()["modes"]).reshape(2, 4)          # (lr_d, seed)
     assert modes[0].max() <= 2, modes
     assert modes[1].min() >= 5 and modes[1].mean() >= 6.5, modes
+
+
+def test_unrolling_five_steps_covers_the_ring_where_the_plain_gan_collapses():
+    """The "Unrolling D" lesson's two ends on seed 0 (Metz et al.'s recipe, 6,000 steps; seeds 0-3
+    measured K = 0: 0-2 modes, K = 5: 8, 8, 8, 1)."""
+    cfg = SweepConfig.of(ModeCollapseConfig(recipe="metz"), {"unroll": [0, 5]}, seeds=1)
+    run = SweepRun(cfg, device="cpu")
+    run.advance(run.total)
+    modes = np.asarray(run.latest()["modes"])                        # (unroll,)
+    assert modes[0] <= 2 and modes[1] == 8, modes

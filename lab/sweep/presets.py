@@ -49,6 +49,12 @@ PRESETS = {
         "Critic steps",
         "If collapse is G outrunning D, do more D steps per G step cure it, and at which lr G?",
         x="d_steps=1,2,5,10", y="lr_g=1e-4,3e-4,1e-3", seeds=4, base={"steps": "2000"}),
+    "unroll": Preset(
+        "Unrolling D (Metz et al.)",
+        "How many unrolled D steps does G need to see the ring? Metz et al.'s recipe, 6,000 steps, seeds 0-3: "
+        "K = 0 held 0-2 modes, K = 1 one mode every seed, K = 3 all 8 on one seed of 4, K = 5 all 8 on three of 4. "
+        "Each step of K costs about one more D update.",
+        x="unroll=0,1,3,5", seeds=4, base={"recipe": "metz"}),
     "noise": Preset(
         "Instance noise",
         "Does noise on D's inputs (Sonderby et al.) help, and does annealing it to 0 matter?",
