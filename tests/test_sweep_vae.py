@@ -238,3 +238,26 @@ def test_the_shared_stream_is_reproducible_and_members_still_differ(digits):
     assert _max_diff(_member(a, 0), _member(a, 1)) > 1e-2
     assert _max_diff(_member(a, 0), _single(a.configs[0], digits, 10).model) > 1e-4     # not its single run
     assert np.all(np.isfinite(a.latest()["elbo_test"]))
+
+
+def test_a_cells_figure_shows_each_seeds_prior_samples_as_its_single_run_decodes_them(digits):
+    """The Sweep page's cell figure (SWEEP.cell_figures): per seed, the decoder means at the
+    single run's own first fixed prior draws (LatentVAERun.comparison's samples), a row each;
+    two moons (points, not images) have none."""
+    cfg = VAESweep.of(dataclasses.replace(SMALL, steps=20), {"beta": [0.5, 4.0]}, seeds=2)
+    run = VAESweepRun(cfg, digits)
+    run.advance(20)
+    snap = run.snapshot()
+    assert snap["samples"].shape == (4, 8, 28, 28)
+    for m, c in enumerate(run.configs):
+        single = _single(c, digits, 20)
+        np.testing.assert_allclose(snap["samples"][m], single.comparison()["samples"][:8], atol=1e-4)
+    assert np.abs(snap["samples"][0] - snap["samples"][1]).max() > 0.05            # seeds differ
+    (fig,) = SWEEP.cell_figures(snap, 1)
+    assert fig.layout.title.text.startswith("beta=4") and list(fig.layout.yaxis.ticktext) == ["seed 0", "seed 1"]
+    image = np.asarray(fig.data[0].z)
+    assert image.shape == (2 * 30, 8 * 30, 3)
+    ink = 255 * (1 - np.clip(snap["samples"][3][0], 0, 1))                          # seed 1's first sample
+    np.testing.assert_allclose(image[31:59, 1:29, 0], ink.astype(np.uint8), atol=1)
+    moons = VAESweepRun(VAESweep.of(dataclasses.replace(SMALL, data="toy2d"), {"beta": [1.0]}, seeds=1))
+    assert "samples" not in moons.snapshot() and SWEEP.cell_figures(moons.snapshot(), 0) == []

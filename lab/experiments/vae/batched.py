@@ -39,6 +39,7 @@ HYPER = ("lr", "beta", "warmup")
 ADAM_BETAS = (0.9, 0.999)          # torch.optim.Adam's defaults: the single run's optimiser
 EVAL_CHUNK = 1000                  # lab.variational.evaluate's chunk: its z draws come in these pieces
 EVAL_NUMBERS = 1 << 24             # activations per evaluation pass (members x examples x widest layer)
+N_SAMPLES = 8                      # prior samples per member drawn in a sweep cell's figure
 ACTIVE_VAR = 0.01                  # LatentVAERun's active-unit rule: Var_x E_q[z_j | x] > 0.01 (Burda et al.)
 LOGVAR_BOUND = 8.0                 # lab.variational.VAE.encode's soft bound on log sigma^2
 
@@ -160,6 +161,14 @@ class BatchedVAE:
         # LatentVAERun's train subset: randperm(N, Generator(seed + 5))[:n_eval] per member
         self.train_idx = torch.stack([torch.randperm(self.n_train, generator=generator(x.seed + 5))[:c.n_eval]
                                       for x in cfgs]).to(device)                    # (M, n)
+        # The first N_SAMPLES of each member's fixed prior draws (LatentVAERun.fixed_z: the same
+        # generator, after the train subset's permutation).
+        fixed = []
+        for x in cfgs:
+            g = generator(x.seed + 5)
+            torch.randperm(self.n_train, generator=g)
+            fixed.append(torch.randn(64, c.latent, generator=g)[:N_SAMPLES])
+        self.fixed_z = torch.stack(fixed).to(device)                                # (M, N_SAMPLES, latent)
         self.eps_test = eval_noise(self.test_eval.shape[1], c.latent).to(device)
         self.eps_train = eval_noise(self.train_idx.shape[1], c.latent).to(device)
         likelihood = "bernoulli" if data[0]["shape"] else "gaussian"
@@ -184,6 +193,11 @@ class BatchedVAE:
         self.cfgs, self.batch = list(cfgs), cfgs[0].batch
         self._set_hyper(cfgs)
         self.opt.lr = self.lr
+
+    @torch.no_grad()
+    def samples(self) -> np.ndarray:
+        """(M, N_SAMPLES, n_in) decoder means at each member's fixed prior draws (a pure read)."""
+        return self.model.decode_mean(self.fixed_z).cpu().numpy()
 
     def beta_now(self) -> np.ndarray:
         """(M,) beta_t of each member at this step (lab.variational.warmup_beta)."""

@@ -17,7 +17,7 @@ from typing import ClassVar
 import numpy as np
 
 from lab.config import ConfigError
-from lab.experiments.vae.batched import BatchedVAE, structure
+from lab.experiments.vae.batched import N_SAMPLES, BatchedVAE, structure
 from lab.experiments.vae.config import LatentVAEConfig
 from lab.experiments.vae.data import load_data
 from lab.sweep import memory
@@ -130,8 +130,37 @@ class VAESweepRun(BatchedRun):
         beta_now = np.empty(self.members)
         for g in self.groups:
             beta_now[g.index] = g.model.beta_now()
-        return {"streams": self.streams, "member_data": [c.data for c in self.configs],
-                "latent": np.asarray([c.latent for c in self.configs]), "beta_now": beta_now}
+        extra = {"streams": self.streams, "member_data": [c.data for c in self.configs],
+                 "latent": np.asarray([c.latent for c in self.configs]), "beta_now": beta_now}
+        shape = self._data_of(self.configs[0])["shape"]
+        if shape is None or any(self._data_of(c)["shape"] != shape for c in self.configs):
+            return extra                # points, not images: the cell's curves say it
+        samples = np.empty((self.members, N_SAMPLES, *shape), dtype=np.float32)
+        for g in self.groups:
+            samples[g.index] = g.model.samples().reshape(len(g.index), N_SAMPLES, *shape)
+        return extra | {"samples": samples}
+
+
+def cell_samples(snap: dict, cell: int) -> list:
+    """One cell's prior samples (decoder means at each seed's fixed draws), a row per seed: do
+    all seeds' decoders make digits, or one's?"""
+    if "samples" not in snap:
+        return []
+    import plotly.graph_objects as go
+
+    from lab.figures.style import TEMPLATE
+    from lab.sweep.figures import cell_label, cell_members
+    members = cell_members(snap, cell)
+    rows = [np.concatenate([np.pad(im, 1, constant_values=1.0) for im in snap["samples"][m]], axis=1) for m in members]
+    grey = (255 * (1 - np.clip(np.concatenate(rows, axis=0), 0, 1))).astype(np.uint8)    # ink dark on white
+    h, w = grey.shape
+    fig = go.Figure(go.Image(z=np.repeat(grey[..., None], 3, axis=-1), hoverinfo="skip"))
+    tick = [(i + 0.5) * h / len(members) for i in range(len(members))]
+    fig.update_layout(template=TEMPLATE, height=80 + 60 * len(members), margin=dict(l=70, r=10, t=50, b=10),
+                      title=f"{cell_label(snap, cell)}: prior samples, every seed",
+                      xaxis=dict(visible=False), yaxis=dict(tickvals=tick, ticktext=[f"seed {int(snap['seed'][m])}"
+                                                                                     for m in members]))
+    return [fig]
 
 
 def load(data: bytes, dataset: dict | None = None, device=None) -> VAESweepRun:
@@ -163,4 +192,4 @@ PRESETS = {
 
 SWEEP = SweepKind(
     experiment="vae", label="VAE (beta, latent size)", config=VAESweep, run=VAESweepRun, page="app_pages/vae.py",
-    presets=PRESETS, metric="elbo_test")
+    presets=PRESETS, metric="elbo_test", cell_figures=cell_samples)
