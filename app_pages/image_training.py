@@ -10,7 +10,7 @@ from lab.figures.images import display_scale, png_bytes, readout
 from lab.gan import recipes
 from lab.images.runs import seeded
 from lab.images.worker import follow, status_line
-from ui.images import resume_box
+from ui.images import arithmetic_box, resume_box
 
 NS = "img"
 FAMILIES = {"GAN": image_gan, "VAE": image_vae}
@@ -93,6 +93,7 @@ def body(snaps: dict) -> None:
 
 
 ui.live(NS, runs, body, k=controls.steps_per_tick, every=1.0, snapshot=lambda run: tr.latest(), train=False)
+arithmetic_box(NS, run)
 
 latest = ui.latest(NS)          # the last drawn tick: finished arrays, read when a button is clicked
 last = lambda: latest.snaps[family]  # noqa: E731

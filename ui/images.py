@@ -32,3 +32,53 @@ def resume_box(ns: str) -> None:
                      help="Loaded with torch.load(weights_only=True): a file holding code is refused.")
     if error := ss.pop(f"{ns}.resume_error", None):
         st.error(plain(error), icon=":material/error:")
+
+
+def arithmetic_box(ns: str, run) -> None:
+    """Latent arithmetic (Radford et al. 2016, sec. 6.3) on demand: the class means at this step
+    (a VAE encodes labelled images, a GAN's samples are labelled by GenLab's classifier: lab.images
+    .arithmetic), then a fixed-noise sample moved by mean(a) - mean(b). Computed on a click, under
+    the run's lock (the worker holds it while it trains a chunk: then it says so)."""
+    import numpy as np
+
+    from lab.figures.images import display_scale, png_bytes
+    from lab.images import arithmetic
+    from ui import plain
+    ss = st.session_state
+    with st.expander("Latent arithmetic: z + mean(class a) - mean(class b)"):
+        key = f"{ns}.arith"
+        if st.button("Find the class means at this step", key=f"{ns}.arith_go"):
+            with run.holding(timeout=2.0) as held:
+                if held is None:
+                    st.caption("The trainer is busy; press again.")
+                else:
+                    try:
+                        ss[key] = {"run": id(run), "step": held.step,
+                                   "means": arithmetic.class_means(held.trainer, held.data, held.cfg.seed)}
+                    except ConfigError as err:
+                        st.warning(plain(err), icon=":material/info:")
+        got = ss.get(key)
+        if not got or got["run"] != id(run):
+            st.caption("Press the button: the class means are taken over "
+                       f"{arithmetic.N_CODES} codes at the step you press it.")
+            return
+        means = got["means"]
+        classes = [int(c) for c in means["classes"]]
+        c1, c2, c3 = st.columns(3)
+        i = c1.number_input("Fixed-noise sample #", 0, 63, 0, key=f"{ns}.arith_i")
+        a = c2.selectbox("plus the mean of class", classes, index=min(1, len(classes) - 1), key=f"{ns}.arith_a")
+        b = c3.selectbox("minus the mean of class", classes, index=0, key=f"{ns}.arith_b")
+        with run.holding(timeout=2.0) as held:
+            if held is None:
+                st.caption("The trainer is busy; the path shows at the next rerun.")
+                return
+            try:
+                out = arithmetic.path(held.trainer, means, int(a), int(b), int(i))
+            except ConfigError as err:
+                st.warning(plain(err), icon=":material/info:")
+                return
+        scale = display_scale(np.zeros((1, 1, run.cfg.size, run.cfg.size)))
+        counts = ", ".join(f"{c}: {n}" for c, n in zip(classes, means["counts"]))
+        st.image(png_bytes(out["path"], scale=scale), caption=f"sample #{i}, then z + t (mean({a}) - mean({b})) up "
+                 f"to t = 1 (class means at step {got['step']:,}; codes per class {counts})")
+        st.image(png_bytes(out["means"], scale=scale), caption=f"the decoded class means of {a} and {b}")
