@@ -93,3 +93,18 @@ def test_the_page_finds_the_class_means_on_a_click_and_draws_the_path():
     assert got["step"] == at.session_state["img.runs"]["VAE"].step > 0 and len(got["means"]["classes"]) == 10
     captions = " ".join(str(i.proto) for i in at.get("image"))
     assert "z + t (mean(" in captions and "the decoded class means" in captions
+
+
+def test_the_command_line_writes_the_interpolation_grids(tmp_path):
+    """`python -m lab run image_vae`: interpolation.png (4 pairs of fixed-noise samples, 8 steps)
+    and class_interpolation.png (a row per consecutive pair of the 10 classes)."""
+    from PIL import Image
+
+    from lab.cli import main
+    assert main(["run", "image_vae", "steps=2", "width=8", "batch=8", "fd_samples=0", "--out", str(tmp_path),
+                 "--quiet"]) == 0
+    tile = 2 * (28 + 2)                                      # lab.figures.grids: 2 px border, scale 2
+    with Image.open(tmp_path / "interpolation.png") as img:
+        assert img.size == (8 * tile + 4, 4 * tile + 4)
+    with Image.open(tmp_path / "class_interpolation.png") as img:
+        assert img.size == (8 * tile + 4, 9 * tile + 4)

@@ -59,3 +59,25 @@ def path(trainer, means: dict, a: int, b: int, i: int, steps: int = 8) -> dict:
     t = torch.linspace(0, 1, steps)[:, None]
     moved = z + t * (m[where[a]] - m[where[b]])
     return {"path": trainer.sample(moved).numpy(), "means": trainer.sample(m[[where[a], where[b]]]).numpy()}
+
+
+def class_interpolation(trainer, means: dict, steps: int = 8) -> np.ndarray:
+    """A row per pair of consecutive classes (a, b): (1 - t) mean(a) + t mean(b), decoded."""
+    m = torch.as_tensor(means["means"])
+    t = torch.linspace(0, 1, steps)[:, None]
+    rows = [(1 - t) * m[k] + t * m[k + 1] for k in range(len(m) - 1)]
+    return trainer.sample(torch.cat(rows)).numpy() if rows else np.zeros((0,))
+
+
+def write_grids(run, out) -> None:
+    """The command line's interpolation grids (`python -m lab run image_gan|image_vae`):
+    interpolation.png (fixed-noise samples 0-1, 2-3, ... 6-7, a row each) and, for labelled
+    images, class_interpolation.png (class mean to class mean, a row per consecutive pair)."""
+    from lab.figures.images import png_bytes
+    with run.lock:
+        rows = np.concatenate([run.interpolation(a, a + 1) for a in range(0, 8, 2)])
+        (out / "interpolation.png").write_bytes(png_bytes(rows, scale=2))
+        if run.data.labels is not None:
+            grid = class_interpolation(run.trainer, class_means(run.trainer, run.data, run.cfg.seed))
+            if len(grid):
+                (out / "class_interpolation.png").write_bytes(png_bytes(grid, scale=2))

@@ -7,6 +7,7 @@ digit strokes within a few hundred steps (a couple of minutes). On a CUDA GPU th
 command trains in bfloat16 with channels_last tensors.
 """
 from lab.experiments import Experiment, SeedSpec
+from lab.images import arithmetic
 from lab.experiments.image_gan import figures
 from lab.experiments.image_gan.config import ImageGANConfig
 from lab.experiments.image_gan.run import GANRun
@@ -25,7 +26,7 @@ EXPERIMENT = Experiment(
     config=ImageGANConfig,
     make_run=make_run,
     figures=lambda run: figures.figures(run.snapshot()),
-    artifacts=lambda run, out: figures.write_grids(run.snapshot(), out),
+    artifacts=lambda run, out: (figures.write_grids(run.snapshot(), out), arithmetic.write_grids(run, out)),
     smoke=dict(steps=2, width=4, batch=4, latent=4, fd_samples=0, device="cpu"),
     seeds=SeedSpec(keys=("fd", "loss_d", "loss_g"), numbers=lambda run: run.metrics(),
                    labels={"fd": "Fréchet distance (GenLab features)", "loss_d": "D loss", "loss_g": "G loss"}),

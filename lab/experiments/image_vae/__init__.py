@@ -4,6 +4,7 @@ reconstructions, prior samples and a latent walk; the Fréchet score of prior sa
 same GenLab features as the GANs, so the two families can be compared on one scale.
 """
 from lab.experiments import Experiment, SeedSpec
+from lab.images import arithmetic
 from lab.experiments.image_vae import figures
 from lab.experiments.image_vae.config import ImageVAEConfig
 from lab.experiments.image_vae.run import ConvVAERun
@@ -21,7 +22,7 @@ EXPERIMENT = Experiment(
     config=ImageVAEConfig,
     make_run=make_run,
     figures=lambda run: figures.figures(run.snapshot()),
-    artifacts=lambda run, out: figures.write_grids(run.snapshot(), out),
+    artifacts=lambda run, out: (figures.write_grids(run.snapshot(), out), arithmetic.write_grids(run, out)),
     smoke=dict(steps=2, width=4, batch=4, latent=4, fd_samples=0, device="cpu"),
     seeds=SeedSpec(keys=("fd", "loss", "kl"), numbers=lambda run: run.metrics(),
                    labels={"fd": "Fréchet distance (GenLab features)", "loss": "-ELBO (nats)", "kl": "KL (nats)"}),
