@@ -4,6 +4,7 @@ from pathlib import Path
 import streamlit as st
 
 import ui
+from ui import classroom
 
 # A shipped PNG, served by this server: `:material/science:` as page_icon made every browser
 # fetch the favicon from fonts.gstatic.com (the pages' Material icons come from Streamlit's own bundle).
@@ -11,7 +12,10 @@ ICON = str(Path(__file__).with_name("assets") / "icon.png")
 
 ui.import_shared()      # before any page: concurrent first runs never see a half-imported pandas
 ui.begin_script_run()      # this run's number: only a session's newest run may rebuild its runs
-st.set_page_config(page_title="GenLab", page_icon=ICON, layout="wide")
+# Projector mode (`?classroom=1`, ui.classroom): read once per session, before the page config,
+# so the instructor's link opens with the sidebar folded away.
+st.set_page_config(page_title="GenLab", page_icon=ICON, layout="wide",
+                   initial_sidebar_state="collapsed" if classroom.start() else "auto")
 
 
 def home() -> None:
@@ -44,6 +48,8 @@ pages += [st.Page(forward(e.file), title=e.title, url_path=old, visibility="hidd
 # The device badge imports torch (~1.4 s). On the server's first run it waits until the page
 # is drawn: a page may draw its opening lines without torch. Later runs find torch loaded and
 # draw it first, so a page that stops early (st.stop) still shows it.
+classroom.sidebar_toggle()
+classroom.style()
 badge = st.sidebar.empty()
 ui.device_badge(badge, if_loaded=True)
 st.navigation(pages).run()

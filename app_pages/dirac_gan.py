@@ -61,10 +61,10 @@ def body(snaps: dict) -> None:
         if s["stopped"]:
             st.caption(f"{label(name)}: {s['stopped']}.")
         ui.seed_line(s, prefix=f"{label(name)}: ")
-    st.plotly_chart(figs.plane(snaps, arrows), key=f"{NS}.plane")
-    st.plotly_chart(figs.radius(snaps), key=f"{NS}.radius")
+    ui.chart(figs.plane(snaps, arrows), key=f"{NS}.plane")
+    ui.chart(figs.radius(snaps), key=f"{NS}.radius")
     st.caption(text["Radius"])
-    st.plotly_chart(figs.eigenvalues(snaps), key=f"{NS}.eig")
+    ui.chart(figs.eigenvalues(snaps), key=f"{NS}.eig")
     st.dataframe(pd.DataFrame(figs.table(snaps)), hide_index=True, width="stretch",
                  column_config={k: st.column_config.NumberColumn(format="%.4g")
                                 for k in ("|λ| max", "measured rate", "radius now")})

@@ -19,7 +19,7 @@ ui.opening(NS, "Discriminators: perfect vs Lipschitz", text)
 # code (~1 s on 2 cores) for this chart while the server imports torch.
 with st.expander("Why the minimax signal dies: the generator's two losses (note 002)"):
     st.markdown(text["The generator's two losses"])
-    st.plotly_chart(figs.generator_losses_figure(), key=f"{NS}.g_losses", **CHART)
+    ui.chart(figs.generator_losses_figure(), key=f"{NS}.g_losses", **CHART)
 
 # torch (~1.4 s) loads only now, with everything above already on screen.
 from lab.experiments.discriminator.run import DiscriminatorRun  # noqa: E402
@@ -90,8 +90,8 @@ def body(snaps: dict) -> None:
         cache = ss.setdefault(f"{NS}.densities", {})
         if cache.get("p") is not first["p"]:          # new runs, new arrays
             cache.update(p=first["p"], fig=figs.densities_figure(first))
-        st.plotly_chart(cache["fig"], key=f"{NS}.densities", **CHART)
-    st.plotly_chart(figs.figure(snaps, arrow_loss, show_dstar, densities=False), key=f"{NS}.fig", **CHART)
+        ui.chart(cache["fig"], key=f"{NS}.densities", **CHART)
+    ui.chart(figs.figure(snaps, arrow_loss, show_dstar, densities=False), key=f"{NS}.fig", **CHART)
     st.markdown(figs.table(snaps))
     for c, s in snaps.items():
         ui.seed_line(s, prefix=f"{figs.STYLE[c][0]}: ")
@@ -111,7 +111,7 @@ if more.open:
         if controls.playing:
             st.caption("These curves stand still while playing; they catch up when you pause.")
         latest = ui.latest(NS)
-        st.plotly_chart(figs.loss_figure(latest.snaps), key=f"{NS}.loss", **CHART)
+        ui.chart(figs.loss_figure(latest.snaps), key=f"{NS}.loss", **CHART)
         ui.downloads(NS, {"discriminators": lambda: figs.figure(latest.snaps, arrow_loss, show_dstar)},
                      lambda: {c: s["metrics"] for c, s in latest.snaps.items()}, stem="discriminators",
                      csv_rows=lambda: ui.rows_of({c: s["history"] for c, s in latest.snaps.items()}, label="critic"))

@@ -60,12 +60,12 @@ st.subheader("The divergences as functions of theta")
 theta_view = st.slider("theta", -3.0, 3.0, min(3.0, max(-3.0, url.theta0)), 0.05, key=f"{NS}.theta_view")
 div_fig = figs.divergences(view.setup, view.sigma, theta_view)
 left, right = st.columns([2, 1])
-left.plotly_chart(div_fig, key=f"{NS}.div")
-right.plotly_chart(figs.plane(*sample_pair(view.setup, view.sigma, theta_view, 150, view.seed), theta_view),
+ui.chart(where=left, fig=div_fig, key=f"{NS}.div")
+ui.chart(where=right, fig=figs.plane(*sample_pair(view.setup, view.sigma, theta_view, 150, view.seed), theta_view),
                    key=f"{NS}.plane")
 right.caption(text["Plane"])
 if view.setup == "gaussians":
-    st.plotly_chart(figs.gaussian_family(view.sigma, theta_view), key=f"{NS}.family")
+    ui.chart(figs.gaussian_family(view.sigma, theta_view), key=f"{NS}.family")
     st.caption(text["Family"])
 
 # ---- live learning: a live key retunes in place, anything else restarts ----------------------
@@ -94,13 +94,13 @@ def body(snaps: dict) -> None:
         col.metric(label, value)
     for name, s in snaps.items():
         ui.seed_line(s, prefix=f"{LABELS.get(name, name)}: ")
-    st.plotly_chart(figs.trajectories(snaps), key=f"{NS}.traj")
-    st.plotly_chart(figs.across_gap(snaps), key=f"{NS}.gap")
+    ui.chart(figs.trajectories(snaps), key=f"{NS}.traj")
+    ui.chart(figs.across_gap(snaps), key=f"{NS}.gap")
     st.dataframe(pd.DataFrame(figs.table(snaps)), hide_index=True, width="stretch")
     st.caption(text["Push"])
-    st.plotly_chart(figs.samples(snaps), key=f"{NS}.pts")
+    ui.chart(figs.samples(snaps), key=f"{NS}.pts")
     if earlier:
-        st.plotly_chart(figs.earlier(snaps), key=f"{NS}.earlier_fig")
+        ui.chart(figs.earlier(snaps), key=f"{NS}.earlier_fig")
 
 
 ui.live(NS, runs, body, k=controls.steps_per_tick)

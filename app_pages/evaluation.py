@@ -74,7 +74,7 @@ def body(snaps: dict) -> None:
             (f"Points (of {snap['total']})", f"{done}"), ("Computed in", f"{snap['seconds']:.1f} s"),
             ("Per point", "–" if done == 0 else f"{per:.0f} ms"))):
         col.metric(label, value)
-    st.plotly_chart(figs.curves(snap), key=f"{NS}.curves")
+    ui.chart(figs.curves(snap), key=f"{NS}.curves")
     png = figs.examples_png(snap, kind)
     if png is not None:
         st.image(png, caption=f"{LABELS[kind]}: one row per strength computed (0 at the top)")
@@ -93,17 +93,17 @@ for col, (label, value) in zip(st.columns(3), (("Closed form, power +1/2", g["cl
                                                ("torchmetrics, same moments", g["from_moments"]),
                                                ("Note 004's power -1/2", g["note"]))):
     col.metric(label, f"{value:.4f}")
-st.plotly_chart(figs.gaussians(snap), key=f"{NS}.gauss")
+ui.chart(figs.gaussians(snap), key=f"{NS}.gauss")
 st.caption(text["Gaussians"].format(error=g["error"], same=g["note_same"]))
 
 st.subheader("4. Precision and recall (Kynkäänniemi et al. 2019)")
-st.plotly_chart(figs.toy(snap), key=f"{NS}.toy")
+ui.chart(figs.toy(snap), key=f"{NS}.toy")
 st.caption(text["Precision"])
 
 st.subheader("5. Memorisation")
 st.image(figs.memorisation_png(snap), caption="Top: the judged samples. Middle: the nearest training image in "
                                               "pixels. Bottom: in GenLab features.")
-st.plotly_chart(figs.memorisation(snap), key=f"{NS}.memo")
+ui.chart(figs.memorisation(snap), key=f"{NS}.memo")
 st.caption(text["Memorisation"])
 
 latest = ui.latest(NS)

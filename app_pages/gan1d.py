@@ -55,12 +55,12 @@ def body(snaps: dict) -> None:
     for col, (label, value) in zip(st.columns(3) * 2, figs.headline(snap)):    # two rows: fits 1024 px
         col.metric(label, value)
     ui.seed_line(snap)
-    st.plotly_chart(figs.figure1(snap), key=f"{NS}.figure1")
+    ui.chart(figs.figure1(snap), key=f"{NS}.figure1")
     st.caption(text["Figure"])
-    st.plotly_chart(figs.curves(snap), key=f"{NS}.curves")
+    ui.chart(figs.curves(snap), key=f"{NS}.curves")
     st.caption(text["Curves"])
     st.subheader("Saturation at the start: the two G losses")
-    st.plotly_chart(figs.saturation(snap), key=f"{NS}.saturation")
+    ui.chart(figs.saturation(snap), key=f"{NS}.saturation")
     st.caption(text["Saturation"])
 
 

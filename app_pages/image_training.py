@@ -81,7 +81,7 @@ def body(snaps: dict) -> None:
     if family == "VAE":
         left.image(png_bytes(snap["reconstructions"], scale=scale), caption="Reconstructions of the first 16 real images")
         right.image(png_bytes(snap["walk"], scale=scale), caption="Latent walk: each row sweeps one of the most used latent directions")
-    st.plotly_chart(pkg.figures.curves(snap), key=f"{NS}.curves", config={"displaylogo": False})
+    ui.chart(pkg.figures.curves(snap), key=f"{NS}.curves", config={"displaylogo": False})
     with st.expander("Latent interpolation (Radford et al., sec. 6.1)"):
         a, b = st.columns(2)
         i, j = a.number_input("From sample", 0, 63, 0, key=f"{NS}.ia"), b.number_input("To sample", 0, 63, 1, key=f"{NS}.ib")

@@ -85,11 +85,11 @@ def body(snaps: dict) -> None:
             cell.metric(label, value, help=help)
         ui.seed_line(s, where=col)
         left, right = col.columns(2) if one else (col, col)
-        left.plotly_chart(figs.scatter(s, show_arrows, title=f"{name}: {figs.headline(runs[name].cfg, s)}"),
+        ui.chart(where=left, fig=figs.scatter(s, show_arrows, title=f"{name}: {figs.headline(runs[name].cfg, s)}"),
                           key=f"{NS}.scatter.{name}")
-        right.plotly_chart(figs.coverage(s), key=f"{NS}.coverage.{name}")
-        right.plotly_chart(figs.curves(s, compact=not one), key=f"{NS}.curves.{name}")
-        col.plotly_chart(figs.strip(s, figs.strip_steps(s, ss.get(f"{NS}.strip", ""), n=5 if one else 3)),
+        ui.chart(where=right, fig=figs.coverage(s), key=f"{NS}.coverage.{name}")
+        ui.chart(where=right, fig=figs.curves(s, compact=not one), key=f"{NS}.curves.{name}")
+        ui.chart(where=col, fig=figs.strip(s, figs.strip_steps(s, ss.get(f"{NS}.strip", ""), n=5 if one else 3)),
                          key=f"{NS}.strip.{name}")
     st.markdown("**Measured here vs the literature** (each row with its own set-up; the papers trained far longer)")
     st.dataframe(pd.DataFrame(figs.anchor_table(snaps)), hide_index=True, width="stretch", column_config={

@@ -52,10 +52,10 @@ def live_view(snaps: dict) -> None:
         cols[3].metric("D ranks outliers above inliers", f"{m['outlier_auc'][heat['name']]:.3f}", help=text["AUC"])
     ui.seed_line(snap, lambda k: f"error of {F.label(k.removeprefix('error_'))}")
     left, right = st.columns([3, 2])
-    left.plotly_chart(F.scatter_figure(snap), key=f"{NS}.scatter")
-    right.plotly_chart(F.errors_figure(m), key=f"{NS}.bars")
+    ui.chart(where=left, fig=F.scatter_figure(snap), key=f"{NS}.scatter")
+    ui.chart(where=right, fig=F.errors_figure(m), key=f"{NS}.bars")
     if snap["trails"]:
-        right.plotly_chart(F.history_figure(snap), key=f"{NS}.hist")
+        ui.chart(where=right, fig=F.history_figure(snap), key=f"{NS}.hist")
 
 
 def sweep_view(snaps: dict) -> None:
@@ -65,7 +65,7 @@ def sweep_view(snaps: dict) -> None:
     s = snaps["sweep"]
     left = f", about {s['eta_seconds']:.0f} s left" if ui.playing(SW) and s["eta_seconds"] > 0 else ""
     st.progress(s["step"] / max(s["total"], 1), text=f"{s['cells_done']} of {s['cells']} cells{left}")
-    st.plotly_chart(F.sweep_figure(s), key=f"{SW}.fig")
+    ui.chart(F.sweep_figure(s), key=f"{SW}.fig")
 
 
 tab_live, tab_sweep, tab_table = st.tabs(["Live estimate", "Error vs eps and p", "Comparison table"])

@@ -77,14 +77,14 @@ def body(snaps: dict) -> None:
             ("Model-steps/s", f"{speed:,.0f}" if speed else "-", "training steps per second, summed over the members"),
             ("Device", s["device"].upper(), None))):
         col.metric(label, value, help=help_)
-    st.plotly_chart(figs.clickable(heatmap(s, metric)), key=f"{NS}.heat", on_select=lambda: sweep_ui.pick_cell(NS),
+    ui.chart(figs.clickable(heatmap(s, metric)), key=f"{NS}.heat", on_select=lambda: sweep_ui.pick_cell(NS),
                     selection_mode="points")
     extra = kind.cell_figures(s, cell) if kind.cell_figures else []
     for col, (i, fig) in zip(st.columns(1 + len(extra)), enumerate([figs.cell_curves(s, cell, metric), *extra])):
-        col.plotly_chart(fig, key=f"{NS}.cell.{i}")
+        ui.chart(where=col, fig=fig, key=f"{NS}.cell.{i}")
     sweep_ui.member_links(s, cell, kind, run.configs)
     if kind.grid_figure:
-        st.plotly_chart(kind.grid_figure(s), key=f"{NS}.grid")
+        ui.chart(kind.grid_figure(s), key=f"{NS}.grid")
     if lesson and lesson.anchors:
         st.markdown("**Measured here (mean over seeds) vs the paper** (their architecture, data and budget; ours "
                     "is the page's smaller one, so compare the ordering)")

@@ -55,16 +55,16 @@ def body(snaps: dict) -> None:
     for col, (label, value, help_) in zip(st.columns(5), figs.readout(snap)):
         col.metric(label, value, help=help_)
     ui.seed_line(snap)
-    st.plotly_chart(figs.curves(snap["history"]), key=f"{NS}.curves", config={"displaylogo": False})
+    ui.chart(figs.curves(snap["history"]), key=f"{NS}.curves", config={"displaylogo": False})
     left, right = st.columns([1.1, 1])
     ellipses = left.toggle("Posterior ellipses (1 sigma)", key=f"{NS}.ellipses")
-    left.plotly_chart(figs.latent_scatter(snap, ellipses, click_grid=True, picked=(ss[f"{NS}.z1"], ss[f"{NS}.z2"])),
+    ui.chart(where=left, fig=figs.latent_scatter(snap, ellipses, click_grid=True, picked=(ss[f"{NS}.z1"], ss[f"{NS}.z2"])),
                       key=f"{NS}.latent_fig", on_select="rerun", selection_mode="points", config={"displaylogo": False})
     if snap["shape"]:
         right.markdown("**Decoded manifold** over Gaussian quantiles of (z1, z2) (Kingma & Welling, Fig. 4)")
         right.image(figs.manifold_image(snap), **PNG)
     else:
-        right.plotly_chart(figs.toy_manifold(snap), key=f"{NS}.toy", config={"displaylogo": False})
+        ui.chart(where=right, fig=figs.toy_manifold(snap), key=f"{NS}.toy", config={"displaylogo": False})
     with right.container(border=True):
         c1, c2 = st.columns(2)
         c1.number_input("z1", -6.0, 6.0, step=0.25, key=f"{NS}.z1", help="or click the scatter")
@@ -98,7 +98,7 @@ if pictures:
     tabs[1].image(grids.grid(path, ncol=10, scale=3), **PNG)
 else:
     tabs[1].dataframe({"x1": path[:, 0], "x2": path[:, 1]})
-tabs[2].plotly_chart(figs.compare_latents(comp), key=f"{NS}.compare_fig", config={"displaylogo": False})
+ui.chart(where=tabs[2], fig=figs.compare_latents(comp), key=f"{NS}.compare_fig", config={"displaylogo": False})
 if pictures:
     tabs[2].image(pictures["Compare"], caption="Rows: input, PCA, autoencoder, VAE (each with a code of the same size)", **PNG)
 tabs[2].caption(text["Compare"])

@@ -34,9 +34,11 @@ def config_from_url(cls, ns: str):
 def sync_url(cfg, extra: dict[str, str] | None = None, seeds: int = 1) -> None:
     """Write the config's non-default values (and any page extras, and `seeds=` when more than
     one seed trains) into the URL, so a link reproduces the view. Only touches the URL when
-    something changed. Server paths stay out: a link that carried one would only be ignored."""
+    something changed. Server paths stay out: a link that carried one would only be ignored.
+    Projector mode (ui.classroom) is kept here for every page."""
+    from ui import classroom
     paths = path_keys(type(cfg))
-    want = {**{k: v for k, v in to_strings(cfg).items() if k not in paths}, **(extra or {})}
+    want = {**{k: v for k, v in to_strings(cfg).items() if k not in paths}, **(extra or {}), **classroom.extra()}
     if seeds > 1:
         want["seeds"] = str(seeds)
     if dict(st.query_params) != want:

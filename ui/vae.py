@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import downloads, latest, plain, rows_of
+from ui.classroom import chart
 
 PNG = dict(width="stretch", output_format="PNG")
 
@@ -73,4 +74,4 @@ def reparam_section(ns: str, text: dict, reparam_figures) -> None:
                            help="score function with (x^2 - b): still unbiased, smaller variance")
     rseed = c3.number_input("Seed (this section)", 0, 10_000, 0, key=f"{ns}.rseed")
     for n, fig in enumerate(reparam_figures(theta, baseline, int(rseed))):
-        st.plotly_chart(fig, key=f"{ns}.reparam{n}", config={"displaylogo": False})
+        chart(fig, key=f"{ns}.reparam{n}", config={"displaylogo": False})

@@ -9,6 +9,8 @@ import dataclasses
 
 import streamlit as st
 
+from ui.classroom import chart
+
 N_DIGITS = 20          # test digits of the per-digit comparison (~1 s at width 256)
 EM_STEPS = 30          # EM iterations of the mixture trained here (~2 s on the built-in digits)
 
@@ -53,8 +55,8 @@ def section(ns: str, run, text: dict, url) -> None:
                      f"{test['log_px_test_error_max']:.1e} at most")
     c[3].metric("grid error (mean)", f"{test['log_px_test_error']:.1e}", help="nats: the sum at 2h and the mass left out")
     st.caption(f"Over the {run.cfg.n_eval} test digits of the ELBO curve, at step {test['step']:,}. Grid: {test['grid']}.")
-    st.plotly_chart(figs.iw_figure(ex), key=f"{ns}.exact.iw_fig", config={"displaylogo": False})
-    st.plotly_chart(figs.gap_figure(ex), key=f"{ns}.exact.gap_fig", on_select=lambda: _pick_digit(ns),
+    chart(figs.iw_figure(ex), key=f"{ns}.exact.iw_fig", config={"displaylogo": False})
+    chart(figs.gap_figure(ex), key=f"{ns}.exact.gap_fig", on_select=lambda: _pick_digit(ns),
                     selection_mode="points", config={"displaylogo": False})
     if run.cfg.latent == 2:
         _posterior(ns, run, ex, figs, grids)
@@ -69,7 +71,7 @@ def _posterior(ns: str, run, ex: dict, figs, grids) -> None:
     if p is None or p["step"] != ex["step"]:
         p = _kept(ns, f"post{i}", run, lambda: run.exact_posterior(int(i)))
     left, right = st.columns([3, 1])
-    left.plotly_chart(figs.posterior_figure(p), key=f"{ns}.exact.post_fig", config={"displaylogo": False})
+    chart(where=left, fig=figs.posterior_figure(p), key=f"{ns}.exact.post_fig", config={"displaylogo": False})
     if p["image"].ndim == 2:
         right.image(grids.grid(p["image"][None], scale=5), caption=f"test digit #{i}", output_format="PNG")
     right.markdown(f"log p(x) = **{p['log_px']:.2f}**  \nELBO = {ex['elbo'][i]:.2f} (± {ex['elbo_se'][i]:.2f})  \n"

@@ -1,0 +1,60 @@
+"""Projector mode (`?classroom=1`, ui.classroom): the instructor's link keeps the mode through
+the page's own URL rewriting and a change of page, every figure a page draws gets projector-sized
+dark text, and the sidebar toggle leaves the mode (and drops it from the link)."""
+from __future__ import annotations
+
+import json
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from conftest import open_page
+from ui import classroom
+
+
+def _dark(colour: str) -> bool:
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return max(r, g, b) <= 0x40
+
+
+def test_the_link_survives_a_config_change_and_a_change_of_page():
+    at = open_page("app_pages/gan1d.py", {"classroom": "1"})
+    lr = at.sidebar.number_input(key="gan1d.lr_d")
+    lr.set_value(lr.value * 2).run()
+    assert not at.exception
+    assert at.query_params["classroom"] == "1"
+    assert "lr_d" in at.query_params                  # the page did rewrite its URL
+    for k in list(at.query_params):                   # as st.navigation does on a change of page
+        del at.query_params[k]
+    at.switch_page("app_pages/disjoint.py").run()
+    assert not at.exception
+    assert at.session_state["classroom"] and at.query_params["classroom"] == "1"
+    at.sidebar.toggle(key="classroom").set_value(False).run()
+    assert "classroom" not in at.query_params
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert spec["layout"].get("xaxis", {}).get("tickfont", {}).get("size") != classroom.TICK_PX
+
+
+def test_every_figure_on_a_page_has_large_dark_ticks_in_the_mode():
+    at = open_page("app_pages/gan1d.py", {"classroom": "1"})
+    charts = at.get("plotly_chart")
+    assert len(charts) >= 2
+    for c in charts:
+        layout = json.loads(c.proto.spec)["layout"]
+        axes = [v for k, v in layout.items() if k.startswith(("xaxis", "yaxis"))]
+        assert axes
+        for ax in axes:
+            assert ax["tickfont"]["size"] >= 14 and _dark(ax["tickfont"]["color"])
+
+
+def test_projector_reaches_subplots_colour_bars_and_panel_titles():
+    fig = make_subplots(1, 2, subplot_titles=("a", "b"))
+    fig.add_trace(go.Heatmap(z=[[0, 1], [1, 0]]), 1, 1)
+    fig.add_trace(go.Scatter(x=[0, 1], y=[1, 0]), 1, 2)
+    fig.update_layout(font=dict(size=11, color="#888888"))
+    classroom.projector(fig)
+    for ax in (fig.layout.xaxis, fig.layout.xaxis2, fig.layout.yaxis2):
+        assert ax.tickfont.size == 14 and _dark(ax.tickfont.color)
+    assert fig.layout.font.size >= 14 and _dark(fig.layout.font.color)
+    assert fig.data[0].colorbar.tickfont.size == 14
+    assert all(a.font.size >= 14 for a in fig.layout.annotations)

@@ -1,0 +1,86 @@
+"""Projector mode (`?classroom=1`, issue 19 item 5): the instructor's link turns it on for the
+session. Larger, darker figure text, larger page text, the sidebar starts collapsed and its
+advanced expanders are hidden (tensorflow/playground's hide-controls).
+
+The mode lives in st.session_state once a link set it: st.navigation drops a page's query
+string when another page opens, and every page rewrites its own (ui.url.sync_url), which keeps
+`classroom=1` through `extra()`. Figures stay pure functions in lab; the mode is applied here,
+to the finished figure, just before Streamlit draws it (`chart`).
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+KEY = "classroom"
+TICK_PX = 14          # the issue's floor for tick labels on a projector
+TEXT_PX = 16          # titles of panels, legends, axis titles
+INK = "#111111"       # dark: the default template's #2a3f5f grey-blue washed out on a projector
+
+
+def start() -> bool:
+    """Read the link once per session (app.py, before set_page_config); later runs keep the
+    session's choice, also on pages whose URL no longer carries it."""
+    if KEY not in st.session_state:
+        st.session_state[KEY] = st.query_params.get(KEY) == "1"
+    return bool(st.session_state[KEY])
+
+
+def on() -> bool:
+    return bool(st.session_state.get(KEY, False))
+
+
+def extra() -> dict[str, str]:
+    """What every page's URL keeps besides its config: a copied link stays in the mode."""
+    return {KEY: "1"} if on() else {}
+
+
+def _follow_toggle() -> None:
+    if st.session_state.get(KEY):
+        st.query_params[KEY] = "1"
+    elif KEY in st.query_params:
+        del st.query_params[KEY]
+
+
+def sidebar_toggle() -> None:
+    """A way in and out without editing the address (app.py draws it on every page)."""
+    st.sidebar.toggle("Projector mode", key=KEY, on_change=_follow_toggle,
+                      help="Larger, darker text for a lecture hall; advanced controls hidden. "
+                           "A link with ?classroom=1 opens the lab this way.")
+
+
+# Streamlit's own text: rem-based, so a larger root size scales body text and widgets alike;
+# headings stay one line at 1024 px. Advanced sidebar expanders are hidden (the basic controls
+# stay); the formulas expander on the page stays (the lecture may want them).
+_CSS = """<style>
+html { font-size: 18px; }
+[data-testid="stSidebar"] [data-testid="stExpander"] { display: none; }
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { color: #222 !important; }
+h1 { font-size: 2.1rem !important; }
+</style>"""
+
+
+def style() -> None:
+    if on():
+        st.html(_CSS)
+
+
+def projector(fig):
+    """The figure with projector-sized, dark text (in place; returns it). Margins grow to fit
+    the larger labels (automargin: one extra layout pass per redraw, paid only in this mode)."""
+    tick = dict(size=TICK_PX, color=INK)
+    fig.update_layout(font=dict(size=TEXT_PX, color=INK), legend=dict(font=dict(size=TICK_PX, color=INK)))
+    axes = dict(tickfont=tick, title_font=dict(size=TEXT_PX, color=INK), automargin=True)
+    fig.update_xaxes(**axes)
+    fig.update_yaxes(**axes)
+    for ann in fig.layout.annotations or ():      # subplot titles, panel notes
+        ann.font = dict(size=max(TICK_PX, ann.font.size or 0), color=ann.font.color or INK)
+    for trace in fig.data:
+        if "colorbar" in trace:
+            trace.colorbar.tickfont = tick
+    return fig
+
+
+def chart(fig, key: str, where=None, **kwargs):
+    """st.plotly_chart (or `where.plotly_chart`: a column, a tab) with projector text in
+    projector mode: the one place pages draw a figure."""
+    return (where or st).plotly_chart(projector(fig) if on() else fig, key=key, **kwargs)
