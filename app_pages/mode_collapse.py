@@ -86,15 +86,17 @@ def body(snaps: dict) -> None:
         ui.seed_line(s, where=col)
         left, right = col.columns(2) if one else (col, col)
         ui.chart(where=left, fig=figs.scatter(s, show_arrows, title=f"{name}: {figs.headline(runs[name].cfg, s)}"),
-                          key=f"{NS}.scatter.{name}")
+                 key=f"{NS}.scatter.{name}")
         ui.chart(where=right, fig=figs.coverage(s), key=f"{NS}.coverage.{name}")
         ui.chart(where=right, fig=figs.curves(s, compact=not one), key=f"{NS}.curves.{name}")
         ui.chart(where=col, fig=figs.strip(s, figs.strip_steps(s, ss.get(f"{NS}.strip", ""), n=5 if one else 3)),
-                         key=f"{NS}.strip.{name}")
+                 key=f"{NS}.strip.{name}")
     st.markdown("**Measured here vs the literature** (each row with its own set-up; the papers trained far longer)")
-    st.dataframe(pd.DataFrame(figs.anchor_table(snaps)), hide_index=True, width="stretch", column_config={
+    rows = [{**r, "reverse_kl": "not reported" if r["reverse_kl"] is None else figs.fmt(r["reverse_kl"])}
+            for r in figs.anchor_table(snaps)]       # a paper without the number said "None"
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
         "hq": st.column_config.NumberColumn("high quality", format="percent"),
-        "reverse_kl": st.column_config.NumberColumn("reverse KL", format="%.2f"), "setup": "set-up"})
+        "reverse_kl": "reverse KL (nats)", "setup": "set-up"})
 
 
 ui.live(NS, runs, body, k=controls.steps_per_tick)

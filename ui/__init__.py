@@ -17,6 +17,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui import classroom
 from ui.classroom import chart
 from ui.driver import begin_script_run, is_newest_run, keep_runs, latest, live, step_runs
 from ui.export import downloads, rows_of
@@ -133,7 +134,9 @@ def opening(ns: str, title: str, text: dict[str, str], label: str = "The formula
     """Every page's first lines: its title, its intro, and its formulas in an expander that is
     drawn only while open (a first-time browser paid ~0.2 s of start-up for KaTeX it did not show)."""
     st.title(title)
-    st.markdown(text["Intro"])
+    # Projector mode: the intro folds away, so the live figure rises above the fold (the
+    # instructor says it aloud); a student's view keeps it open.
+    (st.expander("About this page") if classroom.on() else st.container()).markdown(text["Intro"])
     formulas = st.expander(label, key=f"{ns}.formulas", on_change="rerun")
     if formulas.open:
         formulas.markdown(text["Formulas"])

@@ -55,7 +55,8 @@ _CSS = """<style>
 html { font-size: 18px; }
 [data-testid="stSidebar"] [data-testid="stExpander"] { display: none; }
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { color: #222 !important; }
-h1 { font-size: 2.1rem !important; }
+h1 { font-size: 2.1rem !important; padding-top: 0 !important; }
+[data-testid="stMainBlockContainer"] { padding-top: 4rem !important; }
 </style>"""
 
 

@@ -194,8 +194,10 @@ def _layout_2d(titles: tuple[str, ...]) -> dict:
     for i in range(len(titles)):
         row, col = i // n_cols + 1, i % n_cols + 1
         fig.update_xaxes(row=row, col=col, constrain="domain")
-        fig.update_yaxes(row=row, col=col, scaleanchor=f"x{i + 1 if i else ''}", scaleratio=1, constrain="domain")
-    fig.update_layout(height=440 * n_rows, margin=dict(l=40, r=20, t=50, b=30), template=TEMPLATE,
+        fig.update_yaxes(row=row, col=col, scaleanchor=f"x{i + 1 if i else ''}", scaleratio=1, constrain="domain",
+                         title=dict(text="x<sub>2</sub>" if col == 1 else None, standoff=2))
+        fig.update_xaxes(row=row, col=col, title=dict(text="x<sub>1</sub>", standoff=2))
+    fig.update_layout(height=440 * n_rows, margin=dict(l=55, r=90, t=50, b=45), template=TEMPLATE,
                       legend=dict(orientation="h", y=-0.08), font=dict(size=14))
     return fig.layout.to_plotly_json()
 
@@ -222,6 +224,7 @@ def figure_2d(snaps: dict, arrow_loss: str = "ns", show_dstar: bool = True) -> g
     data = [dict(type="scatter", x=[None], y=[None], mode="markers", name=name,   # the dots' legend
                  marker=dict(size=8, color=colour)) for name, colour in (("real", REAL), ("fake", FAKE))]
     layout["images"] = []
+    scales = {}         # one colour bar per colour scale: D in [0, 1], LSGAN's D, the critics' f
     for i, (title, value, kind, push) in enumerate(panels):
         axis = "" if i == 0 else str(i + 1)
         z = value.reshape(n, n)
@@ -230,7 +233,14 @@ def figure_2d(snaps: dict, arrow_loss: str = "ns", show_dstar: bool = True) -> g
         else:
             lim = float(np.nanmax(np.abs(z))) or 1.0
             heat = dict(zmin=-lim, zmax=lim, colorscale="PiYG")
-        data.append(dict(type="contour", x=xs, y=ys, z=z, showscale=False, opacity=0.85, ncontours=12,
+        bar = kind if kind in HEAT else "critic"
+        if bar not in scales:
+            scales[bar] = dict(title=dict(text={"d": "D(x)", "ls": "D<sub>LS</sub>(x)"}.get(bar, "f(x)"), side="right"),
+                               thickness=12, len=0.3, x=1.01, y=0.85 - 0.35 * len(scales), yanchor="middle")
+            heat = dict(heat, showscale=True, colorbar=scales[bar])
+        else:
+            heat = dict(heat, showscale=False)
+        data.append(dict(type="contour", x=xs, y=ys, z=z, opacity=0.85, ncontours=12,
                          contours=dict(coloring="heatmap", showlines=True),
                          line=dict(width=0.5, color="rgba(0,0,0,0.3)"), xaxis=f"x{axis}", yaxis=f"y{axis}",
                          hovertemplate="x=%{x:.2f} y=%{y:.2f} value=%{z:.3f}<extra></extra>", **heat))

@@ -16,7 +16,7 @@ def curves(snap: dict) -> go.Figure:
     d_title = "D(x) and D(G(z)) (means)" if prob else "critic values f(x) and f(G(z)) (means)"
     fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.07, subplot_titles=("Losses", d_title, snap["fd_label"]))
     s = hist["step"]
-    fig.add_trace(go.Scatter(x=s, y=hist["loss_d"], name="D loss", line=dict(color=D_REAL, width=2)), 1, 1)
+    fig.add_trace(go.Scatter(x=s, y=hist["loss_d"], name="D loss", line=dict(color="black", width=2)), 1, 1)
     fig.add_trace(go.Scatter(x=s, y=hist["loss_g"], name="G loss", line=dict(color=G_COL, width=2)), 1, 1)
     fig.add_trace(go.Scatter(x=s, y=hist["d_real"], name="D(x): real", line=dict(color=D_REAL, width=2)), 1, 2)
     fig.add_trace(go.Scatter(x=s, y=hist["d_fake"], name="D(G(z)): generated", line=dict(color=D_FAKE, width=2)), 1, 2)

@@ -120,7 +120,9 @@ def coverage(snap: dict) -> go.Figure:
     lights one row at a time and hops (Metz et al., Figure 1)."""
     cov = np.asarray(snap["coverage"])
     steps = snap["history"]["step"]
+    # zmin/zmax fixed: at step 0 every count is 0, and a constant z drew one mid-scale (teal) block.
     return go.Figure(go.Heatmap(x=steps, y=list(range(cov.shape[1])), z=cov.T, colorscale="Viridis",
+                                zmin=0, zmax=max(1.0, float(cov.max(initial=0))),
                                 colorbar=dict(title="HQ samples"),
                                 hovertemplate="step %{x}<br>mode %{y}<br>%{z} samples<extra></extra>"),
                      layout=_layout(title="Mode coverage: high-quality samples per mode",
@@ -153,8 +155,10 @@ def curves(snap: dict, compact: bool = False) -> go.Figure:
                          xaxis="x2", yaxis="y2"),
               go.Scatter(x=h["step"], y=h["hq"], name="HQ fraction", line=dict(color="#2ca02c"),
                          xaxis="x3", yaxis="y3"),
+              # markers: plotly's autorange pads for them (a bare line at its maximum sat on the
+              # axis top, half clipped), and a finite value between infinite ones still shows
               go.Scatter(x=h["step"], y=rkl, name="reverse KL (nats)", line=dict(color="#9467bd", dash="dash"),
-                         xaxis="x3", yaxis="y3")]
+                         mode="lines+markers", marker=dict(size=5), cliponaxis=False, xaxis="x3", yaxis="y3")]
     axes = _panels(3, vertical=not compact)
     axes["yaxis2"].update(range=[-0.5, k + 0.5], title="modes")
     axes["yaxis"].update(title="loss")
@@ -187,13 +191,16 @@ def strip(snap: dict, steps: list[int]) -> go.Figure:
     c = snap["centres"]
     traces, notes, shapes = [], [], []
     for i, s in enumerate(steps):
-        pts = snap["snapshots"].get(s, snap["fake"][:500])
+        pts = np.asarray(snap["snapshots"].get(s, snap["fake"][:500]))
+        # Samples outside the data box would land in the next panel: drop them, count them.
+        inside = ((pts[:, 0] >= bx[0]) & (pts[:, 0] <= bx[1]) & (pts[:, 1] >= by[0]) & (pts[:, 1] <= by[1]))
+        out, pts = int((~inside).sum()), pts[inside]
         traces.append(go.Scatter(x=c[:, 0] + i * w, y=c[:, 1], mode="markers", showlegend=False, hoverinfo="skip",
                                  marker=dict(symbol="x-thin-open", color=REAL, size=8, line=dict(width=2))))
         traces.append(go.Scatter(x=pts[:, 0] + i * w, y=pts[:, 1], mode="markers", showlegend=False,
                                  hoverinfo="skip", marker=dict(color=FAKE, size=3, opacity=0.6)))
         notes.append(dict(x=bx[0] + i * w + 0.5 * (bx[1] - bx[0]), y=by[1], yanchor="bottom", showarrow=False,
-                          text=f"step {s}"))
+                          text=f"step {s}" + (f" ({out} outside)" if out else "")))
         shapes.append(dict(type="rect", x0=bx[0] + i * w, x1=bx[1] + i * w, y0=by[0], y1=by[1],
                            line=dict(color="#ccc", width=1)))
     return go.Figure(traces, layout=_layout(

@@ -126,8 +126,8 @@ def latent_scatter(snap: dict, ellipses: bool = False, click_grid: bool = False,
         if ellipses:
             sel = np.flatnonzero(k)[: max(1, N_ELLIPSES // 10)]
             ex, ey = _ellipse_paths(mu[sel], logvar[sel])
-            fig.add_trace(go.Scatter(x=ex, y=ey, mode="lines", line=dict(color=colour, width=1),
-                                     opacity=0.55, hoverinfo="skip", showlegend=False, legendgroup=str(c)))
+            fig.add_trace(go.Scatter(x=ex, y=ey, mode="lines", line=dict(color=colour, width=2),
+                                     opacity=0.8, hoverinfo="skip", showlegend=False, legendgroup=str(c)))
         fig.add_trace(go.Scatter(
             x=mu[k, 0], y=mu[k, 1], mode="markers", name=str(int(c)), legendgroup=str(c),
             marker=dict(size=6, color=colour, line=dict(width=0.5, color="white")),
