@@ -26,8 +26,13 @@ def home() -> None:
         "Every page has play / pause / step, a seed, a link that reproduces the view, and export.")
     for entry in ui.available_pages():
         with st.container(border=True):
-            st.page_link(entry.file, label=entry.title, icon=entry.icon)
-            st.caption(entry.blurb)
+            # Each page's own figure (assets/thumbs, drawn by assets/make_thumbnails.py).
+            thumb = Path(__file__).with_name("assets") / "thumbs" / f"{entry.url_path}.png"
+            text, picture = st.columns([4, 1], vertical_alignment="center") if thumb.exists() else (st, None)
+            text.page_link(entry.file, label=entry.title, icon=entry.icon)
+            text.caption(entry.blurb)
+            if picture is not None:
+                picture.image(str(thumb), width="stretch")
     st.caption("Headless: `python -m lab list`, `python -m lab run EXPERIMENT key=value --out DIR`, "
                "`python -m lab sweep EXPERIMENT key=v1,v2 seeds=K --out DIR`.")
 
