@@ -4,7 +4,7 @@ import streamlit as st
 
 import ui
 from lab import experiments
-from ui.ebm import PARTS, figures_for, langevin_body, part_from_link, score_body, target_widget
+from ui.ebm import PARTS, START, figures_for, langevin_body, part_from_link, score_body, target_widget
 
 text = ui.page_text(__file__)
 ss = st.session_state
@@ -25,7 +25,7 @@ url = ui.config_from_url(Config, ns)
 with st.sidebar:
     values = {"target": target_widget(ns, url)}
     if part == "langevin":
-        values |= ui.config_widgets(Config, ns, url, keys=("init",), headers=False)
+        values |= ui.config_widgets(Config, ns, url, keys=("init",), headers=False, labels={"init": START.get})
     values |= ui.config_widgets(Config, ns, url, groups=p.groups)
 cfg = ui.build_config(Config, ui.widgets.merged(url, values))
 if cfg is not None:

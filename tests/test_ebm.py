@@ -36,6 +36,16 @@ def test_the_exact_score_is_the_derivative_of_scipys_log_density(name):
         assert t.score(x)[:, i].numpy() == pytest.approx(fd, rel=1e-5, abs=1e-6)
 
 
+@pytest.mark.parametrize("name", ["bumps", "ring", "banana"])
+def test_the_closed_form_score_is_autograd_of_log_p(name):
+    t = densities.resolve(name)
+    x = t.sample(200, torch.Generator().manual_seed(2)).double().requires_grad_(True)
+    lp, score = t.log_and_score(x)
+    assert lp.numpy() == pytest.approx(t.log_unnorm(x).detach().numpy(), rel=1e-12, abs=1e-12)
+    auto, = torch.autograd.grad(t.log_unnorm(x).sum(), x)
+    assert score.numpy() == pytest.approx(auto.numpy(), rel=1e-9, abs=1e-9)
+
+
 def test_z_by_quadrature_and_on_the_grid_against_scipy_and_the_closed_form():
     # A mixture is normalised: Z = 1 (scipy's quad on log_unnorm, and the 2-D grid's rectangle rule).
     assert densities.resolve("bumps").log_z() == pytest.approx(0.0, abs=1e-4)

@@ -9,6 +9,7 @@ from typing import Any, Callable
 import streamlit as st
 
 OWN = "Your own mixture"
+START = {"box": "Spread over the box", "mode": "All in one mode"}
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,8 @@ def langevin_body(ns: str, text: dict) -> Callable[[dict], None]:
         cols[2].metric("|mean error|", _fmt(m["mean_error"]))
         cols[3].metric("MALA acceptance" if s["mala"] else "Escaped the box",
                        _fmt(m["acceptance"]) if s["mala"] else f"{m['escaped']:.1%}")
-        left, right = st.columns([3, 2]) if s["dim"] == 2 else (st.container(), st.container())
-        left.plotly_chart(figs.density(s), key=f"{ns}.density")
-        right.plotly_chart(figs.kl_curve(s), key=f"{ns}.kl")
+        st.plotly_chart(figs.density(s), key=f"{ns}.density")
+        st.plotly_chart(figs.kl_curve(s), key=f"{ns}.kl")
         st.caption(text["KL"])
     return body
 

@@ -16,7 +16,7 @@ def density(snap: dict) -> go.Figure:
     p with the particles as one image of dots (lab.figures.style.dots_image: cheap to redraw)."""
     g, (lo, hi) = snap["grid"], snap["box"]
     fig = go.Figure()
-    title = f"Particles after {snap['step']:,} steps vs the exact p"
+    title = f"Particles (orange) after {snap['step']:,} steps vs the exact p"
     if snap["dim"] == 1:
         edges = snap["edges"][0]
         width = np.diff(edges)
@@ -30,8 +30,9 @@ def density(snap: dict) -> go.Figure:
     fig.add_contour(x=g["axes"][0], y=g["axes"][1], z=g["p"].reshape(n, n), showscale=False, ncontours=12,
                     colorscale="Blues", contours=dict(coloring="fill", showlines=False), hoverinfo="skip")
     x_range, y_range = (float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1]))
-    fig.update_layout(**LAYOUT, height=520, width=None, title=title + " (shaded)",
-                      images=[dots_image([(snap["x"], PARTICLES)], x_range, y_range, radius=2.5)],
+    image = dots_image([(snap["x"], PARTICLES)], x_range, y_range, radius=2.5)
+    image.update(xref="x", yref="y")
+    fig.update_layout(**LAYOUT, height=560, title=title + " (shaded)", images=[image],
                       xaxis=dict(range=x_range, title="x1", constrain="domain"),
                       yaxis=dict(range=y_range, title="x2", scaleanchor="x", scaleratio=1, constrain="domain"))
     return fig

@@ -43,7 +43,7 @@ class LangevinRun(Run):
 
     # ---- the protocol ---------------------------------------------------------------------------
     def _advance(self, k: int) -> None:
-        eta, log_p = self.cfg.step, self.target.log_unnorm
+        eta, log_p = self.cfg.step, self.target.log_and_score
         for _ in range(k):
             if self.cfg.mala:
                 self.x, keep = sampler.mala(log_p, self.x, eta, self.gen)
@@ -51,15 +51,17 @@ class LangevinRun(Run):
                 self.accepted[1] += len(keep)
             else:
                 self.x = sampler.ula(log_p, self.x, eta, self.gen)
-            # A diverged particle (too large a step) is parked far away instead of turning into
-            # inf / NaN, so the histogram counts it outside the box and the KL says so.
-            self.x = torch.nan_to_num(self.x, nan=BLOWN, posinf=BLOWN, neginf=-BLOWN).clamp(-BLOWN, BLOWN)
             self.step += 1
             if self.step % self._every() == 0 or self.step == self.total:
                 self._log()
 
     def _every(self) -> int:
-        return max(1, self.total // 200)
+        return max(1, self.total // 100)
+
+    def _particles(self) -> np.ndarray:
+        """The particles, a diverged one (too large a step: inf or NaN) parked far away, so the
+        histogram counts it outside the box and the KL says so."""
+        return np.clip(np.nan_to_num(self.x.numpy(), nan=BLOWN, posinf=BLOWN, neginf=-BLOWN), -BLOWN, BLOWN)
 
     def _log(self) -> None:
         m = self._measure()
@@ -68,7 +70,7 @@ class LangevinRun(Run):
         self.history["mean_error"].append(m["mean_error"])
 
     def _measure(self) -> dict:
-        x = self.x.numpy()
+        x = self._particles()
         q = densities.histogram(x, self.bins["edges"])
         return {"kl": densities.kl_hist(q, self.bins["prob"]),
                 "mean_error": float(np.linalg.norm(x.mean(0) - self.target.mean)), "hist": q}
@@ -82,7 +84,7 @@ class LangevinRun(Run):
     def _snapshot(self) -> dict:
         m = self._measure()
         return {"target": self.target.name, "dim": self.target.dim, "step": self.step, "total": self.total,
-                "x": self.x[:SHOWN].numpy().copy(), "hist": m["hist"], "prob": self.bins["prob"],
+                "x": self._particles()[:SHOWN], "hist": m["hist"], "prob": self.bins["prob"],
                 "edges": self.bins["edges"], "grid": self.target.grid, "box": self.target.box,
                 "metrics": self._metrics(), "mala": self.cfg.mala,
                 "history": {k: np.asarray(v, dtype=np.float64) for k, v in self.history.items()}}

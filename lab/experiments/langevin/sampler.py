@@ -15,25 +15,20 @@ from typing import Callable
 
 import torch
 
-
-def log_and_score(log_p: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(n,) log p~(x) and (n, d) grad log p(x), one autograd pass."""
-    with torch.enable_grad():
-        x = x.detach().requires_grad_(True)
-        lp = log_p(x)
-        return lp.detach(), torch.autograd.grad(lp.sum(), x)[0]
+# x -> ((n,) log p~(x), (n, d) grad log p(x)), e.g. lab.data.densities.Target.log_and_score
+LogAndScore = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
 
-def ula(log_p, x: torch.Tensor, eta: float, gen: torch.Generator) -> torch.Tensor:
-    _, g = log_and_score(log_p, x)
+def ula(log_and_score: LogAndScore, x: torch.Tensor, eta: float, gen: torch.Generator) -> torch.Tensor:
+    _, g = log_and_score(x)
     return x + eta * g + math.sqrt(2 * eta) * torch.randn(x.shape, generator=gen, dtype=x.dtype)
 
 
-def mala(log_p, x: torch.Tensor, eta: float, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def mala(log_and_score: LogAndScore, x: torch.Tensor, eta: float, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """(new particles, accepted mask)."""
-    lp_x, g_x = log_and_score(log_p, x)
+    lp_x, g_x = log_and_score(x)
     y = x + eta * g_x + math.sqrt(2 * eta) * torch.randn(x.shape, generator=gen, dtype=x.dtype)
-    lp_y, g_y = log_and_score(log_p, y)
+    lp_y, g_y = log_and_score(y)
     log_q_yx = -((y - x - eta * g_x) ** 2).sum(1) / (4 * eta)      # log q(y | x) + const
     log_q_xy = -((x - y - eta * g_y) ** 2).sum(1) / (4 * eta)      # log q(x | y) + const
     log_alpha = lp_y - lp_x + log_q_xy - log_q_yx

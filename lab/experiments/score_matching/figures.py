@@ -45,7 +45,7 @@ def fields(snap: dict) -> go.Figure:
     n = len(g["axes"][0])
     for col, (vec, colour) in enumerate([(exact, EXACT), (fitted, FITTED)], start=1):
         fig.add_contour(x=g["axes"][0], y=g["axes"][1], z=g["p"].reshape(n, n), showscale=False, ncontours=8,
-                        colorscale="Greys", opacity=0.35, contours=dict(coloring="fill", showlines=False),
+                        colorscale="Greys", opacity=0.6, contours=dict(coloring="fill", showlines=False),
                         hoverinfo="skip", row=1, col=col)
         xs, ys = _arrows(pts, clip(vec), scale)
         fig.add_scatter(x=xs, y=ys, mode="lines", line=dict(color=colour, width=1.5), showlegend=False,

@@ -24,12 +24,19 @@ class ScoreRun(Run):
         d = self.target.dim
         torch.manual_seed(cfg.seed)
         self.net = nets.mlp(d, d, cfg.width, cfg.depth, activation="silu")
-        self.opt = torch.optim.Adam(self.net.parameters(), lr=cfg.lr)
+        # fused: one kernel for every parameter's update (torch.optim.Adam's own option)
+        self.opt = torch.optim.Adam(self.net.parameters(), lr=cfg.lr, fused=True)
         self.gen = torch.Generator().manual_seed(cfg.seed)
+        # The Fisher divergence is summed on every other point of the fine grid per axis (spacing
+        # 0.06-0.1, a third of the narrowest preset's std or less), where p is not negligible.
         g = self.target.grid
-        keep = g["p"] * g["area"] > 1e-9 * g["area"]           # the grid where p is not negligible
-        self.points = torch.from_numpy(g["points"][keep]).float()
-        self.weights = torch.from_numpy(g["p"][keep] * g["area"]).float()
+        n = len(g["axes"][0])
+        idx = np.arange(n)[::2]
+        sub = idx if d == 1 else (idx[:, None] * n + idx[None, :]).ravel()
+        p = g["p"][sub]
+        keep = p > 1e-6 * p.max()
+        self.points = torch.from_numpy(g["points"][sub][keep]).float()
+        self.weights = torch.from_numpy(p[keep] / p[keep].sum()).float()
         self.exact = self.target.score(self.points.double()).float()
         self.fisher_init = self._fisher()
         self.history = {"step": [0], "fisher": [self.fisher_init], "loss": [float("nan")]}
