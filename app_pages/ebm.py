@@ -45,7 +45,7 @@ st.caption(text["Live keys"])
 latest = ui.latest(run_ns)      # the last drawn tick: finished arrays, read when a button is clicked
 with st.expander("Export: figures, numbers, curves, state"):
     ui.downloads(run_ns, {name: (lambda f=f: f(latest.snaps["run"])) for name, f in figures_for(part).items()},
-                 lambda: latest.snaps["run"]["metrics"], stem=p.stem,
+                 lambda: {p.stem: latest.snaps["run"]["metrics"]}, stem=p.stem,
                  csv_rows=lambda: ui.rows_of({"run": latest.snaps["run"]["history"]}),
                  weights={"run": runs["run"].state_bytes})
 ui.things_to_try(text)

@@ -27,7 +27,7 @@ class LangevinConfig(Config):
                          group="Sampler", label="Particles")
     bins: int = opt(40, "histogram bins per axis for the KL to p", lo=5, hi=200, group="Sampler",
                     label="Histogram bins")
-    seed: int = opt(0, "random seed (start and noise)", lo=0, hi=2**31 - 1, group="Sampler")
+    seed: int = opt(0, "random seed (start and noise)", lo=0, hi=2**31 - 1, group="Sampler", label="Seed")
 
     def check(self) -> None:
         from lab.data import densities           # no torch: the mixture parser only

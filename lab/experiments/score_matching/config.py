@@ -29,7 +29,7 @@ class ScoreConfig(Config):
                     label="Learning rate")
     width: int = opt(64, "hidden units per layer of the score network s(x)", lo=4, hi=512, group="Network")
     depth: int = opt(2, "hidden layers (SiLU: smooth, so tr grad s has a gradient)", lo=1, hi=6, group="Network")
-    seed: int = opt(0, "random seed (the network's start, the samples)", lo=0, hi=2**31 - 1, group="Training")
+    seed: int = opt(0, "random seed (the network's start, the samples)", lo=0, hi=2**31 - 1, group="Training", label="Seed")
 
     def check(self) -> None:
         from lab.data import densities
