@@ -18,30 +18,30 @@ def test_langevin_opens_steps_and_retunes_live():
     at = open_page(PAGE, {"particles": "300", "steps": "50"})
     assert not at.error and not at.warning
     assert len(at.get("plotly_chart")) == 2
-    at.button(key="ebm_lv.run.step").click().run()
-    run = _run(at, "ebm_lv")
+    at.button(key="ebm.lv.run.step").click().run()
+    run = _run(at, "ebm.lv")
     assert run.step == 20 and metric(at, "Iterations (of 50)") == "20"
     assert float(metric(at, "KL(histogram || p)")) == pytest.approx(run.metrics()["kl"], rel=1e-2)
-    at.checkbox(key="ebm_lv.mala").set_value(True).run()          # live: the same run goes on
-    at.button(key="ebm_lv.run.step").click().run()
-    assert _run(at, "ebm_lv") is run and run.step == 40 and 0 < run.metrics()["acceptance"] <= 1
+    at.checkbox(key="ebm.lv.mala").set_value(True).run()          # live: the same run goes on
+    at.button(key="ebm.lv.run.step").click().run()
+    assert _run(at, "ebm.lv") is run and run.step == 40 and 0 < run.metrics()["acceptance"] <= 1
     assert at.query_params["mala"] in ("true", ["true"])
-    at.selectbox(key="ebm_lv.preset").set_value("bumps").run()   # not live: a new run
-    assert _run(at, "ebm_lv") is not run and _run(at, "ebm_lv").target.dim == 1
+    at.selectbox(key="ebm.lv.preset").set_value("bumps").run()   # not live: a new run
+    assert _run(at, "ebm.lv") is not run and _run(at, "ebm.lv").target.dim == 1
     assert not at.exception and not at.error
 
 
 def test_score_matching_from_a_link_and_a_bad_mixture_is_one_error():
     at = open_page(PAGE, {"part": "score_matching", "method": "sliced", "steps": "30", "width": "8"})
     assert not at.error
-    assert _run(at, "ebm_sm").cfg.method == "sliced"
-    at.button(key="ebm_sm.run.step").click().run()
-    assert _run(at, "ebm_sm").step == 30
+    assert _run(at, "ebm.sm").cfg.method == "sliced"
+    at.button(key="ebm.sm.run.step").click().run()
+    assert _run(at, "ebm.sm").step == 30
     assert float(metric(at, "Fisher divergence")) < float(metric(at, "At initialisation"))
-    at.selectbox(key="ebm_sm.preset").set_value("Your own mixture").run()
-    at.text_input(key="ebm_sm.own").input("0.5*N(0,1)+N(").run()
+    at.selectbox(key="ebm.sm.preset").set_value("Your own mixture").run()
+    at.text_input(key="ebm.sm.own").input("0.5*N(0,1)+N(").run()
     assert not at.exception and len(at.error) == 1 and "target" in at.error[0].value
-    assert _run(at, "ebm_sm").step == 30                          # the last good run stays
+    assert _run(at, "ebm.sm").step == 30                          # the last good run stays
 
 
 @pytest.mark.parametrize("query,word", [({"part": "zzz"}, "zzz"), ({"step": "-1"}, "step"),

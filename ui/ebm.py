@@ -21,8 +21,8 @@ class Part:
     stem: str
 
 
-PARTS = {"langevin": Part("1. Langevin dynamics", "langevin", "ebm_lv", ("Sampler",), "langevin"),
-         "score_matching": Part("2. Score matching", "score_matching", "ebm_sm", ("Training", "Network"),
+PARTS = {"langevin": Part("1. Langevin dynamics", "langevin", "ebm.lv", ("Sampler",), "langevin"),
+         "score_matching": Part("2. Score matching", "score_matching", "ebm.sm", ("Training", "Network"),
                                 "score_matching")}
 
 
