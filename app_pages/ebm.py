@@ -10,7 +10,7 @@ text = ui.page_text(__file__)
 ss = st.session_state
 
 ui.opening("ebm", "Energy-based models: Langevin and score matching", text,
-           "The formulas: Langevin, MALA, score matching (with note 003's two slips corrected)")
+           "The formulas: Langevin, MALA, score matching (note 003's slips corrected)")
 if "ebm.part" not in ss:
     ss["ebm.part"] = part_from_link()
 part = st.segmented_control("Part", list(PARTS), key="ebm.part", format_func=lambda k: PARTS[k].label,
