@@ -138,6 +138,7 @@ def _metric(page, label: str) -> int:
 @pytest.mark.parametrize("stem, counter, k, data_box, data_value", [
     ("mode_collapse", "Step", 1000, "Data set", "25 Gaussians"),
     ("discriminator", "Steps", 300, "Preset", "Overlapping bumps"),
+    ("ebm", "Iterations", 1000, "Target", "Banana"),
 ])
 def test_quick_clicks_while_playing_break_nothing(browser, streamlit_server, stem, counter, k, data_box, data_value):
     """What a class does to a page: Step pressed three times 0.7 s apart with a large steps per

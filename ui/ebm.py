@@ -1,0 +1,98 @@
+"""The energy-based-models page's glue (app_pages/ebm.py stays a page): its two parts, the
+target picker (presets or the student's own mixture), and each part's live read-out."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import streamlit as st
+
+OWN = "Your own mixture"
+START = {"box": "Spread over the box", "mode": "All in one mode"}
+
+
+@dataclass(frozen=True)
+class Part:
+    label: str
+    experiment: str
+    ns: str              # its widgets' prefix; its transport's is ns + ".run" (the config has a key named step)
+    groups: tuple[str, ...]
+    stem: str
+
+
+PARTS = {"langevin": Part("1. Langevin dynamics", "langevin", "ebm.lv", ("Sampler",), "langevin"),
+         "score_matching": Part("2. Score matching", "score_matching", "ebm.sm", ("Training", "Network"),
+                                "score_matching")}
+
+
+def part_from_link() -> str:
+    asked = st.query_params.get("part", "langevin")
+    if asked not in PARTS:
+        st.warning(f"Ignored the link's part {asked!r}: the parts are {', '.join(PARTS)}.",
+                   icon=":material/link_off:")
+        return "langevin"
+    return asked
+
+
+def target_widget(ns: str, url) -> str:
+    """A preset, or a mixture typed in the Discriminators page's syntax."""
+    from lab.data.densities import LABELS
+    ss = st.session_state
+    if f"{ns}.preset" not in ss:
+        ss[f"{ns}.preset"] = url.target if url.target in LABELS else OWN
+        ss[f"{ns}.own"] = "" if url.target in LABELS else url.target
+    st.sidebar.header("Target")
+    choice = st.sidebar.selectbox("Target", [*LABELS, OWN], key=f"{ns}.preset",
+                                  format_func=lambda k: LABELS.get(k, k))
+    if choice != OWN:
+        return choice
+    return st.sidebar.text_input("Mixture", key=f"{ns}.own", placeholder="0.5*N(-2,0.5)+0.5*N(2,0.5)",
+                                 help="weight*N(mean,std) terms in 1-D, weight*N((x,y),std) in 2-D, joined by +")
+
+
+def _fmt(v: float) -> str:
+    return "n/a" if v is None or math.isnan(v) else f"{v:.3g}"
+
+
+def langevin_body(ns: str, text: dict) -> Callable[[dict], None]:
+    from lab.experiments.langevin import figures as figs
+
+    def body(snaps: dict[str, Any]) -> None:
+        s = snaps["run"]
+        m = s["metrics"]
+        cols = st.columns(4)
+        cols[0].metric(f"Iterations (of {s['total']:,})", f"{s['step']:,}")
+        cols[1].metric("KL(histogram || p)", _fmt(m["kl"]))
+        cols[2].metric("|mean error|", _fmt(m["mean_error"]))
+        cols[3].metric("MALA acceptance" if s["mala"] else "Escaped the box",
+                       _fmt(m["acceptance"]) if s["mala"] else f"{m['escaped']:.1%}")
+        st.plotly_chart(figs.density(s), key=f"{ns}.density")
+        st.plotly_chart(figs.kl_curve(s), key=f"{ns}.kl")
+        st.caption(text["KL"])
+    return body
+
+
+def score_body(ns: str, text: dict) -> Callable[[dict], None]:
+    from lab.experiments.score_matching import figures as figs
+
+    def body(snaps: dict[str, Any]) -> None:
+        s = snaps["run"]
+        m = s["metrics"]
+        cols = st.columns(3)
+        cols[0].metric(f"Steps (of {s['total']:,})", f"{s['step']:,}")
+        cols[1].metric("Fisher divergence", _fmt(m["fisher"]))
+        cols[2].metric("At initialisation", _fmt(m["fisher_init"]))
+        st.plotly_chart(figs.fields(s), key=f"{ns}.fields")
+        st.plotly_chart(figs.fisher_curve(s), key=f"{ns}.fisher")
+        st.caption(text["Fisher"])
+    return body
+
+
+def figures_for(part: str) -> dict[str, Callable[[dict], Any]]:
+    """Export: snapshot -> figure, per part."""
+    if part == "langevin":
+        from lab.experiments.langevin import figures as figs
+        return {"particles": figs.density, "kl": figs.kl_curve}
+    from lab.experiments.score_matching import figures as figs
+    return {"fields": figs.fields, "fisher": figs.fisher_curve}
