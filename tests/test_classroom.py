@@ -58,3 +58,11 @@ def test_projector_reaches_subplots_colour_bars_and_panel_titles():
     assert fig.layout.font.size >= 14 and _dark(fig.layout.font.color)
     assert fig.data[0].colorbar.tickfont.size == 14
     assert all(a.font.size >= 14 for a in fig.layout.annotations)
+
+
+def test_every_page_draws_its_figures_through_ui_chart():
+    """A page calling plotly_chart itself would skip projector mode's figure text."""
+    from conftest import ROOT
+    files = [*(ROOT / "app_pages").glob("*.py"), *(ROOT / "ui").glob("*.py")]
+    direct = [f.name for f in files if f.name != "classroom.py" and "plotly_chart(" in f.read_text(encoding="utf-8")]
+    assert len(files) > 10 and direct == []

@@ -8,6 +8,8 @@ from typing import Any, Callable
 
 import streamlit as st
 
+from ui.classroom import chart
+
 OWN = "Your own mixture"
 START = {"box": "Spread over the box", "mode": "All in one mode"}
 
@@ -67,8 +69,8 @@ def langevin_body(ns: str, text: dict) -> Callable[[dict], None]:
         cols[2].metric("|mean error|", _fmt(m["mean_error"]))
         cols[3].metric("MALA acceptance" if s["mala"] else "Escaped the box",
                        _fmt(m["acceptance"]) if s["mala"] else f"{m['escaped']:.1%}")
-        st.plotly_chart(figs.density(s), key=f"{ns}.density")
-        st.plotly_chart(figs.kl_curve(s), key=f"{ns}.kl")
+        chart(figs.density(s), key=f"{ns}.density")
+        chart(figs.kl_curve(s), key=f"{ns}.kl")
         st.caption(text["KL"])
     return body
 
@@ -83,8 +85,8 @@ def score_body(ns: str, text: dict) -> Callable[[dict], None]:
         cols[0].metric(f"Steps (of {s['total']:,})", f"{s['step']:,}")
         cols[1].metric("Fisher divergence", _fmt(m["fisher"]))
         cols[2].metric("At initialisation", _fmt(m["fisher_init"]))
-        st.plotly_chart(figs.fields(s), key=f"{ns}.fields")
-        st.plotly_chart(figs.fisher_curve(s), key=f"{ns}.fisher")
+        chart(figs.fields(s), key=f"{ns}.fields")
+        chart(figs.fisher_curve(s), key=f"{ns}.fisher")
         st.caption(text["Fisher"])
     return body
 
