@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run from the repository root on a CUDA machine: bash benchmarks/gpu_check_images.sh
 # (DEV=cpu PY=.venv/bin/python SIZE=28 B=16 W=8 STEPS=6 BENCH_ARGS="--steps 3 --rounds 1" BIG=64 for a dry run here).
-# GPU check of the image path (issues 12 and 18): the benchmark vs the pytorch/examples loop on
+# GPU check of the image path: the benchmark vs the pytorch/examples loop on
 # CUDA, eager and with one CUDA graph per step (batch 256, 1024; WGAN-GP at 128), then CLI runs
 # of each image recipe and the VAE (cuda_graphs=auto: graphed), and a resume (eager: a graphed
 # run draws from the device's shared default generator, so two runs do not repeat each other).

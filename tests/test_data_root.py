@@ -1,4 +1,4 @@
-"""Issue 20: a page reads server files only under the data root the server's owner set
+"""The data root: a page reads server files only under the data root the server's owner set
 (GENLAB_DATA_ROOT, lab.data.root). A link's data_dir is ignored with a warning that reads the
 same whether the path exists or not; a typed path must resolve inside the root (no `..`, no
 symlink out), else one refusal and nothing is read; an uploaded run file is held to the same

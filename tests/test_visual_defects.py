@@ -1,4 +1,4 @@
-"""Issue 19's visual defects, as figures: the mode-collapse snapshot strip keeps every drawn
+"""Visual defects seen on a projector, as figures: the mode-collapse snapshot strip keeps every drawn
 sample inside its own box (and counts the ones outside), the coverage map at step 0 is the
 bottom of its colour scale (not one mid-scale block), the 2-D discriminator panels carry a
 colour bar and axis titles, and the image GAN's two blue-looking curves have two colours."""

@@ -1,4 +1,4 @@
-"""Projector mode (`?classroom=1`, issue 19 item 5): the instructor's link turns it on for the
+"""Projector mode (`?classroom=1`): the instructor's link turns it on for the
 session. Larger, darker figure text, larger page text, the sidebar starts collapsed and its
 advanced expanders are hidden (tensorflow/playground's hide-controls).
 

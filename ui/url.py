@@ -11,7 +11,7 @@ def config_from_url(cls, ns: str):
     """The page's config as the URL gives it, read once per session (so later widget changes
     are not overwritten). Values that do not parse or validate fall back to the default, and
     old key names are read as today's; both are reported with st.warning, so a bad or old
-    link still opens the page. A link never names a server path (issue 20): a path key in it
+    link still opens the page. A link never names a server path (lab.data.root): a path key in it
     is dropped with a warning that names the key, never the value (the note must read the same
     whether the path exists or not)."""
     from ui import plain

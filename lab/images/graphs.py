@@ -2,7 +2,7 @@
 
 Why: a DCGAN step launches ~345 small kernels; at batch 256 on an H200 the GPU waited on Python
 about half the time (87 ms of kernels in ~170 ms wall for 20 steps). The same step captured once
-and replayed ran 2.49x its eager loop there (62,000 vs ~25,000 images/s; ANCHORS.md). A graph
+and replayed ran 2.49x its eager loop there (62,000 vs ~25,000 images/s, measured 2026-12). A graph
 replays the kernels it recorded with the addresses it recorded, so what the step needs must be
 static (PyTorch, "CUDA Graphs", whole-network capture):
 
