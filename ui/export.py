@@ -91,38 +91,32 @@ def csv_text(rows: list[dict]) -> str:
     return buf.getvalue()
 
 
+PER_ROW = 3      # buttons per row: whole labels at 1024 px wide with the sidebar open
+
+
 def downloads(ns: str, figures: dict[str, Any], metrics: Any, stem: str, csv_rows: Any = None,
               weights: dict[str, Callable[[], bytes]] | None = None, where=None, csv_label: str = "Curves (CSV)",
               csv_name: str = "history", images: dict[str, Callable[[], bytes]] | None = None) -> None:
-    """One row of buttons: each figure (or a function making it) as HTML, the numbers as JSON,
-    the curves as CSV, each image (a function making PNG bytes) as PNG, and each run's weights
+    """Rows of buttons: each figure (or a function making it) as HTML, the numbers as JSON, the
+    curves as CSV, each image (a function making PNG bytes) as PNG, and each run's weights
     (`run.state_bytes`, loadable with torch.load(weights_only=True) or lab.run.load)."""
     from lab.cli import to_json
     where = where or st
-    weights, images = weights or {}, images or {}
-    n = len(figures) + 1 + (csv_rows is not None) + len(images) + len(weights)
-    cols = where.columns(n)
-    i = 0
-    for name, fig in figures.items():
-        cols[i].download_button(f"Figure: {name} (HTML)", data=lambda f=fig: _now(f).to_html(include_plotlyjs=True),
-                                file_name=f"{stem}_{name}.html", mime="text/html", key=f"{ns}.dl.{name}",
-                                on_click="ignore", icon=":material/download:")
-        i += 1
-    cols[i].download_button("Numbers (JSON)", data=lambda: json.dumps(to_json(_now(metrics)), indent=1),
-                            file_name=f"{stem}_metrics.json", mime="application/json", key=f"{ns}.dl.json",
-                            on_click="ignore", icon=":material/download:")
-    i += 1
+    icon = ":material/download:"
+    buttons = [dict(label=f"Figure: {name} (HTML)", data=lambda f=fig: _now(f).to_html(include_plotlyjs=True),
+                    file_name=f"{stem}_{name}.html", mime="text/html", key=f"{ns}.dl.{name}", icon=icon)
+               for name, fig in figures.items()]
+    buttons.append(dict(label="Numbers (JSON)", data=lambda: json.dumps(to_json(_now(metrics)), indent=1),
+                        file_name=f"{stem}_metrics.json", mime="application/json", key=f"{ns}.dl.json", icon=icon))
     if csv_rows is not None:
-        cols[i].download_button(csv_label, data=lambda: csv_text(_now(csv_rows)),
-                                file_name=f"{stem}_{csv_name}.csv",
-                                mime="text/csv", key=f"{ns}.dl.csv", on_click="ignore", icon=":material/download:")
-        i += 1
-    for name, make in images.items():
-        cols[i].download_button(f"{name} (PNG)", data=make, file_name=f"{stem}_{name.lower().replace(' ', '_')}.png",
-                                mime="image/png", key=f"{ns}.dl.png.{name}", on_click="ignore", icon=":material/image:")
-        i += 1
-    for name, make in weights.items():
-        cols[i].download_button(f"Weights {name} (.pt)", data=make, file_name=f"{stem}_{name}.pt",
-                                key=f"{ns}.dl.weights.{name}", on_click="ignore", icon=":material/download:",
-                                help="torch.load(path, weights_only=True), or lab.run.load(bytes) to resume")
-        i += 1
+        buttons.append(dict(label=csv_label, data=lambda: csv_text(_now(csv_rows)), file_name=f"{stem}_{csv_name}.csv",
+                            mime="text/csv", key=f"{ns}.dl.csv", icon=icon))
+    buttons += [dict(label=f"{name} (PNG)", data=make, file_name=f"{stem}_{name.lower().replace(' ', '_')}.png",
+                     mime="image/png", key=f"{ns}.dl.png.{name}", icon=":material/image:")
+                for name, make in (images or {}).items()]
+    buttons += [dict(label=f"Weights {name} (.pt)", data=make, file_name=f"{stem}_{name}.pt", key=f"{ns}.dl.weights.{name}",
+                     icon=icon, help="torch.load(path, weights_only=True), or lab.run.load(bytes) to resume")
+                for name, make in (weights or {}).items()]
+    for row in range(0, len(buttons), PER_ROW):
+        for col, button in zip(where.columns(PER_ROW), buttons[row:row + PER_ROW]):
+            col.download_button(**button, on_click="ignore")

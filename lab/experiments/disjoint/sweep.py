@@ -155,19 +155,28 @@ def _gap_axes(theta0: np.ndarray, theta: np.ndarray) -> np.ndarray:
 
 
 def cell_gap(snap: dict, cell: int):
-    """One cell's D or critic across the gap, one line per seed, and the push each gives theta
-    (the disjoint page's across-the-gap figure, seeds in place of recipes): does every seed's D
-    go flat, or only one's?"""
-    from lab.experiments.disjoint import figures
+    """One cell's D or critic across the gap, one line per seed (the page's across-the-gap
+    picture, in one panel to fit beside the cell's curves), each seed's theta dotted and its push
+    on theta in the legend: does every seed's D go flat, or only one's?"""
+    import plotly.graph_objects as go
+
+    from lab.experiments.disjoint.figures import LAYOUT, REAL, RECIPE_COLOUR
     from lab.sweep.figures import cell_label, cell_members
-    one = {}
-    for m in cell_members(snap, cell):
-        label = f"seed {int(snap['seed'][m])}"
-        one[label] = {"label": label, "recipe": snap["recipe"][m], "probabilistic": bool(snap["probabilistic"][m]),
-                      "gap_x": snap["gap_x"][m], "gap_value": snap["gap_value"][m], "theta": float(snap["metrics"]["theta"][m]),
-                      "metrics": {"push": float(snap["metrics"]["push"][m])}}
-    fig = figures.across_gap(one)
-    fig.update_layout(title=f"{cell_label(snap, cell)}: D or critic across the gap, every seed")
+    members = cell_members(snap, cell)
+    colour, prob = RECIPE_COLOUR[snap["recipe"][members[0]]], bool(snap["probabilistic"][members[0]])
+    fig = go.Figure()
+    fig.add_vline(x=0.0, line=dict(color=REAL, width=3))
+    for j, m in enumerate(members):
+        push, theta = float(snap["metrics"]["push"][m]), float(snap["metrics"]["theta"][m])
+        dash = ("solid", "dash", "dot", "dashdot")[j % 4]
+        fig.add_trace(go.Scatter(x=snap["gap_x"][m], y=snap["gap_value"][m], line=dict(color=colour, width=2, dash=dash),
+                                 name=f"seed {int(snap['seed'][m])}: push {push:+.1e}"))
+        fig.add_vline(x=theta, line=dict(color=colour, width=1, dash="dot"))
+    fig.update_layout(**{**LAYOUT, "margin": dict(l=60, r=20, t=50, b=50)}, height=320,
+                      title=f"{cell_label(snap, cell)}: each seed's {'D' if prob else 'critic'}",
+                      xaxis=dict(title="x (dotted: each seed's theta)"),
+                      yaxis=dict(title="D(x)" if prob else "f(x) / L", range=[-0.05, 1.05] if prob else None),
+                      legend=dict(orientation="h", y=-0.3))
     return fig
 
 
