@@ -23,14 +23,30 @@ from lab.config import ConfigError
 from lab.data import mixtures
 
 BANANA = (1.0, 0.5, 1.0)          # a, b, c
+
+
+def _moons(per_moon: int = 32, std: float = 0.12) -> str:
+    """Two moons (scikit-learn's make_moons shape, arcs of radius 1) as a smooth density: an
+    equal-weight mixture of isotropic Gaussians at per_moon points along each arc. The points
+    are 0.10 apart along the arc, less than the std, so the ridge has no visible beads, and the
+    density, score and samples are the mixture's own, exact."""
+    terms = []
+    for k in range(per_moon):
+        t = math.pi * (k + 0.5) / per_moon
+        terms.append(f"N(({math.cos(t):.4f},{math.sin(t):.4f}),{std})")              # upper moon
+        terms.append(f"N(({1 - math.cos(t):.4f},{0.5 - math.sin(t):.4f}),{std})")    # lower moon
+    return "+".join(terms)
+
+
 PRESETS = {
     "bumps": "0.5*N(-4,0.5)+0.5*N(4,0.5)",       # two far bumps (1-D): slow mixing between them
     "gauss": "N(1,0.5)",                         # one Gaussian (1-D): the closed forms
     "ring": mixtures.PRESETS["ring2d_real"],     # a ring of 8 (2-D), the mode-collapse page's
     "banana": "banana",
+    "moons": _moons(),                           # two moons (2-D): curved, two pieces
 }
 LABELS = {"bumps": "Two far bumps (1-D)", "gauss": "One Gaussian (1-D)", "ring": "Ring of 8 (2-D)",
-          "banana": "Banana (2-D, smooth)"}
+          "banana": "Banana (2-D, smooth)", "moons": "Two moons (2-D, smooth)"}
 GRID = {1: 801, 2: 161}           # points per axis of the fine grid (Z, KL, Fisher, means)
 
 
