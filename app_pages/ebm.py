@@ -1,10 +1,11 @@
-"""Energy-based models: Langevin dynamics and score matching (note 003). Two parts, each with its
-own experiment, namespace and transport; the prose is in ebm.md beside this file."""
+"""Energy-based models (note 003): Langevin dynamics, score matching and the parts after them
+(ui.ebm.PARTS), each with its own experiment, namespace and transport; the prose is in ebm.md
+beside this file."""
 import streamlit as st
 
 import ui
 from lab import experiments
-from ui.ebm import PARTS, START, figures_for, langevin_body, part_from_link, score_body, target_widget
+from ui.ebm import PARTS, part_from_link, target_widget
 
 text = ui.page_text(__file__)
 ss = st.session_state
@@ -18,33 +19,32 @@ part = st.segmented_control("Part", list(PARTS), key="ebm.part", format_func=lam
 p = PARTS[part]
 exp = experiments.get(p.experiment)
 Config, ns, run_ns = exp.config, p.ns, p.ns + ".run"
-st.markdown(text["Langevin" if part == "langevin" else "Score matching"])
+st.markdown(text[p.section])
 
 # ---- settings: the link gives the first values; every bound is the config's ------------------
 url = ui.config_from_url(Config, ns)
 with st.sidebar:
     values = {"target": target_widget(ns, url)}
-    if part == "langevin":
-        values |= ui.config_widgets(Config, ns, url, keys=("init",), headers=False, labels={"init": START.get})
+    if p.first:
+        values |= ui.config_widgets(Config, ns, url, keys=p.first, headers=False, labels=p.labels)
     values |= ui.config_widgets(Config, ns, url, groups=p.groups)
 cfg = ui.build_config(Config, ui.widgets.merged(url, values))
 if cfg is not None:
     ui.sync_url(cfg, {"part": part})
 
 # ---- live: a live key (step size, MALA, learning rate) retunes in place; anything else restarts
-controls = ui.transport(run_ns, default_k=20 if part == "langevin" else 50, max_k=2000)
+controls = ui.transport(run_ns, default_k=p.default_k, max_k=2000)
 runs = ui.keep_runs(run_ns, None if cfg is None else {"run": cfg}, lambda name, c: exp.make_run(c), controls.reset)
 if not runs:
     st.stop()
 if controls.step:
     ui.step_runs(runs, controls.steps_per_tick)
-body = langevin_body(ns, text) if part == "langevin" else score_body(ns, text)
-ui.live(run_ns, runs, body, k=controls.steps_per_tick)
+ui.live(run_ns, runs, p.body(ns, text), k=controls.steps_per_tick)
 st.caption(text["Live keys"])
 
 latest = ui.latest(run_ns)      # the last drawn tick: finished arrays, read when a button is clicked
 with st.expander("Export: figures, numbers, curves, state"):
-    ui.downloads(run_ns, {name: (lambda f=f: f(latest.snaps["run"])) for name, f in figures_for(part).items()},
+    ui.downloads(run_ns, {name: (lambda f=f: f(latest.snaps["run"])) for name, f in p.figures().items()},
                  lambda: {p.stem: latest.snaps["run"]["metrics"]}, stem=p.stem,
                  csv_rows=lambda: ui.rows_of({"run": latest.snaps["run"]["history"]}),
                  weights={"run": runs["run"].state_bytes})

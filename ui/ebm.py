@@ -1,9 +1,12 @@
-"""The energy-based-models page's glue (app_pages/ebm.py stays a page): its two parts, the
-target picker (presets or the student's own mixture), and each part's live read-out."""
+"""The energy-based-models page's glue (app_pages/ebm.py stays a page): its parts, the
+target picker (presets or the student's own mixture), and each part's live read-out.
+
+A part is one experiment with its own widgets' namespace, transport and read-out; adding one
+is one entry in PARTS (its body and figures may live in their own ui module)."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import streamlit as st
@@ -19,13 +22,17 @@ class Part:
     label: str
     experiment: str
     ns: str              # its widgets' prefix; its transport's is ns + ".run" (the config has a key named step)
-    groups: tuple[str, ...]
-    stem: str
+    groups: tuple[str, ...]            # the config's groups drawn in the sidebar, in order
+    section: str                       # the ebm.md section shown under the part picker
+    body: Callable[[str, dict], Callable[[dict], None]]   # (ns, page text) -> the live read-out
+    figures: Callable[[], dict[str, Callable[[dict], Any]]]   # export: {stem: snapshot -> figure}
+    first: tuple[str, ...] = ()        # keys drawn just under the target, without a header
+    labels: dict = field(default_factory=dict)     # {key: value -> shown label} for those keys
+    default_k: int = 50                # steps per tick to start with
 
-
-PARTS = {"langevin": Part("1. Langevin dynamics", "langevin", "ebm.lv", ("Sampler",), "langevin"),
-         "score_matching": Part("2. Score matching", "score_matching", "ebm.sm", ("Training", "Network"),
-                                "score_matching")}
+    @property
+    def stem(self) -> str:
+        return self.experiment
 
 
 def part_from_link() -> str:
@@ -91,10 +98,19 @@ def score_body(ns: str, text: dict) -> Callable[[dict], None]:
     return body
 
 
-def figures_for(part: str) -> dict[str, Callable[[dict], Any]]:
-    """Export: snapshot -> figure, per part."""
-    if part == "langevin":
-        from lab.experiments.langevin import figures as figs
-        return {"particles": figs.density, "kl": figs.kl_curve}
+def _langevin_figures() -> dict[str, Callable[[dict], Any]]:
+    from lab.experiments.langevin import figures as figs
+    return {"particles": figs.density, "kl": figs.kl_curve}
+
+
+def _score_figures() -> dict[str, Callable[[dict], Any]]:
     from lab.experiments.score_matching import figures as figs
     return {"fields": figs.fields, "fisher": figs.fisher_curve}
+
+
+PARTS = {
+    "langevin": Part("1. Langevin dynamics", "langevin", "ebm.lv", ("Sampler",), "Langevin", langevin_body,
+                     _langevin_figures, first=("init",), labels={"init": START.get}, default_k=20),
+    "score_matching": Part("2. Score matching", "score_matching", "ebm.sm", ("Training", "Network"),
+                           "Score matching", score_body, _score_figures),
+}
