@@ -23,10 +23,7 @@ def make_run(cfg: DiffusionConfig):
 def _figures(run) -> dict:
     from lab.experiments.diffusion import figures as figs
     snap = run.snapshot()
-    out = {"samples": figs.samples(snap), "kl": figs.kl_curve(snap)}
-    if snap["noised"] is not None:
-        out["noised"] = figs.noised(snap)
-    return out
+    return {"samples": figs.samples(snap), "kl": figs.kl_curve(snap), "noised": figs.noised(snap)}
 
 
 EXPERIMENT = Experiment(
@@ -37,7 +34,7 @@ EXPERIMENT = Experiment(
     make_run=make_run,
     figures=_figures,
     smoke={"steps": 3, "batch": 16, "width": 8, "depth": 1, "levels": 3, "per_level": 3, "ddpm_steps": 5,
-           "samples": 50, "bins": 10},
+           "samples": 50, "bins": 10, "readouts": 1},
     seeds=SeedSpec(keys=("kl", "kl_ddpm", "kl_langevin"),
                    labels={"kl": "KL annealed Langevin", "kl_ddpm": "KL DDPM", "kl_langevin": "KL single-level"}),
 )

@@ -20,7 +20,6 @@ from lab.experiments.score_matching import objectives as sm_objectives
 from lab.run import Run
 
 SHOWN = 1500             # samples drawn on the page (all of them are measured)
-READOUTS = 10            # sampling read-outs over a run (each costs about as much as the sampling)
 BLOWN = 1e6
 METHODS = ("ncsn", "ddpm", "single")
 SUFFIX = {"ncsn": "", "ddpm": "_ddpm", "single": "_langevin"}
@@ -85,7 +84,7 @@ class DiffusionRun(Run):
             opt.step()
 
     def _advance(self, k: int) -> None:
-        every = max(1, self.total // READOUTS)
+        every = max(1, self.total // self.cfg.readouts)
         for _ in range(k):
             self._train_step()
             self.step += 1

@@ -1,0 +1,46 @@
+"""Part 5 of the energy-based-models page, from Langevin to diffusion: the three samplers' KL and
+mode-weight error side by side, their samples over p, the curves, the noised densities and the
+formulas (ebm.md's "Diffusion formulas")."""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import streamlit as st
+
+from ui.classroom import chart
+
+NAMES = {"kl": "Annealed Langevin", "kl_ddpm": "DDPM", "kl_langevin": "Single-level Langevin"}
+
+
+def _fmt(v: float) -> str:
+    return "n/a" if v is None or math.isnan(v) else f"{v:.3g}"
+
+
+def diffusion_body(ns: str, text: dict) -> Callable[[dict], None]:
+    from lab.experiments.diffusion import figures as figs
+
+    def body(snaps: dict[str, Any]) -> None:
+        s = snaps["run"]
+        m = s["metrics"]
+        cols = st.columns(4)
+        cols[0].metric(f"Training steps (of {s['total']:,})", f"{s['step']:,}")
+        for col, (key, name) in zip(cols[1:], NAMES.items()):
+            err = m["mode_error" + key[2:]]
+            col.metric(f"KL, {name}", _fmt(m[key]),
+                       help=None if math.isnan(err) else f"mode-weight error {err:.3f}")
+        chart(figs.samples(s), key=f"{ns}.samples")
+        st.caption(text["Diffusion read-out"])
+        chart(figs.kl_curve(s), key=f"{ns}.kl")
+        if s["noised"] is not None:
+            chart(figs.noised(s), key=f"{ns}.noised")
+        with st.expander("The formulas: annealed Langevin, denoising score matching, DDPM"):
+            st.markdown(text["Diffusion formulas"])
+        with st.expander("Things to try (measured)"):
+            st.markdown(text["Diffusion things to try"])
+    return body
+
+
+def diffusion_figures() -> dict[str, Callable[[dict], Any]]:
+    from lab.experiments.diffusion import figures as figs
+    return {"samples": figs.samples, "kl": figs.kl_curve, "noised": figs.noised}
