@@ -10,6 +10,7 @@ import streamlit as st
 
 from ui.classroom import chart
 
+NO_CLOSED_FORM = "The banana blurred by N(0, sigma^2) has no closed form: its noised densities are not drawn."
 NAMES = {"kl": "Annealed Langevin", "kl_ddpm": "DDPM", "kl_langevin": "Single-level Langevin"}
 
 
@@ -29,11 +30,13 @@ def diffusion_body(ns: str, text: dict) -> Callable[[dict], None]:
             err = m["mode_error" + key[2:]]
             col.metric(f"KL, {name}", _fmt(m[key]),
                        help=None if math.isnan(err) else f"mode-weight error {err:.3f}")
-        chart(figs.samples(s), key=f"{ns}.samples")
+        chart(figs.samples(s), key=f"{ns}.chart_samples")
         st.caption(text["Diffusion read-out"])
-        chart(figs.kl_curve(s), key=f"{ns}.kl")
+        chart(figs.kl_curve(s), key=f"{ns}.chart_kl")
         if s["noised"] is not None:
-            chart(figs.noised(s), key=f"{ns}.noised")
+            chart(figs.noised(s), key=f"{ns}.chart_noised")
+        else:
+            st.caption(NO_CLOSED_FORM)
         with st.expander("The formulas: annealed Langevin, denoising score matching, DDPM"):
             st.markdown(text["Diffusion formulas"])
         with st.expander("Things to try (measured)"):

@@ -18,7 +18,7 @@ class DiffusionConfig(Config):
                            "0.2*N(-4,0.5)+0.8*N(4,0.5); the default is Song & Ermon 2019's toy (their Fig. 3)",
                       group="Target", label="Target")
     levels: int = opt(10, "noise levels L of the noise-conditional score network, geometric from sigma_max "
-                          "down to sigma_min (Song & Ermon 2019)", lo=1, hi=100, group="Noise", label="Noise levels L")
+                          "down to sigma_min (Song & Ermon 2019)", lo=1, hi=100, group="Target", label="Noise levels L")
     sigma_max: float = opt(10.0, "largest noise level sigma_1: about the distance between the modes, so the "
                                 "noised density joins them", lo=0.01, hi=50.0, group="Noise", fmt="%.2f",
                            step=0.5, label="Largest sigma_1")
