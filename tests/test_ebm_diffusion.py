@@ -130,6 +130,8 @@ def test_bad_configs_are_one_clear_error():
     with pytest.raises(ConfigError, match="target"):
         DiffusionConfig(target="0.5*N(0,-1)")
     DiffusionConfig(levels=1, sigma_max=0.05, sigma_min=0.1)      # one level: sigma_max unused
+    with pytest.raises(ConfigError, match="read-out"):               # a read-out that would hold the run for minutes
+        DiffusionConfig(samples=50_000, per_level=1000)
 
 
 def test_banana_runs_without_the_noised_figure():

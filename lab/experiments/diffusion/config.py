@@ -10,6 +10,9 @@ from lab.config import Config, ConfigError, opt
 # Song & Ermon 2019's toy (Fig. 3): two modes of unequal weight far apart. Langevin started
 # over the box splits the particles by the basins, about half and half, and keeps that split.
 TOY = "0.2*N((-5,-5),1)+0.8*N((5,5),1)"
+# Network evaluations of one point in one read-out, summed over the samples: the defaults' 3 million
+# take about a second; this many, about ten (the run's lock is held while it samples).
+READOUT_BUDGET = 30_000_000
 
 
 @dataclass(frozen=True)
@@ -56,3 +59,8 @@ class DiffusionConfig(Config):
         densities.resolve_spec(self.target)
         if self.levels > 1 and self.sigma_max <= self.sigma_min:
             raise ConfigError(f"sigma_max={self.sigma_max:g} must be larger than sigma_min={self.sigma_min:g}")
+        cost = self.samples * (2 * self.levels * self.per_level + self.ddpm_steps)
+        if cost > READOUT_BUDGET:
+            raise ConfigError(f"samples x (2 x levels x per_level + ddpm_steps) = {cost:,} network evaluations per "
+                              f"read-out, more than {READOUT_BUDGET:,} (about 10 s): use fewer samples, levels, "
+                              f"Langevin steps per level or DDPM steps")
