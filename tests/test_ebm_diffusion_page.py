@@ -49,3 +49,18 @@ def test_bad_values_are_one_message_and_never_raise(query, word):
     assert not at.exception
     said = " ".join(w.value for w in [*at.warning, *at.error])
     assert word in said
+
+
+@pytest.mark.parametrize("how", ["lo", "garbage"])
+def test_every_key_at_its_lower_bound_opens_and_garbage_warns_by_name(how):
+    from lab.experiments.diffusion import DiffusionConfig
+    from test_urls import _values
+    values = _values(DiffusionConfig, how)
+    at = open_page(PAGE, {"part": "diffusion", **values})       # asserts no exception
+    shown = " ".join(w.value for w in at.warning)
+    if how == "lo":
+        assert not at.error and "Ignored the link's value" not in shown
+        at.button(key="ebm.df.run.step").click().run()
+        assert not at.exception and at.session_state["ebm.df.run.runs"]["run"].step == 1
+    else:
+        assert all(f"{key}=" in shown for key in values if key != "target")
