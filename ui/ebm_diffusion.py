@@ -14,10 +14,6 @@ NO_CLOSED_FORM = "The banana blurred by N(0, sigma^2) has no closed form: its no
 NAMES = {"kl": "Annealed Langevin", "kl_ddpm": "DDPM", "kl_langevin": "Single-level Langevin"}
 
 
-def _fmt(v: float) -> str:
-    return "n/a" if v is None or math.isnan(v) else f"{v:.3g}"
-
-
 def _figures_of_readout(ns: str, s: dict) -> dict:
     """The three figures change only when the samplers draw (a read-out), not at every tick: build
     them once per read-out (a few hundred ms) and redraw the same ones in between (projector mode restyles them in place:
@@ -33,6 +29,8 @@ def _figures_of_readout(ns: str, s: dict) -> dict:
 
 
 def diffusion_body(ns: str, text: dict) -> Callable[[dict], None]:
+    from ui.ebm import _fmt          # the page's number format (ui.ebm imports this module first)
+
     def body(snaps: dict[str, Any]) -> None:
         s = snaps["run"]
         m = s["metrics"]
