@@ -11,12 +11,14 @@ law of x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps (Tweedie's formula).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Callable
 
 import numpy as np
 import torch
 
+from lab.data import densities
 from lab.experiments.diffusion import schedules
 
 Score = Callable[[torch.Tensor, int], torch.Tensor]      # (x, level index i) -> s(x, sigma_i)
@@ -47,8 +49,6 @@ def ddpm(noise: Noise, n: int, dim: int, T: int, gen: torch.Generator, dtype=tor
 def exact_noise(target, T: int) -> Noise:
     """The exact eps(x_t, t) of a mixture: q_t is the mixture scaled by sqrt(abar_t) with stds
     sqrt(abar_t s_k^2 + 1 - abar_t), and eps = -sqrt(1 - abar_t) grad log q_t."""
-    import dataclasses
-    from lab.data import densities
     abar = schedules.alpha_bars(T)
     mix = target.mixture
     qs = []
