@@ -2,7 +2,10 @@
 per second (lab.experiments.score_matching) against plain PyTorch loops of the same computation
 written the obvious way, in the same process: the ring of 8 with 5,000 particles (ULA and MALA;
 the run's own KL logging included), and the banana with the exact, denoising and sliced objectives
-(the run's Fisher logging included, at the default configs' cadence).
+(the run's Fisher logging included, at the default configs' cadence), and the diffusion part's
+training step (lab.experiments.diffusion: the noise-conditional score network, the DDPM and the
+single-level score network, one Adam step each on the default two-mode toy; no sampling read-out
+falls inside the timed steps at the default cadence).
 
     python -m benchmarks.bench_ebm [--steps 200] [--repeats 3]
 
@@ -21,6 +24,7 @@ import torch
 from torch import nn
 
 from lab.data import densities
+from lab.experiments.diffusion import DiffusionConfig, make_run as diffusion_run
 from lab.experiments.langevin import LangevinConfig, make_run as langevin_run
 from lab.experiments.score_matching import ScoreConfig, make_run as score_run
 
@@ -97,6 +101,55 @@ def genlab_score(steps: int, method: str) -> float:
     return steps / (time.process_time() - t0)
 
 
+def plain_diffusion(steps: int, batch: int = 256, width: int = 64) -> float:
+    """The three nets' step written out: sigma^2-weighted denoising score matching over 10 geometric
+    levels (net(x, log sigma) / sigma), DDPM's L_simple over 500 linear-beta steps, and denoising
+    score matching at the smallest sigma."""
+    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(0)
+    cfg = DiffusionConfig()
+    mix = densities.resolve(cfg.target).mixture
+    w, mu = torch.tensor(mix.weights), torch.tensor(mix.means, dtype=torch.float32)
+    sd = torch.tensor(mix.stds, dtype=torch.float32)
+    sig = torch.tensor([cfg.sigma_max * (cfg.sigma_min / cfg.sigma_max) ** (i / (cfg.levels - 1))
+                        for i in range(cfg.levels)])
+    beta = torch.linspace(2e-4, 0.04, cfg.ddpm_steps, dtype=torch.float64)
+    abar = torch.cumprod(1 - beta, 0).float()
+
+    def mlp(d_in):
+        return nn.Sequential(nn.Linear(d_in, width), nn.SiLU(), nn.Linear(width, width), nn.SiLU(), nn.Linear(width, 2))
+    nets = [mlp(3), mlp(3), mlp(2)]
+    opts = [torch.optim.Adam(n.parameters(), lr=cfg.lr) for n in nets]
+    t0 = time.process_time()
+    for _ in range(steps):
+        k = torch.multinomial(w, batch, replacement=True, generator=gen)
+        x = mu[k] + sd[k][:, None] * torch.randn(batch, 2, generator=gen)
+        i = torch.randint(cfg.levels, (batch,), generator=gen)
+        s = sig[i][:, None]
+        eps = torch.randn(x.shape, generator=gen)
+        score = nets[0](torch.cat([x + s * eps, s.log()], 1)) / s
+        l1 = 0.5 * ((s * score + eps) ** 2).sum(1).mean()
+        t = torch.randint(cfg.ddpm_steps, (batch,), generator=gen)
+        a = abar[t][:, None]
+        eps2 = torch.randn(x.shape, generator=gen)
+        c = (2 * t.float() / (cfg.ddpm_steps - 1) - 1)[:, None]
+        l2 = ((eps2 - nets[1](torch.cat([a.sqrt() * x + (1 - a).sqrt() * eps2, c], 1))) ** 2).sum(1).mean()
+        eps3 = torch.randn(x.shape, generator=gen)
+        l3 = 0.5 * ((nets[2](x + cfg.sigma_min * eps3) + eps3 / cfg.sigma_min) ** 2).sum(1).mean()
+        for opt, loss in zip(opts, (l1, l2, l3)):
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return steps / (time.process_time() - t0)
+
+
+def genlab_diffusion(steps: int) -> float:
+    run = diffusion_run(DiffusionConfig())          # read-outs every 200 of 2,000 steps: none inside the timed steps
+    t0 = time.process_time()
+    run.advance(min(steps, 199))
+    return min(steps, 199) / (time.process_time() - t0)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=200)
@@ -108,6 +161,7 @@ def main():
              ("langevin MALA", lambda: genlab_langevin(a.steps, True), lambda: plain_langevin(a.steps, True))]
     cases += [(f"score {m}", lambda m=m: genlab_score(a.steps, m), lambda m=m: plain_score(a.steps, m))
               for m in ("exact", "denoising", "sliced")]
+    cases.append(("diffusion 3 nets", lambda: genlab_diffusion(a.steps), lambda: plain_diffusion(min(a.steps, 199))))
     print(f"{'case':<16} {'GenLab st/s':>12} {'plain st/s':>11} {'ratio':>6}")
     for name, ours_fn, ref_fn in cases:
         ours, ref = 0.0, 0.0

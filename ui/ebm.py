@@ -12,6 +12,7 @@ from typing import Any, Callable
 import streamlit as st
 
 from ui.classroom import chart
+from ui.ebm_diffusion import diffusion_body, diffusion_figures
 
 OWN = "Your own mixture"
 START = {"box": "Spread over the box", "mode": "All in one mode"}
@@ -113,4 +114,6 @@ PARTS = {
                      _langevin_figures, first=("init",), labels={"init": START.get}, default_k=20),
     "score_matching": Part("2. Score matching", "score_matching", "ebm.sm", ("Training", "Network"),
                            "Score matching", score_body, _score_figures),
+    "diffusion": Part("5. From Langevin to diffusion", "diffusion", "ebm.df", ("Noise", "Sampler", "Training", "Network"),
+                      "Diffusion", diffusion_body, diffusion_figures, first=("levels",), default_k=100),
 }
