@@ -239,6 +239,7 @@ def solo_rates(browser, a, stems: list[tuple[str, str]]) -> dict[str, float]:
     srv, base = fresh_server(a)
     rates = {}
     try:
+        warm_idle(browser, base, srv, 0)     # as each N starts: torch and the page code loaded
         for stem, query in stems:
             ctx, page = open_session(browser, base, stem, query)
             time.sleep(a.settle)
@@ -252,7 +253,7 @@ def solo_rates(browser, a, stems: list[tuple[str, str]]) -> dict[str, float]:
 
 def level(browser, a, n: int, solo: dict[str, float]) -> dict:
     srv, base = fresh_server(a)
-    mem = None
+    mem, load = None, [os.getloadavg()[0]]
     try:
         fresh = rss_mb(srv.pid)
         idle, idle_workers = warm_idle(browser, base, srv, a.settle)
@@ -269,6 +270,7 @@ def level(browser, a, n: int, solo: dict[str, float]) -> dict:
         c0, s0, t0 = cpu_s(clients), cpu_s(server_tree), time.time()
         per = measure([pg for _, pg in sessions], a.seconds)
         cpu = {"server_s": cpu_s(server_tree) - s0, "clients_s": cpu_s(clients) - c0, "wall_s": time.time() - t0}
+        load.append(os.getloadavg()[0])        # other work on the machine shows here
         joins = [join_seconds(browser, base) for _ in range(a.joins)]
         peak, peak_workers = mem.peak()
         for ctx, _ in sessions:
@@ -283,7 +285,7 @@ def level(browser, a, n: int, solo: dict[str, float]) -> dict:
         s["page"] = stem
         s["relative"] = (s["steps_s"] or 0) / solo[stem] if solo.get(stem) else None
     rel = [s["relative"] for s in per if s["relative"] is not None]
-    return {"sessions": n, "open_all_s": t_open, "joins_s": joins, "join_p50": statistics.median(joins),
+    return {"sessions": n, "open_all_s": t_open, "load_average": load, "joins_s": joins, "join_p50": statistics.median(joins),
             "join_p95": pct(joins, 95), "per_session": per,
             "redraws_min": min(s["redraws_s"] for s in per), "redraws_median": statistics.median(s["redraws_s"] for s in per),
             "steps_total": sum(s["steps_s"] or 0 for s in per), "relative_total": sum(rel) if rel else None,
@@ -372,7 +374,8 @@ def main():
                 rel = "" if s["relative"] is None else f" ({s['relative']:.2f} of alone)"
                 print(f"  {s['page']:15s} {s['redraws_s']:5.2f} redraws/s {s['steps_s'] or 0:8.1f} steps/s{rel}{flag}",
                       flush=True)
-            print(f"  joins: {', '.join(f'{t:.1f}' for t in r['joins_s'])} s; all {n} opened in {r['open_all_s']:.0f} s",
+            print(f"  joins: {', '.join(f'{t:.1f}' for t in r['joins_s'])} s; all {n} opened in {r['open_all_s']:.0f} s; "
+                  f"load average {r['load_average'][0]:.1f} at the start, {r['load_average'][1]:.1f} while measuring",
                   flush=True)
         browser.close()
     print()
