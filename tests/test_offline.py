@@ -19,7 +19,10 @@ def streamlit_base_probe(url: str, base: str, stem: str) -> bool:
     """Streamlit's own start-up probe, not the app's: opened at /<page>, its frontend first asks
     /<page>/_stcore/health and /<page>/_stcore/host-config (404: not the app's base path) and then
     the root (200). Open upstream (streamlit/streamlit#7074); the server reserves those paths to
-    answer 404 on purpose. Only these two exact URLs, for the page being opened, are tolerated."""
+    answer 404 on purpose. Only these two exact URLs, for the page being opened, are tolerated.
+    (`window.__streamlit = {BACKEND_BASE_URL: location.origin + "/"}` set before Streamlit's
+    bundle runs removes them, deep links and navigation intact; putting it into index.html needs
+    the app served as an st.App with a middleware, which this repository does not do.)"""
     return stem != "" and url in {f"{base}/{stem}/_stcore/health", f"{base}/{stem}/_stcore/host-config"}
 
 
