@@ -219,9 +219,13 @@ def pct(values: list[float], q: float) -> float:
 
 def fresh_server(a) -> tuple:
     port = _free_port()
-    srv = serve(port)
-    if a.server_cpus:
-        os.sched_setaffinity(srv.pid, a.server_cpus)
+    mine = os.sched_getaffinity(0)
+    if a.server_cpus:             # inherited at fork by the server and every thread it starts
+        os.sched_setaffinity(0, a.server_cpus)
+    try:
+        srv = serve(port)
+    finally:
+        os.sched_setaffinity(0, mine)
     wait_for_server(port, timeout=120)
     return srv, f"http://127.0.0.1:{port}"
 
