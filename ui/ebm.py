@@ -11,6 +11,8 @@ from typing import Any, Callable
 
 import streamlit as st
 
+from lab.experiments.ebm_gan.config import MODE_LABELS
+from ui import ebm_gan
 from ui.classroom import chart
 
 OWN = "Your own mixture"
@@ -113,4 +115,6 @@ PARTS = {
                      _langevin_figures, first=("init",), labels={"init": START.get}, default_k=20),
     "score_matching": Part("2. Score matching", "score_matching", "ebm.sm", ("Training", "Network"),
                            "Score matching", score_body, _score_figures),
+    "ebm_gan": Part("4. The GAN as an energy-based model", "ebm_gan", "ebm.gan", ("Training", "Networks"),
+                    "GAN as EBM", ebm_gan.body, ebm_gan.figures, first=("mode",), labels={"mode": MODE_LABELS.get}),
 }
