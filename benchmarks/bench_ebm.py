@@ -1,8 +1,10 @@
-"""Langevin particle steps per second (lab.experiments.langevin) and score-network training steps
-per second (lab.experiments.score_matching) against plain PyTorch loops of the same computation
+"""Langevin particle steps per second (lab.experiments.langevin), score-network training steps
+per second (lab.experiments.score_matching) and min-max training steps per second of the GAN as
+an EBM (lab.experiments.ebm_gan) against plain PyTorch loops of the same computation
 written the obvious way, in the same process: the ring of 8 with 5,000 particles (ULA and MALA;
-the run's own KL logging included), and the banana with the exact, denoising and sliced objectives
-(the run's Fisher logging included, at the default configs' cadence).
+the run's own KL logging included), the banana with the exact, denoising and sliced objectives
+(the run's Fisher logging included, at the default configs' cadence), and the banana's min-max
+(energy net against the same flow; the run's log Z / bound / KL logging included).
 
     python -m benchmarks.bench_ebm [--steps 200] [--repeats 3]
 
@@ -22,6 +24,7 @@ from torch import nn
 
 from lab.data import densities
 from lab.experiments.langevin import LangevinConfig, make_run as langevin_run
+from lab.experiments.ebm_gan import EbmGanConfig, flows, make_run as ebm_gan_run
 from lab.experiments.score_matching import ScoreConfig, make_run as score_run
 
 
@@ -97,6 +100,40 @@ def genlab_score(steps: int, method: str) -> float:
     return steps / (time.process_time() - t0)
 
 
+def plain_minmax(steps: int, batch: int = 256, width: int = 64) -> float:
+    """max_f min_q E_p f - E_q f - H(q) on the banana: one f step on E_q f - E_p f, one q step on
+    -E_q f + E_q log q, the flow the experiment's own (a model, not the loop)."""
+    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(0)
+    target = densities.resolve("banana")
+    f = nn.Sequential(nn.Linear(2, width), nn.SiLU(), nn.Linear(width, width), nn.SiLU(), nn.Linear(width, 1))
+    flow = flows.make(2, target.box, 4, width, gen)
+    opt_f = torch.optim.Adam(f.parameters(), lr=1e-3, betas=(0.5, 0.999))
+    opt_q = torch.optim.Adam(flow.parameters(), lr=3e-3, betas=(0.5, 0.999))
+    t0 = time.process_time()
+    for _ in range(steps):
+        real = target.sample(batch, gen).float()
+        with torch.no_grad():
+            fake = flow.sample(batch, gen)[0]
+        loss_f = f(fake).mean() - f(real).mean()
+        opt_f.zero_grad()
+        loss_f.backward()
+        opt_f.step()
+        x, log_q = flow.sample(batch, gen)
+        loss_q = -f(x).mean() + log_q.mean()
+        opt_q.zero_grad()
+        loss_q.backward()
+        opt_q.step()
+    return steps / (time.process_time() - t0)
+
+
+def genlab_minmax(steps: int) -> float:
+    run = ebm_gan_run(EbmGanConfig(target="banana"))          # the default 3,000 steps' logging cadence
+    t0 = time.process_time()
+    run.advance(steps)
+    return steps / (time.process_time() - t0)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=200)
@@ -108,6 +145,7 @@ def main():
              ("langevin MALA", lambda: genlab_langevin(a.steps, True), lambda: plain_langevin(a.steps, True))]
     cases += [(f"score {m}", lambda m=m: genlab_score(a.steps, m), lambda m=m: plain_score(a.steps, m))
               for m in ("exact", "denoising", "sliced")]
+    cases += [("ebm_gan minmax", lambda: genlab_minmax(a.steps), lambda: plain_minmax(a.steps))]
     print(f"{'case':<16} {'GenLab st/s':>12} {'plain st/s':>11} {'ratio':>6}")
     for name, ours_fn, ref_fn in cases:
         ours, ref = 0.0, 0.0

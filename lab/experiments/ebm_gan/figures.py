@@ -36,20 +36,20 @@ def _ellipse(mu: np.ndarray, cov: np.ndarray, k: float) -> tuple[np.ndarray, np.
 
 
 def identity_density(snap: dict) -> go.Figure:
-    g, (lo, hi) = snap["grid"], snap["box"]
-    mu, cov = snap["mu"], snap["cov"]
+    axes, (lo, hi) = snap["axes"], snap["box"]
+    p, mu, cov = np.exp(snap["log_p"]), snap["mu"], snap["cov"]
     title = f"q (orange) after {snap['step']:,} steps vs p_f = e^f / Z (blue)"
     fig = go.Figure()
     if snap["dim"] == 1:
-        x = g["axes"][0]
-        fig.add_scatter(x=x, y=g["p"], name="p_f = e^f / Z(f)", line=dict(color=EXACT, width=3))
-        fig.add_scatter(x=x, y=_gauss_pdf(g["points"], mu, cov), name="q = N(mu, sigma^2)",
+        x = axes[0]
+        fig.add_scatter(x=x, y=p, name="p_f = e^f / Z(f)", line=dict(color=EXACT, width=3))
+        fig.add_scatter(x=x, y=_gauss_pdf(snap["points"], mu, cov), name="q = N(mu, sigma^2)",
                         line=dict(color=SAMPLER, width=3, dash="dash"))
         fig.update_layout(**LAYOUT, height=380, title=title, xaxis_title="x", yaxis_title="density",
                           legend=dict(x=0.01, y=0.99))
         return fig
-    n = len(g["axes"][0])
-    fig.add_contour(x=g["axes"][0], y=g["axes"][1], z=g["p"].reshape(n, n), showscale=False, ncontours=12,
+    n = len(axes[0])
+    fig.add_contour(x=axes[0], y=axes[1], z=p.reshape(n, n), showscale=False, ncontours=12,
                     colorscale="Blues", contours=dict(coloring="fill", showlines=False), hoverinfo="skip")
     for k, dash in ((1, "solid"), (2, "dot")):
         ex, ey = _ellipse(mu, cov, k)
@@ -63,10 +63,10 @@ def identity_density(snap: dict) -> go.Figure:
 
 
 def energy_vs_log_p(snap: dict) -> go.Figure:
-    g, (lo, hi) = snap["grid"], snap["box"]
+    axes, (lo, hi) = snap["axes"], snap["box"]
     log_p, f = np.maximum(snap["log_p"], FLOOR), np.maximum(snap["f"], FLOOR)
     if snap["dim"] == 1:
-        x = g["axes"][0]
+        x = axes[0]
         fig = make_subplots(2, 1, shared_xaxes=True, vertical_spacing=0.08, row_heights=[0.55, 0.45],
                             subplot_titles=("log densities", "densities and q's samples"))
         fig.add_scatter(x=x, y=log_p, name="log p", line=dict(color=EXACT, width=3), row=1, col=1)
@@ -85,12 +85,12 @@ def energy_vs_log_p(snap: dict) -> go.Figure:
         fig.update_layout(**LAYOUT, height=520, bargap=0, legend=dict(x=0.01, y=0.99),
                           title=f"Learned energy after {snap['step']:,} steps vs log p")
         return fig
-    n = len(g["axes"][0])
+    n = len(axes[0])
     top = float(max(log_p.max(), f.max()))
     fig = make_subplots(1, 2, horizontal_spacing=0.12,
                         subplot_titles=("log p (exact)", f"f - log Z(f), step {snap['step']:,}, with q's samples"))
     for col, z in ((1, log_p), (2, f)):
-        fig.add_heatmap(x=g["axes"][0], y=g["axes"][1], z=z.reshape(n, n), zmin=FLOOR, zmax=top,
+        fig.add_heatmap(x=axes[0], y=axes[1], z=z.reshape(n, n), zmin=FLOOR, zmax=top,
                         colorscale="Viridis", hoverinfo="skip", row=1, col=col,
                         colorbar=dict(title="nats", x=0.44 if col == 1 else 1.0, len=0.9))
     s = snap["samples"]
