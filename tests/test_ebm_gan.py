@@ -36,7 +36,7 @@ def _kl_gauss(mu0, s0, mu1, s1) -> float:
     return 0.5 * (np.trace(inv @ s0) + u @ inv @ u - d + math.log(np.linalg.det(s1) / np.linalg.det(s0)))
 
 
-@pytest.mark.parametrize("d,seed", [(1, 0), (1, 1), (2, 2), (2, 3), (2, 4)])
+@pytest.mark.parametrize("d,seed", [(1, 0), (1, 1), (2, 2)])
 def test_the_bound_is_log_z_minus_the_gaussian_kl_and_its_parts_match_scipy(d, seed):
     a, m, mu, c = _random_problem(d, seed)
     cov = (c @ c.T).numpy()
@@ -95,7 +95,7 @@ def test_the_identity_mode_reaches_log_z_for_a_gaussian_target(target):
 
 def test_a_gaussian_q_under_two_far_bumps_stays_log_2_below():
     """The reverse KL is mode-seeking: the best Gaussian sits on one bump, KL(q || p) -> log 2."""
-    run = make_run(EbmGanConfig(mode="identity", target="bumps", lr_g=0.05, steps=300))
+    run = make_run(EbmGanConfig(mode="identity", target="bumps", lr_g=0.1, steps=150))
     run.advance(run.total)
     assert run.metrics()["gap"] == pytest.approx(math.log(2), abs=0.01)
     snap = run.snapshot()
@@ -114,17 +114,21 @@ def _perturbed(flow: flows.Flow, seed: int, scale: float) -> flows.Flow:
 def test_the_flows_density_integrates_to_one_and_inverts_its_samples(target):
     from lab.data import densities
     t = densities.resolve(target)
-    flow = _perturbed(flows.make(t.dim, t.box, 3, 16, torch.Generator().manual_seed(0)), 1, 0.3).double()
+    torch.manual_seed(0)                              # the coupling nets' start
+    # perturbed away from the identity, not so far that q piles against the box's edge (a spike
+    # narrower than the grid's spacing, where the rectangle rule could not see it)
+    flow = _perturbed(flows.make(t.dim, t.box, 3, 16, torch.Generator().manual_seed(0)), 1, 0.1).double()
     g = t.grid
     logq = flow.log_prob(torch.from_numpy(g["points"]))
     mass = float(logq.exp().sum()) * g["area"]
-    assert mass == pytest.approx(1.0, abs=0.01)                  # all of q on the box, by the squash
+    assert mass == pytest.approx(1.0, abs=1e-6)                  # all of q on the box, by the squash
     z = torch.randn(500, t.dim, dtype=D64, generator=torch.Generator().manual_seed(2))
     x, ld = flow(z)
     assert flow.log_prob(x).numpy() == pytest.approx((flow.base_log_prob(z) - ld).detach().numpy(), abs=1e-6)
 
 
 def test_the_log_determinant_is_autograd_jacobians():
+    torch.manual_seed(0)
     flow = _perturbed(flows.make(2, (np.array([-3.0, -2.0]), np.array([3.0, 4.0])), 2, 8,
                                  torch.Generator().manual_seed(0)), 3, 0.3).double()
     z = torch.randn(20, 2, dtype=D64, generator=torch.Generator().manual_seed(4))
@@ -145,3 +149,33 @@ def test_an_affine_flow_is_torch_distributions_transformed_normal():
     torch.manual_seed(5)
     x = ref.sample((300,))
     assert flow.log_prob(x).numpy() == pytest.approx(ref.log_prob(x).numpy(), abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_min_max_learns_one_gaussian(seed):
+    """Default players on N(1, 0.5^2), 240 steps: measured KL(p || p_f) 0.003-0.006 and gap
+    0.008-0.013 for seeds 0-2. At the start f ~ 0: p_f is uniform on the box (width 9 s = 4.5), so
+    KL(p || p_f) = log 4.5 - log(2 pi e s^2) / 2 = 0.779."""
+    run = make_run(EbmGanConfig(target="gauss", steps=240, seed=seed))
+    start = run.metrics()
+    run.advance(run.total)
+    m = run.metrics()
+    assert start["kl_p"] == pytest.approx(math.log(4.5) - 0.5 * math.log(2 * math.pi * math.e * 0.25), abs=0.02)
+    assert 5e-4 < m["kl_p"] < 0.03
+    assert -1e-3 < m["gap"] < 0.05                     # KL(q || p_f) >= 0 up to quadrature
+    assert 1e-4 < m["kl_q"] < 0.05                     # the sampler too (5,000 samples, 40 bins)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_min_max_default_learns_the_banana(seed):
+    """The default (banana, lr_d 1e-3, lr_g 3e-3) after 800 steps: measured KL(p || p_f) 0.076 /
+    0.038, gap 0.12 / 0.045 (seeds 0 / 1); it wanders between 0.02 and 0.11 up to 2,000 steps
+    (seeds 0-2). At the start p_f is uniform on the box, KL = log(9 x 16) - log(2 pi e) = 2.13."""
+    run = make_run(EbmGanConfig(steps=800, seed=seed))
+    start = run.metrics()
+    run.advance(run.total)
+    m = run.metrics()
+    assert start["kl_p"] == pytest.approx(math.log(144) - math.log(2 * math.pi * math.e), abs=0.05)
+    assert 0.01 < m["kl_p"] < 0.15
+    assert -2e-3 < m["gap"] < 0.2
+    assert m["log_z"] == pytest.approx(m["bound"] + m["gap"], abs=1e-9)

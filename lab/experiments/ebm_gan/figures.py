@@ -15,7 +15,8 @@ from plotly.subplots import make_subplots
 from lab.figures.style import TEMPLATE
 
 EXACT, MODEL, SAMPLER, BOUND = "#1f77b4", "#d62728", "#ff7f0e", "#2ca02c"
-LAYOUT = dict(template=TEMPLATE, font=dict(size=14), margin=dict(l=70, r=20, t=60, b=60))
+LAYOUT = dict(template=TEMPLATE, font=dict(size=14), margin=dict(l=70, r=20, t=60, b=110))
+BELOW = dict(orientation="h", x=0.0, y=-0.14, yanchor="top")     # a legend under the x axis: clear of the curves
 FLOOR = -12.0         # log densities are drawn down to this (nats below nothing: where p has no mass)
 
 
@@ -46,7 +47,7 @@ def identity_density(snap: dict) -> go.Figure:
         fig.add_scatter(x=x, y=_gauss_pdf(snap["points"], mu, cov), name="q = N(mu, sigma^2)",
                         line=dict(color=SAMPLER, width=3, dash="dash"))
         fig.update_layout(**LAYOUT, height=380, title=title, xaxis_title="x", yaxis_title="density",
-                          legend=dict(x=0.01, y=0.99))
+                          legend=BELOW)
         return fig
     n = len(axes[0])
     fig.add_contour(x=axes[0], y=axes[1], z=p.reshape(n, n), showscale=False, ncontours=12,
@@ -55,7 +56,7 @@ def identity_density(snap: dict) -> go.Figure:
         ex, ey = _ellipse(mu, cov, k)
         fig.add_scatter(x=ex, y=ey, mode="lines", line=dict(color=SAMPLER, width=3, dash=dash),
                         name=f"q: {k} sigma")
-    fig.update_layout(**LAYOUT, height=560, title=title, legend=dict(x=0.01, y=0.99),
+    fig.update_layout(**LAYOUT, height=580, title=title, legend=BELOW,
                       xaxis=dict(range=[float(lo[0]), float(hi[0])], title="x1", constrain="domain"),
                       yaxis=dict(range=[float(lo[1]), float(hi[1])], title="x2", scaleanchor="x", scaleratio=1,
                                  constrain="domain"))
@@ -82,7 +83,7 @@ def energy_vs_log_p(snap: dict) -> go.Figure:
         fig.update_yaxes(title_text="nats", range=[FLOOR - 0.5, max(log_p.max(), f.max()) + 0.5], row=1, col=1)
         fig.update_yaxes(title_text="density", row=2, col=1)
         fig.update_xaxes(title_text="x", row=2, col=1)
-        fig.update_layout(**LAYOUT, height=520, bargap=0, legend=dict(x=0.01, y=0.99),
+        fig.update_layout(**LAYOUT, height=540, bargap=0, legend=BELOW,
                           title=f"Learned energy after {snap['step']:,} steps vs log p")
         return fig
     n = len(axes[0])
@@ -91,15 +92,15 @@ def energy_vs_log_p(snap: dict) -> go.Figure:
                         subplot_titles=("log p (exact)", f"f - log Z(f), step {snap['step']:,}, with q's samples"))
     for col, z in ((1, log_p), (2, f)):
         fig.add_heatmap(x=axes[0], y=axes[1], z=z.reshape(n, n), zmin=FLOOR, zmax=top,
-                        colorscale="Viridis", hoverinfo="skip", row=1, col=col,
-                        colorbar=dict(title="nats", x=0.44 if col == 1 else 1.0, len=0.9))
+                        colorscale="Viridis", hoverinfo="skip", row=1, col=col, showscale=col == 2,
+                        colorbar=dict(title="nats", x=1.01, len=0.9))
     s = snap["samples"]
     fig.add_scatter(x=s[:, 0], y=s[:, 1], mode="markers", marker=dict(color=SAMPLER, size=3, opacity=0.7),
                     name="q's samples", showlegend=False, hoverinfo="skip", row=1, col=2)
     for col in (1, 2):
         fig.update_xaxes(range=[float(lo[0]), float(hi[0])], title_text="x1", row=1, col=col)
         fig.update_yaxes(range=[float(lo[1]), float(hi[1])], title_text="x2", row=1, col=col)
-    fig.update_layout(**LAYOUT, height=480)
+    fig.update_layout(**LAYOUT, height=480, title="One colour scale for both (nats; below -12 drawn as -12)")
     return fig
 
 
@@ -119,7 +120,7 @@ def bound_curve(snap: dict) -> go.Figure:
         fig.add_scatter(x=h["step"], y=np.maximum(np.abs(h[key]), 1e-6), name=name, line=dict(color=colour),
                         row=2, col=1)
     fig.update_yaxes(title_text="nats", row=1, col=1)
-    fig.update_yaxes(type="log", title_text="nats", row=2, col=1)
+    fig.update_yaxes(type="log", dtick=1, title_text="nats", row=2, col=1)
     fig.update_xaxes(title_text="training step", row=2, col=1)
-    fig.update_layout(**LAYOUT, height=520, legend=dict(x=0.55, y=0.99))
+    fig.update_layout(**LAYOUT, height=560, legend=BELOW)
     return fig
