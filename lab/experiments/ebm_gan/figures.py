@@ -14,7 +14,7 @@ from plotly.subplots import make_subplots
 
 from lab.figures.style import TEMPLATE
 
-EXACT, MODEL, SAMPLER, BOUND = "#1f77b4", "#d62728", "#ff7f0e", "#2ca02c"
+EXACT, MODEL, SAMPLER, BOUND, GAP = "#1f77b4", "#d62728", "#ff7f0e", "#2ca02c", "#9467bd"
 LAYOUT = dict(template=TEMPLATE, font=dict(size=14), margin=dict(l=70, r=20, t=60, b=110))
 BELOW = dict(orientation="h", x=0.0, y=-0.14, yanchor="top")     # a legend under the x axis: clear of the curves
 FLOOR = -12.0         # log densities are drawn down to this (nats below nothing: where p has no mass)
@@ -113,11 +113,11 @@ def bound_curve(snap: dict) -> go.Figure:
     fig.add_scatter(x=h["step"], y=h["log_z"], name="log Z(f)", line=dict(color=EXACT, width=3), row=1, col=1)
     fig.add_scatter(x=h["step"], y=h["bound"], name="E_q f + H(q)", line=dict(color=BOUND, width=2, dash="dash"),
                     row=1, col=1)
-    lines = [("gap", "gap = KL(q || p_f)", BOUND)]
+    lines = [("gap", "gap = KL(q || p_f)", GAP)]
     if snap["mode"] == "minmax":
         lines += [("kl_p", "KL(p || p_f)", MODEL), ("kl_q", "KL(q's histogram || p)", SAMPLER)]
     for key, name, colour in lines:
-        fig.add_scatter(x=h["step"], y=np.maximum(np.abs(h[key]), 1e-6), name=name, line=dict(color=colour),
+        fig.add_scatter(x=h["step"], y=np.maximum(h[key], 1e-15), name=name, line=dict(color=colour),
                         row=2, col=1)
     fig.update_yaxes(title_text="nats", row=1, col=1)
     fig.update_yaxes(type="log", dtick=1, title_text="nats", row=2, col=1)
