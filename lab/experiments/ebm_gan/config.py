@@ -29,6 +29,10 @@ class EbmGanConfig(Config):
                       lo=1e-6, hi=1.0, live=True, group="Training", fmt="%.5f", label="lr_g (sampler q)")
     d_steps: int = opt(1, "updates of f per update of q (minmax)", lo=1, hi=20, live=True, group="Training",
                        label="f steps per q step")
+    alpha: float = opt(0.0, "energy penalty: f also minimises alpha (E_p f^2 + E_q f^2) (Du & Mordatch 2019); "
+                            "keeps f's values in check where q lags (two far bumps), at the price of a flatter f",
+                       lo=0.0, hi=10.0, live=True, group="Training", fmt="%.3f", step=0.05,
+                       label="Energy penalty alpha")
     batch: int = opt(256, "samples of p and of q per step", lo=8, hi=8192, group="Training", label="Batch")
     width: int = opt(64, "hidden units per layer of f (two layers, SiLU) and of each coupling net",
                      lo=4, hi=512, group="Networks", label="Width")

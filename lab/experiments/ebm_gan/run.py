@@ -29,7 +29,21 @@ MEASURED = 5000      # q's samples in the histogram KL
 BINS = 40            # histogram bins per axis
 BASE = {1: 801, 2: 61}       # base-grid points per axis over [-6, 6]^d for E_q[f - log q]
 SUB = {1: 1, 2: 2}           # the read-out grid takes every SUB-th point of the target's fine grid
-OBJ, FREE = objectives.get("wasserstein"), lipschitz.make_constraint("none")
+OBJ = objectives.get("wasserstein")
+
+
+class EnergyPenalty(lipschitz.Constraint):
+    """alpha (E_p f^2 + E_q f^2) added to f's loss (Du & Mordatch 2019's energy regulariser): the min-max's
+    objective is linear in f for a fixed q, so where q lags nothing but q's response holds f back;
+    the penalty does, and biases f towards 0 (a flatter p_f) as alpha grows. None at alpha = 0."""
+
+    def __init__(self, alpha: float):
+        self.alpha = alpha
+
+    def penalty(self, f, real, fake, gen):
+        if self.alpha <= 0:
+            return None
+        return self.alpha * (f(real) ** 2 + f(fake) ** 2).mean()
 
 
 def _base_grid(d: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -94,6 +108,7 @@ class EbmGanRun(Run):
         self.flow = flows.make(self.d, self.target.box, cfg.layers, cfg.width, self.gen)
         self.opt_f = recipes.make_optimizer("adam", self.f.parameters(), cfg.lr_d, betas=(0.5, 0.999))
         self.opt_q = recipes.make_optimizer("adam", self.flow.parameters(), cfg.lr_g, betas=(0.5, 0.999))
+        self.penalty = EnergyPenalty(cfg.alpha)
         self.base_z, self.base_w = _base_grid(self.d)
         self.grid_x = self.points.float()
         self.state_attrs = ("f", "flow", "opt_f", "opt_q", "gen")
@@ -107,7 +122,7 @@ class EbmGanRun(Run):
             real = t.sample(cfg.batch, self.gen).float()
             with torch.no_grad():
                 fake = self.flow.sample(cfg.batch, self.gen)[0]
-            gan_step.d_step(self.energy, self.f, OBJ, FREE, self.opt_f, real, fake)
+            gan_step.d_step(self.energy, self.f, OBJ, self.penalty, self.opt_f, real, fake)
         x, log_q = self.flow.sample(cfg.batch, self.gen)
         self.f.requires_grad_(False)                 # q's step moves q only
         loss = gan_step.g_loss(self.energy, OBJ, x) + log_q.mean()      # -(E_q f + H(q))
@@ -163,6 +178,7 @@ class EbmGanRun(Run):
         recipes.set_lr(self.opt_q, cfg.lr_g)
         if cfg.mode == "minmax":
             recipes.set_lr(self.opt_f, cfg.lr_d)
+            self.penalty.alpha = cfg.alpha
 
     def _metrics(self) -> dict:
         m = self._measure()
