@@ -125,11 +125,13 @@ class EbmGanRun(Run):
             gan_step.d_step(self.energy, self.f, OBJ, self.penalty, self.opt_f, real, fake)
         x, log_q = self.flow.sample(cfg.batch, self.gen)
         self.f.requires_grad_(False)                 # q's step moves q only
-        loss = gan_step.g_loss(self.energy, OBJ, x) + log_q.mean()      # -(E_q f + H(q))
-        self.opt_q.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt_q.step()
-        self.f.requires_grad_(True)
+        try:
+            loss = gan_step.g_loss(self.energy, OBJ, x) + log_q.mean()      # -(E_q f + H(q))
+            self.opt_q.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt_q.step()
+        finally:
+            self.f.requires_grad_(True)
 
     @torch.no_grad()
     def _measure_minmax(self) -> dict:
