@@ -1,7 +1,7 @@
 """The GAN-as-EBM experiment's config: the target, the mode (the variational identity with a
 Gaussian q, or the entropy-regularised min-max with an energy net f and a flow q), the two
-players' learning rates in the GAN kit's names (lr_d for f, lr_g for q), f's steps per q step,
-the nets' sizes. No torch at import."""
+players' learning rates in the GAN kit's names (lr_d for f, lr_g for q), f's steps per q step, an
+optional energy penalty on f, the nets' sizes. No torch at import."""
 from __future__ import annotations
 
 from dataclasses import dataclass
