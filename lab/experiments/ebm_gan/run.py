@@ -66,7 +66,10 @@ class EbmGanRun(Run):
         # The read-out grid: the target's fine grid, every other point per axis in 2-D (81 x 81,
         # spacing a third of the ring's std or less: the rectangle rule is still exact to ~1e-9)
         self.axes = [ax[::SUB[self.d]] for ax in g["axes"]]
-        pts = self.axes[0][:, None] if self.d == 1 else np.stack(np.meshgrid(*self.axes, indexing="xy"), -1).reshape(-1, 2)
+        if self.d == 1:
+            pts = self.axes[0][:, None]
+        else:
+            pts = np.stack(np.meshgrid(*self.axes, indexing="xy"), -1).reshape(-1, 2)
         self.points = torch.from_numpy(pts)
         self.area = float(np.prod([ax[1] - ax[0] for ax in self.axes]))
         lp = t.log_unnorm(self.points).numpy()
@@ -90,7 +93,8 @@ class EbmGanRun(Run):
         mix = t.mixture
         if mix is not None and len(mix.weights) == 1:      # f = log N(x; m, s^2 I) = quadratic + const
             s = mix.stds[0]
-            self.quad = (torch.tensor(mix.means[0], dtype=torch.float64), torch.eye(self.d, dtype=torch.float64) / s ** 2)
+            eye = torch.eye(self.d, dtype=torch.float64)
+            self.quad = (torch.tensor(mix.means[0], dtype=torch.float64), eye / s ** 2)
             self.const = -self.d * math.log(s) - 0.5 * self.d * math.log(2 * math.pi)
         # over all of R^d (q is a Gaussian there): a mixture's log p~ is normalised already, and
         # the banana's Z is 2 pi a (lab.data.densities)
