@@ -1,16 +1,20 @@
-"""Langevin particle steps per second (lab.experiments.langevin) and score-network training steps
-per second (lab.experiments.score_matching) against plain PyTorch loops of the same computation
-written the obvious way, in the same process: the ring of 8 with 5,000 particles (ULA and MALA;
-the run's own KL logging included), and the banana with the exact, denoising and sliced objectives
-(the run's Fisher logging included, at the default configs' cadence), and the diffusion part's
-training step (lab.experiments.diffusion: the noise-conditional score network, the DDPM and the
-single-level score network, one Adam step each on the default two-mode toy; no sampling read-out
-falls inside the timed steps at the default cadence).
+"""Training steps per second of every part of the energy-based-models page against plain PyTorch
+loops of the same computation written the obvious way, in the same process:
+- Langevin particle steps (lab.experiments.langevin): the ring of 8 with 5,000 particles, ULA
+  and MALA, the run's own KL logging included;
+- score-network steps (lab.experiments.score_matching): the banana with the exact, denoising and
+  sliced objectives, the run's Fisher logging included at the default configs' cadence;
+- contrastive-divergence steps (lab.experiments.ebm), if present below;
+- the GAN as an EBM (lab.experiments.ebm_gan): the banana's min-max, energy net against the same
+  flow, the run's log Z / bound / KL logging included;
+- the diffusion part (lab.experiments.diffusion): the noise-conditional score network, the DDPM
+  and the single-level score network, one Adam step each on the default two-mode toy; no
+  sampling read-out falls inside the timed steps at the default cadence.
 
     python -m benchmarks.bench_ebm [--steps 200] [--repeats 3]
 
 One thread, as the app runs. Timings are process CPU seconds and the loops alternate (A B A B ...),
-keeping each one's best, so other load on a shared machine hurts both alike. The two experiments
+keeping each one's best, so other load on a shared machine hurts both alike. The experiments
 run on the CPU only (their nets and particle clouds are small); there is no device option.
 Prints one line per case: GenLab steps/s, plain steps/s, ratio (target >= 1.0).
 """
@@ -26,6 +30,7 @@ from torch import nn
 from lab.data import densities
 from lab.experiments.diffusion import DiffusionConfig, make_run as diffusion_run
 from lab.experiments.langevin import LangevinConfig, make_run as langevin_run
+from lab.experiments.ebm_gan import EbmGanConfig, flows, make_run as ebm_gan_run
 from lab.experiments.score_matching import ScoreConfig, make_run as score_run
 
 
@@ -148,6 +153,38 @@ def genlab_diffusion(steps: int) -> float:
     t0 = time.process_time()
     run.advance(min(steps, 199))
     return min(steps, 199) / (time.process_time() - t0)
+def plain_minmax(steps: int, batch: int = 256, width: int = 64) -> float:
+    """max_f min_q E_p f - E_q f - H(q) on the banana: one f step on E_q f - E_p f, one q step on
+    -E_q f + E_q log q, the flow the experiment's own (a model, not the loop)."""
+    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(0)
+    target = densities.resolve("banana")
+    f = nn.Sequential(nn.Linear(2, width), nn.SiLU(), nn.Linear(width, width), nn.SiLU(), nn.Linear(width, 1))
+    flow = flows.make(2, target.box, 4, width, gen)
+    opt_f = torch.optim.Adam(f.parameters(), lr=1e-3, betas=(0.5, 0.999))
+    opt_q = torch.optim.Adam(flow.parameters(), lr=3e-3, betas=(0.5, 0.999))
+    t0 = time.process_time()
+    for _ in range(steps):
+        real = target.sample(batch, gen).float()
+        with torch.no_grad():
+            fake = flow.sample(batch, gen)[0]
+        loss_f = f(fake).mean() - f(real).mean()
+        opt_f.zero_grad()
+        loss_f.backward()
+        opt_f.step()
+        x, log_q = flow.sample(batch, gen)
+        loss_q = -f(x).mean() + log_q.mean()
+        opt_q.zero_grad()
+        loss_q.backward()
+        opt_q.step()
+    return steps / (time.process_time() - t0)
+
+
+def genlab_minmax(steps: int) -> float:
+    run = ebm_gan_run(EbmGanConfig(target="banana"))          # the default 3,000 steps' logging cadence
+    t0 = time.process_time()
+    run.advance(steps)
+    return steps / (time.process_time() - t0)
 
 
 def main():
@@ -162,6 +199,7 @@ def main():
     cases += [(f"score {m}", lambda m=m: genlab_score(a.steps, m), lambda m=m: plain_score(a.steps, m))
               for m in ("exact", "denoising", "sliced")]
     cases.append(("diffusion 3 nets", lambda: genlab_diffusion(a.steps), lambda: plain_diffusion(min(a.steps, 199))))
+    cases += [("ebm_gan minmax", lambda: genlab_minmax(a.steps), lambda: plain_minmax(a.steps))]
     print(f"{'case':<16} {'GenLab st/s':>12} {'plain st/s':>11} {'ratio':>6}")
     for name, ours_fn, ref_fn in cases:
         ours, ref = 0.0, 0.0

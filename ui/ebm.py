@@ -11,6 +11,8 @@ from typing import Any, Callable
 
 import streamlit as st
 
+from lab.experiments.ebm_gan.config import MODE_LABELS
+from ui import ebm_gan
 from ui.classroom import chart
 from ui.ebm_diffusion import diffusion_body, diffusion_figures
 
@@ -114,6 +116,8 @@ PARTS = {
                      _langevin_figures, first=("init",), labels={"init": START.get}, default_k=20),
     "score_matching": Part("2. Score matching", "score_matching", "ebm.sm", ("Training", "Network"),
                            "Score matching", score_body, _score_figures),
+    "ebm_gan": Part("4. The GAN as an energy-based model", "ebm_gan", "ebm.gan", ("Training", "Networks"),
+                    "GAN as EBM", ebm_gan.body, ebm_gan.figures, first=("mode",), labels={"mode": MODE_LABELS.get}),
     "diffusion": Part("5. From Langevin to diffusion", "diffusion", "ebm.df", ("Noise", "Sampler", "Training", "Network"),
                       "Diffusion", diffusion_body, diffusion_figures, first=("levels",), default_k=100),
 }

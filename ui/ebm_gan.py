@@ -1,0 +1,50 @@
+"""Part 4 of the energy-based-models page: the GAN as an EBM (lab.experiments.ebm_gan). Its
+formulas and things to try fold into expanders drawn once per script run (KaTeX only while
+open); the live read-out is the bound against log Z(f), the learned f against log p."""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import streamlit as st
+
+from ui.classroom import chart
+
+
+def _fmt(v: float) -> str:
+    return "n/a" if v is None or math.isnan(v) else f"{v:.4g}"
+
+
+def _folded(ns: str, key: str, label: str, body: str) -> None:
+    box = st.expander(label, key=f"{ns}.{key}", on_change="rerun")
+    if box.open:
+        box.markdown(body)
+
+
+def body(ns: str, text: dict) -> Callable[[dict], None]:
+    from lab.experiments.ebm_gan import figures as figs
+    _folded(ns, "formulas", "The formulas: log Z = max_q E_q f + H(q), the min-max (note 003's slip corrected)",
+            text["GAN formulas"])
+    _folded(ns, "try", "Things to try in this part (measured)", text["GAN things to try"])
+
+    def draw(snaps: dict[str, Any]) -> None:
+        s = snaps["run"]
+        m = s["metrics"]
+        cols = st.columns(5)
+        cols[0].metric(f"Steps (of {s['total']:,})", f"{s['step']:,}")
+        cols[1].metric("Bound E_q f + H(q)", _fmt(m["bound"]))
+        cols[2].metric("log Z(f)", _fmt(m["log_z"]))
+        cols[3].metric("Gap KL(q || p_f)", _fmt(m["gap"]))
+        if s["mode"] == "minmax":
+            cols[4].metric("KL(p || p_f)", _fmt(m["kl_p"]))
+        else:
+            cols[4].metric("q's mean", ", ".join(f"{v:.3g}" for v in s["mu"]))
+        chart(figs.model(s), key=f"{ns}.model")
+        chart(figs.bound_curve(s), key=f"{ns}.bound")
+        st.caption(text["GAN read-out"])
+    return draw
+
+
+def figures() -> dict[str, Callable[[dict], Any]]:
+    from lab.experiments.ebm_gan import figures as figs
+    return {"model": figs.model, "bound": figs.bound_curve}
