@@ -10,7 +10,7 @@ from ui.ebm import PARTS, part_from_link, target_widget
 text = ui.page_text(__file__)
 ss = st.session_state
 
-ui.opening("ebm", "Energy-based models: Langevin and score matching", text,
+ui.opening("ebm", "Energy-based models: from Langevin to diffusion", text,
            "The formulas: Langevin, MALA, score matching (note 003's slips corrected)")
 if "ebm.part" not in ss:
     ss["ebm.part"] = part_from_link()

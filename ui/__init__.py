@@ -72,10 +72,10 @@ PAGES = [
     PageEntry("app_pages/image_training.py", "Image training", ":material/image:",
               "DCGAN, WGAN-GP, SN-GAN and a convolutional VAE on images, in the background.",
               ("image_gan", "image_vae"), "img"),
-    PageEntry("app_pages/ebm.py", "Energy-based models: Langevin and score matching", ":material/bolt:",
-              "Note 003 live: Langevin particles against an exact density (step-size bias, slow mixing, MALA), "
-              "and a score network fitted by exact, denoising and sliced score matching.",
-              ("langevin", "score_matching"), "ebm"),
+    PageEntry("app_pages/ebm.py", "Energy-based models: from Langevin to diffusion", ":material/bolt:",
+              "Note 003 live: Langevin particles against an exact density, score matching, an energy by "
+              "contrastive divergence, the GAN as an EBM, and why many noise levels make diffusion work.",
+              ("langevin", "score_matching", "ebm", "ebm_gan", "diffusion"), "ebm"),
     PageEntry("app_pages/sweep.py", "Sweeps: many runs at once", ":material/grid_on:",
               "Train a whole phase diagram live: learning rates, packing, penalties x seeds, as one batched "
               "model; click a cell to open it as a single run.", ("sweep",), "sweep"),

@@ -44,9 +44,13 @@ PRESETS = {
     "ring": mixtures.PRESETS["ring2d_real"],     # a ring of 8 (2-D), the mode-collapse page's
     "banana": "banana",
     "moons": _moons(),                           # two moons (2-D): curved, two pieces
+    # Song & Ermon 2019's toy (their Fig. 3): two far modes of unequal weight, where Langevin
+    # started over the box splits by the basins and keeps the wrong weights.
+    "uneven": "0.2*N((-5,-5),1)+0.8*N((5,5),1)",
 }
 LABELS = {"bumps": "Two far bumps (1-D)", "gauss": "One Gaussian (1-D)", "ring": "Ring of 8 (2-D)",
-          "banana": "Banana (2-D, smooth)", "moons": "Two moons (2-D, smooth)"}
+          "banana": "Banana (2-D, smooth)", "moons": "Two moons (2-D, smooth)",
+          "uneven": "Two uneven far modes (2-D)"}
 GRID = {1: 801, 2: 161}           # points per axis of the fine grid (Z, KL, Fisher, means)
 
 

@@ -9,7 +9,7 @@ from lab.config import Config, ConfigError, opt
 
 # Song & Ermon 2019's toy (Fig. 3): two modes of unequal weight far apart. Langevin started
 # over the box splits the particles by the basins, about half and half, and keeps that split.
-TOY = "0.2*N((-5,-5),1)+0.8*N((5,5),1)"
+TOY = "uneven"            # lab.data.densities: 0.2*N((-5,-5),1)+0.8*N((5,5),1)
 # Network evaluations of one point in one read-out, summed over the samples: the defaults' 3 million
 # take about a second; this many, about ten (the run's lock is held while it samples).
 READOUT_BUDGET = 30_000_000
@@ -17,7 +17,7 @@ READOUT_BUDGET = 30_000_000
 
 @dataclass(frozen=True)
 class DiffusionConfig(Config):
-    target: str = opt(TOY, "a preset (bumps, gauss, ring, banana, moons) or a mixture such as "
+    target: str = opt(TOY, "a preset (bumps, gauss, ring, banana, moons, uneven) or a mixture such as "
                            "0.2*N(-4,0.5)+0.8*N(4,0.5); the default is Song & Ermon 2019's toy (their Fig. 3)",
                       group="Target", label="Target")
     levels: int = opt(10, "noise levels L of the noise-conditional score network, geometric from sigma_max "

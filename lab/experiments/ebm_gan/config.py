@@ -14,7 +14,7 @@ MODE_LABELS = {"minmax": "Min-max: energy f vs flow q", "identity": "Identity: G
 
 @dataclass(frozen=True)
 class EbmGanConfig(Config):
-    target: str = opt("banana", "a preset (bumps, gauss, ring, banana, moons) or a mixture such as "
+    target: str = opt("banana", "a preset (bumps, gauss, ring, banana, moons, uneven) or a mixture such as "
                                "0.5*N(-2,0.5)+0.5*N(2,0.5) or 0.5*N((0,0),0.5)+0.5*N((2,1),0.3)",
                       group="Target", label="Target")
     mode: str = opt("minmax", "identity: f = the target's log p~ is fixed and a Gaussian q climbs E_q f + H(q) "

@@ -11,7 +11,7 @@ INITS = ("box", "mode")
 
 @dataclass(frozen=True)
 class LangevinConfig(Config):
-    target: str = opt("ring", "a preset (bumps, gauss, ring, banana, moons) or a mixture such as "
+    target: str = opt("ring", "a preset (bumps, gauss, ring, banana, moons, uneven) or a mixture such as "
                               "0.5*N(-2,0.5)+0.5*N(2,0.5) or 0.5*N((0,0),0.5)+0.5*N((2,1),0.3)",
                       group="Target", label="Target")
     init: str = opt("box", "where the particles start: spread uniformly over the plotted box, or all in the "

@@ -14,7 +14,7 @@ LABELS = {"exact": "Exact (Hyvärinen, autograd divergence)", "denoising": "Deno
 
 @dataclass(frozen=True)
 class ScoreConfig(Config):
-    target: str = opt("banana", "a preset (bumps, gauss, ring, banana, moons) or a mixture such as "
+    target: str = opt("banana", "a preset (bumps, gauss, ring, banana, moons, uneven) or a mixture such as "
                                 "0.5*N(-2,0.5)+0.5*N(2,0.5) or 0.5*N((0,0),0.5)+0.5*N((2,1),0.3)",
                       group="Target", label="Target")
     method: str = opt("exact", "the objective: exact = E[|s|^2 / 2 + tr grad s]; denoising = "
