@@ -1,0 +1,66 @@
+"""Maximum likelihood for p_f = exp(f) / Z(f) by contrastive divergence (Hinton 2002).
+
+    grad_theta E_p log p_f = E_p grad_theta f(x) - grad_theta log Z = E_p grad_theta f - E_{p_f} grad_theta f
+
+(grad log Z = int exp(f) grad f / Z). The model expectation is replaced by Langevin negatives
+x- ~ approx p_f, whose score grad_x log p_f = grad_x f needs no Z (autograd here). So the loss
+whose gradient is minus that estimate is mean f(x-) - mean f(x+); alpha E[f(x+)^2 + f(x-)^2]
+(Du & Mordatch 2019) pins f's free additive constant. Note 003 reaches the same two terms as
+max_f min_q E_p f - E_q f - H(q): at the inner optimum q = p_f, the negatives' law.
+"""
+from __future__ import annotations
+
+import torch
+
+from lab.experiments.langevin import sampler
+
+Energy = "torch.nn.Module"      # (n, d) -> (n, 1) or (n,): f(x), log p_f up to log Z
+
+
+def values(f, x: torch.Tensor) -> torch.Tensor:
+    return f(x).reshape(len(x))
+
+
+def log_and_score(f):
+    """x -> (f(x), grad_x f(x)), both detached: the model's log density up to log Z and its
+    score, in the form lab.experiments.langevin.sampler expects."""
+    def las(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        with torch.enable_grad():
+            x = x.detach().requires_grad_(True)
+            v = values(f, x)
+            g, = torch.autograd.grad(v.sum(), x)
+        return v.detach(), g
+    return las
+
+
+def langevin(f, x: torch.Tensor, k: int, eta: float, gen: torch.Generator) -> torch.Tensor:
+    """k ULA steps on p_f from x (the parameters' gradients are not touched)."""
+    las = log_and_score(f)
+    for _ in range(k):
+        x = sampler.ula(las, x, eta, gen)
+    return x.detach()
+
+
+def loss(f, x_pos: torch.Tensor, x_neg: torch.Tensor, alpha: float = 0.0) -> torch.Tensor:
+    """mean f(x-) - mean f(x+) (+ alpha mean(f(x+)^2 + f(x-)^2)): its gradient is minus the CD
+    estimate of the log-likelihood gradient (plus the penalty's)."""
+    fp, fn = values(f, x_pos), values(f, x_neg)
+    out = fn.mean() - fp.mean()
+    return out + alpha * (fp ** 2 + fn ** 2).mean() if alpha else out
+
+
+def normalised(f, grid: dict) -> tuple[float, torch.Tensor]:
+    """log Z = log int exp(f) by the rectangle rule on the target's fine grid (which holds all but
+    a negligible part of p's mass; mass p_f puts outside the box is not counted), and log p_f there."""
+    pts = torch.from_numpy(grid["points"]).float()
+    with torch.no_grad():
+        v = values(f, pts).double()
+    log_z = float(torch.logsumexp(v, 0)) + float(torch.log(torch.tensor(grid["area"], dtype=torch.float64)))
+    return log_z, v - log_z
+
+
+def kls(log_q: torch.Tensor, log_p: torch.Tensor, area: float) -> tuple[float, float]:
+    """KL(p || p_f) (the likelihood's view: the expected log-likelihood gap to the truth) and
+    KL(p_f || p), both as sums over the fine grid of (normalised) log densities."""
+    d = log_p - log_q
+    return float((log_p.exp() * d).sum() * area), float((-log_q.exp() * d).sum() * area)
