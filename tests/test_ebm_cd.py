@@ -82,18 +82,20 @@ def test_cd_on_a_quadratic_energy_finds_the_maximum_likelihood_gaussian(seed):
 
 
 def test_log_z_and_the_kls_on_the_grid_against_scipy():
-    # f = the quadratic of N(0.25, 0.5) on the grid of N(1, 0.5^2): log Z is scipy's, and both KLs
+    # f = the quadratic of N(1.5, 0.3^2) on the grid of N(1, 0.5^2) (its box holds all but e-8 of
+    # both): log Z is scipy's, and both KLs
     # are the Gaussians' closed forms KL(N(m1,v1) || N(m2,v2)) = (log(v2/v1) + (v1 + (m1-m2)^2)/v2 - 1) / 2.
     target = densities.resolve("gauss")
-    f = Quadratic(0.5, -1.0).float()
+    t1, t2 = 1.5 / 0.09, -1 / (2 * 0.09)
+    f = Quadratic(t1, t2).float()
     log_z, log_q = cd.normalised(f, target.grid)
-    assert log_z == pytest.approx(_log_z(0.5, -1.0), abs=1e-4)
+    assert log_z == pytest.approx(_log_z(t1, t2), abs=1e-4)
     g = target.grid
     log_p = target.log_unnorm(torch.from_numpy(g["points"])) - math.log(g["z"])
     fwd, rev = cd.kls(log_q, log_p, g["area"])
     kl = lambda m1, v1, m2, v2: 0.5 * (math.log(v2 / v1) + (v1 + (m1 - m2) ** 2) / v2 - 1)  # noqa: E731
-    assert fwd == pytest.approx(kl(1.0, 0.25, 0.25, 0.5), rel=1e-3)
-    assert rev == pytest.approx(kl(0.25, 0.5, 1.0, 0.25), rel=2e-2)   # p_f's tail beyond p's box is cut
+    assert fwd == pytest.approx(kl(1.0, 0.25, 1.5, 0.09), rel=1e-3)
+    assert rev == pytest.approx(kl(1.5, 0.09, 1.0, 0.25), rel=1e-3)
 
 
 def _kl(**kw) -> float:
@@ -104,7 +106,10 @@ def _kl(**kw) -> float:
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_defaults_reach_a_small_kl_and_two_langevin_steps_do_not(seed):
-    good = _kl(seed=seed, steps=400)
-    bad = _kl(seed=seed, steps=400, langevin_steps=2)
+    # 300 of the default 1,000 steps (measured: 0.019 / 0.051 for seeds 0 / 1; 0.019 / 0.012
+    # after 1,000). Short-run chains of 2 steps from noise cannot carry the negatives to the
+    # model: KL 0.159 / 0.115 after 300 steps, 0.167 / 0.174 after 1,000.
+    good = _kl(seed=seed, steps=300)
+    bad = _kl(seed=seed, steps=300, langevin_steps=2)
     assert good < 0.08
-    assert 0.1 < bad < 0.4 and bad > 2 * good
+    assert 0.09 < bad < 0.3 and bad > good + 0.05

@@ -12,6 +12,7 @@ from typing import Any, Callable
 import streamlit as st
 
 from ui.classroom import chart
+from ui.ebm_cd import cd_body, cd_figures
 
 OWN = "Your own mixture"
 START = {"box": "Spread over the box", "mode": "All in one mode"}
@@ -113,4 +114,6 @@ PARTS = {
                      _langevin_figures, first=("init",), labels={"init": START.get}, default_k=20),
     "score_matching": Part("2. Score matching", "score_matching", "ebm.sm", ("Training", "Network"),
                            "Score matching", score_body, _score_figures),
+    "cd": Part("3. Energy-based model (contrastive divergence)", "ebm", "ebm.cd", ("Negatives", "Training", "Network"),
+               "Contrastive divergence", cd_body, cd_figures, default_k=10),
 }

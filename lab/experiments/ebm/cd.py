@@ -14,10 +14,8 @@ import torch
 
 from lab.experiments.langevin import sampler
 
-Energy = "torch.nn.Module"      # (n, d) -> (n, 1) or (n,): f(x), log p_f up to log Z
-
-
 def values(f, x: torch.Tensor) -> torch.Tensor:
+    """f(x) as (n,): the energy network gives (n, 1), log p_f up to log Z."""
     return f(x).reshape(len(x))
 
 
@@ -33,11 +31,17 @@ def log_and_score(f):
     return las
 
 
-def langevin(f, x: torch.Tensor, k: int, eta: float, gen: torch.Generator) -> torch.Tensor:
-    """k ULA steps on p_f from x (the parameters' gradients are not touched)."""
+def langevin(f, x: torch.Tensor, k: int, eta: float, gen: torch.Generator,
+             box: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+    """k ULA steps on p_f from x (the parameters' gradients are not touched). With a box (low,
+    high), each step is projected back into it (as Du & Mordatch 2019 and Nijkamp et al. 2019
+    clamp to the data's range): p_f is then a density on the box, the box Z is taken over, and a
+    too-large step cannot send a chain, and with it f, to infinity."""
     las = log_and_score(f)
     for _ in range(k):
         x = sampler.ula(las, x, eta, gen)
+        if box is not None:
+            x = torch.clamp(x, *box)
     return x.detach()
 
 
@@ -50,8 +54,8 @@ def loss(f, x_pos: torch.Tensor, x_neg: torch.Tensor, alpha: float = 0.0) -> tor
 
 
 def normalised(f, grid: dict) -> tuple[float, torch.Tensor]:
-    """log Z = log int exp(f) by the rectangle rule on the target's fine grid (which holds all but
-    a negligible part of p's mass; mass p_f puts outside the box is not counted), and log p_f there."""
+    """log Z = log int exp(f) over the target's box by the rectangle rule on its fine grid (the
+    box holds all but a negligible part of p's mass; the negatives are kept in it), and log p_f there."""
     pts = torch.from_numpy(grid["points"]).float()
     with torch.no_grad():
         v = values(f, pts).double()

@@ -48,7 +48,7 @@ class CDRun(Run):
             start[fresh] = self._noise(int(fresh.sum()))
         else:
             start = self._noise(cfg.batch)
-        self.chains = cd.langevin(self.f, start, cfg.langevin_steps, cfg.step, self.gen)
+        self.chains = cd.langevin(self.f, start, cfg.langevin_steps, cfg.step, self.gen, (self.lo, self.lo + self.span))
         return self.chains
 
     def train_step(self) -> float:
@@ -88,13 +88,14 @@ class CDRun(Run):
 
     def _metrics(self) -> dict:
         m = self._measure()
-        return {"steps": self.step, "kl": m["kl"], "kl_reverse": m["kl_reverse"], "log_z": m["log_z"]}
+        return {"steps": self.step, "kl": m["kl"], "kl_reverse": m["kl_reverse"], "log_z": m["log_z"],
+                "diverged": float(not np.isfinite(m["log_z"]))}
 
     def _snapshot(self) -> dict:
         m = self._measure()
         neg = self.chains[:SHOWN].double().numpy()
         return {"target": self.target.name, "dim": self.target.dim, "step": self.step, "total": self.total,
                 "persistent": self.cfg.persistent, "grid": self.target.grid, "box": self.target.box,
-                "learned": np.exp(m["log_q"].numpy()), "negatives": np.nan_to_num(neg, nan=1e6),
+                "learned": np.exp(m["log_q"].numpy()), "negatives": neg,
                 "metrics": self._metrics(),
                 "history": {k: np.asarray(v, dtype=np.float64) for k, v in self.history.items()}}
