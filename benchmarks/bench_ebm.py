@@ -1,8 +1,10 @@
-"""Langevin particle steps per second (lab.experiments.langevin) and score-network training steps
-per second (lab.experiments.score_matching) against plain PyTorch loops of the same computation
-written the obvious way, in the same process: the ring of 8 with 5,000 particles (ULA and MALA;
-the run's own KL logging included), and the banana with the exact, denoising and sliced objectives
-(the run's Fisher logging included, at the default configs' cadence).
+"""Langevin particle steps per second (lab.experiments.langevin), score-network training steps
+per second (lab.experiments.score_matching) and contrastive-divergence training steps per second
+(lab.experiments.ebm) against plain PyTorch loops of the same computation written the obvious
+way, in the same process: the ring of 8 with 5,000 particles (ULA and MALA; the run's own KL
+logging included), the banana with the exact, denoising and sliced objectives (the run's Fisher
+logging included, at the default configs' cadence), and the CD defaults on the two far bumps
+(short-run and persistent negatives, 40 Langevin steps each; the run's KL logging included).
 
     python -m benchmarks.bench_ebm [--steps 200] [--repeats 3]
 
@@ -21,6 +23,7 @@ import torch
 from torch import nn
 
 from lab.data import densities
+from lab.experiments.ebm import CDConfig, make_run as cd_run
 from lab.experiments.langevin import LangevinConfig, make_run as langevin_run
 from lab.experiments.score_matching import ScoreConfig, make_run as score_run
 
@@ -97,6 +100,44 @@ def genlab_score(steps: int, method: str) -> float:
     return steps / (time.process_time() - t0)
 
 
+def plain_cd(steps: int, persistent: bool, batch: int = 256, k: int = 40, eta: float = 0.01,
+             alpha: float = 0.1, reinit: float = 0.05) -> float:
+    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(0)
+    f = nn.Sequential(nn.Linear(1, 64), nn.SiLU(), nn.Linear(64, 64), nn.SiLU(), nn.Linear(64, 1))
+    opt = torch.optim.Adam(f.parameters(), lr=3e-3, betas=(0.0, 0.999))
+    lo, hi = -6.25, 6.25                                     # the two far bumps' box
+    chains = lo + (hi - lo) * torch.rand(batch, 1, generator=gen)
+    t0 = time.process_time()
+    for _ in range(steps):
+        pick = torch.rand(batch, generator=gen) < 0.5
+        x_pos = torch.where(pick, -4.0, 4.0)[:, None] + 0.5 * torch.randn(batch, 1, generator=gen)
+        if persistent:
+            fresh = torch.rand(batch, generator=gen) < reinit
+            x = chains.clone()
+            x[fresh] = lo + (hi - lo) * torch.rand(int(fresh.sum()), 1, generator=gen)
+        else:
+            x = lo + (hi - lo) * torch.rand(batch, 1, generator=gen)
+        for _ in range(k):
+            x.requires_grad_(True)
+            g, = torch.autograd.grad(f(x).sum(), x)
+            x = (x.detach() + eta * g + math.sqrt(2 * eta) * torch.randn(x.shape, generator=gen)).clamp(lo, hi)
+        chains = x.detach()
+        fp, fn = f(x_pos)[:, 0], f(chains)[:, 0]
+        loss = fn.mean() - fp.mean() + alpha * (fp ** 2 + fn ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return steps / (time.process_time() - t0)
+
+
+def genlab_cd(steps: int, persistent: bool) -> float:
+    run = cd_run(CDConfig(target="bumps", persistent=persistent))      # the default 1,000 steps' logging cadence
+    t0 = time.process_time()
+    run.advance(steps)
+    return steps / (time.process_time() - t0)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=200)
@@ -108,6 +149,9 @@ def main():
              ("langevin MALA", lambda: genlab_langevin(a.steps, True), lambda: plain_langevin(a.steps, True))]
     cases += [(f"score {m}", lambda m=m: genlab_score(a.steps, m), lambda m=m: plain_score(a.steps, m))
               for m in ("exact", "denoising", "sliced")]
+    cd_steps = max(1, a.steps // 4)            # 40 Langevin steps each: a CD step costs ~40 score steps
+    cases += [(f"cd {kind}", lambda p=p: genlab_cd(cd_steps, p), lambda p=p: plain_cd(cd_steps, p))
+              for kind, p in (("short-run", False), ("persistent", True))]
     print(f"{'case':<16} {'GenLab st/s':>12} {'plain st/s':>11} {'ratio':>6}")
     for name, ours_fn, ref_fn in cases:
         ours, ref = 0.0, 0.0
