@@ -30,8 +30,9 @@ def density(snap: dict) -> go.Figure:
                     marker=dict(color=NEGATIVES, opacity=0.35))
         fig.add_scatter(x=x, y=g["p"], name="exact p", line=dict(color=EXACT, width=3))
         fig.add_scatter(x=x, y=q, name="learned exp(f)/Z", line=dict(color=LEARNED, width=2, dash="dash"))
-        fig.update_layout(**LAYOUT, height=400, title=_title(snap), bargap=0, xaxis_title="x",
-                          yaxis_title="density", legend=dict(x=0.01, y=0.99))
+        fig.update_layout(**(LAYOUT | {"margin": dict(l=70, r=20, t=90, b=60)}), height=420, title=_title(snap),
+                          bargap=0, xaxis_title="x", yaxis_title="density",
+                          legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0))
         return fig
     n = len(g["axes"][0])
     top = float(max(g["p"].max(), q.max()))
