@@ -58,11 +58,15 @@ def plain_langevin(steps: int, mala: bool, n: int = 5000, eta: float = 0.002) ->
     return steps / (time.process_time() - t0)
 
 
-def genlab_langevin(steps: int, mala: bool) -> float:
-    run = langevin_run(LangevinConfig(target="ring", mala=mala, particles=5000))     # the default logging cadence
+def advance_rate(run, steps: int) -> float:
+    """GenLab's side: run.advance(steps), as the page and the command line call it, in steps/s."""
     t0 = time.process_time()
     run.advance(steps)
     return steps / (time.process_time() - t0)
+
+
+def genlab_langevin(steps: int, mala: bool) -> float:
+    return advance_rate(langevin_run(LangevinConfig(target="ring", mala=mala, particles=5000)), steps)  # default logging
 
 
 def plain_score(steps: int, method: str, batch: int = 256, sigma: float = 0.1) -> float:
@@ -94,10 +98,7 @@ def plain_score(steps: int, method: str, batch: int = 256, sigma: float = 0.1) -
 
 
 def genlab_score(steps: int, method: str) -> float:
-    run = score_run(ScoreConfig(target="banana", method=method))       # the default 2,000 steps' logging cadence
-    t0 = time.process_time()
-    run.advance(steps)
-    return steps / (time.process_time() - t0)
+    return advance_rate(score_run(ScoreConfig(target="banana", method=method)), steps)   # 2,000 steps' logging
 
 
 def plain_cd(steps: int, persistent: bool, batch: int = 256, k: int = 40, eta: float = 0.01,
@@ -132,10 +133,7 @@ def plain_cd(steps: int, persistent: bool, batch: int = 256, k: int = 40, eta: f
 
 
 def genlab_cd(steps: int, persistent: bool) -> float:
-    run = cd_run(CDConfig(target="bumps", persistent=persistent))      # the default 1,000 steps' logging cadence
-    t0 = time.process_time()
-    run.advance(steps)
-    return steps / (time.process_time() - t0)
+    return advance_rate(cd_run(CDConfig(target="bumps", persistent=persistent)), steps)   # 1,000 steps' logging
 
 
 def main():
