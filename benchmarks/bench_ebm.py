@@ -66,7 +66,8 @@ def advance_rate(run, steps: int) -> float:
 
 
 def genlab_langevin(steps: int, mala: bool) -> float:
-    return advance_rate(langevin_run(LangevinConfig(target="ring", mala=mala, particles=5000)), steps)  # default logging
+    run = langevin_run(LangevinConfig(target="ring", mala=mala, particles=5000))     # the default logging
+    return advance_rate(run, steps)
 
 
 def plain_score(steps: int, method: str, batch: int = 256, sigma: float = 0.1) -> float:
