@@ -11,6 +11,7 @@ max_f min_q E_p f - E_q f - H(q): at the inner optimum q = p_f, the negatives' l
 from __future__ import annotations
 
 import contextlib
+import math
 
 import torch
 
@@ -71,13 +72,13 @@ def loss(f, x_pos: torch.Tensor, x_neg: torch.Tensor, alpha: float = 0.0) -> tor
     return out + alpha * (fp ** 2 + fn ** 2).mean() if alpha else out
 
 
-def normalised(f, grid: dict) -> tuple[float, torch.Tensor]:
-    """log Z = log int exp(f) over the target's box by the rectangle rule on its fine grid (the
-    box holds all but a negligible part of p's mass; the negatives are kept in it), and log p_f there."""
-    pts = torch.from_numpy(grid["points"]).float()
+def normalised(f, points: torch.Tensor, area: float) -> tuple[float, torch.Tensor]:
+    """log Z = log int exp(f) over the target's box by the rectangle rule on its fine grid
+    (`points`, cell `area`; the box holds all but a negligible part of p's mass and the negatives
+    are kept in it), and log p_f at the points (float64)."""
     with torch.no_grad():
-        v = values(f, pts).double()
-    log_z = float(torch.logsumexp(v, 0)) + float(torch.log(torch.tensor(grid["area"], dtype=torch.float64)))
+        v = values(f, points).double()
+    log_z = float(torch.logsumexp(v, 0)) + math.log(area)
     return log_z, v - log_z
 
 
