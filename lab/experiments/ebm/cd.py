@@ -17,6 +17,7 @@ import torch
 
 from lab.experiments.langevin import sampler
 
+
 def values(f, x: torch.Tensor) -> torch.Tensor:
     """f(x) as (n,): the energy network gives (n, 1), log p_f up to log Z."""
     return f(x).reshape(len(x))
@@ -52,7 +53,7 @@ def langevin(f, x: torch.Tensor, k: int, eta: float, gen: torch.Generator,
 @contextlib.contextmanager
 def frozen(f):
     """f's parameters without requires_grad for a while: the chains need grad_x f only, and
-    autograd then records no graph towards the weights (measured ~5% faster per Langevin step)."""
+    autograd then records no graph towards the weights (a few per cent per Langevin step)."""
     params = [p for p in f.parameters() if p.requires_grad]
     for p in params:
         p.requires_grad_(False)
