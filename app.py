@@ -58,5 +58,6 @@ classroom.style()
 badge = st.sidebar.empty()
 ui.device_badge(badge, if_loaded=True)
 st.navigation(pages).run()
+classroom.hide_chooser()
 ui.device_badge(badge)
 ui.warm_up()       # after the page is drawn: what the first Play will import, imported meanwhile

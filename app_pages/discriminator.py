@@ -82,8 +82,6 @@ if controls.step:
 def body(snaps: dict) -> None:
     first = next(iter(snaps.values()))
     m = first["metrics"]
-    for col, (label, value, note) in zip(st.columns(5), figs.headline(m)):
-        col.metric(label, value, help=note)
     if first["dim"] == 1:
         # p, p_G and the samples never change while D trains: the same figure each tick keeps
         # the same element, which the browser does not redraw (it was half of each redraw).
@@ -92,6 +90,9 @@ def body(snaps: dict) -> None:
             cache.update(p=first["p"], fig=figs.densities_figure(first))
         ui.chart(cache["fig"], key=f"{NS}.densities", **CHART)
     ui.chart(figs.figure(snaps, arrow_loss, show_dstar, densities=False), key=f"{NS}.fig", **CHART)
+    # The numbers under the figure: above it they pushed the live D(x) panel below the fold at 1400x900.
+    for col, (label, value, note) in zip(st.columns(5), figs.headline(m)):
+        col.metric(label, value, help=note)
     st.markdown(figs.table(snaps))
     for c, s in snaps.items():
         ui.seed_line(s, prefix=f"{figs.STYLE[c][0]}: ")

@@ -1,15 +1,18 @@
 """Langevin particle steps per second (lab.experiments.langevin), score-network training steps
-per second (lab.experiments.score_matching) and contrastive-divergence training steps per second
-(lab.experiments.ebm) against plain PyTorch loops of the same computation written the obvious
-way, in the same process: the ring of 8 with 5,000 particles (ULA and MALA; the run's own KL
-logging included), the banana with the exact, denoising and sliced objectives (the run's Fisher
-logging included, at the default configs' cadence), and the CD defaults on the two far bumps
-(short-run and persistent negatives, 40 Langevin steps each; the run's KL logging included).
+per second (lab.experiments.score_matching), contrastive-divergence training steps per second
+(lab.experiments.ebm) and the diffusion part's training step (lab.experiments.diffusion) against
+plain PyTorch loops of the same computation written the obvious way, in the same process: the
+ring of 8 with 5,000 particles (ULA and MALA; the run's own KL logging included), the banana
+with the exact, denoising and sliced objectives (the run's Fisher logging included, at the
+default configs' cadence), the CD defaults on the two far bumps (short-run and persistent
+negatives, 40 Langevin steps each; the run's KL logging included), and the diffusion part's
+noise-conditional score network, DDPM and single-level score network, one Adam step each on the
+default two-mode toy (no sampling read-out falls inside the timed steps at the default cadence).
 
     python -m benchmarks.bench_ebm [--steps 200] [--repeats 3]
 
 One thread, as the app runs. Timings are process CPU seconds and the loops alternate (A B A B ...),
-keeping each one's best, so other load on a shared machine hurts both alike. The two experiments
+keeping each one's best, so other load on a shared machine hurts both alike. The experiments
 run on the CPU only (their nets and particle clouds are small); there is no device option.
 Prints one line per case: GenLab steps/s, plain steps/s, ratio (target >= 1.0).
 """
@@ -23,6 +26,7 @@ import torch
 from torch import nn
 
 from lab.data import densities
+from lab.experiments.diffusion import DiffusionConfig, make_run as diffusion_run
 from lab.experiments.ebm import CDConfig, make_run as cd_run
 from lab.experiments.langevin import LangevinConfig, make_run as langevin_run
 from lab.experiments.score_matching import ScoreConfig, make_run as score_run
@@ -137,6 +141,55 @@ def genlab_cd(steps: int, persistent: bool) -> float:
     return advance_rate(cd_run(CDConfig(target="bumps", persistent=persistent)), steps)   # 1,000 steps' logging
 
 
+def plain_diffusion(steps: int, batch: int = 256, width: int = 64) -> float:
+    """The three nets' step written out: sigma^2-weighted denoising score matching over 10 geometric
+    levels (net(x, log sigma) / sigma), DDPM's L_simple over 500 linear-beta steps, and denoising
+    score matching at the smallest sigma."""
+    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(0)
+    cfg = DiffusionConfig()
+    mix = densities.resolve(cfg.target).mixture
+    w, mu = torch.tensor(mix.weights), torch.tensor(mix.means, dtype=torch.float32)
+    sd = torch.tensor(mix.stds, dtype=torch.float32)
+    sig = torch.tensor([cfg.sigma_max * (cfg.sigma_min / cfg.sigma_max) ** (i / (cfg.levels - 1))
+                        for i in range(cfg.levels)])
+    beta = torch.linspace(2e-4, 0.04, cfg.ddpm_steps, dtype=torch.float64)
+    abar = torch.cumprod(1 - beta, 0).float()
+
+    def mlp(d_in):
+        return nn.Sequential(nn.Linear(d_in, width), nn.SiLU(), nn.Linear(width, width), nn.SiLU(), nn.Linear(width, 2))
+    nets = [mlp(3), mlp(3), mlp(2)]
+    opts = [torch.optim.Adam(n.parameters(), lr=cfg.lr) for n in nets]
+    t0 = time.process_time()
+    for _ in range(steps):
+        k = torch.multinomial(w, batch, replacement=True, generator=gen)
+        x = mu[k] + sd[k][:, None] * torch.randn(batch, 2, generator=gen)
+        i = torch.randint(cfg.levels, (batch,), generator=gen)
+        s = sig[i][:, None]
+        eps = torch.randn(x.shape, generator=gen)
+        score = nets[0](torch.cat([x + s * eps, s.log()], 1)) / s
+        l1 = 0.5 * ((s * score + eps) ** 2).sum(1).mean()
+        t = torch.randint(cfg.ddpm_steps, (batch,), generator=gen)
+        a = abar[t][:, None]
+        eps2 = torch.randn(x.shape, generator=gen)
+        c = (2 * t.float() / (cfg.ddpm_steps - 1) - 1)[:, None]
+        l2 = ((eps2 - nets[1](torch.cat([a.sqrt() * x + (1 - a).sqrt() * eps2, c], 1))) ** 2).sum(1).mean()
+        eps3 = torch.randn(x.shape, generator=gen)
+        l3 = 0.5 * ((nets[2](x + cfg.sigma_min * eps3) + eps3 / cfg.sigma_min) ** 2).sum(1).mean()
+        for opt, loss in zip(opts, (l1, l2, l3)):
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return steps / (time.process_time() - t0)
+
+
+def genlab_diffusion(steps: int) -> float:
+    run = diffusion_run(DiffusionConfig())          # read-outs every 200 of 2,000 steps: none inside the timed steps
+    t0 = time.process_time()
+    run.advance(min(steps, 199))
+    return min(steps, 199) / (time.process_time() - t0)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=200)
@@ -151,6 +204,7 @@ def main():
     cd_steps = max(1, a.steps // 4)            # 40 Langevin steps each: a CD step costs ~40 score steps
     cases += [(f"cd {kind}", lambda p=p: genlab_cd(cd_steps, p), lambda p=p: plain_cd(cd_steps, p))
               for kind, p in (("short-run", False), ("persistent", True))]
+    cases.append(("diffusion 3 nets", lambda: genlab_diffusion(a.steps), lambda: plain_diffusion(min(a.steps, 199))))
     print(f"{'case':<16} {'GenLab st/s':>12} {'plain st/s':>11} {'ratio':>6}")
     for name, ours_fn, ref_fn in cases:
         ours, ref = 0.0, 0.0

@@ -66,3 +66,34 @@ def test_every_page_draws_its_figures_through_ui_chart():
     files = [*(ROOT / "app_pages").glob("*.py"), *(ROOT / "ui").glob("*.py")]
     direct = [f.name for f in files if f.name != "classroom.py" and "plotly_chart(" in f.read_text(encoding="utf-8")]
     assert len(files) > 10 and direct == []
+
+
+def test_a_link_hides_chosen_controls_and_the_run_keeps_their_values():
+    """?hide=lr_d: no learning-rate box for D, the run trains with the link's lr_d, and the
+    address keeps hide= when the page rewrites it."""
+    at = open_page("app_pages/discriminator.py", {"classroom": "1", "hide": "lr_d,seed", "lr_d": "0.0005"})
+    keys = {w.key for w in at.number_input}
+    assert "disc.lr_d" not in keys and "disc.seed" not in keys and "disc.clip" in keys
+    runs = at.session_state["disc.runs"]
+    assert runs and all(r.cfg.lr_d == 0.0005 for r in runs.values())
+    assert at.query_params["hide"] in (["lr_d,seed"], "lr_d,seed")
+    at.number_input(key="disc.clip").set_value(0.1).run()                  # another change: still hidden
+    assert "disc.lr_d" not in {w.key for w in at.number_input}
+    assert all(r.cfg.lr_d == 0.0005 for r in at.session_state["disc.runs"].values())
+
+
+def test_the_chooser_hides_and_shows_again():
+    at = open_page("app_pages/gan1d.py", {"classroom": "1"})
+    chooser = at.multiselect(key="classroom.hide_choice")
+    assert "batch" in chooser.options or "Batch" in " ".join(chooser.options)
+    assert "gan1d.batch" in {w.key for w in at.number_input}
+    chooser.set_value(["batch"]).run()
+    assert not at.exception
+    assert "gan1d.batch" not in {w.key for w in at.number_input}
+    at.multiselect(key="classroom.hide_choice").set_value([]).run()
+    assert "gan1d.batch" in {w.key for w in at.number_input}
+
+
+def test_no_chooser_outside_the_projector():
+    at = open_page("app_pages/gan1d.py")
+    assert not [m for m in at.multiselect if m.key == "classroom.hide_choice"]

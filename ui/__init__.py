@@ -21,6 +21,7 @@ from ui import classroom
 from ui.classroom import chart
 from ui.driver import begin_script_run, is_newest_run, keep_runs, latest, live, step_runs
 from ui.export import downloads, rows_of
+from ui.lesson import lesson
 from ui.transport import Transport, pause, playing, transport
 from ui.url import config_from_url, sync_url
 from ui.widgets import build_config, config_widgets, recipe_note, seed_line, seeds_input
@@ -135,12 +136,14 @@ def plain(text: object) -> str:
 
 
 def opening(ns: str, title: str, text: dict[str, str], label: str = "The formulas") -> None:
-    """Every page's first lines: its title, its intro, and its formulas in an expander that is
-    drawn only while open (a first-time browser paid ~0.2 s of start-up for KaTeX it did not show)."""
+    """Every page's first lines: its title, its lesson steps (ui.lesson), its intro, and its
+    formulas in an expander that is drawn only while open (a first-time browser paid ~0.2 s of start-up for KaTeX it did not show)."""
     st.title(title)
     # Projector mode: the intro folds away, so the live figure rises above the fold (the
-    # instructor says it aloud); a student's view keeps it open.
-    (st.expander("About this page") if classroom.on() else st.container()).markdown(text["Intro"])
+    # instructor says it aloud); a student's view keeps it open. The lesson steps sit beside it.
+    intro, steps = st.columns([4, 1]) if "Lesson" in text else (st.container(), None)
+    (intro.expander("About this page") if classroom.on() else intro.container()).markdown(text["Intro"])
+    lesson(ns, text, steps)
     formulas = st.expander(label, key=f"{ns}.formulas", on_change="rerun")
     if formulas.open:
         formulas.markdown(text["Formulas"])

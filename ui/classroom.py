@@ -12,6 +12,8 @@ from __future__ import annotations
 import streamlit as st
 
 KEY = "classroom"
+HIDE = "classroom.hide"        # the controls the instructor's link hides (`?hide=lr_d,lr_g`)
+OFFERED = "classroom.offered"  # {key: label} of the controls this run drew: the chooser's options
 TICK_PX = 14          # the issue's floor for tick labels on a projector
 TEXT_PX = 16          # titles of panels, legends, axis titles
 INK = "#111111"       # dark: the default template's #2a3f5f grey-blue washed out on a projector
@@ -22,6 +24,8 @@ def start() -> bool:
     session's choice, also on pages whose URL no longer carries it."""
     if KEY not in st.session_state:
         st.session_state[KEY] = st.query_params.get(KEY) == "1"
+        st.session_state[HIDE] = [k for k in st.query_params.get("hide", "").split(",") if k.strip()]
+    st.session_state[OFFERED] = {}
     return bool(st.session_state[KEY])
 
 
@@ -30,8 +34,44 @@ def on() -> bool:
 
 
 def extra() -> dict[str, str]:
-    """What every page's URL keeps besides its config: a copied link stays in the mode."""
-    return {KEY: "1"} if on() else {}
+    """What every page's URL keeps besides its config: a copied link stays in the mode and
+    hides the same controls."""
+    out = {KEY: "1"} if on() else {}
+    if hidden():
+        out["hide"] = ",".join(sorted(hidden()))
+    return out
+
+
+def hidden() -> set[str]:
+    """Config keys whose controls are not drawn (TF Playground's hide-controls): the page keeps
+    their values from the link, so a lecture shows only the knobs it is about."""
+    return set(st.session_state.get(HIDE, ()))
+
+
+def offer(key: str, label: str) -> None:
+    """ui.widgets.config_widgets reports each control it draws (or hides), for the chooser."""
+    st.session_state.setdefault(OFFERED, {})[key] = label
+
+
+def hide_chooser() -> None:
+    """In projector mode, under the page's controls: which of them to hide (app.py, after the
+    page ran, so the options are this page's controls). A key hidden on another page stays
+    hidden, and stays listed."""
+    ss = st.session_state
+    if not on():
+        return
+    offered = {**{k: k for k in hidden()}, **ss.get(OFFERED, {})}
+    if not offered:
+        return
+    st.sidebar.divider()
+    st.sidebar.multiselect("Hide these controls", list(offered), default=sorted(hidden() & set(offered)),
+                           format_func=lambda k: offered.get(k, k), key="classroom.hide_choice",
+                           on_change=_take_hidden,
+                           help="Hidden controls keep their values; a copied link hides them too (hide=...).")
+
+
+def _take_hidden() -> None:
+    st.session_state[HIDE] = list(st.session_state.get("classroom.hide_choice", []))
 
 
 def _follow_toggle() -> None:

@@ -13,6 +13,7 @@ import streamlit as st
 
 from ui.classroom import chart
 from ui.ebm_cd import cd_body, cd_figures
+from ui.ebm_diffusion import diffusion_body, diffusion_figures
 
 OWN = "Your own mixture"
 START = {"box": "Spread over the box", "mode": "All in one mode"}
@@ -116,4 +117,6 @@ PARTS = {
                            "Score matching", score_body, _score_figures),
     "cd": Part("3. Energy-based model (contrastive divergence)", "ebm", "ebm.cd", ("Negatives", "Training", "Network"),
                "Contrastive divergence", cd_body, cd_figures, default_k=10),
+    "diffusion": Part("5. From Langevin to diffusion", "diffusion", "ebm.df", ("Noise", "Sampler", "Training", "Network"),
+                      "Diffusion", diffusion_body, diffusion_figures, first=("levels",), default_k=100),
 }

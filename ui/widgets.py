@@ -17,6 +17,7 @@ import streamlit as st
 
 from lab.config import ConfigError, field_type, path_keys, spec
 from lab.data.root import ENV, confine, data_root
+from ui import classroom
 
 
 def _recipe_defaults(cls, name: str):
@@ -75,6 +76,11 @@ def config_widgets(cls, ns: str, base, keys: Iterable[str] | None = None, groups
         if key in recipe_keys and start is None:
             start = getattr(_recipe_defaults(cls, recipe_of()), key)
         ss.setdefault(wkey, start)
+        classroom.offer(key, s.label or key)
+        if key in classroom.hidden():      # the instructor's link hides it: its value stays as set
+            ss[wkey] = ss[wkey]            # (a widget not drawn would lose its state at the run's end)
+            out[key] = ss[wkey]
+            continue
         common = dict(key=wkey, help=s.help, disabled=key in disabled)
         if s.path:                  # a server path: only under the owner's data root (lab.data.root)
             root = data_root()

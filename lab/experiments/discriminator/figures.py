@@ -121,11 +121,12 @@ def densities_figure(snap: dict) -> go.Figure:
     """The 1-D top panel alone (p, p_G, the shown samples), on the same x range and margins
     as `figure(..., densities=False)` so that the two line up when stacked."""
     x = snap["grid"][:, 0]
-    layout = dict(height=250, margin=dict(**MARGIN, t=40, b=10), template=TEMPLATE, font=dict(size=14),
+    layout = dict(height=200, margin=dict(**MARGIN, t=40, b=10), template=TEMPLATE, font=dict(size=14),
                   title=dict(text=TITLES["densities"], x=0.5, font=dict(size=16)),
                   xaxis=dict(range=[float(x[0]), float(x[-1])], showticklabels=False),
                   yaxis=dict(range=_density_range(snap)),
-                  legend=dict(orientation="h", x=1, xanchor="right", y=1))
+                  # The title names the colours; a legend inside this short panel hid the real bump's top.
+                  showlegend=False)
     return go.Figure(dict(data=_density_traces(snap), layout=layout))
 
 

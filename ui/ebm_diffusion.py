@@ -1,0 +1,60 @@
+"""Part 5 of the energy-based-models page, from Langevin to diffusion: the three samplers' KL and
+mode-weight error side by side, their samples over p, the curves, the noised densities and the
+formulas (ebm.md's "Diffusion formulas")."""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import streamlit as st
+
+from ui.classroom import chart, on as projector_on
+
+NO_CLOSED_FORM = "The banana blurred by N(0, sigma^2) has no closed form: its noised densities are not drawn."
+NAMES = {"kl": "Annealed Langevin", "kl_ddpm": "DDPM", "kl_langevin": "Single-level Langevin"}
+
+
+def _figures_of_readout(ns: str, s: dict) -> dict:
+    """The three figures change only when the samplers draw (a read-out), not at every tick: build
+    them once per read-out (a few hundred ms) and redraw the same ones in between (projector mode restyles them in place:
+    a new set when it is switched)."""
+    from lab.experiments.diffusion import figures as figs
+    cache = st.session_state.setdefault(f"{ns}.readout_figures", {})
+    key = (s["target"], s["metrics"]["sampled_at"], s["samples"]["ncsn"][:4].tobytes(), projector_on())
+    if cache.get("key") != key:
+        cache.clear()
+        cache.update(key=key, samples=figs.samples(s), kl=figs.kl_curve(s),
+                     noised=None if s["noised"] is None else figs.noised(s))
+    return cache
+
+
+def diffusion_body(ns: str, text: dict) -> Callable[[dict], None]:
+    from ui.ebm import _fmt          # the page's number format (ui.ebm imports this module first)
+
+    def body(snaps: dict[str, Any]) -> None:
+        s = snaps["run"]
+        m = s["metrics"]
+        cols = st.columns(4)
+        cols[0].metric(f"Training steps (of {s['total']:,})", f"{s['step']:,}")
+        for col, (key, name) in zip(cols[1:], NAMES.items()):
+            err = m["mode_error" + key[2:]]
+            col.metric(f"KL, {name}", _fmt(m[key]),
+                       help=None if math.isnan(err) else f"mode-weight error {err:.3f}")
+        shown = _figures_of_readout(ns, s)
+        chart(shown["samples"], key=f"{ns}.chart_samples")
+        st.caption(text["Diffusion read-out"])
+        chart(shown["kl"], key=f"{ns}.chart_kl")
+        if s["noised"] is not None:
+            chart(shown["noised"], key=f"{ns}.chart_noised")
+        else:
+            st.caption(NO_CLOSED_FORM)
+        with st.expander("The formulas: annealed Langevin, denoising score matching, DDPM"):
+            st.markdown(text["Diffusion formulas"])
+        with st.expander("Things to try (measured)"):
+            st.markdown(text["Diffusion things to try"])
+    return body
+
+
+def diffusion_figures() -> dict[str, Callable[[dict], Any]]:
+    from lab.experiments.diffusion import figures as figs
+    return {"samples": figs.samples, "kl": figs.kl_curve, "noised": figs.noised}
