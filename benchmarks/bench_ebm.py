@@ -4,7 +4,8 @@ loops of the same computation written the obvious way, in the same process:
   and MALA, the run's own KL logging included;
 - score-network steps (lab.experiments.score_matching): the banana with the exact, denoising and
   sliced objectives, the run's Fisher logging included at the default configs' cadence;
-- contrastive-divergence steps (lab.experiments.ebm), if present below;
+- contrastive-divergence steps (lab.experiments.ebm): the defaults on the two far bumps, short-run
+  and persistent negatives (40 Langevin steps each), the run's KL logging included;
 - the GAN as an EBM (lab.experiments.ebm_gan): the banana's min-max, energy net against the same
   flow, the run's log Z / bound / KL logging included;
 - the diffusion part (lab.experiments.diffusion): the noise-conditional score network, the DDPM
@@ -29,6 +30,7 @@ from torch import nn
 
 from lab.data import densities
 from lab.experiments.diffusion import DiffusionConfig, make_run as diffusion_run
+from lab.experiments.ebm import CDConfig, make_run as cd_run
 from lab.experiments.langevin import LangevinConfig, make_run as langevin_run
 from lab.experiments.ebm_gan import EbmGanConfig, flows, make_run as ebm_gan_run
 from lab.experiments.score_matching import ScoreConfig, make_run as score_run
@@ -64,11 +66,16 @@ def plain_langevin(steps: int, mala: bool, n: int = 5000, eta: float = 0.002) ->
     return steps / (time.process_time() - t0)
 
 
-def genlab_langevin(steps: int, mala: bool) -> float:
-    run = langevin_run(LangevinConfig(target="ring", mala=mala, particles=5000))     # the default logging cadence
+def advance_rate(run, steps: int) -> float:
+    """GenLab's side: run.advance(steps), as the page and the command line call it, in steps/s."""
     t0 = time.process_time()
     run.advance(steps)
     return steps / (time.process_time() - t0)
+
+
+def genlab_langevin(steps: int, mala: bool) -> float:
+    run = langevin_run(LangevinConfig(target="ring", mala=mala, particles=5000))     # the default logging
+    return advance_rate(run, steps)
 
 
 def plain_score(steps: int, method: str, batch: int = 256, sigma: float = 0.1) -> float:
@@ -100,10 +107,42 @@ def plain_score(steps: int, method: str, batch: int = 256, sigma: float = 0.1) -
 
 
 def genlab_score(steps: int, method: str) -> float:
-    run = score_run(ScoreConfig(target="banana", method=method))       # the default 2,000 steps' logging cadence
+    return advance_rate(score_run(ScoreConfig(target="banana", method=method)), steps)   # 2,000 steps' logging
+
+
+def plain_cd(steps: int, persistent: bool, batch: int = 256, k: int = 40, eta: float = 0.01,
+             alpha: float = 0.1, reinit: float = 0.05) -> float:
+    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(0)
+    f = nn.Sequential(nn.Linear(1, 64), nn.SiLU(), nn.Linear(64, 64), nn.SiLU(), nn.Linear(64, 1))
+    opt = torch.optim.Adam(f.parameters(), lr=3e-3, betas=(0.0, 0.999))
+    lo, hi = -6.25, 6.25                                     # the two far bumps' box
+    chains = lo + (hi - lo) * torch.rand(batch, 1, generator=gen)
     t0 = time.process_time()
-    run.advance(steps)
+    for _ in range(steps):
+        pick = torch.rand(batch, generator=gen) < 0.5
+        x_pos = torch.where(pick, -4.0, 4.0)[:, None] + 0.5 * torch.randn(batch, 1, generator=gen)
+        if persistent:
+            fresh = torch.rand(batch, generator=gen) < reinit
+            x = chains.clone()
+            x[fresh] = lo + (hi - lo) * torch.rand(int(fresh.sum()), 1, generator=gen)
+        else:
+            x = lo + (hi - lo) * torch.rand(batch, 1, generator=gen)
+        for _ in range(k):
+            x.requires_grad_(True)
+            g, = torch.autograd.grad(f(x).sum(), x)
+            x = (x.detach() + eta * g + math.sqrt(2 * eta) * torch.randn(x.shape, generator=gen)).clamp(lo, hi)
+        chains = x.detach()
+        fp, fn = f(x_pos)[:, 0], f(chains)[:, 0]
+        loss = fn.mean() - fp.mean() + alpha * (fp ** 2 + fn ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
     return steps / (time.process_time() - t0)
+
+
+def genlab_cd(steps: int, persistent: bool) -> float:
+    return advance_rate(cd_run(CDConfig(target="bumps", persistent=persistent)), steps)   # 1,000 steps' logging
 
 
 def plain_diffusion(steps: int, batch: int = 256, width: int = 64) -> float:
@@ -198,6 +237,9 @@ def main():
              ("langevin MALA", lambda: genlab_langevin(a.steps, True), lambda: plain_langevin(a.steps, True))]
     cases += [(f"score {m}", lambda m=m: genlab_score(a.steps, m), lambda m=m: plain_score(a.steps, m))
               for m in ("exact", "denoising", "sliced")]
+    cd_steps = max(1, a.steps // 4)            # 40 Langevin steps each: a CD step costs ~40 score steps
+    cases += [(f"cd {kind}", lambda p=p: genlab_cd(cd_steps, p), lambda p=p: plain_cd(cd_steps, p))
+              for kind, p in (("short-run", False), ("persistent", True))]
     cases.append(("diffusion 3 nets", lambda: genlab_diffusion(a.steps), lambda: plain_diffusion(min(a.steps, 199))))
     cases += [("ebm_gan minmax", lambda: genlab_minmax(a.steps), lambda: plain_minmax(a.steps))]
     print(f"{'case':<16} {'GenLab st/s':>12} {'plain st/s':>11} {'ratio':>6}")

@@ -14,6 +14,7 @@ import streamlit as st
 from lab.experiments.ebm_gan.config import MODE_LABELS
 from ui import ebm_gan
 from ui.classroom import chart
+from ui.ebm_cd import cd_body, cd_figures
 from ui.ebm_diffusion import diffusion_body, diffusion_figures
 
 OWN = "Your own mixture"
@@ -116,6 +117,8 @@ PARTS = {
                      _langevin_figures, first=("init",), labels={"init": START.get}, default_k=20),
     "score_matching": Part("2. Score matching", "score_matching", "ebm.sm", ("Training", "Network"),
                            "Score matching", score_body, _score_figures),
+    "cd": Part("3. Energy-based model (contrastive divergence)", "ebm", "ebm.cd", ("Negatives", "Training", "Network"),
+               "Contrastive divergence", cd_body, cd_figures, default_k=10),
     "ebm_gan": Part("4. The GAN as an energy-based model", "ebm_gan", "ebm.gan", ("Training", "Networks"),
                     "GAN as EBM", ebm_gan.body, ebm_gan.figures, first=("mode",), labels={"mode": MODE_LABELS.get}),
     "diffusion": Part("5. From Langevin to diffusion", "diffusion", "ebm.df", ("Noise", "Sampler", "Training", "Network"),

@@ -21,7 +21,8 @@ LogAndScore = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
 def ula(log_and_score: LogAndScore, x: torch.Tensor, eta: float, gen: torch.Generator) -> torch.Tensor:
     _, g = log_and_score(x)
-    return x + eta * g + math.sqrt(2 * eta) * torch.randn(x.shape, generator=gen, dtype=x.dtype)
+    # sqrt(2 eta) eps + eta g + x, built in place on the fresh noise: three ops instead of five
+    return torch.randn(x.shape, generator=gen, dtype=x.dtype).mul_(math.sqrt(2 * eta)).add_(g, alpha=eta).add_(x)
 
 
 def mala(log_and_score: LogAndScore, x: torch.Tensor, eta: float, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:

@@ -1,0 +1,40 @@
+"""Part 3 of the energy-based-models page: an EBM p_f = exp(f) / Z trained by contrastive
+divergence (lab.experiments.ebm). Its read-out, its formulas and things to try (ebm.md's "CD
+formulas" and "CD things to try", in expanders above the live read-out), and its figures."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import streamlit as st
+
+from ui.classroom import chart
+
+
+def cd_body(ns: str, text: dict) -> Callable[[dict], None]:
+    from lab.experiments.ebm import figures as figs
+    from ui.ebm import _fmt                 # ui.ebm imports this module: its helper at call time
+    with st.expander("The formulas: maximum likelihood, contrastive divergence, log Z"):
+        st.markdown(text["CD formulas"])
+    with st.expander("Things to try with contrastive divergence (measured)"):
+        st.markdown(text["CD things to try"])
+
+    def body(snaps: dict[str, Any]) -> None:
+        s = snaps["run"]
+        m = s["metrics"]
+        if m["diverged"]:
+            st.warning("The energy f has overflowed (log Z is not finite): lower the learning rate or the "
+                       "Langevin step size, then Reset.", icon=":material/warning:")
+        cols = st.columns(4)
+        cols[0].metric(f"Steps (of {s['total']:,})", f"{s['step']:,}")
+        cols[1].metric("KL(p || p_f)", _fmt(m["kl"]))
+        cols[2].metric("KL(p_f || p)", _fmt(m["kl_reverse"]))
+        cols[3].metric("Learned log Z", _fmt(m["log_z"]))
+        chart(figs.density(s), key=f"{ns}.density")
+        chart(figs.kl_curve(s), key=f"{ns}.kl")
+        st.caption(text["CD read-out"])
+    return body
+
+
+def cd_figures() -> dict[str, Callable[[dict], Any]]:
+    from lab.experiments.ebm import figures as figs
+    return {"density": figs.density, "kl": figs.kl_curve}
