@@ -5,7 +5,7 @@ import streamlit as st
 
 import ui
 from lab import experiments
-from ui.ebm import PARTS, part_from_link, target_widget
+from ui.ebm import PARTS, live_line, part_from_link, target_widget
 
 text = ui.page_text(__file__)
 ss = st.session_state
@@ -40,7 +40,7 @@ if not runs:
 if controls.step:
     ui.step_runs(runs, controls.steps_per_tick)
 ui.live(run_ns, runs, p.body(ns, text), k=controls.steps_per_tick)
-st.caption(text["Live keys"])
+st.caption(live_line(Config))
 
 latest = ui.latest(run_ns)      # the last drawn tick: finished arrays, read when a button is clicked
 with st.expander("Export: figures, numbers, curves, state"):
@@ -48,4 +48,5 @@ with st.expander("Export: figures, numbers, curves, state"):
                  lambda: {p.stem: latest.snaps["run"]["metrics"]}, stem=p.stem,
                  csv_rows=lambda: ui.rows_of({"run": latest.snaps["run"]["history"]}),
                  weights={"run": runs["run"].state_bytes})
-ui.things_to_try(text)
+if p.tries:
+    ui.things_to_try(text)

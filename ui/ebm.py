@@ -33,6 +33,7 @@ class Part:
     first: tuple[str, ...] = ()        # keys drawn just under the target, without a header
     labels: dict = field(default_factory=dict)     # {key: value -> shown label} for those keys
     default_k: int = 50                # steps per tick to start with
+    tries: bool = False                # the page's "Things to try" is about this part (parts 3-5 show their own)
 
     @property
     def stem(self) -> str:
@@ -62,6 +63,14 @@ def target_widget(ns: str, url) -> str:
         return choice
     return st.sidebar.text_input("Mixture", key=f"{ns}.own", placeholder="0.5*N(-2,0.5)+0.5*N(2,0.5)",
                                  help="weight*N(mean,std) terms in 1-D, weight*N((x,y),std) in 2-D, joined by +")
+
+
+def live_line(cls) -> str:
+    """Which of this part's settings change without a restart (the config's live keys)."""
+    from lab.config import live_keys, spec
+    names = [(spec(cls, k).label or k) for k in live_keys(cls)]
+    return ("Live (no restart): " + ", ".join(names) + ". Anything else starts a new run." if names
+            else "Every setting starts a new run.")
 
 
 def _fmt(v: float) -> str:
@@ -114,9 +123,9 @@ def _score_figures() -> dict[str, Callable[[dict], Any]]:
 
 PARTS = {
     "langevin": Part("1. Langevin dynamics", "langevin", "ebm.lv", ("Sampler",), "Langevin", langevin_body,
-                     _langevin_figures, first=("init",), labels={"init": START.get}, default_k=20),
+                     _langevin_figures, first=("init",), labels={"init": START.get}, default_k=20, tries=True),
     "score_matching": Part("2. Score matching", "score_matching", "ebm.sm", ("Training", "Network"),
-                           "Score matching", score_body, _score_figures),
+                           "Score matching", score_body, _score_figures, tries=True),
     "cd": Part("3. Energy-based model (contrastive divergence)", "ebm", "ebm.cd", ("Negatives", "Training", "Network"),
                "Contrastive divergence", cd_body, cd_figures, default_k=10),
     "ebm_gan": Part("4. The GAN as an energy-based model", "ebm_gan", "ebm.gan", ("Training", "Networks"),
