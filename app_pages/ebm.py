@@ -10,10 +10,13 @@ from ui.ebm import PARTS, live_line, part_from_link, target_widget
 text = ui.page_text(__file__)
 ss = st.session_state
 
-ui.opening("ebm", "Energy-based models: from Langevin to diffusion", text,
-           "The formulas: Langevin, MALA, score matching (note 003's slips corrected)")
 if "ebm.part" not in ss:
     ss["ebm.part"] = part_from_link()
+shown = PARTS[ss.get("ebm.part") or "langevin"]            # the part this run draws: its formulas too
+formulas = text["Formulas"] + ("\n\n" + text[shown.formulas] if shown.formulas else "")
+ui.opening("ebm", "Energy-based models: from Langevin to diffusion", {**text, "Formulas": formulas},
+           "The formulas: Langevin, MALA, score matching" + (f"; {shown.label}" if shown.formulas else "")
+           + " (note 003's slips corrected)")
 part = st.segmented_control("Part", list(PARTS), key="ebm.part", format_func=lambda k: PARTS[k].label,
                             label_visibility="collapsed") or "langevin"
 p = PARTS[part]
@@ -48,5 +51,4 @@ with st.expander("Export: figures, numbers, curves, state"):
                  lambda: {p.stem: latest.snaps["run"]["metrics"]}, stem=p.stem,
                  csv_rows=lambda: ui.rows_of({"run": latest.snaps["run"]["history"]}),
                  weights={"run": runs["run"].state_bytes})
-if p.tries:
-    ui.things_to_try(text)
+ui.things_to_try({"Things to try": text[p.tries]})

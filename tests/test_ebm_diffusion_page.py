@@ -23,10 +23,10 @@ def test_diffusion_opens_from_a_link_steps_and_retunes_live():
     assert run.cfg.levels == 3 and run.cfg.per_level == 5
     assert len(at.get("plotly_chart")) == 3                        # samples, curves, noised densities
     at.button(key="ebm.df.run.step").click().run()
-    assert run.step == 20 and metric(at, "Training steps (of 20)") == "20"
+    assert run.step == 20 and metric(at, "Steps (of 20)") == "20"
     m = run.metrics()
-    for label, key in [("KL, Annealed Langevin", "kl"), ("KL, DDPM", "kl_ddpm"),
-                       ("KL, Single-level Langevin", "kl_langevin")]:
+    for label, key in [("KL annealed", "kl"), ("KL DDPM", "kl_ddpm"),
+                       ("KL single-level", "kl_langevin")]:
         assert float(metric(at, label)) == pytest.approx(m[key], rel=1e-2)
     at.number_input(key="ebm.df.lr").set_value(0.002).run()       # live: the same run goes on
     assert _run(at) is run and run.cfg.lr == 0.002

@@ -33,7 +33,8 @@ class Part:
     first: tuple[str, ...] = ()        # keys drawn just under the target, without a header
     labels: dict = field(default_factory=dict)     # {key: value -> shown label} for those keys
     default_k: int = 50                # steps per tick to start with
-    tries: bool = False                # the page's "Things to try" is about this part (parts 3-5 show their own)
+    formulas: str = ""                 # its own ebm.md formulas section, added to the page's formulas
+    tries: str = "Things to try"       # the ebm.md section shown under "Things to try"
 
     @property
     def stem(self) -> str:
@@ -123,13 +124,16 @@ def _score_figures() -> dict[str, Callable[[dict], Any]]:
 
 PARTS = {
     "langevin": Part("1. Langevin dynamics", "langevin", "ebm.lv", ("Sampler",), "Langevin", langevin_body,
-                     _langevin_figures, first=("init",), labels={"init": START.get}, default_k=20, tries=True),
+                     _langevin_figures, first=("init",), labels={"init": START.get}, default_k=20),
     "score_matching": Part("2. Score matching", "score_matching", "ebm.sm", ("Training", "Network"),
-                           "Score matching", score_body, _score_figures, tries=True),
+                           "Score matching", score_body, _score_figures),
     "cd": Part("3. Energy-based model (contrastive divergence)", "ebm", "ebm.cd", ("Negatives", "Training", "Network"),
-               "Contrastive divergence", cd_body, cd_figures, default_k=10),
+               "Contrastive divergence", cd_body, cd_figures, default_k=10, formulas="CD formulas",
+               tries="CD things to try"),
     "ebm_gan": Part("4. The GAN as an energy-based model", "ebm_gan", "ebm.gan", ("Training", "Networks"),
-                    "GAN as EBM", ebm_gan.body, ebm_gan.figures, first=("mode",), labels={"mode": MODE_LABELS.get}),
+                    "GAN as EBM", ebm_gan.body, ebm_gan.figures, first=("mode",), labels={"mode": MODE_LABELS.get},
+                    formulas="GAN formulas", tries="GAN things to try"),
     "diffusion": Part("5. From Langevin to diffusion", "diffusion", "ebm.df", ("Noise", "Sampler", "Training", "Network"),
-                      "Diffusion", diffusion_body, diffusion_figures, first=("levels",), default_k=100),
+                      "Diffusion", diffusion_body, diffusion_figures, first=("levels",), default_k=100,
+                      formulas="Diffusion formulas", tries="Diffusion things to try"),
 }

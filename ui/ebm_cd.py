@@ -1,6 +1,6 @@
 """Part 3 of the energy-based-models page: an EBM p_f = exp(f) / Z trained by contrastive
-divergence (lab.experiments.ebm). Its read-out, its formulas and things to try (ebm.md's "CD
-formulas" and "CD things to try", in expanders above the live read-out), and its figures."""
+divergence (lab.experiments.ebm). Its live read-out and its figures (its formulas and things
+to try are ebm.md sections the page shows, ui.ebm.PARTS)."""
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -13,10 +13,6 @@ from ui.classroom import chart
 def cd_body(ns: str, text: dict) -> Callable[[dict], None]:
     from lab.experiments.ebm import figures as figs
     from ui.ebm import _fmt                 # ui.ebm imports this module: its helper at call time
-    with st.expander("The formulas: maximum likelihood, contrastive divergence, log Z"):
-        st.markdown(text["CD formulas"])
-    with st.expander("Things to try with contrastive divergence (measured)"):
-        st.markdown(text["CD things to try"])
 
     def body(snaps: dict[str, Any]) -> None:
         s = snaps["run"]

@@ -1,6 +1,6 @@
 """Part 5 of the energy-based-models page, from Langevin to diffusion: the three samplers' KL and
-mode-weight error side by side, their samples over p, the curves, the noised densities and the
-formulas (ebm.md's "Diffusion formulas")."""
+mode-weight error side by side, their samples over p, the curves and the noised densities (its
+formulas and things to try are ebm.md sections the page shows, ui.ebm.PARTS)."""
 from __future__ import annotations
 
 import math
@@ -11,7 +11,7 @@ import streamlit as st
 from ui.classroom import chart, on as projector_on
 
 NO_CLOSED_FORM = "The banana blurred by N(0, sigma^2) has no closed form: its noised densities are not drawn."
-NAMES = {"kl": "Annealed Langevin", "kl_ddpm": "DDPM", "kl_langevin": "Single-level Langevin"}
+SHORT = {"kl": "annealed", "kl_ddpm": "DDPM", "kl_langevin": "single-level"}      # the read-out's metric labels, whole at 1024 px
 
 
 def _figures_of_readout(ns: str, s: dict) -> dict:
@@ -35,10 +35,10 @@ def diffusion_body(ns: str, text: dict) -> Callable[[dict], None]:
         s = snaps["run"]
         m = s["metrics"]
         cols = st.columns(4)
-        cols[0].metric(f"Training steps (of {s['total']:,})", f"{s['step']:,}")
-        for col, (key, name) in zip(cols[1:], NAMES.items()):
+        cols[0].metric(f"Steps (of {s['total']:,})", f"{s['step']:,}")
+        for col, (key, name) in zip(cols[1:], SHORT.items()):
             err = m["mode_error" + key[2:]]
-            col.metric(f"KL, {name}", _fmt(m[key]),
+            col.metric(f"KL {name}", _fmt(m[key]),
                        help=None if math.isnan(err) else f"mode-weight error {err:.3f}")
         shown = _figures_of_readout(ns, s)
         chart(shown["samples"], key=f"{ns}.chart_samples")
@@ -48,10 +48,6 @@ def diffusion_body(ns: str, text: dict) -> Callable[[dict], None]:
             chart(shown["noised"], key=f"{ns}.chart_noised")
         else:
             st.caption(NO_CLOSED_FORM)
-        with st.expander("The formulas: annealed Langevin, denoising score matching, DDPM"):
-            st.markdown(text["Diffusion formulas"])
-        with st.expander("Things to try (measured)"):
-            st.markdown(text["Diffusion things to try"])
     return body
 
 

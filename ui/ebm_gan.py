@@ -1,6 +1,5 @@
 """Part 4 of the energy-based-models page: the GAN as an EBM (lab.experiments.ebm_gan). Its
-formulas and things to try fold into expanders drawn once per script run (KaTeX only while
-open); the live read-out is the bound against log Z(f), the learned f against log p."""
+formulas and things to try are ebm.md sections the page shows (ui.ebm.PARTS); the live read-out is the bound against log Z(f), the learned f against log p."""
 from __future__ import annotations
 
 import math
@@ -15,17 +14,8 @@ def _fmt(v: float) -> str:
     return "n/a" if v is None or math.isnan(v) else f"{v:.4g}"
 
 
-def _folded(ns: str, key: str, label: str, body: str) -> None:
-    box = st.expander(label, key=f"{ns}.{key}", on_change="rerun")
-    if box.open:
-        box.markdown(body)
-
-
 def body(ns: str, text: dict) -> Callable[[dict], None]:
     from lab.experiments.ebm_gan import figures as figs
-    _folded(ns, "formulas", "The formulas: log Z = max_q E_q f + H(q), the min-max (note 003's slip corrected)",
-            text["GAN formulas"])
-    _folded(ns, "try", "Things to try in this part (measured)", text["GAN things to try"])
 
     def draw(snaps: dict[str, Any]) -> None:
         s = snaps["run"]
