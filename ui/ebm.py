@@ -5,7 +5,6 @@ A part is one experiment with its own widgets' namespace, transport and read-out
 is one entry in PARTS (its body and figures may live in their own ui module)."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -14,6 +13,7 @@ import streamlit as st
 from lab.experiments.ebm_gan.config import MODE_LABELS
 from ui import ebm_gan
 from ui.classroom import chart
+from ui.numbers import number
 from ui.ebm_cd import cd_body, cd_figures
 from ui.ebm_diffusion import diffusion_body, diffusion_figures
 
@@ -74,10 +74,6 @@ def live_line(cls) -> str:
             else "Every setting starts a new run.")
 
 
-def _fmt(v: float) -> str:
-    return "n/a" if v is None or math.isnan(v) else f"{v:.3g}"
-
-
 def langevin_body(ns: str, text: dict) -> Callable[[dict], None]:
     from lab.experiments.langevin import figures as figs
 
@@ -86,10 +82,10 @@ def langevin_body(ns: str, text: dict) -> Callable[[dict], None]:
         m = s["metrics"]
         cols = st.columns(4)
         cols[0].metric(f"Iterations (of {s['total']:,})", f"{s['step']:,}")
-        cols[1].metric("KL(histogram || p)", _fmt(m["kl"]))
-        cols[2].metric("|mean error|", _fmt(m["mean_error"]))
+        cols[1].metric("KL(histogram || p)", number(m["kl"]))
+        cols[2].metric("|mean error|", number(m["mean_error"]))
         cols[3].metric("MALA acceptance" if s["mala"] else "Escaped the box",
-                       _fmt(m["acceptance"]) if s["mala"] else f"{m['escaped']:.1%}")
+                       number(m["acceptance"]) if s["mala"] else f"{m['escaped']:.1%}")
         chart(figs.density(s), key=f"{ns}.density")
         chart(figs.kl_curve(s), key=f"{ns}.kl")
         st.caption(text["KL"])
@@ -104,8 +100,8 @@ def score_body(ns: str, text: dict) -> Callable[[dict], None]:
         m = s["metrics"]
         cols = st.columns(3)
         cols[0].metric(f"Steps (of {s['total']:,})", f"{s['step']:,}")
-        cols[1].metric("Fisher divergence", _fmt(m["fisher"]))
-        cols[2].metric("At initialisation", _fmt(m["fisher_init"]))
+        cols[1].metric("Fisher divergence", number(m["fisher"]))
+        cols[2].metric("At initialisation", number(m["fisher_init"]))
         chart(figs.fields(s), key=f"{ns}.fields")
         chart(figs.fisher_curve(s), key=f"{ns}.fisher")
         st.caption(text["Fisher"])

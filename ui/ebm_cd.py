@@ -8,11 +8,11 @@ from typing import Any, Callable
 import streamlit as st
 
 from ui.classroom import chart
+from ui.numbers import number
 
 
 def cd_body(ns: str, text: dict) -> Callable[[dict], None]:
     from lab.experiments.ebm import figures as figs
-    from ui.ebm import _fmt                 # ui.ebm imports this module: its helper at call time
 
     def body(snaps: dict[str, Any]) -> None:
         s = snaps["run"]
@@ -22,9 +22,9 @@ def cd_body(ns: str, text: dict) -> Callable[[dict], None]:
                        "Langevin step size, then Reset.", icon=":material/warning:")
         cols = st.columns(4)
         cols[0].metric(f"Steps (of {s['total']:,})", f"{s['step']:,}")
-        cols[1].metric("KL(p || p_f)", _fmt(m["kl"]))
-        cols[2].metric("KL(p_f || p)", _fmt(m["kl_reverse"]))
-        cols[3].metric("Learned log Z", _fmt(m["log_z"]))
+        cols[1].metric("KL(p || p_f)", number(m["kl"]))
+        cols[2].metric("KL(p_f || p)", number(m["kl_reverse"]))
+        cols[3].metric("Learned log Z", number(m["log_z"]))
         chart(figs.density(s), key=f"{ns}.density")
         chart(figs.kl_curve(s), key=f"{ns}.kl")
         st.caption(text["CD read-out"])

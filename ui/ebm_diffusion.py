@@ -29,7 +29,6 @@ def _figures_of_readout(ns: str, s: dict) -> dict:
 
 
 def diffusion_body(ns: str, text: dict) -> Callable[[dict], None]:
-    from ui.ebm import _fmt          # the page's number format (ui.ebm imports this module first)
 
     def body(snaps: dict[str, Any]) -> None:
         s = snaps["run"]
@@ -38,7 +37,7 @@ def diffusion_body(ns: str, text: dict) -> Callable[[dict], None]:
         cols[0].metric(f"Steps (of {s['total']:,})", f"{s['step']:,}")
         for col, (key, name) in zip(cols[1:], SHORT.items()):
             err = m["mode_error" + key[2:]]
-            col.metric(f"KL {name}", _fmt(m[key]),
+            col.metric(f"KL {name}", number(m[key]),
                        help=None if math.isnan(err) else f"mode-weight error {err:.3f}")
         shown = _figures_of_readout(ns, s)
         chart(shown["samples"], key=f"{ns}.chart_samples")

@@ -2,16 +2,16 @@
 formulas and things to try are ebm.md sections the page shows (ui.ebm.PARTS); the live read-out is the bound against log Z(f), the learned f against log p."""
 from __future__ import annotations
 
-import math
 from typing import Any, Callable
 
 import streamlit as st
 
 from ui.classroom import chart
+from ui.numbers import number
 
 
 def _fmt(v: float) -> str:
-    return "n/a" if v is None or math.isnan(v) else f"{v:.4g}"
+    return number(v, 4)          # bound and log Z agree to the 4th digit at the optimum
 
 
 def body(ns: str, text: dict) -> Callable[[dict], None]:
