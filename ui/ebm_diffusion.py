@@ -9,6 +9,7 @@ from typing import Any, Callable
 import streamlit as st
 
 from ui.classroom import chart, on as projector_on
+from ui.numbers import number
 
 NO_CLOSED_FORM = "The banana blurred by N(0, sigma^2) has no closed form: its noised densities are not drawn."
 SHORT = {"kl": "annealed", "kl_ddpm": "DDPM", "kl_langevin": "single-level"}      # the read-out's metric labels, whole at 1024 px
