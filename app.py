@@ -57,6 +57,7 @@ classroom.sidebar_toggle()
 classroom.style()
 badge = st.sidebar.empty()
 ui.device_badge(badge, if_loaded=True)
-st.navigation(pages).run()
+with ui.pooled.guard():        # a training process lost mid-page: one line, never a traceback
+    st.navigation(pages).run()
 ui.device_badge(badge)
 ui.warm_up()       # after the page is drawn: what the first Play will import, imported meanwhile

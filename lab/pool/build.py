@@ -26,17 +26,6 @@ class Build:
     def __call__(self):
         return self.fn(*self.args, **self.kwargs)
 
-    @property
-    def cfg(self):
-        """The run's config: the first argument that is a dataclass config."""
-        import dataclasses
-        return next((a for a in self.args if dataclasses.is_dataclass(a) and not isinstance(a, type)), None)
-
-    def with_cfg(self, cfg) -> "Build":
-        """The same recipe for another config (a retune that needs a rebuild is a new Build)."""
-        old = self.cfg
-        return Build(self.fn, *[cfg if a is old else a for a in self.args], **self.kwargs)
-
 
 def experiment_run(name: str, cfg):
     """`lab.experiments.get(name).make_run(cfg)` by name (an Experiment's bound method does not
