@@ -124,13 +124,10 @@ def import_shared(modules: tuple[str, ...] = SHARED_IMPORTS) -> None:
 
 def warm_up() -> None:
     """After a page is drawn: import, in the background, what the first Play will need, and
-    start the training processes (lab.pool) when they are on."""
+    start the training processes (lab.pool) again if one was recycled."""
     from lab.device import warm_up
-    from lab.pool import get_pool
     warm_up()
-    pool = get_pool()
-    if pool is not None:
-        pool.warm()
+    pooled.warm()
 
 
 def plain(text: object) -> str:

@@ -34,6 +34,15 @@ def materialise(made: Any) -> Any:
     return made() if pool is None else RemoteRun(pool, made, session_id())
 
 
+def warm() -> None:
+    """Start the training processes (when on) at the first page run: each imports torch for a
+    few seconds, in parallel with the page."""
+    from lab.pool import get_pool
+    pool = get_pool()
+    if pool is not None:
+        pool.warm()
+
+
 def is_remote(run: Any) -> bool:
     from lab.pool import RemoteRun
     return isinstance(run, RemoteRun)

@@ -46,12 +46,20 @@ class RemoteRun:
         self._lost = ""
         self._playing = False
         self._status: dict = {}
-        self._start_on(pool.place(session), None)
+        try:
+            self._start_on(pool.place(session), None)
+        except WorkerLost:           # the worker died before the run existed: nothing lost, once more
+            self._start_on(pool.place(session), None)
 
     def _start_on(self, w: WorkerProc, state: bytes | None) -> None:
-        desc = w.request("create", self._id, self._build, self._session)
-        with self._pool.lock:
+        with self._pool.lock:           # counted at once: a concurrent placement sees this session here
             w.runs[self._id] = self._session
+        try:
+            desc = w.request("create", self._id, self._build, self._session)
+        except BaseException:
+            with self._pool.lock:
+                w.runs.pop(self._id, None)
+            raise
         self._box[0] = w
         if getattr(self, "_finalizer", None) is not None:
             self._finalizer.detach()

@@ -12,7 +12,8 @@ at its total. Commands come first: the connection is polled before every slice.
 Heartbeat: any command on a run counts; a playing run that hears nothing for `idle_s` pauses
 (the tab was closed), so it stops taking a share.
 
-Lowered priority (os.nice): the server's page runs come before training on a busy machine.
+Lowered priority (os.nice, after start-up): the server's page runs come before training on a
+busy machine.
 """
 from __future__ import annotations
 
@@ -214,14 +215,16 @@ def _error(conn, err: BaseException) -> None:
         conn.send(("err", RuntimeError(f"{type(err).__name__}: {err}"[:400])))
 
 
-def main(conn, nice: int = 10, idle_s: float = 60.0) -> None:
-    """The worker's loop (the process target)."""
-    try:
-        os.nice(nice)
-    except (OSError, AttributeError):
-        pass
+def main(conn, nice: int | None = None, idle_s: float = 60.0) -> None:
+    """The worker's loop. Start-up imports (torch) run at normal priority, so
+    the first run does not wait behind a busy server; training after them runs `nice` lower
+    (GENLAB_WORKER_NICE, default 5: about a third of the server's weight on a busy core)."""
     from lab.device import small_net_threads
     small_net_threads()
+    try:
+        os.nice(int(os.environ.get("GENLAB_WORKER_NICE", "5")) if nice is None else nice)
+    except (OSError, AttributeError, ValueError):
+        pass
     w = Worker(idle_s)
     while True:
         now = time.monotonic()
