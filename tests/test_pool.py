@@ -16,6 +16,7 @@ from lab.pool import Build, CapacityError, Caps, Pool, RemoteRun, WorkerLost
 from lab.seeds import with_seeds
 
 CFG = DisjointConfig(steps=100_000, seed=3)
+IDLE, DROP = 1.5, 3.0          # s of silence before a run pauses, and before it is set aside
 
 
 def build(cfg=CFG, seeds: int = 1) -> Build:
@@ -171,3 +172,23 @@ def test_caps_refuse_with_the_message(pool):
         keep.drop()
     finally:
         pool.caps = old
+
+
+def test_a_silent_run_pauses_then_is_set_aside_and_restarts_from_its_saved_step(pool):
+    run = RemoteRun(pool, build(), "silent")
+    run._box[0].request("configure", 0, IDLE, DROP)
+    run.advance(4)
+    run.play(50)
+    time.sleep(IDLE + 0.7)
+    st = run.status()
+    assert not st["playing"] and "no page asked for this run" in st["message"]
+    step = st["step"]
+    time.sleep(1.0)
+    assert run.status()["step"] == step                     # paused: no more steps
+    time.sleep(DROP + 0.5)
+    with pytest.raises(WorkerLost, match=r"set aside after .* Press Restart to continue from step 4\."):
+        run.snapshot()
+    run._box[0].request("configure", 0, 60.0, 600.0)
+    run.restart()
+    assert run.step == 4
+    run.drop()

@@ -24,7 +24,7 @@ def _server_pid(port: int) -> int:
 
 
 def _workers(parent: int) -> list[int]:
-    """The server's training processes (`python -m lab.pool.worker`)."""
+    """The server's training processes (`python -m lab.pool ...`)."""
     out = []
     for d in Path("/proc").iterdir():
         if not d.name.isdigit():
@@ -34,7 +34,7 @@ def _workers(parent: int) -> list[int]:
             cmd = (d / "cmdline").read_bytes()
         except OSError:
             continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and b"lab.pool.worker" in cmd:
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and b"lab.pool\0" in cmd:
             out.append(int(d.name))
     return out
 

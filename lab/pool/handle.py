@@ -20,17 +20,16 @@ import weakref
 
 from lab.pool.build import Build
 from lab.pool.pool import Pool, WorkerLost, WorkerProc
+from lab.pool.worker import SetAside
 
 SAVE_EVERY = 10.0       # s of play between two saved states (the restart point)
 
 
 def _drop(pool: Pool, box: list, rid: int) -> None:
-    w = box[0]
-    try:
-        w.request("drop", rid)
-    except Exception:      # the worker died or is stopping: nothing left to drop
-        pass
-    pool.forget(w, rid)
+    """The finalizer: hand the drop to the pool's reaper thread. A finalizer runs wherever the
+    handle happens to be collected, possibly in a thread that holds this worker's connection
+    lock or the pool's lock; talking to the worker from here could wait on itself forever."""
+    pool.drop_later(box[0], rid)
 
 
 class RemoteRun:
@@ -79,14 +78,15 @@ class RemoteRun:
             raise WorkerLost(self._lost, self.step)
         try:
             return self._box[0].request(op, self._id, *args, **kwargs)
-        except WorkerLost as err:
+        except (WorkerLost, SetAside) as err:
             with self._pool.lock:
                 self._box[0].runs.pop(self._id, None)
             if getattr(self, "_finalizer", None) is not None:
                 self._finalizer.detach()
             at = self._saved_step()
-            self._lost = (f"{err}. Press Restart to continue from step {at:,}." if at else
-                          f"{err}. Press Restart to start it again.")
+            why = str(err.args[0] if err.args else err)
+            self._lost = (f"{why}. Press Restart to continue from step {at:,}." if at else
+                          f"{why}. Press Restart to start it again.")
             self._playing = False
             raise WorkerLost(self._lost, at) from None
 

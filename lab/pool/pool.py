@@ -2,7 +2,7 @@
 at a time per worker, noticing a dead worker and starting a replacement, caps, and recycling an
 empty worker so its memory goes back to the system.
 
-A worker is a fresh interpreter (`python -m lab.pool.worker FD`), never a fork: forking a
+A worker is a fresh interpreter (`python -m lab.pool FD ...`), never a fork: forking a
 process whose torch already runs threads is unsafe (the child inherits locks held by threads
 that do not exist in it). Not multiprocessing's "spawn" either: spawn re-imports the parent's
 main script in the child (the `streamlit` command, pytest, or a user's script without a
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import queue
 import socket
 import subprocess
 import sys
@@ -77,10 +78,10 @@ def _describe_exit(code: int | None) -> str:
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _spawn(idle_s: float) -> tuple[subprocess.Popen, Connection]:
+def _spawn(idle_s: float, drop_s: float) -> tuple[subprocess.Popen, Connection]:
     ours, theirs = socket.socketpair()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    proc = subprocess.Popen([sys.executable, "-m", "lab.pool.worker", str(theirs.fileno()), str(idle_s)],
+    proc = subprocess.Popen([sys.executable, "-m", "lab.pool", str(theirs.fileno()), str(idle_s), str(drop_s)],
                             pass_fds=[theirs.fileno()], cwd=ROOT, env=env, stdin=subprocess.DEVNULL)
     theirs.close()                      # our copy: the worker's death then reads as EOF here
     return proc, Connection(ours.detach())
@@ -90,8 +91,8 @@ class WorkerProc:
     """One worker process and the connection to it; `request` is one command and its answer,
     under a lock, so several Streamlit threads never interleave messages on the connection."""
 
-    def __init__(self, idle_s: float):
-        self.proc, self.conn = _spawn(idle_s)
+    def __init__(self, idle_s: float, drop_s: float):
+        self.proc, self.conn = _spawn(idle_s, drop_s)
         self.lock = threading.Lock()
         self.runs: dict[int, str] = {}     # run id -> session
         self.playing: set[int] = set()
@@ -140,14 +141,32 @@ class Pool:
     """`n` worker processes (started on first use); runs placed on the worker that holds the
     fewest sessions, a session's runs together (so the worker's fair share is per session)."""
 
-    def __init__(self, n: int, caps: Caps | None = None, idle_s: float | None = None):
+    def __init__(self, n: int, caps: Caps | None = None, idle_s: float | None = None, drop_s: float | None = None):
         self.n = max(1, int(n))
         self.caps = caps or Caps()
-        self.idle_s = _env("GENLAB_IDLE_S", 60.0) if idle_s is None else idle_s
+        self.idle_s = _env("GENLAB_IDLE_S", 60.0) if idle_s is None else idle_s      # pause after this silence
+        self.drop_s = _env("GENLAB_DROP_S", 600.0) if drop_s is None else drop_s     # drop after this one
         self.lock = threading.Lock()
         self.workers: list[WorkerProc | None] = [None] * self.n
         self.next_id = 1
         self.closed = False
+        self._drops: queue.SimpleQueue = queue.SimpleQueue()     # reentrant: safe from a finalizer
+        threading.Thread(target=self._reap, name="genlab-pool-reaper", daemon=True).start()
+
+    def drop_later(self, w: WorkerProc, rid: int) -> None:
+        """Drop run `rid` from worker `w` on the reaper thread (see handle._drop)."""
+        self._drops.put((w, rid))
+
+    def _reap(self) -> None:
+        while True:
+            w, rid = self._drops.get()
+            if w is None:
+                return
+            try:
+                w.request("drop", rid)
+            except Exception:  # noqa: BLE001 - the worker died or is stopping: nothing left to drop
+                pass
+            self.forget(w, rid)
 
     def warm(self) -> None:
         """Start every worker now (each imports torch, a few seconds) so the first run waits less."""
@@ -159,7 +178,7 @@ class Pool:
     def _worker(self, i: int) -> WorkerProc:
         w = self.workers[i]
         if w is None or w.dead:
-            w = self.workers[i] = WorkerProc(self.idle_s)
+            w = self.workers[i] = WorkerProc(self.idle_s, self.drop_s)
         return w
 
     def live_workers(self) -> list[WorkerProc]:
@@ -228,6 +247,7 @@ class Pool:
         return out
 
     def close(self) -> None:
+        self._drops.put((None, 0))
         with self.lock:
             self.closed = True
             workers = [w for w in self.workers if w is not None]

@@ -10,7 +10,8 @@ is held to the rate its page asked for (steps per tick / tick period; a token bu
 at its total. Commands come first: the connection is polled before every slice.
 
 Heartbeat: any command on a run counts; a playing run that hears nothing for `idle_s` pauses
-(the tab was closed), so it stops taking a share.
+(the tab was closed), so it stops taking a share; after `drop_s` of silence it is dropped, so
+its memory goes back even before Streamlit collects the closed session.
 
 Lowered priority (os.nice, after start-up): the server's page runs come before training on a
 busy machine.
@@ -25,6 +26,10 @@ from collections import deque
 SLICE = 0.05            # s of training between two looks at the connection
 BURST = 0.5             # s of asked rate a run may catch up after a hiccup
 RATE_WINDOW = 3.0       # s over which a run's steps/s is measured
+
+
+class SetAside(LookupError):
+    """The run was dropped by its worker after a long silence (its page was closed)."""
 
 
 class Entry:
@@ -56,10 +61,11 @@ class Entry:
 
 
 class Worker:
-    def __init__(self, idle_s: float = 60.0):
+    def __init__(self, idle_s: float = 60.0, drop_s: float = 600.0):
         self.runs: dict[int, Entry] = {}
         self.used: dict[str, float] = {}     # training seconds per session since it last joined
-        self.idle_s = idle_s
+        self.idle_s, self.drop_s = idle_s, drop_s
+        self.set_aside: dict[int, str] = {}  # run id -> why it was dropped
 
     # ---- scheduling -------------------------------------------------------------------------
     def playing_groups(self) -> set[str]:
@@ -68,6 +74,17 @@ class Worker:
     def _refill(self, e: Entry, now: float) -> None:
         e.credit = min(e.credit + e.rate * (now - e.last_fill), max(e.rate * BURST, 1.0))
         e.last_fill = now
+
+    def set_aside_silent(self, now: float) -> None:
+        """Drop runs no page asked about for `drop_s` (a closed tab whose session Streamlit has
+        not yet collected): their memory goes back; the handle can restart from its saved state."""
+        silent = [rid for rid, e in self.runs.items() if now - e.beat > self.drop_s]
+        for rid in silent:
+            self.set_aside[rid] = (f"This run was set aside after {self.drop_s / 60:.0f} minutes without a page "
+                                   "watching it")
+            del self.runs[rid]
+        if silent:
+            release_memory()
 
     def ready(self, now: float) -> list[Entry]:
         out = []
@@ -140,8 +157,13 @@ class Worker:
             return os.getpid()
         if op == "rss":
             return rss_bytes()
+        if op == "configure":          # tests: shorter silences
+            self.idle_s, self.drop_s = float(args[0]), float(args[1])
+            return None
         if op == "exit":
             raise SystemExit(0)
+        if rid not in self.runs:
+            raise SetAside(self.set_aside.get(rid, "This run no longer exists in its training process"))
         e = self.runs[rid]
         e.beat = time.monotonic()
         run = e.run
@@ -215,19 +237,26 @@ def _error(conn, err: BaseException) -> None:
         conn.send(("err", RuntimeError(f"{type(err).__name__}: {err}"[:400])))
 
 
-def main(conn, nice: int | None = None, idle_s: float = 60.0) -> None:
-    """The worker's loop. Start-up imports (torch) run at normal priority, so
+def main(conn, nice: int | None = None, idle_s: float = 60.0, drop_s: float = 600.0) -> None:
+    """The worker's loop. Start-up imports (torch, every experiment) run at normal priority, so
     the first run does not wait behind a busy server; training after them runs `nice` lower
     (GENLAB_WORKER_NICE, default 5: about a third of the server's weight on a busy core)."""
+    from lab import experiments
     from lab.device import small_net_threads
     small_net_threads()
+    for name in experiments.names():        # the first run of every page then builds at once
+        try:
+            experiments.get(name)
+        except Exception:  # noqa: BLE001 - an experiment that cannot load fails when a page builds it
+            pass
     try:
         os.nice(int(os.environ.get("GENLAB_WORKER_NICE", "5")) if nice is None else nice)
     except (OSError, AttributeError, ValueError):
         pass
-    w = Worker(idle_s)
+    w = Worker(idle_s, drop_s)
     while True:
         now = time.monotonic()
+        w.set_aside_silent(now)
         ready = w.ready(now)
         try:
             has = conn.poll(0 if ready else w.wait_time(now))
@@ -249,8 +278,3 @@ def main(conn, nice: int | None = None, idle_s: float = 60.0) -> None:
         if ready:
             w.train_slice(w.pick(ready))
 
-
-if __name__ == "__main__":
-    import sys
-    from multiprocessing.connection import Connection
-    main(Connection(int(sys.argv[1])), idle_s=float(sys.argv[2]))
