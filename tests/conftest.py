@@ -27,8 +27,10 @@ SERVER_WORKERS = "2"
 
 
 def server_env() -> dict:
-    """The environment of a `streamlit run` started by a test: the worker pool on."""
-    return {**os.environ, "GENLAB_WORKERS": SERVER_WORKERS}
+    """The environment of a `streamlit run` started by a test: the worker pool on, its workers
+    at the server's priority (a CI machine shared with the browser and a second server would
+    otherwise starve them; the priority is a production choice, not what these tests check)."""
+    return {**os.environ, "GENLAB_WORKERS": SERVER_WORKERS, "GENLAB_WORKER_NICE": "0"}
 
 
 def _free_port() -> int:

@@ -169,6 +169,14 @@ def test_caps_refuse_with_the_message(pool):
         pool.caps = Caps(session_runs=5, server_runs=1, worker_mb=4000)
         with pytest.raises(CapacityError, match="The server is full.*GENLAB_SERVER_RUNS=1"):
             RemoteRun(pool, build(), "another")
+        keep.advance(1)                       # saves its state: a few kB
+        pool.caps = Caps(session_runs=5, session_mb=1e-3, server_runs=20, worker_mb=4000)
+        with pytest.raises(CapacityError, match="GENLAB_SESSION_MB"):
+            RemoteRun(pool, build(), "capped")
+        pool.caps = Caps(session_runs=5, server_runs=20, worker_mb=1)
+        pool.workers[0].rss_at = 0.0
+        with pytest.raises(CapacityError, match="out of memory.*GENLAB_WORKER_MB=1 "):
+            RemoteRun(pool, build(), "another")
         keep.drop()
     finally:
         pool.caps = old

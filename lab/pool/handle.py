@@ -119,6 +119,7 @@ class RemoteRun:
     def save(self) -> None:
         """Keep the run's state now as the restart point."""
         self._saved, self._saved_at = self._ask("call", "state_bytes")[0], time.monotonic()
+        self._pool.sizes[self._id] = len(self._saved)
 
     # ---- the Run protocol -----------------------------------------------------------------------
     @property

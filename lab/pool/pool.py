@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -46,6 +47,7 @@ def workers_wanted() -> int:
 @dataclass(frozen=True)
 class Caps:
     session_runs: int = int(_env("GENLAB_SESSION_RUNS", 12))      # live runs one browser session may hold
+    session_mb: float = _env("GENLAB_SESSION_MB", 400)             # their saved states (state_bytes) together
     server_runs: int = int(_env("GENLAB_SERVER_RUNS", 120))        # live runs in all workers together
     worker_mb: float = _env("GENLAB_WORKER_MB", 1500)              # one worker's memory beyond which it takes no new run
 
@@ -98,7 +100,7 @@ class WorkerProc:
         self.playing: set[int] = set()
         self.sessions_playing = 0          # the worker's last report
         self.dead = ""                     # why, once it died
-        self.rss = 0
+        self.rss, self.rss_at = 0, 0.0     # resident bytes, and when measured
 
     @property
     def pid(self) -> int:
@@ -150,6 +152,7 @@ class Pool:
         self.workers: list[WorkerProc | None] = [None] * self.n
         self.next_id = 1
         self.closed = False
+        self.sizes: dict[int, int] = {}      # run id -> bytes of its last saved state
         self._drops: queue.SimpleQueue = queue.SimpleQueue()     # reentrant: safe from a finalizer
         threading.Thread(target=self._reap, name="genlab-pool-reaper", daemon=True).start()
 
@@ -195,6 +198,13 @@ class Pool:
                     f"This browser session already trains {mine} runs, the most one session may hold "
                     f"(GENLAB_SESSION_RUNS={self.caps.session_runs}). Close another page's runs (Reset, or fewer "
                     "seeds or recipes) and try again.")
+            held = sum(size for rid, size in self.sizes.items()
+                       if any(w.runs.get(rid) == session for w in self.live_workers()))
+            if held >= self.caps.session_mb * 2 ** 20:
+                raise CapacityError(
+                    f"This browser session's runs already hold {held / 2 ** 20:.0f} MB of weights, the most one "
+                    f"session may (GENLAB_SESSION_MB={self.caps.session_mb:.0f}). Close another page's runs "
+                    "(Reset, or fewer seeds or recipes) or use smaller settings.")
             total = sum(len(w.runs) for w in self.live_workers())
             if total >= self.caps.server_runs:
                 raise CapacityError(
@@ -207,7 +217,12 @@ class Pool:
                                                          if self.workers[i] is not None and not self.workers[i].dead else 0))
             for i in order:
                 w = self._worker(i)
-                if not w.rss or w.rss < self.caps.worker_mb * 2 ** 20:
+                if w.runs and time.monotonic() - w.rss_at > 5.0:      # a fresh worker is small
+                    try:
+                        w.rss, w.rss_at = int(w.request("rss")), time.monotonic()
+                    except WorkerLost:
+                        continue
+                if w.rss < self.caps.worker_mb * 2 ** 20:
                     return w
             raise CapacityError(
                 f"The training processes are out of memory (GENLAB_WORKER_MB={self.caps.worker_mb:.0f} MB each). "
@@ -224,6 +239,7 @@ class Pool:
         with self.lock:
             w.runs.pop(rid, None)
             w.playing.discard(rid)
+            self.sizes.pop(rid, None)
             if w.runs or w.dead:
                 return
             for i, x in enumerate(self.workers):
