@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from lab.experiments.disjoint import DisjointConfig, DisjointRun
-from lab.pool import Build, CapacityError, Caps, Pool, RemoteRun, WorkerLost
+from lab.experiments.dirac_gan import DiracConfig
+from lab.pool import Build, CapacityError, Caps, Pool, RemoteRun, WorkerLost, experiment_run
 from lab.seeds import with_seeds
 
 CFG = DisjointConfig(steps=100_000, seed=3)
@@ -72,8 +73,9 @@ def test_a_remote_run_equals_an_in_process_run(pool):
 
 
 def test_two_sessions_on_one_worker_get_equal_shares_and_the_asked_rate_holds(pool):
-    a, b = RemoteRun(pool, build(), "share-a"), RemoteRun(pool, build(), "share-b")
-    slow = RemoteRun(pool, build(), "share-slow")          # held to 20 steps/s
+    dirac = Build(experiment_run, "dirac_gan", DiracConfig(steps=100_000))     # ~400 steps/s: many slices
+    a, b = RemoteRun(pool, dirac, "share-a"), RemoteRun(pool, dirac, "share-b")
+    slow = RemoteRun(pool, dirac, "share-slow")          # held to 20 steps/s
     a0, b0, s0 = a.step, b.step, slow.step
     for r in (a, b):
         r.play(1e6)

@@ -13,7 +13,6 @@ protocol (lab.run) by asking the worker; snapshots come back as plain arrays.
 """
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 import weakref
@@ -21,6 +20,7 @@ import weakref
 from lab.pool.build import Build
 from lab.pool.pool import Pool, WorkerLost, WorkerProc
 from lab.pool.worker import SetAside
+from lab.run import Run
 
 SAVE_EVERY = 10.0       # s of play between two saved states (the restart point)
 
@@ -163,47 +163,31 @@ class RemoteRun:
             data = checkpoint.to_bytes(doc["experiment"], self.cfg, doc["step"], doc["history"], doc["state"])
             self._take(self._ask("load_state", data))
 
-    @contextlib.contextmanager
-    def holding(self, timeout: float | None = None):
-        got = self.lock.acquire() if timeout is None else self.lock.acquire(timeout=timeout)
-        try:
-            yield self if got else None
-        finally:
-            if got:
-                self.lock.release()
+    holding = Run.holding          # the handle itself with its lock held (None if not had in time)
 
     # ---- training in the worker -----------------------------------------------------------------
     def play(self, rate: float) -> dict:
-        """Train in the worker at up to `rate` steps/s (its fair share may be less)."""
-        with self.lock:
-            self._status = self._ask("play", float(rate))
-            self._note(self._status)
-            if not self._playing or time.monotonic() - self._saved_at > SAVE_EVERY:
-                self.save()
-            self._playing = True
-            return self._status
+        """Train in the worker at up to `rate` steps/s (its fair share may be less). The restart
+        point is saved when play starts and every SAVE_EVERY s while it goes on."""
+        return self._command("play", float(rate), save=not self._playing or time.monotonic() - self._saved_at > SAVE_EVERY)
 
     def pause(self) -> dict:
-        with self.lock:
-            self._status = self._ask("pause")
-            self._note(self._status)
-            if self._playing:
-                self.save()
-            self._playing = False
-            return self._status
+        return self._command("pause", save=self._playing)
 
     def status(self) -> dict:
         """{playing, message, step, steps_per_s, sessions (playing on this worker)}; a heartbeat."""
-        with self.lock:
-            self._status = self._ask("status")
-            self._note(self._status)
-            return self._status
+        return self._command("status", save=False)
 
-    def _note(self, st: dict) -> None:
-        self.step = st["step"]
-        self._box[0].sessions_playing = st["sessions"]
-        w = self._box[0]
-        (w.playing.add if st["playing"] else w.playing.discard)(self._id)
+    def _command(self, op: str, *args, save: bool) -> dict:
+        with self.lock:
+            st = self._status = self._ask(op, *args)
+            self.step, self._playing = st["step"], st["playing"]
+            w = self._box[0]
+            w.sessions_playing = st["sessions"]
+            (w.playing.add if st["playing"] else w.playing.discard)(self._id)
+            if save:
+                self.save()
+            return st
 
     @property
     def worker_pid(self) -> int:
