@@ -115,7 +115,10 @@ def keep_runs(ns: str, cfgs: dict[str, Any] | None, make: Callable[[str, Any], A
         except WorkerLost:
             pooled.offer_restart(ns, runs)
         try:
-            runs[name] = pooled.materialise(make(name, cfg))
+            made = pooled.materialise(make(name, cfg))
+            if not is_newest_run():      # a newer run of this session started while this one built
+                return runs              # (a run in a worker takes a moment): that one decides
+            runs[name] = made
         except ConfigError as err:
             st.error(plain(f"{name}: {err}" if len(cfgs) > 1 else err), icon=":material/error:")
     ss[f"{ns}.token"] = token
