@@ -23,6 +23,7 @@ from lab.pool.worker import SetAside
 from lab.run import Run
 
 SAVE_EVERY = 10.0       # s of play between two saved states (the restart point)
+CHUNK = 0.2             # s of one synchronous advance request
 
 
 def _drop(pool: Pool, box: list, rid: int) -> None:
@@ -131,10 +132,20 @@ class RemoteRun:
         return self._ask("getattr", "history")[1]
 
     def advance(self, k: int, **options) -> None:
+        """k steps, in chunks of about CHUNK seconds: a worker answers one command at a time, so
+        a long Step (1,000 steps of a heavy run) must not hold every other session on the same
+        worker waiting for its end. Saves the restart point after."""
         if k <= 0:
             return
         with self.lock:
-            self._call("advance", int(k), **options)
+            left, n = int(k), 1
+            while left > 0:
+                n = min(n, left)
+                t0 = time.perf_counter()
+                self._call("advance", n, **options)
+                left -= n
+                per_step = (time.perf_counter() - t0) / n
+                n = max(1, int(CHUNK / max(per_step, 1e-6)))
             self.save()
 
     def retune(self, cfg) -> bool:
