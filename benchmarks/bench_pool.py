@@ -23,7 +23,7 @@ def mb(values) -> str:
 
 
 def measure(pool: Pool, n: int, seconds: float) -> list[float]:
-    runs = [RemoteRun(pool, Build(with_seeds, "disjoint", DisjointConfig(steps=10 ** 6, seed=i), 1, DisjointRun),
+    runs = [RemoteRun(pool, Build(with_seeds, "disjoint", DisjointConfig(steps=100_000, seed=i), 1, DisjointRun),
                       f"session-{i}") for i in range(n)]
     start = [r.step for r in runs]
     for r in runs:
