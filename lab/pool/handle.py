@@ -72,6 +72,9 @@ class RemoteRun:
         if desc:
             self.cfg, self.step, self._total = desc["cfg"], desc["step"], desc["total"]
             self.members, self.experiment = desc["members"], desc["experiment"]
+            # A run with seed companions (lab.seeds.Seeds) saves only its shown seed's state, so
+            # it cannot be rebuilt from it: its restart starts again from step 0.
+            self._resumable = desc["type"] != "Seeds"
 
     # ---- talking to the worker ----------------------------------------------------------------
     def _ask(self, op: str, *args, **kwargs):
@@ -119,6 +122,8 @@ class RemoteRun:
 
     def save(self) -> None:
         """Keep the run's state now as the restart point."""
+        if not self._resumable:
+            return
         self._saved, self._saved_at = self._ask("call", "state_bytes")[0], time.monotonic()
         self._pool.sizes[self._id] = len(self._saved)
 
