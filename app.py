@@ -12,6 +12,7 @@ ICON = str(Path(__file__).with_name("assets") / "icon.png")
 
 ui.import_shared()      # before any page: concurrent first runs never see a half-imported pandas
 ui.begin_script_run()      # this run's number: only a session's newest run may rebuild its runs
+ui.pooled.warm()           # the training processes (lab.pool) start importing torch now, beside the page
 # Projector mode (`?classroom=1`, ui.classroom): read once per session, before the page config,
 # so the instructor's link opens with the sidebar folded away.
 st.set_page_config(page_title="GenLab", page_icon=ICON, layout="wide",
@@ -57,7 +58,8 @@ classroom.sidebar_toggle()
 classroom.style()
 badge = st.sidebar.empty()
 ui.device_badge(badge, if_loaded=True)
-st.navigation(pages).run()
+with ui.pooled.guard():        # a training process lost mid-page: one line, never a traceback
+    st.navigation(pages).run()
 classroom.hide_chooser()
 ui.device_badge(badge)
 ui.warm_up()       # after the page is drawn: what the first Play will import, imported meanwhile

@@ -7,6 +7,7 @@ import ui
 from lab.config import ConfigError
 from lab.experiments.dirac_gan import DiracConfig as Config, figures as figs, make_run
 from lab.experiments.dirac_gan.config import PLAIN, VARIANTS, variant_config, variants_from_link
+from lab.pool import Build
 from lab.seeds import with_seeds
 
 NS = "dirac"
@@ -43,7 +44,7 @@ if base is not None:
             cfgs[name] = variant_config(base, name)
         except ConfigError as err:          # e.g. lr / 10 below lr's bound
             st.error(ui.plain(f"{label(name)}: {err}"), icon=":material/error:")
-runs = ui.keep_runs(NS, cfgs, lambda name, cfg: with_seeds("dirac_gan", cfg, n_seeds, make_run), controls.reset,
+runs = ui.keep_runs(NS, cfgs, lambda name, cfg: Build(with_seeds, "dirac_gan", cfg, n_seeds, make_run), controls.reset,
                     n_seeds)
 if not runs:
     st.stop()

@@ -25,6 +25,7 @@ with st.expander("Why the minimax signal dies: the generator's two losses (note 
 from lab.experiments.discriminator.run import DiscriminatorRun  # noqa: E402
 from lab.data.mixtures import PAIRS, PRESETS, pair_of, pairs  # noqa: E402
 from lab.gan.lipschitz import CONSTRAINTS  # noqa: E402
+from lab.pool import Build  # noqa: E402
 from lab.seeds import with_seeds  # noqa: E402
 
 
@@ -71,7 +72,7 @@ if cfg is not None:
     ui.sync_url(dataclasses.replace(cfg, constraint="none"), {"critics": ",".join(critics)}, n_seeds)
 controls = ui.transport(NS, default_k=25, max_k=2000)
 runs = ui.keep_runs(NS, None if cfg is None else {c: dataclasses.replace(cfg, constraint=c) for c in critics},
-                    lambda c, cfg: with_seeds("discriminator", cfg, n_seeds, DiscriminatorRun),
+                    lambda c, cfg: Build(with_seeds, "discriminator", cfg, n_seeds, DiscriminatorRun),
                     controls.reset, n_seeds)
 if not runs:
     st.stop()

@@ -10,6 +10,7 @@ from lab.config import field_type, spec
 from lab.experiments.disjoint import DisjointConfig as Config, DisjointRun, figures as figs
 from lab.experiments.disjoint.config import LABELS, OVERRIDES, RECIPES, SETUP_LABELS, recipes_from_link, scale_note
 from lab.experiments.disjoint.trainer import sample_pair
+from lab.pool import Build
 from lab.seeds import with_seeds
 
 NS = "disjoint"
@@ -80,7 +81,7 @@ if not chosen:
     st.stop()
 controls = ui.transport(NS, default_k=10, max_k=500)
 cfgs = None if base is None else {name: dataclasses.replace(base, recipe=name) for name in chosen}
-runs = ui.keep_runs(NS, cfgs, lambda name, cfg: with_seeds("disjoint", cfg, n_seeds, DisjointRun), controls.reset,
+runs = ui.keep_runs(NS, cfgs, lambda name, cfg: Build(with_seeds, "disjoint", cfg, n_seeds, DisjointRun), controls.reset,
                     n_seeds)
 if not runs:
     st.stop()

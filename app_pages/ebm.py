@@ -5,6 +5,7 @@ import streamlit as st
 
 import ui
 from lab import experiments
+from lab.pool import Build, experiment_run
 from ui.ebm import PARTS, live_line, part_from_link, target_widget
 
 text = ui.page_text(__file__)
@@ -37,7 +38,7 @@ if cfg is not None:
 
 # ---- live: a live key (step size, MALA, learning rate) retunes in place; anything else restarts
 controls = ui.transport(run_ns, default_k=p.default_k, max_k=2000)
-runs = ui.keep_runs(run_ns, None if cfg is None else {"run": cfg}, lambda name, c: exp.make_run(c), controls.reset)
+runs = ui.keep_runs(run_ns, None if cfg is None else {"run": cfg}, lambda name, c: Build(experiment_run, p.experiment, c), controls.reset)
 if not runs:
     st.stop()
 if controls.step:

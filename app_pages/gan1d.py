@@ -5,6 +5,7 @@ import streamlit as st
 import ui
 from lab.experiments.gan1d import Gan1dConfig as Config, figures as figs, make_run
 from lab.experiments.gan1d.config import LABELS, PRIOR_LABELS, TARGET_LABELS, TARGETS, scale_note
+from lab.pool import Build
 from lab.seeds import with_seeds
 
 NS = "gan1d"
@@ -43,7 +44,7 @@ if cfg is not None:
 # ---- the game: a live key retunes in place, anything else restarts ---------------------------
 controls = ui.transport(NS, default_k=50, max_k=1000)
 runs = ui.keep_runs(NS, None if cfg is None else {"game": cfg},
-                    lambda name, c: with_seeds("gan1d", c, n_seeds, make_run), controls.reset, n_seeds)
+                    lambda name, c: Build(with_seeds, "gan1d", c, n_seeds, make_run), controls.reset, n_seeds)
 if not runs:
     st.stop()
 if controls.step:

@@ -10,6 +10,7 @@ from lab.data import toy2d
 from lab.experiments.mode_collapse import ModeCollapseConfig as Config, ModeCollapseRun
 from lab.experiments.mode_collapse import figures as figs
 from lab.gan.recipes import RECIPES
+from lab.pool import Build
 from lab.sweep import seeded
 
 NS = "mc"
@@ -69,8 +70,8 @@ step_d = c1.button("D only", key=f"{NS}.step_d", icon=":material/shield:", width
 step_g = c2.button("G only", key=f"{NS}.step_g", icon=":material/brush:", width="stretch",
                    help="One update of G alone (D frozen)")
 show_arrows = c3.toggle("Show G's gradient arrows", True, key=f"{NS}.arrows")
-runs = ui.keep_runs(NS, cfgs, lambda name, cfg: seeded(cfg, n_seeds, points) if n_seeds > 1
-                   else ModeCollapseRun(cfg, points), controls.reset, (token, n_seeds))
+runs = ui.keep_runs(NS, cfgs, lambda name, cfg: Build(seeded, cfg, n_seeds, points) if n_seeds > 1
+                   else Build(ModeCollapseRun, cfg, points), controls.reset, (token, n_seeds))
 if not runs:
     st.stop()
 for pressed, k, which in ((controls.step, controls.steps_per_tick, "both"), (step_d, 1, "d"), (step_g, 1, "g")):

@@ -9,6 +9,7 @@ from lab.experiments.robust_mean.config import Q_KEYS, RobustMeanConfig
 from lab.experiments.robust_mean.estimators import ESTIMATORS, choose
 from lab.experiments.robust_mean.run import RobustMeanRun
 from lab.experiments.robust_mean.sweep import Sweep, SweepConfig
+from lab.pool import Build
 from lab.seeds import with_seeds
 
 NS, SW = "rm", "rm.sw"
@@ -72,17 +73,18 @@ tab_live, tab_sweep, tab_table = st.tabs(["Live estimate", "Error vs eps and p",
 with tab_live:
     controls = ui.transport(NS, default_k=10, max_k=500)
     with st.spinner("Sampling the data and computing the classical estimators..."):
-        runs = ui.keep_runs(NS, cfg and {"run": cfg}, lambda _, c: with_seeds(
-            "robust_mean", c, n_seeds, RobustMeanRun), reset=controls.reset, token=n_seeds)
+        runs = ui.keep_runs(NS, cfg and {"run": cfg}, lambda _, c: Build(
+            with_seeds, "robust_mean", c, n_seeds, RobustMeanRun), reset=controls.reset, token=n_seeds)
     if not runs:
         st.stop()
     run = runs["run"]
     if controls.step:
         ui.step_runs(runs, controls.steps_per_tick)
-    if ss.get(f"{NS}.heat") not in run.gans:
+    gans = run.gan_names
+    if ss.get(f"{NS}.heat") not in gans:
         ss.pop(f"{NS}.heat", None)
-    heat_of = st.radio("Heat map of the discriminator of", list(run.gans), horizontal=True, key=f"{NS}.heat",
-                       format_func=F.label) if run.gans else None
+    heat_of = st.radio("Heat map of the discriminator of", gans, horizontal=True, key=f"{NS}.heat",
+                       format_func=F.label) if gans else None
     ui.live(NS, runs, live_view, k=controls.steps_per_tick, snapshot=lambda r: r.snapshot(heat_of=heat_of))
     last = ui.latest(NS)                 # the last tick's snapshots, for the buttons outside the fragment
     ui.downloads(NS, {"scatter": lambda: F.scatter_figure(last.snaps["run"]),
@@ -96,7 +98,7 @@ with tab_sweep:
     sv |= ui.config_widgets(SweepConfig, SW, SweepConfig(), keys=[f"{sv['axis']}_values", "reps", "n"], where=row)
     sweep_controls = ui.transport(SW, default_k=250, max_k=1000, step_label="Step")
     scfg = ui.build_config(SweepConfig, sv)
-    sweeps = ui.keep_runs(SW, scfg and {"sweep": scfg}, lambda _, c: Sweep(run.cfg, c),
+    sweeps = ui.keep_runs(SW, scfg and {"sweep": scfg}, lambda _, c: Build(Sweep, run.cfg, c),
                           reset=sweep_controls.reset, token=run.cfg)
     if sweep_controls.step:
         ui.step_runs(sweeps, sweep_controls.steps_per_tick)

@@ -9,6 +9,7 @@ from lab.config import spec
 from lab.data import toy2d
 from lab.experiments.mode_collapse.metrics import anchor_rows
 from lab.gan.recipes import RECIPES
+from lab.pool import Build
 from lab.sweep import figures as figs
 from lab.sweep import heatmap, kinds
 from ui import sweep as sweep_ui
@@ -53,8 +54,8 @@ if cfg is not None:
                f"trained as one batched model per structure.")
 
 controls = ui.transport(NS, default_k=50, max_k=2000)
-runs = ui.keep_runs(NS, {"sweep": cfg} if cfg is not None else None, lambda _, c: kind.run(c), controls.reset, name)
-if not runs or not isinstance(runs["sweep"], kind.run):
+runs = ui.keep_runs(NS, {"sweep": cfg} if cfg is not None else None, lambda _, c: Build(kind.run, c), controls.reset, name)
+if not runs or not isinstance(runs["sweep"].cfg, kind.config):
     st.stop()
 run = runs["sweep"]
 if controls.step:

@@ -6,6 +6,7 @@ import ui
 from lab.data import download
 from lab.experiments.vae import IDX_DATA, LatentVAEConfig as Cfg, LatentVAERun, figures as figs
 from lab.figures import grids
+from lab.pool import Build
 from lab.seeds import with_seeds
 from ui import vae as box, vae_exact
 
@@ -30,8 +31,8 @@ n_seeds = ui.seeds_input(NS)
 if cfg := ui.build_config(Cfg, ui.widgets.merged(url, values)):
     ui.sync_url(cfg, seeds=n_seeds)
 controls = ui.transport(NS, default_k=20, max_k=500)
-runs = ui.keep_runs(NS, {"vae": cfg} if cfg else None, reset=controls.reset, token=n_seeds, make=lambda _, c: with_seeds(
-    "vae", c, n_seeds, LatentVAERun))
+runs = ui.keep_runs(NS, {"vae": cfg} if cfg else None, reset=controls.reset, token=n_seeds, make=lambda _, c: Build(
+    with_seeds, "vae", c, n_seeds, LatentVAERun))
 if "vae" not in runs:
     st.stop()
 if (run := runs["vae"]).cfg != cfg:

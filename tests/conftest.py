@@ -3,6 +3,7 @@ server on 127.0.0.1, and a headless Debian Chromium driven by Playwright."""
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -19,6 +20,17 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "-
                   "--disable-component-update", "--disable-sync", "--no-first-run", "--no-default-browser-check"]
 
 torch.set_num_threads(1)
+# AppTest page tests run the page in this process and reach into its runs (run.gan, run.theta):
+# they keep training here. A real server (serve) trains in its worker processes (lab.pool).
+os.environ["GENLAB_WORKERS"] = "0"
+SERVER_WORKERS = "2"
+
+
+def server_env() -> dict:
+    """The environment of a `streamlit run` started by a test: the worker pool on, its workers
+    at the server's priority (a CI machine shared with the browser and a second server would
+    otherwise starve them; the priority is a production choice, not what these tests check)."""
+    return {**os.environ, "GENLAB_WORKERS": SERVER_WORKERS, "GENLAB_WORKER_NICE": "0"}
 
 
 def _free_port() -> int:
@@ -39,7 +51,7 @@ def serve(log_dir: Path):
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
              "--server.address", "127.0.0.1", "--server.port", str(port),
              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT)
+            cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, env=server_env())
     try:
         deadline = time.time() + 90
         while time.time() < deadline:

@@ -112,6 +112,7 @@ def test_browser_plays_pauses_and_downloads_the_numbers(streamlit_url, page, tmp
     page.goto(f"{streamlit_url}/dirac_gan?variants=simultaneous,r1&steps=100000", wait_until="domcontentloaded")
     wait_for_app(page)
     page.get_by_role("heading", name=re.compile("Dirac-GAN")).wait_for(timeout=90_000)
+    page.locator("[data-testid='stMetric']").first.wait_for(timeout=90_000)    # the runs are built (in a worker)
     page.get_by_role("button", name=re.compile(r"Play$")).first.click()
     page.wait_for_timeout(3000)
     page.get_by_role("button", name=re.compile(r"Pause$")).first.click()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import ui
-from conftest import ROOT, _free_port, error_texts, serve, wait_for_app
+from conftest import ROOT, _free_port, error_texts, serve, server_env, wait_for_app
 
 SESSIONS = 12
 LOG_NOISE = re.compile(r"Traceback|Error|Exception|partially initialized|terminate called|Warning", re.I)
@@ -51,7 +51,7 @@ def _start(log_dir: Path) -> tuple[subprocess.Popen, str, Path]:
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port),
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(err, "w"))
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(err, "w"), env=server_env())
     deadline = time.time() + 90
     while time.time() < deadline:
         assert proc.poll() is None, err.read_text()[-2000:]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import classroom
+from ui import classroom, pooled
 from ui.classroom import chart
 from ui.driver import begin_script_run, is_newest_run, keep_runs, latest, live, step_runs
 from ui.export import downloads, rows_of
@@ -28,7 +28,7 @@ from ui.widgets import build_config, config_widgets, recipe_note, seed_line, see
 
 __all__ = ["PAGES", "Transport", "available_pages", "begin_script_run", "chart", "is_newest_run", "build_config", "config_from_url", "config_widgets",
            "device_badge", "downloads", "import_shared", "keep_runs", "latest", "live", "opening", "page_text", "pause", "plain", "playing",
-           "recipe_note", "rows_of", "seed_line", "seeds_input", "step_runs", "sync_url", "things_to_try", "transport", "warm_up"]
+           "pooled", "recipe_note", "rows_of", "seed_line", "seeds_input", "step_runs", "sync_url", "things_to_try", "transport", "warm_up"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -124,9 +124,11 @@ def import_shared(modules: tuple[str, ...] = SHARED_IMPORTS) -> None:
 
 
 def warm_up() -> None:
-    """After a page is drawn: import, in the background, what the first Play will need."""
+    """After a page is drawn: import, in the background, what the first Play will need, and
+    start the training processes (lab.pool) again if one was recycled."""
     from lab.device import warm_up
     warm_up()
+    pooled.warm()
 
 
 def plain(text: object) -> str:

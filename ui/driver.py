@@ -92,10 +92,16 @@ def keep_runs(ns: str, cfgs: dict[str, Any] | None, make: Callable[[str, Any], A
     place when only live keys changed (`run.retune`), rebuilt otherwise, on Reset, or when
     `token` (what the config does not say, e.g. an uploaded file's hash) changed.
     `cfgs` None means a widget holds a bad value: the last good runs stay, so nothing is lost.
-    A run that cannot be built shows its one-line error and the old one (if any) stays."""
-    from ui import plain
+    A run that cannot be built shows its one-line error and the old one (if any) stays.
+    `make` may return a lab.pool.Build instead of a run: the run then lives in a worker process
+    when the pool is on (ui.pooled). A run whose worker died shows one line and a Restart button
+    here, and the page stops there (Reset builds it anew)."""
+    from lab.pool import WorkerLost
+    from ui import plain, pooled
     ss = st.session_state
     runs: dict[str, Any] = ss.setdefault(f"{ns}.runs", {})
+    if not reset:
+        pooled.offer_restart(ns, runs)
     if cfgs is None or not is_newest_run():
         return runs
     fresh = reset or ss.get(f"{ns}.token") != token
@@ -103,10 +109,16 @@ def keep_runs(ns: str, cfgs: dict[str, Any] | None, make: Callable[[str, Any], A
         del runs[name]
     for name, cfg in cfgs.items():
         run = runs.get(name)
-        if run is not None and not fresh and run.retune(cfg):
-            continue
         try:
-            runs[name] = make(name, cfg)
+            if run is not None and not fresh and run.retune(cfg):
+                continue
+        except WorkerLost:
+            pooled.offer_restart(ns, runs)
+        try:
+            made = pooled.materialise(make(name, cfg))
+            if not is_newest_run():      # a newer run of this session started while this one built
+                return runs              # (a run in a worker takes a moment): that one decides
+            runs[name] = made
         except ConfigError as err:
             st.error(plain(f"{name}: {err}" if len(cfgs) > 1 else err), icon=":material/error:")
     ss[f"{ns}.token"] = token
@@ -114,9 +126,15 @@ def keep_runs(ns: str, cfgs: dict[str, Any] | None, make: Callable[[str, Any], A
 
 
 def step_runs(runs: dict[str, Any], k: int, **options) -> None:
-    """The Step button: k more steps for every run (each under its own lock), never past its total."""
-    for run in runs.values():
-        run.advance(min(k, max(run.total - run.step, 0)), **options)
+    """The Step button: k more steps for every run (each under its own lock), never past its total.
+    A run in a worker steps there and waits for it; a worker lost meanwhile: the page's next run
+    shows the one line and Restart."""
+    from lab.pool import WorkerLost
+    try:
+        for run in runs.values():
+            run.advance(min(k, max(run.total - run.step, 0)), **options)
+    except WorkerLost:
+        st.rerun()
 
 
 def _train(ns: str, runs: dict[str, Any], k: int, budget: float) -> None:
@@ -151,12 +169,18 @@ def live(ns: str, runs: dict[str, Any], body: Callable[[dict[str, dict]], None],
     in st.session_state[f"{ns}.latest"] for the export buttons (which must read finished data,
     never a net in training), and draws. When every run has reached its total, Play switches
     itself off (a forgotten tab must not train forever). `train=False`: someone else trains
-    (a background worker); the tick only draws."""
+    (a background worker); the tick only draws.
+    Runs in the worker pool (ui.pooled) train there: each tick asks them to play at k steps per
+    period (or pause), then only draws, and says the session's share when others train too;
+    under load the period grows (drawing slows before training does)."""
     from lab.device import small_net_threads
-    from ui import plain
+    from lab.pool import WorkerLost
+    from ui import plain, pooled
     from ui.transport import pause, playing
     ss = st.session_state
     take = snapshot or (lambda run: run.snapshot())
+    remote = any(pooled.is_remote(r) for r in runs.values())
+    now_every = max(every, ss.get(f"{ns}.every_load", every)) if remote else every
 
     @functools.wraps(body)           # the fragment keeps the page function's identity
     def tick() -> None:
@@ -164,15 +188,24 @@ def live(ns: str, runs: dict[str, Any], body: Callable[[dict[str, dict]], None],
         clock = ss.setdefault(f"{ns}.clock", {})
         clock.update(every=every, train=0.0)
         t0 = time.perf_counter()
+        share = ""
         try:
-            if train and playing(ns) and runs:
+            if remote:
+                share = pooled.share_line(pooled.steer(ns, runs, playing(ns), k / every))
+            elif train and playing(ns) and runs:
                 draw = clock.get("draw", 0.0)
                 # When the picture alone overruns the timer, redraws are slow whatever we do:
                 # then train for half as long as we draw, not one chunk per tick.
                 _train(ns, runs, k, max(TICK_SHARE * every - draw, 0.5 * draw))
             snaps = {name: take(run) for name, run in runs.items()}
             latest(ns).snaps = snaps
+            if share:               # above the read-outs, where a student looks while playing
+                st.caption(share, help="Training time is shared equally between the sessions playing now; "
+                           "redraws slow down before training does.")
             body(snaps)
+        except WorkerLost:            # the next full run shows the one line and Restart
+            pause(ns)
+            st.rerun(scope="app")
         except ConfigError as err:
             pause(ns)
             st.error(plain(err), icon=":material/error:")
@@ -189,5 +222,8 @@ def live(ns: str, runs: dict[str, Any], body: Callable[[dict[str, dict]], None],
         if playing(ns) and runs and all(r.step >= r.total for r in runs.values()):
             pause(ns)
             st.rerun(scope="app")
+        if remote and playing(ns) and pooled.should_respace(ns, every, now_every,
+                                                            pooled.redraw_every(ns, every, clock["draw"])):
+            st.rerun(scope="app")
 
-    st.fragment(tick, run_every=every if playing(ns) else None)()
+    st.fragment(tick, run_every=now_every if playing(ns) else None)()

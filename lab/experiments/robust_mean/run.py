@@ -73,6 +73,11 @@ class RobustMeanRun(Run):
     def total(self) -> int:
         return max((g.total for g in self.gans.values()), default=0)
 
+    @property
+    def gan_names(self) -> list[str]:
+        """The GAN estimators' names (what a page lists; plain strings, so they cross to a worker)."""
+        return list(self.gans)
+
     # ---- the protocol -----------------------------------------------------------------------
     def _advance(self, k: int, **options) -> None:
         for _ in range(k):

@@ -1,0 +1,223 @@
+"""`RemoteRun`: the page's handle on a run that lives in a worker process. It implements the Run
+protocol (lab.run) by asking the worker; snapshots come back as plain arrays.
+
+- Thread-safe: each request goes over its worker's connection under that connection's lock,
+  and `lock` / `holding` give callers the same re-entrant lock a local run has.
+- Memory goes back: `weakref.finalize` drops the remote run when the handle is collected (its
+  session ended and Streamlit dropped the session's state).
+- A crash costs only this run: a dead worker makes every call raise WorkerLost with one line a
+  student can act on; `restart()` builds the run again on a live worker from the last state the
+  handle saved (on pause, on Step, and every SAVE_EVERY seconds of play).
+- Run-specific methods and attributes (a sweep's METRICS, the VAE's comparison(), ...) are
+  forwarded: an attribute comes back by value, a method becomes a remote call.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+
+from lab.pool.build import Build
+from lab.pool.pool import Pool, WorkerLost, WorkerProc
+from lab.pool.worker import SetAside
+from lab.run import Run
+
+SAVE_EVERY = 10.0       # s of play between two saved states (the restart point)
+CHUNK = 0.2             # s of one synchronous advance request
+
+
+def _drop(pool: Pool, box: list, rid: int) -> None:
+    """The finalizer: hand the drop to the pool's reaper thread. A finalizer runs wherever the
+    handle happens to be collected, possibly in a thread that holds this worker's connection
+    lock or the pool's lock; talking to the worker from here could wait on itself forever."""
+    pool.drop_later(box[0], rid)
+
+
+class RemoteRun:
+    """A run in a worker: `RemoteRun(pool, Build(...), session)`."""
+
+    def __init__(self, pool: Pool, build: Build, session: str = ""):
+        self._pool, self._build, self._session = pool, build, session
+        self.lock = threading.RLock()
+        self._id = pool.new_id()
+        self._box: list[WorkerProc] = [None]        # the worker, shared with the finalizer
+        self._saved: bytes | None = None             # the restart point
+        self._saved_at = 0.0
+        self._lost = ""
+        self._playing = False
+        self._status: dict = {}
+        try:
+            self._start_on(pool.place(session), None)
+        except WorkerLost:           # the worker died before the run existed: nothing lost, once more
+            self._start_on(pool.place(session), None)
+
+    def _start_on(self, w: WorkerProc, state: bytes | None) -> None:
+        with self._pool.lock:           # counted at once: a concurrent placement sees this session here
+            w.runs[self._id] = self._session
+        try:
+            desc = w.request("create", self._id, self._build, self._session)
+        except BaseException:
+            with self._pool.lock:
+                w.runs.pop(self._id, None)
+            raise
+        self._box[0] = w
+        if getattr(self, "_finalizer", None) is not None:
+            self._finalizer.detach()
+        self._finalizer = weakref.finalize(self, _drop, self._pool, self._box, self._id)
+        if state is not None:
+            desc = w.request("load_state", self._id, state)
+        self._take(desc)
+
+    def _take(self, desc: dict | None) -> None:
+        if desc:
+            self.cfg, self.step, self._total = desc["cfg"], desc["step"], desc["total"]
+            self.members, self.experiment = desc["members"], desc["experiment"]
+            # A run with seed companions (lab.seeds.Seeds) saves only its shown seed's state, so
+            # it cannot be rebuilt from it: its restart starts again from step 0.
+            self._resumable = desc["type"] != "Seeds"
+
+    # ---- talking to the worker ----------------------------------------------------------------
+    def _ask(self, op: str, *args, **kwargs):
+        if self._lost:
+            raise WorkerLost(self._lost, self.step)
+        try:
+            return self._box[0].request(op, self._id, *args, **kwargs)
+        except (WorkerLost, SetAside) as err:
+            with self._pool.lock:
+                self._box[0].runs.pop(self._id, None)
+            if getattr(self, "_finalizer", None) is not None:
+                self._finalizer.detach()
+            at = self._saved_step()
+            why = str(err.args[0] if err.args else err)
+            self._lost = (f"{why}. Press Restart to continue from step {at:,}." if at else
+                          f"{why}. Press Restart to start it again.")
+            self._playing = False
+            raise WorkerLost(self._lost, at) from None
+
+    def _saved_step(self) -> int:
+        if self._saved is None:
+            return 0
+        from lab import checkpoint
+        return int(checkpoint.from_bytes(self._saved)["step"])
+
+    def _call(self, name: str, *args, **kwargs):
+        out, desc = self._ask("call", name, *args, **kwargs)
+        self._take(desc)
+        return out
+
+    @property
+    def lost(self) -> str:
+        """The one line saying this run's worker died ('' while it lives)."""
+        return self._lost
+
+    def restart(self) -> None:
+        """The run again on a live worker, from the last saved state (step 0 if none was saved)."""
+        with self.lock:
+            lost, self._lost = self._lost, ""
+            try:
+                self._start_on(self._pool.place(self._session), self._saved)
+            except Exception:
+                self._lost = lost
+                raise
+
+    def save(self) -> None:
+        """Keep the run's state now as the restart point."""
+        if not self._resumable:
+            return
+        self._saved, self._saved_at = self._ask("call", "state_bytes")[0], time.monotonic()
+        self._pool.sizes[self._id] = len(self._saved)
+
+    # ---- the Run protocol -----------------------------------------------------------------------
+    @property
+    def total(self) -> int:
+        return self._total
+
+    @property
+    def history(self) -> dict:
+        return self._ask("getattr", "history")[1]
+
+    def advance(self, k: int, **options) -> None:
+        """k steps, in chunks of about CHUNK seconds: a worker answers one command at a time, so
+        a long Step (1,000 steps of a heavy run) must not hold every other session on the same
+        worker waiting for its end. Saves the restart point after."""
+        if k <= 0:
+            return
+        with self.lock:
+            left, n = int(k), 1
+            while left > 0:
+                n = min(n, left)
+                t0 = time.perf_counter()
+                self._call("advance", n, **options)
+                left -= n
+                per_step = (time.perf_counter() - t0) / n
+                n = max(1, int(CHUNK / max(per_step, 1e-6)))
+            self.save()
+
+    def retune(self, cfg) -> bool:
+        with self.lock:
+            return bool(self._call("retune", cfg))
+
+    def snapshot(self, **options) -> dict:
+        with self.lock:
+            return self._call("snapshot", **options)
+
+    def metrics(self) -> dict:
+        with self.lock:
+            return self._call("metrics")
+
+    def member_metrics(self) -> list[dict]:
+        with self.lock:
+            return self._call("member_metrics")
+
+    def state_bytes(self) -> bytes:
+        with self.lock:
+            return self._call("state_bytes")
+
+    def load_state(self, doc: dict) -> None:
+        from lab import checkpoint
+        with self.lock:
+            data = checkpoint.to_bytes(doc["experiment"], self.cfg, doc["step"], doc["history"], doc["state"])
+            self._take(self._ask("load_state", data))
+
+    holding = Run.holding          # the handle itself with its lock held (None if not had in time)
+
+    # ---- training in the worker -----------------------------------------------------------------
+    def play(self, rate: float) -> dict:
+        """Train in the worker at up to `rate` steps/s (its fair share may be less). The restart
+        point is saved when play starts and every SAVE_EVERY s while it goes on."""
+        return self._command("play", float(rate), save=not self._playing or time.monotonic() - self._saved_at > SAVE_EVERY)
+
+    def pause(self) -> dict:
+        return self._command("pause", save=self._playing)
+
+    def status(self) -> dict:
+        """{playing, message, step, steps_per_s, sessions (playing on this worker)}; a heartbeat."""
+        return self._command("status", save=False)
+
+    def _command(self, op: str, *args, save: bool) -> dict:
+        with self.lock:
+            st = self._status = self._ask(op, *args)
+            self.step, self._playing = st["step"], st["playing"]
+            w = self._box[0]
+            w.sessions_playing = st["sessions"]
+            (w.playing.add if st["playing"] else w.playing.discard)(self._id)
+            if save:
+                self.save()
+            return st
+
+    @property
+    def worker_pid(self) -> int:
+        return self._box[0].pid
+
+    def drop(self) -> None:
+        """Free the remote run now (also done when the handle is collected)."""
+        self._finalizer()
+
+    # ---- anything else the page reads -----------------------------------------------------------
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        kind, value = self._ask("getattr", name)
+        if kind == "value":
+            return value
+        return lambda *args, **kwargs: self._call(name, *args, **kwargs)

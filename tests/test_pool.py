@@ -1,0 +1,223 @@
+"""Runs in worker processes (lab.pool): the same numbers as in the server, fair shares, a killed
+worker costs only its run (one clear line, restart from the saved step), handles from several
+threads, memory back after a drop, caps refuse with their message."""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from lab.experiments.disjoint import DisjointConfig, DisjointRun
+from lab.experiments.dirac_gan import DiracConfig
+from lab.pool import Build, CapacityError, Caps, Pool, RemoteRun, WorkerLost, experiment_run
+from lab.seeds import with_seeds
+
+CFG = DisjointConfig(steps=100_000, seed=3)
+IDLE, DROP = 1.5, 3.0          # s of silence before a run pauses, and before it is set aside
+
+
+def build(cfg=CFG, seeds: int = 1) -> Build:
+    return Build(with_seeds, "disjoint", cfg, seeds, DisjointRun)
+
+
+@pytest.fixture(scope="module")
+def pool():
+    """One worker: every run shares it (a worker with no run left is recycled, so a keeper stays)."""
+    p = Pool(1, Caps(session_runs=6, server_runs=20, worker_mb=4000))
+    keeper = RemoteRun(p, build(), "keeper")
+    yield p
+    del keeper
+    p.close()
+
+
+def _equal(a, b) -> None:
+    """Snapshots equal: every array and number, recursively."""
+    if isinstance(a, dict):
+        assert set(a) == set(b)
+        for k in a:
+            _equal(a[k], b[k])
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            _equal(x, y)
+    elif isinstance(a, np.ndarray) or hasattr(a, "numpy"):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    elif isinstance(a, float) and np.isnan(a):
+        assert np.isnan(b)
+    else:
+        assert a == b
+
+
+def test_a_remote_run_equals_an_in_process_run(pool):
+    remote = RemoteRun(pool, build(), "equal")
+    local = with_seeds("disjoint", CFG, 1, DisjointRun)
+    for k in (7, 13):
+        remote.advance(k)
+        local.advance(k)
+    assert remote.step == local.step == 20 and remote.total == local.total and remote.members == 1
+    assert remote.metrics() == local.metrics()
+    assert remote.member_metrics() == local.member_metrics()
+    _equal(remote.snapshot(), local.snapshot())
+    assert remote.history == local.history
+    assert remote.theta == local.theta and remote.noise(3) == local.noise(3)     # run-specific, forwarded
+    live = DisjointConfig(steps=100_000, seed=3, instance_noise=0.5)
+    assert remote.retune(live) and local.retune(live) and remote.cfg == live
+    remote.advance(5)
+    local.advance(5)
+    assert remote.metrics() == local.metrics()
+    remote.drop()
+
+
+def test_two_sessions_on_one_worker_get_equal_shares_and_the_asked_rate_holds(pool):
+    dirac = Build(experiment_run, "dirac_gan", DiracConfig(steps=100_000))     # ~400 steps/s: many slices
+    a, b = RemoteRun(pool, dirac, "share-a"), RemoteRun(pool, dirac, "share-b")
+    slow = RemoteRun(pool, dirac, "share-slow")          # held to 20 steps/s
+    a0, b0, s0 = a.step, b.step, slow.step
+    for r in (a, b):
+        r.play(1e6)
+    slow.play(20)
+    time.sleep(3.0)
+    sa, sb, ss = a.status(), b.status(), slow.status()
+    assert pool.sessions_playing() == 3
+    for r in (a, b, slow):
+        r.pause()
+    da, db = sa["step"] - a0, sb["step"] - b0
+    assert da > 20 and db > 20
+    assert 0.6 < da / db < 1.0 / 0.6, (da, db)
+    assert sa["sessions"] == 3
+    assert 0.5 * 20 * 3 <= ss["step"] - s0 <= 20 * 3 + 20 * 0.5 + 2, ss     # the token bucket's burst at most
+    for r in (a, b, slow):
+        r.drop()
+
+
+def test_a_killed_worker_costs_its_run_only_and_restart_resumes_from_the_saved_step(pool):
+    run = RemoteRun(pool, build(), "crash")
+    run.advance(12)                          # Step saves the restart point
+    run.play(1e6)
+    time.sleep(0.3)
+    os.kill(run.worker_pid, signal.SIGKILL)
+    with pytest.raises(WorkerLost) as err:
+        for _ in range(50):
+            run.status()
+            time.sleep(0.05)
+    line = str(err.value)
+    saved = int(re.search(r"Press Restart to continue from step (\d+)\.$", line).group(1))
+    assert "stopped (SIGKILL)" in line and "\n" not in line
+    assert saved >= 12                        # Step's save, or Play's (taken as play began)
+    with pytest.raises(WorkerLost):          # every later call: the same line, no hang
+        run.snapshot()
+    other = RemoteRun(pool, build(), "crash-other")         # the pool answers new runs
+    other.advance(3)
+    assert other.step == 3
+    run.restart()
+    assert run.step == saved and not run.lost
+    fresh = with_seeds("disjoint", CFG, 1, DisjointRun)
+    fresh.advance(saved)
+    run.advance(5)
+    fresh.advance(5)
+    assert run.metrics() == fresh.metrics()                   # resumed, not restarted from scratch
+    run.drop()
+    other.drop()
+
+
+def test_handles_from_several_threads_at_once(pool):
+    runs = [RemoteRun(pool, build(), f"threads-{i}") for i in range(2)]
+    errors = []
+
+    def hammer(i: int) -> None:
+        try:
+            for j in range(8):
+                r = runs[(i + j) % 2]
+                r.advance(1)
+                assert "history" in r.snapshot()
+                r.metrics()
+        except Exception as err:  # noqa: BLE001 - collected and asserted below
+            errors.append(err)
+
+    threads = [threading.Thread(target=hammer, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert sum(r.step for r in runs) == 32
+    for r in runs:
+        r.drop()
+
+
+def test_a_dropped_run_gives_its_memory_back(pool):
+    """The last run of a worker dropped: the worker is recycled (its process ends)."""
+    run = RemoteRun(pool, build(DisjointConfig(steps=1000, seed=0), seeds=8), "memory")
+    w = run._box[0]
+    others = [rid for rid in w.runs if rid != run._id]
+    for rid in others:                     # leave the run alone on its worker
+        w.runs.pop(rid)
+    run.advance(3)
+    before = w.request("rss")
+    run.drop()
+    w.proc.wait(20)
+    assert w.proc.returncode == 0 and before > 50 * 2 ** 20
+
+
+def test_caps_refuse_with_the_message(pool):
+    old = pool.caps
+    pool.caps = Caps(session_runs=1, server_runs=20, worker_mb=4000)
+    try:
+        keep = RemoteRun(pool, build(), "capped")
+        with pytest.raises(CapacityError, match="GENLAB_SESSION_RUNS=1"):
+            RemoteRun(pool, build(), "capped")
+        pool.caps = Caps(session_runs=5, server_runs=1, worker_mb=4000)
+        with pytest.raises(CapacityError, match="The server is full.*GENLAB_SERVER_RUNS=1"):
+            RemoteRun(pool, build(), "another")
+        keep.advance(1)                       # saves its state: a few kB
+        pool.caps = Caps(session_runs=5, session_mb=1e-3, server_runs=20, worker_mb=4000)
+        with pytest.raises(CapacityError, match="GENLAB_SESSION_MB"):
+            RemoteRun(pool, build(), "capped")
+        pool.caps = Caps(session_runs=5, server_runs=20, worker_mb=1)
+        pool.workers[0].rss_at = 0.0
+        with pytest.raises(CapacityError, match="out of memory.*GENLAB_WORKER_MB=1 "):
+            RemoteRun(pool, build(), "another")
+        keep.drop()
+    finally:
+        pool.caps = old
+
+
+def test_a_silent_run_pauses_then_is_set_aside_and_restarts_from_its_saved_step(pool):
+    run = RemoteRun(pool, build(), "silent")
+    run._box[0].request("configure", 0, IDLE, DROP)
+    run.advance(4)
+    run.play(50)
+    time.sleep(IDLE + 0.7)
+    st = run.status()
+    assert not st["playing"] and "no page asked for this run" in st["message"]
+    step = st["step"]
+    time.sleep(1.0)
+    assert run.status()["step"] == step                     # paused: no more steps
+    time.sleep(DROP + 0.5)
+    with pytest.raises(WorkerLost, match=r"set aside after .* Press Restart to continue from step 4\."):
+        run.snapshot()
+    run._box[0].request("configure", 0, 60.0, 600.0)
+    run.restart()
+    assert run.step == 4
+    run.drop()
+
+
+def test_a_run_with_seed_companions_restarts_from_step_0(pool):
+    """Its saved state is the shown seed's alone: a restart rebuilds it, never half-loads it."""
+    run = RemoteRun(pool, build(seeds=2), "seeds")
+    run.advance(3)
+    os.kill(run.worker_pid, signal.SIGKILL)
+    with pytest.raises(WorkerLost, match="Press Restart to start it again"):
+        for _ in range(50):
+            run.status()
+            time.sleep(0.05)
+    run.restart()
+    assert run.step == 0 and run.members == 2
+    run.advance(2)
+    assert run.step == 2
+    run.drop()

@@ -1,0 +1,145 @@
+"""Runs in the worker pool (lab.pool), as the page sees them: built from a page's `Build`, played
+and paused by the live driver, and, when their worker died, one line with a Restart button.
+
+With GENLAB_WORKERS=0 (or a page whose `make` returns a run, not a Build) runs stay in the server
+process exactly as before; everything here then does nothing.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from typing import Any
+
+import streamlit as st
+
+log = logging.getLogger("genlab")
+DRAW_SHARE = 0.5        # of the machine's cores the server's drawing may take before redraws slow down
+
+
+def session_id() -> str:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else "local"
+
+
+def materialise(made: Any) -> Any:
+    """A page's `make(name, cfg)` result as a run: a Build goes to the pool when it is on (a
+    RemoteRun), or is called here; anything else is already a run."""
+    from lab.pool import Build, RemoteRun, get_pool
+    if not isinstance(made, Build):
+        return made
+    pool = get_pool()
+    return made() if pool is None else RemoteRun(pool, made, session_id())
+
+
+def warm() -> None:
+    """Start the training processes (when on) at the first page run: each imports torch for a
+    few seconds, in parallel with the page."""
+    from lab.pool import get_pool
+    pool = get_pool()
+    if pool is not None:
+        pool.warm()
+
+
+def is_remote(run: Any) -> bool:
+    from lab.pool import RemoteRun
+    return isinstance(run, RemoteRun)
+
+
+def lost_line(runs: dict[str, Any]) -> str:
+    return next((r.lost for r in runs.values() if is_remote(r) and r.lost), "")
+
+
+def offer_restart(ns: str, runs: dict[str, Any]) -> None:
+    """When a run's worker died: the one line and a Restart button (nothing else of the live
+    part: its numbers are gone with the process). Restart rebuilds it from its last saved state."""
+    from lab.config import ConfigError
+    from ui import plain
+    from ui.transport import pause
+    line = lost_line(runs)
+    if not line:
+        return
+    pause(ns)
+    if st.button("Restart", key=f"{ns}.restart_lost", icon=":material/restart_alt:", type="primary"):
+        try:
+            for run in runs.values():
+                if is_remote(run) and run.lost:
+                    run.restart()
+        except ConfigError as err:          # a cap reached: say so
+            st.error(plain(err), icon=":material/error:")
+            st.stop()
+        except Exception as err:  # noqa: BLE001 - the new worker failed too: one line, the trace in the log
+            log.exception("GenLab restart failed on %s", ns)
+            st.error(plain(f"Restart failed: {type(err).__name__}: {err}"[:400]), icon=":material/error:")
+            st.stop()
+        st.rerun()
+    st.error(plain(line), icon=":material/error:")
+    st.stop()
+
+
+@contextlib.contextmanager
+def guard():
+    """Around a page: a worker lost in the middle of the page's own code (not in the driver)
+    shows its one line, never a traceback; the next run offers Restart."""
+    from lab.pool import WorkerLost
+    from ui import plain
+    try:
+        yield
+    except WorkerLost as err:
+        st.error(plain(err), icon=":material/error:")
+
+
+def steer(ns: str, runs: dict[str, Any], on: bool, rate: float) -> dict[str, dict]:
+    """Tell the workers to train (at up to `rate` steps/s) or pause; each run's status."""
+    remote = {n: r for n, r in runs.items() if is_remote(r)}
+    was = st.session_state.setdefault(f"{ns}.remote_on", set())
+    out = {}
+    for name, run in remote.items():
+        if on and run.step < run.total:
+            out[name] = run.play(rate)
+            was.add(name)
+        elif name in was:
+            out[name] = run.pause()
+            was.discard(name)
+        else:
+            out[name] = run.status()          # also the heartbeat
+    return out
+
+
+def share_line(statuses: dict[str, dict]) -> str:
+    """'N sessions training on this server: your share ~x steps/s' when N > 1, else ''."""
+    from lab.pool import get_pool
+    pool = get_pool()
+    if pool is None or not statuses:
+        return ""
+    n = pool.sessions_playing()
+    rates = [s["steps_per_s"] for s in statuses.values() if s.get("playing")]
+    if n <= 1 or not rates:
+        return ""
+    return f"{n} sessions training on this server: your share ~{sum(rates) / len(rates):,.0f} steps/s"
+
+
+def redraw_every(ns: str, every: float, draw: float) -> float:
+    """The fragment's period under load: when the server's sessions together would spend more
+    than DRAW_SHARE of the cores drawing, each one's redraws space out (training in the
+    workers keeps its share; drawing alone slows)."""
+    from lab.pool import get_pool
+    pool = get_pool()
+    n = pool.sessions_playing() if pool is not None else 1
+    need = n * draw / (DRAW_SHARE * (os.cpu_count() or 1))
+    return round(max(every, need), 1)
+
+
+def should_respace(ns: str, every: float, now_every: float, want: float) -> bool:
+    """Whether to re-arm the fragment's timer (a full rerun) for a new period: only on a real
+    change (x1.5), at most every 5 s."""
+    ss = st.session_state
+    last = ss.get(f"{ns}.respaced", 0.0)
+    changed = want > 1.5 * now_every or (now_every > every and want < now_every / 1.5)
+    if changed and time.monotonic() - last > 5.0:
+        ss[f"{ns}.respaced"] = time.monotonic()
+        ss[f"{ns}.every_load"] = want
+        return True
+    return False
