@@ -27,7 +27,9 @@ def seed_rows(run: Run, keys: tuple[str, ...], numbers=last_logged) -> list[dict
     """The last measured `keys` of each member of `run` (a batched run lists its members; a single
     run gives `numbers(run)`, by default its history's last entries, so all are read at the same
     measured step)."""
-    if getattr(run, "members", 1) > 1:
+    # A batched run lists its members, also when it holds one (the companion of a 2-seed run):
+    # `numbers` reads a single run's own attributes, which a batched run does not have.
+    if getattr(run, "members", 1) > 1 or type(run).member_metrics is not Run.member_metrics:
         return [{k: row[k] for k in ("seed", *keys)} for row in run.member_metrics()]
     got = numbers(run)
     return [{"seed": run.cfg.seed, **{k: got.get(k) for k in keys}}]

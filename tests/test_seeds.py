@@ -89,3 +89,17 @@ def test_a_key_with_no_finite_value_reads_inf_when_every_seed_is_infinite():
     s = summarise([{"kl": math.inf}, {"kl": math.inf}], ("kl",))
     assert s["kl"]["mean"] == math.inf and s["kl"]["n"] == 2
     assert math.isnan(summarise([{"kl": math.nan}], ("kl",))["kl"]["mean"])
+
+
+def test_two_seeds_of_disjoint_read_the_batched_companion_as_members():
+    """With 2 seeds the companion is a batched run of one member: its numbers come from its
+    member list, not from the single run's `theta` (which it does not have)."""
+    from lab.experiments.disjoint import DisjointConfig
+    from lab.experiments.disjoint.run import DisjointRun
+    from lab.seeds import with_seeds
+    run = with_seeds("disjoint", DisjointConfig(steps=5), 2, DisjointRun)
+    run.advance(2)
+    m = run.metrics()
+    assert m["seeds"] == 2
+    assert m["abs_theta_min"] <= abs(run.primary.theta) <= m["abs_theta_max"]
+    assert 1.9 < m["abs_theta_mean"] < 2.0
