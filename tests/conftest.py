@@ -23,7 +23,7 @@ torch.set_num_threads(1)
 # AppTest page tests run the page in this process and reach into its runs (run.gan, run.theta):
 # they keep training here. A real server (serve) trains in its worker processes (lab.pool).
 os.environ["GENLAB_WORKERS"] = "0"
-SERVER_WORKERS = "2"
+SERVER_WORKERS = os.environ.get("GENLAB_TEST_SERVER_WORKERS", "2")     # 0: a served app trains in the server
 
 
 def server_env() -> dict:

@@ -179,8 +179,14 @@ def test_quick_clicks_while_playing_break_nothing(browser, streamlit_server, ste
     seed.press("Enter")
     page.wait_for_timeout(500)
     page.locator("[data-testid='stSelectbox']").filter(has_text=data_box).first.click(force=True)
+    before = _metric(page, counter)
     page.get_by_role("option", name=re.compile(data_value)).first.click(force=True)
     wait_for_app(page)
+    # The new data's runs are built in a worker process (lab.pool), which takes a moment while the
+    # old ones still show: Pause once the page shows the new runs (their counter starts again).
+    deadline = time.monotonic() + 30
+    while _metric(page, counter) >= before and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
     page.wait_for_timeout(1000)
     page.get_by_role("button", name=re.compile(r"Pause$")).first.click(force=True)
     t0 = time.monotonic()

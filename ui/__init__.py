@@ -138,15 +138,17 @@ def plain(text: object) -> str:
 
 
 def opening(ns: str, title: str, text: dict[str, str], label: str = "The formulas") -> None:
-    """Every page's first lines: its title, its lesson steps (ui.lesson), its intro, and its
-    formulas in an expander that is drawn only while open (a first-time browser paid ~0.2 s of start-up for KaTeX it did not show)."""
+    """Every page's first lines: its title, its intro, its formulas in an expander that is drawn
+    only while open (a first-time browser paid ~0.2 s of start-up for KaTeX it did not show), and
+    its lesson steps (ui.lesson) beside that expander."""
     st.title(title)
     # Projector mode: the intro folds away, so the live figure rises above the fold (the
-    # instructor says it aloud); a student's view keeps it open. The lesson steps sit beside it.
-    intro, steps = st.columns([4, 1]) if "Lesson" in text else (st.container(), None)
-    (intro.expander("About this page") if classroom.on() else intro.container()).markdown(text["Intro"])
+    # instructor says it aloud); a student's view keeps it open. The lesson steps sit beside the
+    # formulas' row, which is there anyway: they cost the page no height.
+    (st.expander("About this page") if classroom.on() else st.container()).markdown(text["Intro"])
+    row, steps = st.columns([4, 1], vertical_alignment="top") if "Lesson" in text else (st.container(), None)
+    formulas = row.expander(label, key=f"{ns}.formulas", on_change="rerun")
     lesson(ns, text, steps)
-    formulas = st.expander(label, key=f"{ns}.formulas", on_change="rerun")
     if formulas.open:
         formulas.markdown(text["Formulas"])
 
