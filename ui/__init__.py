@@ -143,11 +143,19 @@ def opening(ns: str, title: str, text: dict[str, str], label: str = "The formula
     its lesson steps (ui.lesson) beside that expander."""
     st.title(title)
     # Projector mode: the intro folds away, so the live figure rises above the fold (the
-    # instructor says it aloud); a student's view keeps it open. The lesson steps sit beside the
-    # formulas' row, which is there anyway: they cost the page no height.
-    (st.expander("About this page") if classroom.on() else st.container()).markdown(text["Intro"])
-    row, steps = st.columns([4, 1], vertical_alignment="top") if "Lesson" in text else (st.container(), None)
-    formulas = row.expander(label, key=f"{ns}.formulas", on_change="rerun")
+    # instructor says it aloud); a student's view keeps it open. The lesson steps sit beside a row
+    # that is there anyway, so they cost the page no height: the folded intro on a projector (the
+    # formulas' long labels would wrap beside them at 1024 px), else the formulas.
+    def row():
+        return st.columns([4, 1], vertical_alignment="top") if "Lesson" in text else (st.container(), None)
+    if classroom.on():
+        intro, steps = row()
+        intro.expander("About this page").markdown(text["Intro"])
+        formulas = st.expander(label, key=f"{ns}.formulas", on_change="rerun")
+    else:
+        st.markdown(text["Intro"])
+        here, steps = row()
+        formulas = here.expander(label, key=f"{ns}.formulas", on_change="rerun")
     lesson(ns, text, steps)
     if formulas.open:
         formulas.markdown(text["Formulas"])

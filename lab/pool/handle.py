@@ -47,12 +47,12 @@ class RemoteRun:
         self._playing = False
         self._status: dict = {}
         try:
-            self._start_on(pool.place(session), None)
+            self._start_on(pool.place(session, self._id), None)
         except WorkerLost:           # the worker died before the run existed: nothing lost, once more
-            self._start_on(pool.place(session), None)
+            self._start_on(pool.place(session, self._id), None)
 
     def _start_on(self, w: WorkerProc, state: bytes | None) -> None:
-        with self._pool.lock:           # counted at once: a concurrent placement sees this session here
+        with self._pool.lock:           # counted already by place(); again in case a caller did not
             w.runs[self._id] = self._session
         try:
             desc = w.request("create", self._id, self._build, self._session)
@@ -115,7 +115,7 @@ class RemoteRun:
         with self.lock:
             lost, self._lost = self._lost, ""
             try:
-                self._start_on(self._pool.place(self._session), self._saved)
+                self._start_on(self._pool.place(self._session, self._id), self._saved)
             except Exception:
                 self._lost = lost
                 raise

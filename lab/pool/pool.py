@@ -187,46 +187,56 @@ class Pool:
     def live_workers(self) -> list[WorkerProc]:
         return [w for w in self.workers if w is not None and not w.dead]
 
-    def place(self, session: str) -> WorkerProc:
-        """The worker for a new run of `session`, or CapacityError with the one line to show."""
+    def place(self, session: str, rid: int | None = None) -> WorkerProc:
+        """The worker for a new run of `session`, or CapacityError with the one line to show.
+        With `rid`, the run is counted on that worker before the lock is let go: a concurrent
+        drop of the worker's last run (`forget`) would otherwise recycle the worker between its
+        choice and the run's creation (seen: "stopped (exit code 0)" on the run's first step)."""
         with self.lock:
-            if self.closed:
-                raise CapacityError("The server is shutting down.")
-            mine = sum(1 for w in self.live_workers() for s in w.runs.values() if s == session)
-            if mine >= self.caps.session_runs:
-                raise CapacityError(
-                    f"This browser session already trains {mine} runs, the most one session may hold "
-                    f"(GENLAB_SESSION_RUNS={self.caps.session_runs}). Close another page's runs (Reset, or fewer "
-                    "seeds or recipes) and try again.")
-            held = sum(size for rid, size in self.sizes.items()
-                       if any(w.runs.get(rid) == session for w in self.live_workers()))
-            if held >= self.caps.session_mb * 2 ** 20:
-                raise CapacityError(
-                    f"This browser session's runs already hold {held / 2 ** 20:.0f} MB of weights, the most one "
-                    f"session may (GENLAB_SESSION_MB={self.caps.session_mb:.0f}). Close another page's runs "
-                    "(Reset, or fewer seeds or recipes) or use smaller settings.")
-            total = sum(len(w.runs) for w in self.live_workers())
-            if total >= self.caps.server_runs:
-                raise CapacityError(
-                    f"The server is full: {total} runs are training for all sessions, its most "
-                    f"(GENLAB_SERVER_RUNS={self.caps.server_runs}). Try again when a session closes.")
-            for i, w in enumerate(self.workers):          # a session's runs stay together
-                if w is not None and not w.dead and session in w.runs.values():
-                    return w
-            order = sorted(range(self.n), key=lambda i: (len(set(self.workers[i].runs.values()))
-                                                         if self.workers[i] is not None and not self.workers[i].dead else 0))
-            for i in order:
-                w = self._worker(i)
-                if w.runs and time.monotonic() - w.rss_at > 5.0:      # a fresh worker is small
-                    try:
-                        w.rss, w.rss_at = int(w.request("rss")), time.monotonic()
-                    except WorkerLost:
-                        continue
-                if w.rss < self.caps.worker_mb * 2 ** 20:
-                    return w
+            w = self._place(session)
+            if rid is not None:
+                w.runs[rid] = session
+            return w
+
+    def _place(self, session: str) -> WorkerProc:
+        """place() under its lock: the least-busy live worker with memory to spare."""
+        if self.closed:
+            raise CapacityError("The server is shutting down.")
+        mine = sum(1 for w in self.live_workers() for s in w.runs.values() if s == session)
+        if mine >= self.caps.session_runs:
             raise CapacityError(
-                f"The training processes are out of memory (GENLAB_WORKER_MB={self.caps.worker_mb:.0f} MB each). "
-                "Try again when a session closes, or use smaller settings.")
+                f"This browser session already trains {mine} runs, the most one session may hold "
+                f"(GENLAB_SESSION_RUNS={self.caps.session_runs}). Close another page's runs (Reset, or fewer "
+                "seeds or recipes) and try again.")
+        held = sum(size for rid, size in self.sizes.items()
+                   if any(w.runs.get(rid) == session for w in self.live_workers()))
+        if held >= self.caps.session_mb * 2 ** 20:
+            raise CapacityError(
+                f"This browser session's runs already hold {held / 2 ** 20:.0f} MB of weights, the most one "
+                f"session may (GENLAB_SESSION_MB={self.caps.session_mb:.0f}). Close another page's runs "
+                "(Reset, or fewer seeds or recipes) or use smaller settings.")
+        total = sum(len(w.runs) for w in self.live_workers())
+        if total >= self.caps.server_runs:
+            raise CapacityError(
+                f"The server is full: {total} runs are training for all sessions, its most "
+                f"(GENLAB_SERVER_RUNS={self.caps.server_runs}). Try again when a session closes.")
+        for i, w in enumerate(self.workers):          # a session's runs stay together
+            if w is not None and not w.dead and session in w.runs.values():
+                return w
+        order = sorted(range(self.n), key=lambda i: (len(set(self.workers[i].runs.values()))
+                                                     if self.workers[i] is not None and not self.workers[i].dead else 0))
+        for i in order:
+            w = self._worker(i)
+            if w.runs and time.monotonic() - w.rss_at > 5.0:      # a fresh worker is small
+                try:
+                    w.rss, w.rss_at = int(w.request("rss")), time.monotonic()
+                except WorkerLost:
+                    continue
+            if w.rss < self.caps.worker_mb * 2 ** 20:
+                return w
+        raise CapacityError(
+            f"The training processes are out of memory (GENLAB_WORKER_MB={self.caps.worker_mb:.0f} MB each). "
+            "Try again when a session closes, or use smaller settings.")
 
     def new_id(self) -> int:
         with self.lock:
