@@ -199,10 +199,12 @@ def live(ns: str, runs: dict[str, Any], body: Callable[[dict[str, dict]], None],
                 _train(ns, runs, k, max(TICK_SHARE * every - draw, 0.5 * draw))
             snaps = {name: take(run) for name, run in runs.items()}
             latest(ns).snaps = snaps
-            if share:               # above the read-outs, where a student looks while playing
+            body(snaps)
+            # Under the read-outs: a line that comes and goes with other sessions must not move the
+            # live figure (on a projector it stays above the fold at 1024x768).
+            if share:
                 st.caption(share, help="Training time is shared equally between the sessions playing now; "
                            "redraws slow down before training does.")
-            body(snaps)
         except WorkerLost:            # the next full run shows the one line and Restart
             pause(ns)
             st.rerun(scope="app")
