@@ -127,3 +127,12 @@ def test_two_moons_preset_is_a_normalised_smooth_density_langevin_reaches_it():
     run = make_run(LangevinConfig(target="moons", seed=0))
     run.advance(500)
     assert 0.05 < run.metrics()["kl"] < 0.13
+
+
+def test_the_target_settings_help_names_every_preset_there_is():
+    from lab.data import densities, target_option
+    from lab.experiments import get
+    assert target_option.PRESET_NAMES == tuple(densities.PRESETS)
+    for name in ("langevin", "score_matching", "ebm", "ebm_gan", "diffusion"):
+        from lab.config import spec
+        assert all(p in spec(get(name).config, "target").help for p in densities.PRESETS), name

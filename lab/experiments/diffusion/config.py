@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lab.config import Config, ConfigError, opt
+from lab.data import target_option
 
 # Song & Ermon 2019's toy (Fig. 3): two modes of unequal weight far apart. Langevin started
 # over the box splits the particles by the basins, about half and half, and keeps that split.
@@ -17,9 +18,7 @@ READOUT_BUDGET = 30_000_000
 
 @dataclass(frozen=True)
 class DiffusionConfig(Config):
-    target: str = opt(TOY, "a preset (bumps, gauss, ring, banana, moons, uneven) or a mixture such as "
-                           "0.2*N(-4,0.5)+0.8*N(4,0.5); the default is Song & Ermon 2019's toy (their Fig. 3)",
-                      group="Target", label="Target")
+    target: str = target_option.target(TOY, "; the default is Song & Ermon 2019's toy (their Fig. 3)")
     levels: int = opt(10, "noise levels L of the noise-conditional score network, geometric from sigma_max "
                           "down to sigma_min (Song & Ermon 2019)", lo=1, hi=100, group="Target", label="Noise levels L")
     sigma_max: float = opt(10.0, "largest noise level sigma_1: about the distance between the modes, so the "
@@ -55,8 +54,7 @@ class DiffusionConfig(Config):
                     group="Training", label="Seed")
 
     def check(self) -> None:
-        from lab.data import densities
-        densities.resolve_spec(self.target)
+        target_option.check(self.target)
         if self.levels > 1 and self.sigma_max <= self.sigma_min:
             raise ConfigError(f"sigma_max={self.sigma_max:g} must be larger than sigma_min={self.sigma_min:g}")
         cost = self.samples * (2 * self.levels * self.per_level + self.ddpm_steps)

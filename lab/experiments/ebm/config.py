@@ -6,13 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lab.config import Config, opt
+from lab.data import target_option
 
 
 @dataclass(frozen=True)
 class CDConfig(Config):
-    target: str = opt("bumps", "a preset (bumps, gauss, ring, banana, moons) or a mixture such as "
-                               "0.5*N(-2,0.5)+0.5*N(2,0.5) or 0.5*N((0,0),0.5)+0.5*N((2,1),0.3)",
-                      group="Target", label="Target")
+    target: str = target_option.target("bumps")
     persistent: bool = opt(False, "persistent chains (Tieleman 2008): the negatives continue from the last "
                                   "step's; off = short-run: fresh chains from uniform noise over the box every "
                                   "step (Nijkamp et al. 2019)", group="Negatives", label="Persistent chains")
@@ -39,5 +38,4 @@ class CDConfig(Config):
                     group="Training", label="Seed")
 
     def check(self) -> None:
-        from lab.data import densities
-        densities.resolve_spec(self.target)
+        target_option.check(self.target)

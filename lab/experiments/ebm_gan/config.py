@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lab.config import Config, opt
+from lab.data import target_option
 
 MODES = ("minmax", "identity")
 MODE_LABELS = {"minmax": "Min-max: energy f vs flow q", "identity": "Identity: Gaussian q, fixed f = log p"}
@@ -14,9 +15,7 @@ MODE_LABELS = {"minmax": "Min-max: energy f vs flow q", "identity": "Identity: G
 
 @dataclass(frozen=True)
 class EbmGanConfig(Config):
-    target: str = opt("banana", "a preset (bumps, gauss, ring, banana, moons, uneven) or a mixture such as "
-                               "0.5*N(-2,0.5)+0.5*N(2,0.5) or 0.5*N((0,0),0.5)+0.5*N((2,1),0.3)",
-                      group="Target", label="Target")
+    target: str = target_option.target("banana")
     mode: str = opt("minmax", "identity: f = the target's log p~ is fixed and a Gaussian q climbs E_q f + H(q) "
                               "up to log Z (exactly for a Gaussian target); minmax: max_f min_q "
                               "E_p f - E_q f - H(q) with an energy net f and a flow q",
@@ -42,5 +41,4 @@ class EbmGanConfig(Config):
                     label="Seed")
 
     def check(self) -> None:
-        from lab.data import densities
-        densities.resolve_spec(self.target)
+        target_option.check(self.target)

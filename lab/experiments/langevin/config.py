@@ -5,15 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lab.config import Config, opt
+from lab.data import target_option
 
 INITS = ("box", "mode")
 
 
 @dataclass(frozen=True)
 class LangevinConfig(Config):
-    target: str = opt("ring", "a preset (bumps, gauss, ring, banana, moons, uneven) or a mixture such as "
-                              "0.5*N(-2,0.5)+0.5*N(2,0.5) or 0.5*N((0,0),0.5)+0.5*N((2,1),0.3)",
-                      group="Target", label="Target")
+    target: str = target_option.target("ring")
     init: str = opt("box", "where the particles start: spread uniformly over the plotted box, or all in the "
                            "first component (one mode; the banana's lower left)", choices=INITS, group="Target",
                     label="Start")
@@ -30,5 +29,4 @@ class LangevinConfig(Config):
     seed: int = opt(0, "random seed (start and noise)", lo=0, hi=2**31 - 1, group="Sampler", label="Seed")
 
     def check(self) -> None:
-        from lab.data import densities           # no torch: the mixture parser only
-        densities.resolve_spec(self.target)
+        target_option.check(self.target)

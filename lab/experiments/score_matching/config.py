@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lab.config import Config, opt
+from lab.data import target_option
 
 METHODS = ("exact", "denoising", "sliced")
 LABELS = {"exact": "Exact (Hyvärinen, autograd divergence)", "denoising": "Denoising (Vincent 2011)",
@@ -14,9 +15,7 @@ LABELS = {"exact": "Exact (Hyvärinen, autograd divergence)", "denoising": "Deno
 
 @dataclass(frozen=True)
 class ScoreConfig(Config):
-    target: str = opt("banana", "a preset (bumps, gauss, ring, banana, moons, uneven) or a mixture such as "
-                                "0.5*N(-2,0.5)+0.5*N(2,0.5) or 0.5*N((0,0),0.5)+0.5*N((2,1),0.3)",
-                      group="Target", label="Target")
+    target: str = target_option.target("banana")
     method: str = opt("exact", "the objective: exact = E[|s|^2 / 2 + tr grad s]; denoising = "
                                "E|s(x + sigma eps) + eps / sigma|^2 / 2; sliced = E[|s|^2 / 2 + v' grad(v's)]",
                       choices=METHODS, group="Training", label="Objective")
@@ -32,5 +31,4 @@ class ScoreConfig(Config):
     seed: int = opt(0, "random seed (the network's start, the samples)", lo=0, hi=2**31 - 1, group="Training", label="Seed")
 
     def check(self) -> None:
-        from lab.data import densities
-        densities.resolve_spec(self.target)
+        target_option.check(self.target)
