@@ -64,7 +64,7 @@ def lesson(ns: str, text: dict[str, str], where=None) -> None:
     by_number = {s.number: s for s in todo}
     key = f"{ns}.lesson"
     chosen = st.session_state.get(key)
-    label = f"Lesson: step {chosen}" if chosen in by_number else "Lesson steps"
+    label = f"Lesson {chosen}" if chosen in by_number else "Lesson"     # whole in a fifth of 1024 px
     with (where or st).popover(label, icon=":material/school:", width="stretch"):
         st.pills("Lesson steps", list(by_number), key=key, format_func=lambda n: f"{n}. {by_number[n].label}",
                  on_change=_go, args=(ns, key, by_number), label_visibility="collapsed")
