@@ -10,14 +10,6 @@ from ui import classroom
 # fetch the favicon from fonts.gstatic.com (the pages' Material icons come from Streamlit's own bundle).
 ICON = str(Path(__file__).with_name("assets") / "icon.png")
 
-ui.import_shared()      # before any page: concurrent first runs never see a half-imported pandas
-ui.begin_script_run()      # this run's number: only a session's newest run may rebuild its runs
-ui.pooled.warm()           # the training processes (lab.pool) start importing torch now, beside the page
-# Projector mode (`?classroom=1`, ui.classroom): read once per session, before the page config,
-# so the instructor's link opens with the sidebar folded away.
-st.set_page_config(page_title="GenLab", page_icon=ICON, layout="wide",
-                   initial_sidebar_state="collapsed" if classroom.start() else "auto")
-
 
 def home() -> None:
     st.title("GenLab")
@@ -47,19 +39,31 @@ def forward(target: str):
     return go
 
 
-pages = [st.Page(home, title="Home", icon=":material/home:", default=True)]
-pages += [st.Page(e.file, title=e.title, icon=e.icon, url_path=e.url_path) for e in ui.available_pages()]
-pages += [st.Page(forward(e.file), title=e.title, url_path=old, visibility="hidden")
-          for e in ui.available_pages() for old in e.old_paths]
-# The device badge imports torch (~1.4 s). On the server's first run it waits until the page
-# is drawn: a page may draw its opening lines without torch. Later runs find torch loaded and
-# draw it first, so a page that stops early (st.stop) still shows it.
-classroom.sidebar_toggle()
-classroom.style()
-badge = st.sidebar.empty()
-ui.device_badge(badge, if_loaded=True)
-with ui.pooled.guard():        # a training process lost mid-page: one line, never a traceback
-    st.navigation(pages).run()
-classroom.hide_chooser()
-ui.device_badge(badge)
-ui.warm_up()       # after the page is drawn: what the first Play will import, imported meanwhile
+ui.import_shared()      # before any page: concurrent first runs never see a half-imported pandas
+ui.begin_script_run()      # this run's number: only a session's newest run may rebuild its runs
+try:                       # ...and other sessions' live ticks wait for it (ui.driver.page_runs_first)
+    ui.pooled.warm()       # the training processes (lab.pool) start importing torch now, beside the page
+    # Projector mode (`?classroom=1`, ui.classroom): read once per session, before the page config,
+    # so the instructor's link opens with the sidebar folded away.
+    st.set_page_config(page_title="GenLab", page_icon=ICON, layout="wide",
+                       initial_sidebar_state="collapsed" if classroom.start() else "auto")
+
+    pages = [st.Page(home, title="Home", icon=":material/home:", default=True)]
+    pages += [st.Page(e.file, title=e.title, icon=e.icon, url_path=e.url_path) for e in ui.available_pages()]
+    pages += [st.Page(forward(e.file), title=e.title, url_path=old, visibility="hidden")
+              for e in ui.available_pages() for old in e.old_paths]
+    # The device badge imports torch (~1.4 s). On the server's first run it waits until the page
+    # is drawn: a page may draw its opening lines without torch. Later runs find torch loaded and
+    # draw it first, so a page that stops early (st.stop) still shows it.
+    classroom.sidebar_toggle()
+    classroom.style()
+    badge = st.sidebar.empty()
+    ui.device_badge(badge, if_loaded=True)
+    with ui.pooled.guard():        # a training process lost mid-page: one line, never a traceback
+        st.navigation(pages).run()
+        ui.pooled.pause_unwatched()    # runs of the pages this session left stop training now
+    classroom.hide_chooser()
+    ui.device_badge(badge)
+    ui.warm_up()       # after the page is drawn: what the first Play will import, imported meanwhile
+finally:                   # st.stop and st.rerun end a run too
+    ui.end_script_run()

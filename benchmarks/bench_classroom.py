@@ -43,8 +43,16 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from benchmarks.bench_page_live import serve, stop, wait_for_server
-from tests.conftest import CHROMIUM, CHROMIUM_FLAGS, _free_port
+# tests.conftest sets GENLAB_WORKERS=0 for AppTest (training in the test process); the server this
+# bench starts must see the caller's setting instead (unset: the pool's default, one per core).
+_CALLER_WORKERS = os.environ.get("GENLAB_WORKERS")
+from benchmarks.bench_page_live import serve, stop, wait_for_server  # noqa: E402
+from tests.conftest import CHROMIUM, CHROMIUM_FLAGS, _free_port  # noqa: E402
+
+if _CALLER_WORKERS is None:
+    os.environ.pop("GENLAB_WORKERS", None)
+else:
+    os.environ["GENLAB_WORKERS"] = _CALLER_WORKERS
 
 # The pages that train live, in the order sessions take them (each session a different page
 # while N <= 10). Query strings raise short default budgets so Play never stops by itself in a
@@ -355,7 +363,8 @@ def main():
         a.sessions, a.seconds, a.joins, a.after, a.settle, a.solo_seconds = "1,3", 8, 2, 15, 5, 8
     ns = [int(n) for n in a.sessions.split(",")]
     workers = os.environ.get("GENLAB_WORKERS")
-    print(f"GENLAB_WORKERS={workers!r} ({'a worker pool' if workers else 'training inside the server'}); "
+    pool = (workers or "").strip() != "0"
+    print(f"GENLAB_WORKERS={workers!r} ({'a worker pool' if pool else 'training inside the server'}); "
           f"{os.cpu_count()} CPUs; server pinned to {sorted(a.server_cpus) if a.server_cpus else 'any'}, "
           f"clients to {sorted(a.client_cpus) if a.client_cpus else 'any'}; load average {os.getloadavg()[0]:.2f}",
           flush=True)

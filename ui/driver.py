@@ -56,13 +56,65 @@ _seq_lock = threading.Lock()
 _thread = threading.local()
 
 
+# Page runs first. All sessions draw in this one process, under one GIL: with 20 sessions'
+# live ticks runnable, a student opening a page got a twentieth of it and waited 10 s. So while
+# any session's full run is in flight, a playing page's tick waits before drawing (sleeping, so
+# the GIL is free), until FIRST_WAIT after its last redraw at most (nobody's page freezes
+# behind a stream of clicks). Waiting, not skipping: a fragment run that draws nothing blanks
+# the live part of the page.
+FIRST_WAIT = 2.0        # s
+IN_FLIGHT_S = 8.0       # s after which a full run that never said it ended (st.stop) no longer counts
+_in_flight: dict[int, float] = {}       # thread id -> when its full run began
+
+
 def begin_script_run() -> None:
     """Called at the top of every full run of the app (app.py)."""
     ss = st.session_state
     with _seq_lock:
         n = ss.get("genlab.run_seq", 0) + 1
         ss["genlab.run_seq"] = n
+        _in_flight[threading.get_ident()] = time.monotonic()
     _thread.seq = n
+    _thread.watched = set()
+
+
+def end_script_run() -> None:
+    """Called at the end of a full run of the app (app.py; a run that stopped early is forgotten
+    after IN_FLIGHT_S)."""
+    with _seq_lock:
+        _in_flight.pop(threading.get_ident(), None)
+
+
+def _full_run_in_flight() -> bool:
+    now = time.monotonic()
+    with _seq_lock:
+        for ident, began in list(_in_flight.items()):
+            if now - began > IN_FLIGHT_S:
+                del _in_flight[ident]
+        return bool(_in_flight)
+
+
+def page_runs_first(clock: dict) -> float:
+    """A live tick gives way: it sleeps while any session's full run is in flight, until
+    FIRST_WAIT after this page's last redraw at most. Returns the seconds waited."""
+    t0 = time.monotonic()
+    until = clock.get("drawn_at", 0.0) + FIRST_WAIT
+    while time.monotonic() < until and _full_run_in_flight():
+        time.sleep(0.05)
+    return time.monotonic() - t0
+
+
+def watching(ns: str) -> None:
+    """The page drawn by this full run shows `ns`'s runs (keep_runs calls it): at the run's end,
+    the session's runs under other namespaces stop training (ui.pooled.pause_unwatched)."""
+    if not hasattr(_thread, "watched"):
+        _thread.watched = set()
+    _thread.watched.add(ns)
+
+
+def watched() -> set[str] | None:
+    """The namespaces this full run drew (None outside app.py's numbering)."""
+    return getattr(_thread, "watched", None) if getattr(_thread, "seq", None) is not None else None
 
 
 def is_newest_run() -> bool:
@@ -99,6 +151,7 @@ def keep_runs(ns: str, cfgs: dict[str, Any] | None, make: Callable[[str, Any], A
     from lab.pool import WorkerLost
     from ui import plain, pooled
     ss = st.session_state
+    watching(ns)
     runs: dict[str, Any] = ss.setdefault(f"{ns}.runs", {})
     if not reset:
         pooled.offer_restart(ns, runs)
@@ -178,6 +231,7 @@ def live(ns: str, runs: dict[str, Any], body: Callable[[dict[str, dict]], None],
     from ui import plain, pooled
     from ui.transport import pause, playing
     ss = st.session_state
+    watching(ns)
     take = snapshot or (lambda run: run.snapshot())
     remote = any(pooled.is_remote(r) for r in runs.values())
     now_every = max(every, ss.get(f"{ns}.every_load", every)) if remote else every
@@ -187,7 +241,9 @@ def live(ns: str, runs: dict[str, Any], body: Callable[[dict[str, dict]], None],
         small_net_threads()          # a fragment rerun may run on a new thread
         clock = ss.setdefault(f"{ns}.clock", {})
         clock.update(every=every, train=0.0)
-        t0 = time.perf_counter()
+        if remote and playing(ns):
+            page_runs_first(clock)     # another session's page being drawn goes first
+        t0, c0 = time.perf_counter(), time.thread_time()
         share = ""
         try:
             if remote:
@@ -221,11 +277,14 @@ def live(ns: str, runs: dict[str, Any], body: Callable[[dict[str, dict]], None],
         drawn = spent - clock["train"]
         # A slow tick counts at once, a fast one slowly: one hiccup must not starve training.
         clock["draw"] = drawn if drawn > clock.get("draw", 0.0) else 0.7 * clock["draw"] + 0.3 * drawn
+        cpu = time.thread_time() - c0          # drawing's own CPU (the training is in a worker)
+        clock["draw_cpu"] = 0.7 * clock.get("draw_cpu", cpu) + 0.3 * cpu
+        clock["drawn_at"] = time.monotonic()
         if playing(ns) and runs and all(r.step >= r.total for r in runs.values()):
             pause(ns)
             st.rerun(scope="app")
         if remote and playing(ns) and pooled.should_respace(ns, every, now_every,
-                                                            pooled.redraw_every(ns, every, clock["draw"])):
+                                                            pooled.redraw_every(ns, every, clock["draw_cpu"])):
             st.rerun(scope="app")
 
     st.fragment(tick, run_every=now_every if playing(ns) else None)()

@@ -16,6 +16,7 @@ import streamlit as st
 
 log = logging.getLogger("genlab")
 DRAW_SHARE = 0.5        # of the machine's cores the server's drawing may take before redraws slow down
+MAX_EVERY = 2.0         # s: redraws never space out further (0.5 redraws/s, the classroom's floor)
 
 
 def session_id() -> str:
@@ -34,12 +35,22 @@ def materialise(made: Any) -> Any:
     return made() if pool is None else RemoteRun(pool, made, session_id())
 
 
+def connected(session: str) -> bool:
+    """Whether a browser session still has its websocket (Streamlit's runtime; thread-safe).
+    Outside a server (AppTest, scripts) every session counts as connected."""
+    from streamlit import runtime
+    if not session or session == "local" or not runtime.exists():
+        return True
+    return runtime.get_instance().is_active_session(session)
+
+
 def warm() -> None:
     """Start the training processes (when on) at the first page run: each imports torch for a
-    few seconds, in parallel with the page."""
+    few seconds, in parallel with the page; and set aside the runs of closed tabs."""
     from lab.pool import get_pool
     pool = get_pool()
     if pool is not None:
+        pool.watch(connected)
         pool.warm()
 
 
@@ -91,10 +102,39 @@ def guard():
         st.error(plain(err), icon=":material/error:")
 
 
+def pause_unwatched() -> None:
+    """At the end of a session's newest full run: its runs on pages it no longer shows pause now.
+    In the server a page left stops training at once (its fragment is gone); in a worker a run
+    would go on until the heartbeat pause (GENLAB_IDLE_S), taking a share from everyone. Coming
+    back with Play still on plays it again. A run's error here is left for its page to show."""
+    from ui.driver import is_newest_run, watched
+    shown = watched()
+    ss = st.session_state
+    if shown is None or not is_newest_run():
+        return
+    ss["genlab.watched"] = frozenset(shown)
+    for key in [k for k in list(ss) if k.endswith(".remote_on")]:
+        ns = key[: -len(".remote_on")]
+        was = ss.get(key) or set()
+        if ns in shown or not was:
+            continue
+        runs = ss.get(f"{ns}.runs", {})
+        for name in list(was):
+            run = runs.get(name)
+            try:
+                if run is not None and is_remote(run) and not run.lost:
+                    run.pause()
+            except Exception:  # noqa: BLE001 - a lost worker: its page says so when opened again
+                log.info("GenLab: pausing %s/%s on leaving its page failed", ns, name, exc_info=True)
+            was.discard(name)
+
+
 def steer(ns: str, runs: dict[str, Any], on: bool, rate: float) -> dict[str, dict]:
-    """Tell the workers to train (at up to `rate` steps/s) or pause; each run's status."""
+    """Tell the workers to train (at up to `rate` steps/s) or pause; each run's status. A tick
+    of a page the session has left (still in flight when the new page ran) never plays."""
     remote = {n: r for n, r in runs.items() if is_remote(r)}
     was = st.session_state.setdefault(f"{ns}.remote_on", set())
+    on = on and ns in st.session_state.get("genlab.watched", {ns})
     out = {}
     for name, run in remote.items():
         if on and run.step < run.total:
@@ -121,15 +161,18 @@ def share_line(statuses: dict[str, dict]) -> str:
     return f"{n} sessions training on this server: your share ~{sum(rates) / len(rates):,.0f} steps/s"
 
 
-def redraw_every(ns: str, every: float, draw: float) -> float:
+def redraw_every(ns: str, every: float, draw_cpu: float) -> float:
     """The fragment's period under load: when the server's sessions together would spend more
     than DRAW_SHARE of the cores drawing, each one's redraws space out (training in the
-    workers keeps its share; drawing alone slows)."""
+    workers keeps its share; drawing alone slows), but never beyond MAX_EVERY.
+    `draw_cpu` is the CPU time of one tick's drawing (its thread's), not its wall time: under
+    load the wall time counts the wait for the GIL and the cores, and a period built on it fed
+    back on itself (20 sessions on 2 cores: 30 s between redraws, the pages looked frozen)."""
     from lab.pool import get_pool
     pool = get_pool()
     n = pool.sessions_playing() if pool is not None else 1
-    need = n * draw / (DRAW_SHARE * (os.cpu_count() or 1))
-    return round(max(every, need), 1)
+    need = n * draw_cpu / (DRAW_SHARE * (os.cpu_count() or 1))
+    return round(min(max(every, need), max(every, MAX_EVERY)), 1)
 
 
 def should_respace(ns: str, every: float, now_every: float, want: float) -> bool:

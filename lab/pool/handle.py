@@ -184,8 +184,48 @@ class RemoteRun:
     # ---- training in the worker -----------------------------------------------------------------
     def play(self, rate: float) -> dict:
         """Train in the worker at up to `rate` steps/s (its fair share may be less). The restart
-        point is saved when play starts and every SAVE_EVERY s while it goes on."""
-        return self._command("play", float(rate), save=not self._playing or time.monotonic() - self._saved_at > SAVE_EVERY)
+        point is saved when play starts and every SAVE_EVERY s while it goes on. First, when the
+        pool has moved this session to a less loaded worker, the run follows it there."""
+        with self.lock:
+            if self._resumable and not self._lost:
+                target = self._pool.destination(self._session, self._box[0])
+                if target is not None:
+                    self._move(target)
+            return self._command("play", float(rate), self._pool.fair_share(self._session),
+                                 save=not self._playing or time.monotonic() - self._saved_at > SAVE_EVERY)
+
+    def _move(self, target: WorkerProc) -> bool:
+        """Carry the run to `target`: paused here, its state built there, then dropped here. Any
+        failure on the way leaves it where it was (a move is an optimisation, never a loss)."""
+        old = self._box[0]
+        try:
+            old.request("pause", self._id)
+            state = old.request("call", self._id, "state_bytes")[0]
+        except Exception:  # noqa: BLE001 - the next command on it says what happened
+            return False
+        with self._pool.lock:
+            target.runs[self._id] = self._session      # counted before the lock goes (see Pool.place)
+        try:
+            target.request("create", self._id, self._build, self._session)
+            desc = target.request("load_state", self._id, state)
+        except Exception:  # noqa: BLE001 - stay on the old worker
+            try:
+                target.request("drop", self._id)
+            except Exception:  # noqa: BLE001 - it never got there, or the target died
+                pass
+            self._pool.forget(target, self._id, moved=True)
+            with self._pool.lock:
+                self._pool.home[self._session] = old       # not again on every tick
+            return False
+        self._box[0] = target                  # the finalizer reads the box: it now drops from target
+        self._take(desc)
+        self._saved, self._saved_at = state, time.monotonic()
+        try:
+            old.request("drop", self._id)
+        except Exception:  # noqa: BLE001 - the old worker died meanwhile: nothing left to drop
+            pass
+        self._pool.forget(old, self._id, moved=True)
+        return True
 
     def pause(self) -> dict:
         return self._command("pause", save=self._playing)
@@ -198,9 +238,7 @@ class RemoteRun:
         with self.lock:
             st = self._status = self._ask(op, *args)
             self.step, self._playing = st["step"], st["playing"]
-            w = self._box[0]
-            w.sessions_playing = st["sessions"]
-            (w.playing.add if st["playing"] else w.playing.discard)(self._id)
+            self._pool.heard(self._box[0], self._id, st["playing"])
             if save:
                 self.save()
             return st

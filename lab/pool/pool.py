@@ -2,6 +2,18 @@
 at a time per worker, noticing a dead worker and starting a replacement, caps, and recycling an
 empty worker so its memory goes back to the system.
 
+Fair shares across workers. A worker divides its core equally between the sessions playing on
+it (lab.pool.worker), so the server must keep the playing sessions spread evenly: with 3
+sessions on 2 workers placed 2 + 1, one student got 213 steps/s and two got 65. Two parts:
+- Rebalancing: each session has a home worker, where its runs live. When a session plays on a
+  worker that holds at least two more playing sessions than the least loaded one, its home moves
+  there, and each of its runs carries its saved state across on its next Play (`destination`,
+  RemoteRun._move). A difference of one is left alone, so nothing moves back and forth.
+- A cap: each playing session may train at most workers / sessions of a core (`fair_share`), sent
+  with every Play. That evens out the difference of one that rebalancing leaves (3 sessions on 2
+  workers: 0.5, 0.5 and 0.67 instead of 0.5, 0.5 and 1.0); the time a capped worker leaves
+  unused goes to the server's drawing. With no more sessions than workers it is 1: no cap.
+
 A worker is a fresh interpreter (`python -m lab.pool FD ...`), never a fork: forking a
 process whose torch already runs threads is unsafe (the child inherits locks held by threads
 that do not exist in it). Not multiprocessing's "spawn" either: spawn re-imports the parent's
@@ -22,6 +34,7 @@ import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Callable
 
 from lab.config import ConfigError
 
@@ -97,8 +110,7 @@ class WorkerProc:
         self.proc, self.conn = _spawn(idle_s, drop_s)
         self.lock = threading.Lock()
         self.runs: dict[int, str] = {}     # run id -> session
-        self.playing: set[int] = set()
-        self.sessions_playing = 0          # the worker's last report
+        self.playing: dict[int, float] = {}   # run id -> when its handle last heard it playing
         self.dead = ""                     # why, once it died
         self.rss, self.rss_at = 0, 0.0     # resident bytes, and when measured
 
@@ -153,6 +165,9 @@ class Pool:
         self.next_id = 1
         self.closed = False
         self.sizes: dict[int, int] = {}      # run id -> bytes of its last saved state
+        self.home: dict[str, WorkerProc] = {}   # session -> the worker its runs live on
+        self.gone_s = _env("GENLAB_GONE_S", 30.0)   # a closed tab's runs are set aside after this
+        self._alive: Callable[[str], bool] | None = None
         self._drops: queue.SimpleQueue = queue.SimpleQueue()     # reentrant: safe from a finalizer
         threading.Thread(target=self._reap, name="genlab-pool-reaper", daemon=True).start()
 
@@ -168,6 +183,49 @@ class Pool:
             try:
                 w.request("drop", rid)
             except Exception:  # noqa: BLE001 - the worker died or is stopping: nothing left to drop
+                pass
+            self.forget(w, rid)
+
+    # ---- sessions that went away ----------------------------------------------------------------
+    def watch(self, alive: Callable[[str], bool], every: float = 5.0) -> None:
+        """Set aside the runs of a session whose browser is gone (`alive(session)` False for
+        `gone_s`): a class that closes its tabs gets its memory back within a minute, not after
+        the long silence (GENLAB_DROP_S) a paused page may keep without a word. The server
+        says what alive means (ui: the session's websocket is connected); set once."""
+        with self.lock:
+            first, self._alive = self._alive is None, alive
+        if first:
+            threading.Thread(target=self._watch, args=(every,), name="genlab-pool-watch", daemon=True).start()
+
+    def _watch(self, every: float) -> None:
+        gone_since: dict[str, float] = {}
+        while not self.closed:
+            time.sleep(every)
+            with self.lock:
+                sessions = {s for w in self.live_workers() for s in w.runs.values() if s}
+            now = time.monotonic()
+            for s in list(gone_since):
+                if s not in sessions:
+                    del gone_since[s]
+            for s in sessions:
+                try:
+                    here = self._alive(s)
+                except Exception:  # noqa: BLE001 - when in doubt a session is alive
+                    here = True
+                if here:
+                    gone_since.pop(s, None)
+                elif now - gone_since.setdefault(s, now) >= self.gone_s:
+                    self.set_aside_session(s, "This run was set aside when its browser tab closed")
+                    del gone_since[s]
+
+    def set_aside_session(self, session: str, why: str) -> None:
+        """Every run of `session` leaves its worker (a later call on its handle says `why`)."""
+        with self.lock:
+            held = [(w, rid) for w in self.live_workers() for rid, s in w.runs.items() if s == session]
+        for w, rid in held:
+            try:
+                w.request("set_aside", rid, why)
+            except Exception:  # noqa: BLE001 - the worker died: nothing left to set aside
                 pass
             self.forget(w, rid)
 
@@ -220,11 +278,14 @@ class Pool:
             raise CapacityError(
                 f"The server is full: {total} runs are training for all sessions, its most "
                 f"(GENLAB_SERVER_RUNS={self.caps.server_runs}). Try again when a session closes.")
-        for i, w in enumerate(self.workers):          # a session's runs stay together
-            if w is not None and not w.dead and session in w.runs.values():
-                return w
-        order = sorted(range(self.n), key=lambda i: (len(set(self.workers[i].runs.values()))
-                                                     if self.workers[i] is not None and not self.workers[i].dead else 0))
+        home = self._home(session)                     # a session's runs stay together
+        if home is None:
+            home = next((w for w in self.live_workers() if session in w.runs.values()), None)
+        if home is not None:
+            self.home[session] = home
+            return home
+        playing = self._playing()          # the least loaded worker: playing sessions, then all
+        order = sorted(range(self.n), key=lambda i: (len(self._load(i, playing)), len(self._sessions(i))))
         for i in order:
             w = self._worker(i)
             if w.runs and time.monotonic() - w.rss_at > 5.0:      # a fresh worker is small
@@ -233,6 +294,7 @@ class Pool:
                 except WorkerLost:
                     continue
             if w.rss < self.caps.worker_mb * 2 ** 20:
+                self.home[session] = w
                 return w
         raise CapacityError(
             f"The training processes are out of memory (GENLAB_WORKER_MB={self.caps.worker_mb:.0f} MB each). "
@@ -243,13 +305,17 @@ class Pool:
             self.next_id += 1
             return self.next_id
 
-    def forget(self, w: WorkerProc, rid: int) -> None:
-        """A run dropped: when its worker holds nothing any more, it is recycled (stopped; a fresh
-        one starts on the next placement), so a long day's freed memory goes back to the system."""
+    def forget(self, w: WorkerProc, rid: int, moved: bool = False) -> None:
+        """A run dropped (or `moved` to another worker): when its worker holds nothing any more,
+        it is recycled (stopped; a fresh one starts on the next placement), so a long day's freed
+        memory goes back to the system."""
         with self.lock:
-            w.runs.pop(rid, None)
-            w.playing.discard(rid)
-            self.sizes.pop(rid, None)
+            session = w.runs.pop(rid, None)
+            w.playing.pop(rid, None)
+            if not moved:
+                self.sizes.pop(rid, None)
+            if session is not None and not any(session in x.runs.values() for x in self.live_workers()):
+                self.home.pop(session, None)
             if w.runs or w.dead:
                 return
             for i, x in enumerate(self.workers):
@@ -257,9 +323,72 @@ class Pool:
                     self.workers[i] = None
         threading.Thread(target=w.stop, name="genlab-pool-recycle", daemon=True).start()
 
+    # ---- fair shares across workers (see the module's doc) ----------------------------------------
+    def heard(self, w: WorkerProc, rid: int, playing: bool) -> None:
+        """A handle's latest status of run `rid` on `w`."""
+        with self.lock:
+            if playing and rid in w.runs:
+                w.playing[rid] = time.monotonic()
+            else:
+                w.playing.pop(rid, None)
+
+    def _playing(self) -> set[str]:
+        """Sessions playing now: a run heard playing within the idle pause (a closed tab's runs
+        stop counting when their worker would pause them)."""
+        now = time.monotonic()
+        return {w.runs[rid] for w in self.live_workers() for rid, at in w.playing.items()
+                if rid in w.runs and now - at <= self.idle_s}
+
+    def _home(self, session: str) -> WorkerProc | None:
+        w = self.home.get(session)
+        return w if w is not None and not w.dead and w in self.workers else None
+
+    def _sessions(self, i: int) -> set[str]:
+        w = self.workers[i]
+        return set(w.runs.values()) if w is not None and not w.dead else set()
+
+    def _load(self, i: int, playing: set[str]) -> set[str]:
+        """The playing sessions whose home is worker i (where they train, or will after a move)."""
+        w = self.workers[i]
+        if w is None or w.dead:
+            return set()
+        return {s for s in playing if self._home(s) is w}
+
     def sessions_playing(self) -> int:
-        """Sessions training across the server, from each worker's last report."""
-        return sum(w.sessions_playing for w in self.live_workers())
+        """Sessions training across the server."""
+        with self.lock:
+            return len(self._playing())
+
+    def fair_share(self, session: str) -> float:
+        """The most of a core one playing session may train: workers / sessions playing, at most 1."""
+        with self.lock:
+            n = len(self._playing() | {session})
+        return min(1.0, self.n / n)
+
+    def destination(self, session: str, w: WorkerProc) -> WorkerProc | None:
+        """The worker a run of `session` now on `w` should move to before it plays, or None.
+        The session's home moves when its worker has at least two more playing sessions than
+        the least loaded live worker (only a started worker: a fresh one imports torch for
+        seconds, and a tick must not wait for it)."""
+        with self.lock:
+            home = self._home(session)
+            if home is not None and home is not w:
+                return home                   # the session moved: its other runs follow
+            here = next((i for i, x in enumerate(self.workers) if x is w), None)
+            if here is None or w.dead or self.closed:
+                return None
+            playing = self._playing() | {session}
+            self.home[session] = w
+            load = {i: len(self._load(i, playing) - {session}) for i in range(self.n)
+                    if self.workers[i] is not None and not self.workers[i].dead}
+            there = min((i for i in load if i != here), key=lambda i: load[i], default=None)
+            if there is None or load[here] + 1 - load[there] < 2:
+                return None
+            target = self.workers[there]
+            if target.rss >= self.caps.worker_mb * 2 ** 20:
+                return None
+            self.home[session] = target
+            return target
 
     def rss(self) -> list[int]:
         """Each live worker's resident memory in bytes."""

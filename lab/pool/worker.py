@@ -9,6 +9,10 @@ time of those already playing, so it neither waits nor takes back time it did no
 is held to the rate its page asked for (steps per tick / tick period; a token bucket) and stops
 at its total. Commands come first: the connection is polled before every slice.
 
+Each session's training is also capped at its share of a core (`share`, sent by the server with
+Play: workers / sessions playing server-wide, Pool.fair_share): a session alone on a worker while
+another worker holds two must not take twice their time. A share of 1 is no cap.
+
 Heartbeat: any command on a run counts; a playing run that hears nothing for `idle_s` pauses
 (the tab was closed), so it stops taking a share; after `drop_s` of silence it is dropped, so
 its memory goes back even before Streamlit collects the closed session.
@@ -26,6 +30,7 @@ from collections import deque
 SLICE = 0.05            # s of training between two looks at the connection
 BURST = 0.5             # s of asked rate a run may catch up after a hiccup
 RATE_WINDOW = 3.0       # s over which a run's steps/s is measured
+SHARE_BURST = 0.25      # s of training a capped session may bank while waiting
 
 
 class SetAside(LookupError):
@@ -64,6 +69,8 @@ class Worker:
     def __init__(self, idle_s: float = 60.0, drop_s: float = 600.0):
         self.runs: dict[int, Entry] = {}
         self.used: dict[str, float] = {}     # training seconds per session since it last joined
+        self.share: dict[str, float] = {}    # a capped session's share of a core (absent: no cap)
+        self.allow: dict[str, tuple[float, float]] = {}   # capped session -> (seconds it may train, when)
         self.idle_s, self.drop_s = idle_s, drop_s
         self.set_aside: dict[int, str] = {}  # run id -> why it was dropped
 
@@ -98,13 +105,27 @@ class Worker:
             if e.left() == 0:
                 continue
             self._refill(e, now)
-            if e.credit >= 1.0:
+            if e.credit >= 1.0 and self.allowance(e.group, now) > 0:
                 out.append(e)
         return out
 
+    def allowance(self, group: str, now: float) -> float:
+        """Seconds of training a capped session may take now (its share of the time since it was
+        last counted, banked up to SHARE_BURST); infinite when uncapped."""
+        share = self.share.get(group)
+        if share is None:
+            return float("inf")
+        left, at = self.allow.get(group, (SLICE, now))
+        left = min(left + share * (now - at), SHARE_BURST)
+        self.allow[group] = (left, now)
+        return left
+
     def wait_time(self, now: float) -> float:
-        """Until the next rate-limited run may step (at most 0.5 s, so heartbeats are checked)."""
+        """Until the next rate-limited or capped run may step (at most 0.5 s, so heartbeats are
+        checked)."""
         waits = [(1.0 - e.credit) / e.rate for e in self.runs.values() if e.playing and e.rate > 0 and e.left()]
+        owed = {g: self.allowance(g, now) for g in self.playing_groups() if g in self.share}
+        waits += [-left / self.share[g] + 1e-3 for g, left in owed.items() if left <= 0]
         return max(0.0, min([0.5, *waits]))
 
     def pick(self, ready: list[Entry]) -> Entry:
@@ -128,17 +149,26 @@ class Worker:
         now = time.monotonic()
         e.done.append((start, now, k))
         self.used[e.group] = self.used.get(e.group, 0.0) + took
+        if e.group in self.share:
+            left, at = self.allow.get(e.group, (0.0, now))
+            self.allow[e.group] = (left - took, at)
 
     # ---- commands ---------------------------------------------------------------------------
-    def play(self, rid: int, rate: float) -> None:
+    def play(self, rid: int, rate: float, share: float = 1.0) -> None:
         e = self.runs[rid]
         if not e.playing:
             others = [self.used.get(g, 0.0) for g in self.playing_groups() if g != e.group]
             if e.group not in self.playing_groups():
                 self.used[e.group] = min(others) if others else 0.0
+                self.allow.pop(e.group, None)
             e.credit, e.last_fill = 0.0, time.monotonic()
             e.started, e.done = time.monotonic(), deque()
         e.playing, e.rate, e.message = True, max(float(rate), 0.0), ""
+        if share < 1.0:
+            self.share[e.group] = max(float(share), 0.01)
+        else:
+            self.share.pop(e.group, None)
+            self.allow.pop(e.group, None)
 
     def pause(self, rid: int) -> None:
         self.runs[rid].playing = False
@@ -164,13 +194,19 @@ class Worker:
             raise SystemExit(0)
         if rid not in self.runs:
             raise SetAside(self.set_aside.get(rid, "This run no longer exists in its training process"))
+        if op == "set_aside":          # the server: its session is gone
+            self.set_aside[rid] = args[0]
+            del self.runs[rid]
+            release_memory()
+            return None
         e = self.runs[rid]
         e.beat = time.monotonic()
         run = e.run
         if op == "drop":
             del self.runs[rid]
             if not any(x.group == e.group for x in self.runs.values()):
-                self.used.pop(e.group, None)
+                for table in (self.used, self.share, self.allow):
+                    table.pop(e.group, None)
             del e, run
             release_memory()
             return None

@@ -1,0 +1,152 @@
+"""Fair shares across the pool's workers (lab.pool): a session's share of a core is capped at
+workers / sessions playing; a worker holding two more playing sessions than another hands one
+over (its runs carry their state across, exactly); a page the session left stops training at
+once, not after the heartbeat pause."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lab.experiments.dirac_gan import DiracConfig
+from lab.experiments.disjoint import DisjointConfig, DisjointRun
+from lab.pool import Build, Caps, Pool, RemoteRun, experiment_run
+from lab.seeds import with_seeds
+
+CAPS = Caps(session_runs=6, server_runs=40, worker_mb=4000)
+
+
+def disjoint(seed: int) -> Build:
+    return Build(with_seeds, "disjoint", DisjointConfig(steps=100_000, seed=seed), 1, DisjointRun)
+
+
+def rate(run: RemoteRun, seconds: float = 1.5) -> float:
+    s0, t0 = run.status()["step"], time.perf_counter()
+    time.sleep(seconds)
+    return (run.status()["step"] - s0) / (time.perf_counter() - t0)
+
+
+def test_a_capped_session_trains_its_share_of_the_time():
+    pool = Pool(1, CAPS)
+    try:
+        run = RemoteRun(pool, Build(experiment_run, "dirac_gan", DiracConfig(steps=100_000)), "alone")
+        measured = {}
+        for share in (1.0, 0.3):
+            run._command("play", 1e9, share, save=False)      # what play() sends, with a chosen share
+            time.sleep(0.3)                                   # past the first slice's warm-up
+            measured[share] = rate(run)
+            run.pause()
+        assert measured[1.0] > 50
+        assert 0.15 < measured[0.3] / measured[1.0] < 0.5, measured
+    finally:
+        pool.close()
+
+
+def test_the_fair_share_is_workers_over_sessions_playing():
+    pool = Pool(2, CAPS)
+    try:
+        runs = [RemoteRun(pool, disjoint(i), f"s{i}") for i in range(3)]
+        assert pool.fair_share("s0") == 1.0                  # nobody plays yet
+        for r in runs:
+            r.play(1e9)
+        assert pool.sessions_playing() == 3
+        assert pool.fair_share("s0") == pytest.approx(2 / 3)
+        assert pool.fair_share("new") == pytest.approx(2 / 4)
+        runs[2].pause()
+        assert pool.sessions_playing() == 2 and pool.fair_share("s0") == 1.0
+        for r in runs:
+            r.pause()
+    finally:
+        pool.close()
+
+
+def test_a_crowded_worker_hands_a_playing_session_over_and_its_run_carries_on_exactly():
+    pool = Pool(2, CAPS)
+    pool.warm()
+    try:
+        runs = {s: RemoteRun(pool, disjoint(i), s) for i, s in enumerate("abcd")}
+        w0, w1 = runs["a"]._box[0], runs["b"]._box[0]
+        assert w0 is not w1
+        assert runs["c"]._box[0] is w0 and runs["d"]._box[0] is w1       # placed in turn: a c | b d
+        runs["c"].advance(25)                                            # some state to carry
+        runs["a"].play(1e9)
+        assert runs["a"]._box[0] is w0                                   # 1 against 0: stays
+        runs["c"].play(1e9)                                              # 2 against 0: moves
+        assert runs["c"]._box[0] is w1
+        assert runs["c"]._id not in w0.runs and runs["a"]._id in w0.runs and w1.runs[runs["c"]._id] == "c"
+        ra, rc = rate(runs["a"]), rate(runs["c"])
+        assert ra > 20 and rc > 20 and 0.4 < ra / rc < 2.5, (ra, rc)     # each a core of its own
+        runs["b"].play(1e9)                                              # 2 against 1 now: no move
+        assert runs["b"]._box[0] is w1
+        for r in runs.values():
+            r.pause()
+        c = runs["c"]
+        local = with_seeds("disjoint", DisjointConfig(steps=100_000, seed=2), 1, DisjointRun)
+        local.advance(c.step)
+        assert c.step > 25 and c.metrics() == local.metrics()          # the same numbers, moved mid-way
+        assert c.history == local.history
+        c.drop()                                                        # the finalizer drops it on its new worker
+        deadline = time.monotonic() + 10
+        while c._id in w1.runs and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert c._id not in w1.runs
+    finally:
+        pool.close()
+
+
+def _two_pages():
+    """A session on page "a" playing a run in the pool, then on page "b"."""
+    import streamlit as st
+
+    import ui
+    from lab.experiments.dirac_gan import DiracConfig
+    from lab.pool import Build, experiment_run
+    ui.begin_script_run()
+    page = st.session_state.get("page", "a")
+    runs = ui.keep_runs(page, {"run": DiracConfig(steps=100_000)},
+                        lambda name, cfg: Build(experiment_run, "dirac_gan", cfg))
+    if page == "a":
+        ui.pooled.steer("a", runs, True, 1e6)
+    elif st.session_state.get("late_tick"):              # a tick of page a still in flight
+        ui.pooled.steer("a", st.session_state["a.runs"], True, 1e6)
+    ui.pooled.pause_unwatched()
+
+
+def test_leaving_a_page_pauses_its_runs_in_the_pool_at_once(monkeypatch):
+    from lab.pool import pool as pool_module
+    monkeypatch.setenv("GENLAB_WORKERS", "1")
+    monkeypatch.setattr(pool_module, "_pool", None)
+    try:
+        at = AppTest.from_function(_two_pages, default_timeout=60).run()
+        assert not at.exception, at.exception
+        run = at.session_state["a.runs"]["run"]
+        assert type(run).__name__ == "RemoteRun" and run.status()["playing"]
+        at.session_state["page"] = "b"
+        at.run()
+        assert not at.exception, at.exception
+        assert not run.status()["playing"] and not at.session_state["a.remote_on"]
+        assert at.session_state["b.runs"]["run"].status()["playing"] is False
+        at.session_state["late_tick"] = True
+        at.run()
+        assert not run.status()["playing"]                   # a stale tick never plays a left page
+    finally:
+        pool_module.shutdown()
+
+
+def test_a_closed_tabs_runs_are_set_aside_and_the_others_keep_training():
+    pool = Pool(1, CAPS)
+    pool.gone_s = 0.6
+    try:
+        gone, here = RemoteRun(pool, disjoint(0), "gone"), RemoteRun(pool, disjoint(1), "here")
+        gone.advance(3)
+        pool.watch(lambda session: session != "gone", every=0.2)
+        deadline = time.monotonic() + 10
+        while gone._id in gone._box[0].runs and time.monotonic() < deadline:
+            time.sleep(0.1)
+        with pytest.raises(Exception, match=r"set aside when its browser tab closed\. Press Restart to continue from step 3"):
+            gone.status()
+        here.advance(2)
+        assert here.step == 2 and here._id in here._box[0].runs
+    finally:
+        pool.close()
