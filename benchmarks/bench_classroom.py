@@ -18,10 +18,14 @@
 - CPU: seconds of CPU used by the server tree and by the clients (this script's Chromium)
   while measuring; on 2 cores the clients compete with the server, so read redraws/s with it.
 
-The clients are real headless Chromium pages (Debian's chromium, Playwright), one browser
-context per session: Streamlit's websocket protocol is protobuf, and a browser tab is the
-honest client. On this 2-core machine they share the cores with the server; `--server-cpus`
-and `--client-cpus` pin the two apart on a bigger machine (e.g. server on 0,1, clients on 2-7).
+The clients: by default (`--clients websocket`, as the issue's own figures were taken: "websocket
+clients plus one real browser") the first session of each class and every late joiner are real
+headless Chromium pages (Debian's chromium, Playwright), and the other sessions speak Streamlit's
+websocket protocol without a browser (benchmarks/stream_client.py: they press Play and tick the
+live fragment at the period the server asks). With `--clients browser` every session is a tab; on
+this 2-core machine that measures Chromium (20 tabs took 1.4 of the 2 cores, the server 0.5),
+while in a class each student's browser runs on their own laptop. `--server-cpus` and
+`--client-cpus` pin the server and the clients apart on a bigger machine.
 The environment is passed through: with GENLAB_WORKERS set, the server trains in its pool.
 
     python -m benchmarks.bench_classroom [--sessions 1,5,10,20] [--seconds 30] [--joins 5]
@@ -47,6 +51,8 @@ from playwright.sync_api import sync_playwright
 # bench starts must see the caller's setting instead (unset: the pool's default, one per core).
 _CALLER_WORKERS = os.environ.get("GENLAB_WORKERS")
 from benchmarks.bench_page_live import serve, stop, wait_for_server  # noqa: E402
+from benchmarks.stream_client import Sessions  # noqa: E402
+from benchmarks.stream_client import sample as stream_sample  # noqa: E402
 from tests.conftest import CHROMIUM, CHROMIUM_FLAGS, _free_port  # noqa: E402
 
 if _CALLER_WORKERS is None:
@@ -204,18 +210,61 @@ def join_seconds(browser, base: str) -> float:
         ctx.close()
 
 
-def measure(pages: list, seconds: float) -> list[dict]:
-    """Each page's step read-out and redraw count over `seconds` of Play."""
-    first = [pg.evaluate(SAMPLE_JS) for pg in pages]
+class Tab:
+    """A session in a real browser tab (Playwright)."""
+
+    kind = "browser"
+
+    def __init__(self, browser, base: str, stem: str, query: str, play: bool = True):
+        self.ctx, self.page = open_session(browser, base, stem, query, play)
+
+    def sample(self) -> dict:
+        return self.page.evaluate(SAMPLE_JS)
+
+    def state(self) -> dict:
+        return {"visible": self.page.evaluate("document.visibilityState"),
+                "playing": self.page.get_by_role("button", name=PAUSE).count() > 0,
+                "errors": [e.inner_text()[:200] for e in self.page.query_selector_all(ERRORS)]}
+
+    def close(self) -> None:
+        self.ctx.close()
+
+
+class Socket:
+    """A session over Streamlit's websocket protocol, no browser (benchmarks/stream_client.py)."""
+
+    kind = "websocket"
+
+    def __init__(self, clients: Sessions, stem: str, query: str, play: bool = True):
+        self.clients, self.s = clients, clients.open(stem, query, play)
+
+    def sample(self) -> dict:
+        return stream_sample(self.s)
+
+    def state(self) -> dict:
+        return {"visible": "visible", "playing": self.s.label == "Pause" and not self.s.closed,
+                "errors": list(self.s.errors)}
+
+    def close(self) -> None:
+        self.clients.close(self.s)
+
+
+def session(browser, clients: Sessions | None, base: str, stem: str, query: str, first: bool):
+    """The first session of a class (or every one with --clients browser) in a browser tab,
+    the others over the websocket protocol."""
+    return Tab(browser, base, stem, query) if clients is None or first else Socket(clients, stem, query)
+
+
+def measure(probes: list, seconds: float) -> list[dict]:
+    """Each session's step read-out and redraw count over `seconds` of Play."""
+    first = [p.sample() for p in probes]
     time.sleep(seconds)
     out = []
-    for pg, a in zip(pages, first):
-        b = pg.evaluate(SAMPLE_JS)
+    for p, a in zip(probes, first):
+        b = p.sample()
         dt = b["t"] - a["t"]
         steps = None if a["value"] is None or b["value"] is None else (b["value"] - a["value"]) / dt
-        out.append({"redraws_s": (b["changes"] - a["changes"]) / dt, "steps_s": steps,
-                    "visible": b["visible"], "playing": pg.get_by_role("button", name=PAUSE).count() > 0,
-                    "errors": [e.inner_text()[:200] for e in pg.query_selector_all(ERRORS)]})
+        out.append({"redraws_s": (b["changes"] - a["changes"]) / dt, "steps_s": steps, "client": p.kind, **p.state()})
     return out
 
 
@@ -246,26 +295,34 @@ def warm_idle(browser, base: str, srv, settle: float) -> tuple[float, float]:
     return rss_mb(srv.pid), sum(rss_mb(p) for p in descendants(srv.pid))
 
 
+def clients_for(a, base: str) -> Sessions | None:
+    return Sessions(int(base.rsplit(":", 1)[1])) if a.clients == "websocket" else None
+
+
 def solo_rates(browser, a, stems: list[tuple[str, str]]) -> dict[str, float]:
-    """Each page's steps/s alone on a fresh server: the reference for relative throughput."""
+    """Each page's steps/s alone on a fresh server, by the client that plays it in a class:
+    the reference for relative throughput."""
     srv, base = fresh_server(a)
+    clients = clients_for(a, base)
     rates = {}
     try:
         warm_idle(browser, base, srv, 0)     # as each N starts: torch and the page code loaded
-        for stem, query in stems:
-            ctx, page = open_session(browser, base, stem, query)
+        for i, (stem, query) in enumerate(stems):
+            probe = session(browser, clients, base, stem, query, first=i == 0)
             time.sleep(a.settle)
-            rates[stem] = measure([page], a.solo_seconds)[0]["steps_s"]
-            ctx.close()
-            print(f"  alone: {stem:15s} {rates[stem] or 0:8.1f} steps/s", flush=True)
+            rates[stem] = measure([probe], a.solo_seconds)[0]["steps_s"]
+            probe.close()
+            print(f"  alone: {stem:15s} {rates[stem] or 0:8.1f} steps/s ({probe.kind})", flush=True)
     finally:
+        if clients:
+            clients.stop()
         stop(srv)
     return rates
 
 
 def level(browser, a, n: int, solo: dict[str, float]) -> dict:
     srv, base = fresh_server(a)
-    mem, load = None, [os.getloadavg()[0]]
+    mem, load, sockets = None, [os.getloadavg()[0]], clients_for(a, base)
     try:
         fresh = rss_mb(srv.pid)
         idle, idle_workers = warm_idle(browser, base, srv, a.settle)
@@ -273,25 +330,29 @@ def level(browser, a, n: int, solo: dict[str, float]) -> dict:
         plan = [LIVE_PAGES[i % len(LIVE_PAGES)] for i in range(n)]
         sessions = []
         t_open = time.time()
-        for stem, query in plan:
-            sessions.append(open_session(browser, base, stem, query))
+        for i, (stem, query) in enumerate(plan):
+            sessions.append(session(browser, sockets, base, stem, query, first=i == 0))
         t_open = time.time() - t_open
         time.sleep(a.settle)
+        # The clients' CPU: the browser's processes, and this process when it speaks the protocol.
         clients = [p for p in descendants(os.getpid()) if p != srv.pid and p not in descendants(srv.pid)]
+        clients += [os.getpid()] if sockets else []
         server_tree = [srv.pid, *descendants(srv.pid)]
         c0, s0, t0 = cpu_s(clients), cpu_s(server_tree), time.time()
-        per = measure([pg for _, pg in sessions], a.seconds)
+        per = measure(sessions, a.seconds)
         cpu = {"server_s": cpu_s(server_tree) - s0, "clients_s": cpu_s(clients) - c0, "wall_s": time.time() - t0}
         load.append(os.getloadavg()[0])        # other work on the machine shows here
         joins = [join_seconds(browser, base) for _ in range(a.joins)]
         peak, peak_workers = mem.peak()
-        for ctx, _ in sessions:
-            ctx.close()
+        for probe in sessions:
+            probe.close()
         time.sleep(a.after)
         after, after_workers = rss_mb(srv.pid), sum(rss_mb(p) for p in descendants(srv.pid))
     finally:
         if mem:
             mem.close()
+        if sockets:
+            sockets.stop()
         stop(srv)
     for (stem, _), s in zip(plan, per):
         s["page"] = stem
@@ -356,6 +417,9 @@ def main():
     ap.add_argument("--no-solo", action="store_true", help="skip the pages-alone reference")
     ap.add_argument("--server-cpus", type=cpus, default=None, help="pin the server, e.g. 0,1")
     ap.add_argument("--client-cpus", type=cpus, default=None, help="pin the browser, e.g. 2-7")
+    ap.add_argument("--clients", choices=["websocket", "browser"], default="websocket",
+                    help="websocket: the first session of each class in a browser tab, the others over Streamlit's "
+                         "protocol without a browser (as the issue measured); browser: every session a tab")
     ap.add_argument("--out", default=None, help="write the results as JSON here")
     ap.add_argument("--quick", action="store_true", help="N = 1,3, short windows: checks the bench works")
     a = ap.parse_args()
@@ -364,7 +428,7 @@ def main():
     ns = [int(n) for n in a.sessions.split(",")]
     workers = os.environ.get("GENLAB_WORKERS")
     pool = (workers or "").strip() != "0"
-    print(f"GENLAB_WORKERS={workers!r} ({'a worker pool' if pool else 'training inside the server'}); "
+    print(f"GENLAB_WORKERS={workers!r} ({'a worker pool' if pool else 'training inside the server'}); clients: {a.clients}; "
           f"{os.cpu_count()} CPUs; server pinned to {sorted(a.server_cpus) if a.server_cpus else 'any'}, "
           f"clients to {sorted(a.client_cpus) if a.client_cpus else 'any'}; load average {os.getloadavg()[0]:.2f}",
           flush=True)
@@ -385,7 +449,7 @@ def main():
                 flag = "" if s["playing"] and not s["errors"] and s["visible"] == "visible" else \
                     f"  <- playing={s['playing']} visible={s['visible']} errors={s['errors']}"
                 rel = "" if s["relative"] is None else f" ({s['relative']:.2f} of alone)"
-                print(f"  {s['page']:15s} {s['redraws_s']:5.2f} redraws/s {s['steps_s'] or 0:8.1f} steps/s{rel}{flag}",
+                print(f"  {s['page']:15s} {s['client']:9s} {s['redraws_s']:5.2f} redraws/s {s['steps_s'] or 0:8.1f} steps/s{rel}{flag}",
                       flush=True)
             print(f"  joins: {', '.join(f'{t:.1f}' for t in r['joins_s'])} s; all {n} opened in {r['open_all_s']:.0f} s; "
                   f"load average {r['load_average'][0]:.1f} at the start, {r['load_average'][1]:.1f} while measuring",
