@@ -9,12 +9,15 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+import torch
+import torch.distributions as D
 
 import ui
 from lab.config import from_strings
 from lab.experiments.evaluation import EvaluationConfig, EvaluationRun
 from lab.experiments.image_vae import ImageVAEConfig
 from lab.experiments.robust_mean.config import RobustMeanConfig
+from lab.experiments.vae import LatentVAEConfig, LatentVAERun
 from lab.sweep import kinds
 from ui.lesson import steps
 
@@ -27,6 +30,44 @@ def _config(cls, stem: str, number: int):
     """The config the step's link opens (the page's other keys, e.g. family=, left out)."""
     names = {f.name for f in dataclasses.fields(cls)}
     return from_strings(cls, {k: v for k, v in _steps(stem)[number].items() if k in names})
+
+
+# ---- VAE: measured here at the steps' own configs (the page's width 256), at step 300 -------------
+def _vae_at_300(number: int) -> tuple[dict, dict]:
+    run = LatentVAERun(_config(LatentVAEConfig, "vae", number))
+    start = run.metrics()
+    run.advance(300)
+    return start, run.metrics()
+
+
+def test_vae_beta_squeezes_or_frees_the_kl_and_the_reconstructions_pay_or_gain():
+    start, one = _vae_at_300(1)
+    assert -547 < start["elbo_test"] < -543                                      # "about -545 nats"
+    _, five = _vae_at_300(2)
+    _, tenth = _vae_at_300(3)
+    assert 4.1 < one["kl_test"] < 4.7                                            # "4.4 at beta = 1"
+    assert 1.3 < five["kl_test"] < 1.7                                           # "1.5 nats at step 300"
+    assert 16 < one["recon_test"] - five["recon_test"] < 20                      # "pay 18 nats"
+    assert 9.3 < tenth["kl_test"] < 10.3 and tenth["kl_test"] > 2 * one["kl_test"]   # "9.8, more than doubles"
+    assert 2 < tenth["recon_test"] - one["recon_test"] < 4                       # "gain 3 nats"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_vae_two_moons_one_latent_beats_the_best_gaussian(seed):
+    cfg = dataclasses.replace(_config(LatentVAEConfig, "vae", 4), seed=seed)
+    run = LatentVAERun(cfg)
+    run.advance(cfg.steps)
+    xt = run.xt
+    gauss = D.MultivariateNormal(xt.mean(0), torch.cov(xt.T)).log_prob(xt).mean().item()
+    elbo = run.metrics()["elbo_test"]
+    assert -2.4 < elbo < -2.25 and -2.76 < gauss < -2.65                          # "-2.3 ... -2.7"
+    assert 0.3 < elbo - gauss < 0.5                                              # "by about 0.4"
+
+
+def test_vae_exact_step_is_a_short_run_at_the_page_s_model():
+    # Its claim (ELBO < IW_K < log p(x)) is measured by test_vae_exact.py::test_elbo_below_iw_below_exact_...
+    # and test_vae_page.py::test_exact_tab_orders_the_bounds_...; it states no number.
+    assert _config(LatentVAEConfig, "vae", 5) == LatentVAEConfig(steps=600)
 
 
 # ---- robust mean: the claims of tests/test_robust.py, at the configs the steps open ----------------
