@@ -25,6 +25,7 @@ ui.opening(NS, "Sweeps: many runs at once", text, "How a sweep trains")
 name, kind = sweep_ui.experiment_box(NS, kinds.all_kinds())
 Config = kind.config
 wns = f"{NS}.{name}"                # widget keys per experiment: one key's bounds differ between them
+sweep_ui.preset_from_url(name, kind, wns, f"{NS}.metric")      # a lesson step's link names a preset
 url = ui.config_from_url(Config, wns)
 groups = list(dict.fromkeys(spec(Config, f.name).group for f in dataclasses.fields(Config)))
 groups = [g for g in groups if g and g != "Sweep"]
@@ -37,7 +38,7 @@ with st.sidebar:
                                   disabled=kind.fixed)
 
 if lesson:
-    st.info(f"**{lesson.label}.** {lesson.question}", icon=":material/school:")
+    st.info(f"**{lesson.label}.** {lesson.question}", icon=":material/quiz:")
 cfg = ui.build_config(Config, ui.widgets.merged(url, {**base, **sweep}))
 if cfg is not None and getattr(cfg, "data", None) == "csv":
     st.warning("A sweep trains on the built-in data sets; your own points train on the Mode collapse page.",
@@ -48,7 +49,7 @@ if cfg is not None and cfg.n_members > MAX_MEMBERS:
              f"values or seeds, or `python -m lab sweep` on a bigger machine", icon=":material/error:")
     cfg = None
 if cfg is not None:
-    ui.sync_url(cfg, {"experiment": name} if name != next(iter(kinds.KINDS)) else None)
+    ui.sync_url(cfg, sweep_ui.url_extra(name, kind, wns, cfg))
     rows, cols = cfg.shape()
     st.caption(f"{cfg.n_members:,} members: {rows} x {cols} cells x {cfg.seeds} seed{'s' * (cfg.seeds > 1)}, "
                f"trained as one batched model per structure.")

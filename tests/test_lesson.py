@@ -15,7 +15,8 @@ CASES = [(stem, s) for stem, e in PAGES.items() for s in steps(ui.page_text(e.fi
 
 def test_the_projected_pages_have_lessons_numbered_in_order():
     have = {stem for stem, _ in CASES}
-    assert {"discriminator", "gan1d", "mode_collapse", "ebm", "disjoint", "dirac_gan"} <= have
+    assert {"discriminator", "gan1d", "mode_collapse", "ebm", "disjoint", "dirac_gan",
+            "vae", "robust_mean", "image_training", "evaluation", "sweep"} <= have
     for stem in have:
         numbers = [s.number for t, s in CASES if t == stem]
         assert numbers == list(range(1, len(numbers) + 1)), stem

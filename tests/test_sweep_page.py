@@ -84,6 +84,40 @@ def test_lesson_sets_axes_seeds_and_settings():
     assert any("PacGAN" in i.value for i in at.info)
 
 
+def _params(at) -> dict[str, str]:
+    return {k: v[0] if isinstance(v, list) else v for k, v in at.query_params.items()}
+
+
+def test_a_links_preset_picks_the_ready_made_sweep_and_its_own_keys_go_on_top():
+    """`preset=` (the lesson steps' links, ui.sweep.preset_from_url): the box shows it, every
+    widget takes its value but for the link's own keys, and the address bar reopens the sweep,
+    also after a key the preset sets went back to its default."""
+    at = open_page(PAGE, {"preset": "pac", **SMALL})
+    assert not at.exception and not at.warning and not at.error
+    assert at.selectbox(key="sweep.mode_collapse.preset").value == "pac"
+    want = from_strings(SweepConfig, {**presets.strings("pac"), **SMALL})
+    assert _run(at).cfg == want and want.seeds == 8 and want.width == 16
+    assert at.selectbox(key="sweep.metric").value == "modes"
+    assert any("PacGAN" in i.value for i in at.info)
+    assert _params(at)["preset"] == "pac" and "steps" in _params(at)
+    at.number_input(key="sweep.mode_collapse.steps").set_value(SweepConfig().steps).run()   # the preset's 3,000 -> default
+    assert _params(at)["steps"] == str(SweepConfig().steps)
+    again = open_page(PAGE, _params(at))
+    assert not again.warning and again.selectbox(key="sweep.mode_collapse.preset").value == "pac"
+    assert _run(again).cfg == _run(at).cfg
+    at.selectbox(key="sweep.mode_collapse.preset").set_value("custom").run()
+    assert "preset" not in _params(at)
+
+
+def test_a_preset_of_another_experiment_is_named_in_one_warning():
+    at = open_page(PAGE, {**SMALL, "preset": "beta_latent"})          # a VAE preset, on mode collapse
+    assert not at.exception and len(at.warning) == 1
+    assert "preset='beta_latent'" in at.warning[0].value and "pac" in at.warning[0].value
+    assert at.selectbox(key="sweep.mode_collapse.preset").value == "custom" and _run(at).cfg.width == 16
+    vae = open_page(PAGE, {"experiment": "vae", "preset": "beta_latent"})
+    assert not vae.warning and vae.selectbox(key="sweep.vae.preset").value == "beta_latent"
+
+
 def test_every_lesson_is_a_valid_sweep_of_sensible_size():
     for name, p in presets.PRESETS.items():
         cfg = from_strings(SweepConfig, presets.strings(name))

@@ -1,5 +1,6 @@
-"""What the Sweep page draws that is not a figure: the experiment and lesson boxes (a lesson sets
-every widget), the grid's cell box and the heat map's click, and the links that open a member
+"""What the Sweep page draws that is not a figure: the experiment box and the ready-made sweep box
+(a preset sets every widget; a link's `preset=` picks one, which is how the page's lesson steps
+choose theirs), the grid's cell box and the heat map's click, and the links that open a member
 alone on its own page. Presentation only; the sweeps themselves are lab.sweep's."""
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import dataclasses
 
 import streamlit as st
 
-from lab.config import from_strings
+from lab.config import from_strings, to_strings
 from lab.sweep import axes as ax
 from lab.sweep import figures as figs
+from lab.sweep import kinds as registry
 from lab.sweep import presets
 
 
@@ -29,8 +31,8 @@ def experiment_box(ns: str, kinds: dict):
 
 
 def _apply_lesson(kind, wns: str, metric_key: str) -> None:
-    """on_change of the lesson box: every widget takes the lesson's value (the rest the defaults;
-    a recipe key left to the recipe shows the recipe's value)."""
+    """on_change of the ready-made sweep box: every widget takes the preset's value (the rest the
+    defaults; a recipe key left to the recipe shows the recipe's value)."""
     ss = st.session_state
     lesson = kind.presets.get(ss[f"{wns}.preset"])
     if lesson is None:
@@ -43,9 +45,46 @@ def _apply_lesson(kind, wns: str, metric_key: str) -> None:
     ss[metric_key] = lesson.metric
 
 
+def preset_from_url(name: str, kind, wns: str, metric_key: str) -> None:
+    """A link's `preset=` (a lesson step's, or the address bar's once a preset was chosen) picks that
+    preset as the box does. Its keys become the link's, the link's own keys on top, so that
+    ui.url.config_from_url reads them as any link (and warns about a bad one). Only where this
+    experiment reads the link for the first time and the link is this experiment's: switching
+    the experiment box keeps the other experiment's preset out. A name that is not one of this
+    experiment's presets is named in a warning, and the page opens without it."""
+    from ui import plain
+    ss, q = st.session_state, st.query_params
+    asked = q.get("preset")
+    if asked is None or f"{wns}.url_config" in ss or q.get("experiment", next(iter(registry.KINDS))) != name:
+        return
+    if asked not in kind.presets:
+        st.warning(plain(f"Ignored the link's value preset={asked!r}: the ready-made sweeps of {kind.label} are "
+                         f"{', '.join(kind.presets)}"), icon=":material/link_off:")
+        return
+    lesson = kind.presets[asked]
+    q.from_dict({**presets.strings(lesson), **{k: v for k, v in q.to_dict().items() if k != "preset"}})
+    ss[f"{wns}.preset"], ss[metric_key] = asked, lesson.metric
+
+
+def url_extra(name: str, kind, wns: str, cfg) -> dict[str, str]:
+    """The link's keys besides the config's changed ones: the experiment (but the first), and the
+    chosen preset, with each key it sets that now differs from it written out even where that is
+    the default, so that the link reopens this very sweep (preset_from_url lays the link's keys
+    over the preset's)."""
+    ss = st.session_state
+    out = {"experiment": name} if name != next(iter(registry.KINDS)) else {}
+    chosen = kind.presets.get(ss.get(f"{wns}.preset"))
+    if chosen is not None:
+        sets = presets.strings(chosen)
+        now, preset = (to_strings(c, only_changed=False) for c in (cfg, from_strings(kind.config, sets)))
+        out |= {k: v for k, v in now.items() if k in sets and v != preset.get(k)} | {"preset": ss[f"{wns}.preset"]}
+    return out
+
+
 def lesson_box(kind, wns: str, metric_key: str):
-    """The lesson box in the sidebar; returns the chosen lesson (a lab.sweep.presets.Preset) or None."""
-    st.sidebar.selectbox("Lesson", ["custom", *kind.presets], key=f"{wns}.preset", on_change=_apply_lesson,
+    """The ready-made sweeps in the sidebar; returns the chosen one (a lab.sweep.presets.Preset) or
+    None. Not called "Lesson": that is the page's lesson steps (ui.lesson), which pick these."""
+    st.sidebar.selectbox("Ready-made sweep", ["custom", *kind.presets], key=f"{wns}.preset", on_change=_apply_lesson,
                          args=(kind, wns, metric_key),
                          format_func=lambda n: kind.presets[n].label if n in kind.presets else "Your own axes",
                          help="A sweep that answers one question; it sets the axes, the seeds and the settings")
