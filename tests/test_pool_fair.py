@@ -76,7 +76,7 @@ def test_a_crowded_worker_hands_a_playing_session_over_and_its_run_carries_on_ex
         assert runs["c"]._box[0] is w1
         assert runs["c"]._id not in w0.runs and runs["a"]._id in w0.runs and w1.runs[runs["c"]._id] == "c"
         ra, rc = rate(runs["a"]), rate(runs["c"])
-        assert ra > 20 and rc > 20 and 0.4 < ra / rc < 2.5, (ra, rc)     # each a core of its own
+        assert ra > 2 and rc > 2 and 0.4 < ra / rc < 2.5, (ra, rc)       # each a core of its own
         runs["b"].play(1e9)                                              # 2 against 1 now: no move
         assert runs["b"]._box[0] is w1
         for r in runs.values():
