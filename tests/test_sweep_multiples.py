@@ -51,6 +51,8 @@ def test_tile_lines_put_each_curve_in_its_tile_and_leave_out_what_leaves_it():
     np.testing.assert_allclose(ys[1], [1.0, 0.5, 0.0, np.nan, np.nan])                   # -0.5: out
     assert np.isnan(np.asarray(trace.y, dtype=float)[5::6]).all()                        # a gap after each curve
     assert trace.showlegend and not figs.tile_lines(tiles, []).showlegend
+    pinned = figs.tile_lines(tiles, [(0, [0, 1], [-0.5, 1.5])], pin=True)              # off the scale: on the edge
+    np.testing.assert_array_equal(np.asarray(pinned.y, dtype=float)[:2], [0, 1])
 
 
 def test_tiles_image_places_each_picture_in_its_tile():

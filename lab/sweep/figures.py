@@ -115,37 +115,42 @@ def thin(n: int, most: int = TILE_POINTS) -> np.ndarray:
 
 
 def tile_lines(tiles: Tiles, curves: list[tuple[int, np.ndarray, np.ndarray]], name: str = "",
-               **line) -> go.Scatter:
+               pin: bool = False, **line) -> go.Scatter:
     """Many curves as one trace (one SVG path): each (tile, x, y) with x and y in [0, 1] drawn in
-    its tile, gaps between curves; a point outside its tile is left out (a diverged member shows
-    a broken curve, not one drawn over its neighbours)."""
+    its tile, gaps between curves. A point outside its tile is left out (a diverged member shows
+    a broken curve, not one drawn over its neighbours), or with `pin` drawn on the tile's edge
+    (a value that ran off the scale). float32: half the bytes a redraw sends."""
     xs, ys = [], []
     for i, x, y in curves:
         x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        y = np.clip(y, 0, 1) if pin else y
         out = ~(np.isfinite(y) & (y >= -0.01) & (y <= 1.01))
         x0, y0 = tiles.corner(i)
         xs += [x + x0, [np.nan]]
         ys += [np.where(out, np.nan, y + y0), [np.nan]]
-    return go.Scatter(x=np.concatenate(xs) if xs else [], y=np.concatenate(ys) if ys else [], mode="lines",
+    xs, ys = (np.concatenate(v).astype(np.float32) if v else [] for v in (xs, ys))
+    return go.Scatter(x=xs, y=ys, mode="lines",
                       line={"width": 1.5, **line}, name=name, showlegend=bool(name), hoverinfo="skip")
 
 
 def tiles_image(tiles: Tiles, pictures: list[np.ndarray], px: int) -> dict:
     """Pictures ((h, w) grey or (h, w, 3) uint8, at most px x px, centred) in their tiles, as one
-    PNG for `layout.images` (gaps transparent)."""
+    PNG for `layout.images` (gaps transparent; grey pictures as a grey PNG, a third the bytes)."""
     from PIL import Image
     span_x, span_y = tiles.span
     gap = round(TILE_GAP * px)
-    canvas = np.zeros((tiles.rows * (px + gap) - gap, tiles.cols * (px + gap) - gap, 4), dtype=np.uint8)
+    grey = all(p.ndim == 2 for p in pictures)
+    canvas = np.zeros((tiles.rows * (px + gap) - gap, tiles.cols * (px + gap) - gap, 2 if grey else 4), np.uint8)
     for i, pic in enumerate(pictures):
-        pic = np.repeat(pic[..., None], 3, axis=-1) if pic.ndim == 2 else pic
+        pic = pic[..., None] if pic.ndim == 2 else pic
+        pic = pic if grey else np.broadcast_to(pic, (*pic.shape[:2], 3))
         x0, y0 = tiles.corner(i)
         top = round((span_y - y0 - 1) / (1 + TILE_GAP)) * (px + gap) + (px - pic.shape[0]) // 2
         left = round(x0 / (1 + TILE_GAP)) * (px + gap) + (px - pic.shape[1]) // 2
         canvas[top:top + pic.shape[0], left:left + pic.shape[1]] = np.concatenate(
             [pic, np.full((*pic.shape[:2], 1), 255, np.uint8)], axis=-1)
     buf = io.BytesIO()
-    Image.fromarray(canvas, "RGBA").save(buf, format="PNG")
+    Image.fromarray(canvas, "LA" if grey else "RGBA").save(buf, format="PNG")
     return dict(source="data:image/png;base64," + base64.b64encode(buf.getvalue()).decode(), xref="x", yref="y",
                 x=0.0, y=span_y, sizex=span_x, sizey=span_y, xanchor="left", yanchor="top", sizing="stretch",
                 layer="below")
@@ -154,10 +159,11 @@ def tiles_image(tiles: Tiles, pictures: list[np.ndarray], px: int) -> dict:
 def tile_frame(tiles: Tiles, title: str, traces: list | None = None, images: list | None = None,
                below: list[str] | None = None, col_labels: list[str] | None = None,
                row_labels: list[str] | None = None, axis_titles: tuple[str, str] = ("", ""),
-               height: int | None = None, top: int = 50) -> go.Figure:
+               height: int | None = None, top: int = 50, square: bool = True) -> go.Figure:
     """The tiles' frame: a light box per tile, text under each tile (`below`) or the grid's column
     and row values once (`col_labels`, `row_labels`, with their keys as `axis_titles`), the
-    tiles' traces and images, no axes."""
+    tiles' traces and images, no axes. Square tiles for pictures; curves' tiles (`square=False`)
+    fill the figure's width and height, so no band of it is left blank."""
     span_x, span_y = tiles.span
     step = 1 + TILE_GAP
     boxes = [dict(type="rect", x0=x0, x1=x0 + 1, y0=y0, y1=y0 + 1, line=dict(color="#c8d0dc", width=1))
@@ -183,7 +189,7 @@ def tile_frame(tiles: Tiles, title: str, traces: list | None = None, images: lis
                       legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1, xanchor="right"),
                       xaxis=dict(visible=False, range=[-left, span_x + 0.02]),
                       yaxis=dict(visible=False, range=[-0.35 if (below or col_labels) else -0.02, span_y + 0.02],
-                                 scaleanchor="x"))
+                                 **(dict(scaleanchor="x") if square else {})))
     return fig
 
 
@@ -228,14 +234,16 @@ def cell_label(snap: dict, cell: int) -> str:
     return ", ".join(parts) or "the base config"
 
 
-def as_grid(snap: dict) -> dict:
+def as_grid(snap: dict, square: bool = True) -> dict:
     """Small multiples laid out as the heat map: a tile per cell, columns the first axis, rows
-    the second, its first value at the bottom (small_multiples' / tile_frame's keywords)."""
+    the second, its first value at the bottom (small_multiples' / tile_frame's keywords). Curves'
+    tiles (not `square`) are 60-110 px tall: 8 rows fit a 768 px projector."""
     rows, cols = snap["shape"]
     axes = snap["axes"] + [None, None]
+    row_px = min(150, 900 / max(cols, 1)) if square else max(60, min(110, 560 / rows))
     return dict(col_labels=axes[0]["labels"] if axes[0] else None, row_labels=axes[1]["labels"] if axes[1] else None,
                 axis_titles=(axes[0]["key"] if axes[0] else "", axes[1]["key"] if axes[1] else ""),
-                height=int(110 + rows * min(150, 900 / max(cols, 1))))
+                height=int(110 + rows * row_px), **({} if square else {"square": False}))
 
 
 def too_many_cells(snap: dict) -> str | None:

@@ -443,7 +443,7 @@ def grid_d(snap: dict):
         tiles, f"Every cell's D along x, each seed a line<br><sup>a tile: {across} across, "
                f"{_scale_words(snap, y_range, ' up')}; "
                "faint: p (blue) and p_G (orange)</sup>",
-        traces=traces, top=80, **figs.as_grid(snap))
+        traces=traces, top=80, **figs.as_grid(snap, square=False))
 
 
 SWEEP = SweepKind(
