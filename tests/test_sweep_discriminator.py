@@ -364,7 +364,7 @@ def test_in_2d_each_member_is_its_single_runs_d_on_a_coarse_grid_shaded_in_a_til
     assert set(snap["kind"]) == {"ls"}                   # both on LSGAN's loss: D from -1 to 1
     fig = SWEEP.grid_figure(snap)
     assert len(fig.layout.shapes) == 2 and [a.text for a in fig.layout.annotations] == ["none", "gp", "constraint"]
-    assert "LSGAN's D from -1 to 1" in fig.layout.title.text
+    assert "LSGAN's D -1 to 1" in fig.layout.title.text
     raw = base64.b64decode(fig.layout.images[0].source.split(",", 1)[1])
     rgba = np.asarray(Image.open(io.BytesIO(raw)).convert("RGB")).astype(int)
     side = HEAT_SIDE * 4
@@ -374,5 +374,12 @@ def test_in_2d_each_member_is_its_single_runs_d_on_a_coarse_grid_shaded_in_a_til
         pixel = lambda i: rgba[(HEAT_SIDE - 1 - i[0]) * 4 + 1, left + i[1] * 4 + 1]  # noqa: E731  (y up)
         high, low = (pixel(np.unravel_index(f(d), d.shape)) for f in (np.argmax, np.argmin))
         assert high[2] - high[0] > low[2] - low[0]                     # bluer where D calls it real
+    plus = np.asarray(fig.data[1].x, dtype=float).reshape(-1, 3)[:, :2].mean(1), \
+        np.asarray(fig.data[1].y, dtype=float).reshape(-1, 3)[:, :2].mean(1)           # each stroke's middle
+    p_means = snap["means"][0][0]
+    x0, x1, y0, y1 = snap["heat_box"][0]
+    assert len(plus[0]) == 2 * 2 * len(p_means)                                  # 2 cells, 2 strokes a mean
+    np.testing.assert_allclose(plus[0][:2], (p_means[0, 0] - x0) / (x1 - x0), rtol=1e-6)    # cell 0's first mean
+    np.testing.assert_allclose(plus[1][:2], (p_means[0, 1] - y0) / (y1 - y0), rtol=1e-6)
     (cell_fig,) = SWEEP.cell_figures(snap, 1)
     assert len(cell_fig.layout.shapes) == 2 and [a.text for a in cell_fig.layout.annotations] == ["seed 0", "seed 1"]

@@ -255,12 +255,15 @@ class DiscriminatorSweepRun(BatchedRun):
         extra = {"streams": self.streams, "constraint": [c.constraint for c in self.configs]}
         if self.cfg.dim != 1:
             heat, box = np.empty((self.members, HEAT_SIDE, HEAT_SIDE)), np.empty((self.members, 4))
+            means = [None] * self.members              # (p's means, p_G's means): where the data sit
             for g in self.groups:
                 run = self.refs[id(g.model)].run
                 lo, hi = [a[0] for a in run.axes], [a[-1] for a in run.axes]
                 heat[g.index] = self._display(g, coarse_grid(lo, hi), lip).reshape(-1, HEAT_SIDE, HEAT_SIDE)
                 box[g.index], kind[g.index] = (lo[0], hi[0], lo[1], hi[1]), run.kind
-            return {**extra, "kind": list(kind), "heat": heat, "heat_box": box}
+                for i in g.index:
+                    means[i] = (np.asarray(run.p.means, dtype=float), np.asarray(run.q.means, dtype=float))
+            return {**extra, "kind": list(kind), "heat": heat, "heat_box": box, "means": means}
         n = len(next(iter(self.refs.values())).run.grid)
         x, value, optimum = (np.full((self.members, n), np.nan) for _ in range(3))
         tile = thin(n)
@@ -388,17 +391,29 @@ def _scale_words(snap: dict, ranges: dict, what: str) -> str:
 
 def _heat_tiles(snap: dict, members: list[int], tiles, title: str, **frame):
     """2-D members' D (the snapshot's coarse grid) as shaded tiles, one image (lab.sweep.figures
-    .tiles_image): blue where D calls the plane real, orange where fake."""
+    .tiles_image): blue where D calls the plane real, orange where fake; a + on each mean of p,
+    an x on each of p_G's (one path each)."""
     from lab.sweep import figures as figs
     heat = np.asarray(snap["heat"], dtype=float)
     ranges = _scales(snap, heat)
     pics = [np.repeat(np.repeat(_shade(heat[m][::-1], *ranges[snap["kind"][m]]), UPSCALE, 0), UPSCALE, 1)
             for m in members]                                            # [::-1]: y up, image rows down
-    box = snap["heat_box"][members[0]]
-    words = _scale_words(snap, ranges, "")
-    return figs.tile_frame(tiles, f"{title}<br><sup>a tile: x from {box[0]:.2g} to {box[1]:.2g}, y from "
-                                  f"{box[2]:.2g} to {box[3]:.2g}; orange (p_G) to white to blue (p): {words}</sup>",
-                           images=[figs.tiles_image(tiles, pics, HEAT_SIDE * UPSCALE)], top=80, **frame)
+    a = 0.05                                    # half a mark's width, in tile widths
+    shapes = (((-a, a), (0, 0)), ((0, 0), (-a, a))), (((-a, a), (-a, a)), ((-a, a), (a, -a)))    # + and x
+    marks = {0: [], 1: []}                      # + at p's means, x at p_G's: one path each
+    for i, m in enumerate(members):
+        x0, x1, y0, y1 = snap["heat_box"][m]
+        for which, centres in enumerate(snap["means"][m]):
+            for cx, cy in zip(figs.unit(centres[:, 0], x0, x1), figs.unit(centres[:, 1], y0, y1)):
+                marks[which] += [(i, cx + np.array(dx), cy + np.array(dy)) for dx, dy in shapes[which]]
+    traces = [figs.tile_lines(tiles, marks[k], color="#111111", width=2) for k in (0, 1)]
+    x0, x1, y0, y1 = snap["heat_box"][members[0]]
+    where = f"x, y {x0:.2g} to {x1:.2g}" if (x0, x1) == (y0, y1) else f"x {x0:.2g} to {x1:.2g}, y {y0:.2g} to {y1:.2g}"
+    words = _scale_words(snap, ranges, "").replace(" from ", " ")
+    return figs.tile_frame(tiles, f"{title}<br><sup>a tile: {where}; orange to blue: {words}; "
+                                  "+ p's means, x p_G's</sup>",
+                           traces=traces, images=[figs.tiles_image(tiles, pics, HEAT_SIDE * UPSCALE)], top=80,
+                           **frame)
 
 
 def grid_d(snap: dict):
