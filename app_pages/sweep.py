@@ -85,8 +85,11 @@ def body(snaps: dict) -> None:
     for col, (i, fig) in zip(st.columns(1 + len(extra)), enumerate([figs.cell_curves(s, cell, metric), *extra])):
         ui.chart(where=col, fig=fig, key=f"{NS}.cell.{i}")
     sweep_ui.member_links(s, cell, kind, run.configs)
-    if kind.grid_figure:
-        ui.chart(kind.grid_figure(s), key=f"{NS}.grid")
+    grid = kind.grid_figure(s) if kind.grid_figure else None
+    if isinstance(grid, str):                   # why this sweep has no such figure (too many cells, 2-D...)
+        st.caption(grid)
+    elif grid is not None:
+        ui.chart(grid, key=f"{NS}.grid")
     if lesson and lesson.anchors:
         st.markdown("**Measured here (mean over seeds) vs the paper** (their architecture, data and budget; ours "
                     "is the page's smaller one, so compare the ordering)")
@@ -98,7 +101,8 @@ ui.live(NS, runs, body, k=controls.steps_per_tick)
 latest = ui.latest(NS)
 with st.expander("Export: members, summary, figures, weights"):
     ui.downloads(NS, {"heatmap": lambda: heatmap(latest.snaps["sweep"], metric)}
-                 | ({"samples": lambda: kind.grid_figure(latest.snaps["sweep"])} if kind.grid_figure else {}),
+                 | ({"cells": lambda: figs.as_figure(kind.grid_figure(latest.snaps["sweep"]))}
+                    if kind.grid_figure else {}),
                  run.metrics, stem=f"sweep_{name}", csv_rows=run.member_metrics, csv_label="Members (CSV)",
                  csv_name="members", weights={"sweep": run.state_bytes})
 st.caption(text["Live keys"])

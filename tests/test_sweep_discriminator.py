@@ -3,13 +3,16 @@ config and seed, members never interact, groups, retuning, resuming, the command
 lessons, and one claim of the notes tested over seeds against the exact W1."""
 from __future__ import annotations
 
+import base64
 import csv
 import dataclasses
+import io
 import json
 
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 from scipy import stats
 
 from lab import divergences
@@ -19,9 +22,11 @@ from lab.device import generator
 from lab.experiments.discriminator import DiscriminatorConfig
 from lab.experiments.discriminator.batched import net
 from lab.experiments.discriminator.run import DiscriminatorRun
-from lab.experiments.discriminator.sweep import PRESETS, SWEEP, DiscriminatorSweep, DiscriminatorSweepRun
+from lab.experiments.discriminator.sweep import (HEAT_SIDE, PRESETS, SWEEP, DiscriminatorSweep, DiscriminatorSweepRun,
+                                                 coarse_grid)
 from lab.sweep import kinds, optim, presets
 from lab.sweep.batched import load
+from lab.sweep.figures import Tiles, as_figure, thin
 
 SMALL = dict(width=16, batch=64, n_samples=50)
 STEPS = 30
@@ -284,6 +289,7 @@ def test_a_cells_figure_draws_each_seeds_d_as_its_single_run_does():
         np.testing.assert_allclose(snap["grid_x"][m], s["grid"][:, 0])
         np.testing.assert_allclose(snap["value"][m], s["value"].reshape(-1), atol=1e-4)
         assert snap["kind"][m] == s["kind"]
+        np.testing.assert_allclose(snap["density"][m], np.stack([s["p"], s["q"]])[:, thin(len(s["p"]))])
         if s["optimum"] is None:
             assert np.isnan(snap["optimum"][m]).all()
         else:
@@ -299,5 +305,81 @@ def test_a_cells_figure_draws_each_seeds_d_as_its_single_run_does():
         assert names[0].startswith("exact optimum") == (snap["kind"][members[0]] != "critic")
         np.testing.assert_array_equal(fig.data[-1].y, snap["value"][members[1]])
     assert kinds_seen == {"d", "ls", "critic"}
-    flat = sweep({"constraint": "none"}, seeds=1, dim=2)
-    assert SWEEP.cell_figures(flat.snapshot(), 0) == []
+
+
+def test_the_grid_figure_draws_every_cells_seeds_in_its_tile_on_their_kinds_scale():
+    """SWEEP.grid_figure: a tile per cell laid out as the heat map; in it each seed's D (or f/L)
+    as the snapshot has it at 64 of its 400 points, mapped to the tile (D from 0 to 1, LSGAN's
+    D from -1 to 1, every critic on one symmetric scale), the exact optimum where there is one
+    and the two densities. A 2-D sweep and a grid over 8 cells a side get a sentence instead."""
+    run = sweep({"constraint": "none,gp", "objective": "auto,lsgan"}, seeds=2)
+    run.advance(STEPS)
+    snap = run.snapshot()
+    fig = SWEEP.grid_figure(snap)
+    tiles, step = Tiles(4, 2, bottom_up=True), 1.12
+    np.testing.assert_allclose([(b.x0, b.y0) for b in fig.layout.shapes], [(0, 0), (step, 0), (0, step), (step, step)])
+    texts = [a.text for a in fig.layout.annotations]
+    assert texts == ["none", "gp", "auto", "lsgan", "constraint", "objective"]
+    by_name = {t.name: t for t in fig.data[1:] if t.name}
+    assert set(by_name) == {"exact optimum", "trained D", "critic: gradient penalty"}
+    pick = thin(400)
+    critic = [m for m in range(8) if snap["kind"][m] == "critic"]
+    assert [int(snap["cell"][m]) for m in critic] == [1, 1]                # gp with its own (Wasserstein) loss
+    big = 1.05 * np.abs(snap["value"][critic][:, pick]).max()
+    lo_hi = {"d": (0, 1), "ls": (-1, 1), "critic": (-big, big)}
+    gp = [m for m in range(8) if snap["constraint"][m] == "gp"]            # members 2, 3 (cell 1) and 6, 7 (cell 3)
+    xs, ys = (np.asarray(v, dtype=float).reshape(len(gp), 65)[:, :64] for v in (by_name["critic: gradient penalty"].x,
+                                                                              by_name["critic: gradient penalty"].y))
+    for j, m in enumerate(gp):
+        x0, y0 = tiles.corner(int(snap["cell"][m]))
+        lo, hi = lo_hi[snap["kind"][m]]
+        want = (snap["value"][m][pick] - lo) / (hi - lo)
+        np.testing.assert_allclose(xs[j], x0 + np.linspace(0, 1, 400)[pick], atol=1e-6)
+        np.testing.assert_allclose(ys[j], np.where((want >= -0.01) & (want <= 1.01), y0 + want, np.nan), atol=1e-9)
+    assert len(by_name["exact optimum"].x) == 3 * 65                       # cells 0, 2, 3: a D or LSGAN's D
+    assert "x from -" in fig.layout.title.text and "f/L from" in fig.layout.title.text
+    wide = sweep({"lr_d": [1e-3 * k for k in range(1, 10)]}, seeds=1)
+    note = SWEEP.grid_figure(wide.snapshot())
+    assert "9 x 1" in note and as_figure(note).layout.title.text == note
+
+
+def test_in_2d_each_member_is_its_single_runs_d_on_a_coarse_grid_shaded_in_a_tile():
+    """2-D: the snapshot carries each member's D (or f/L) at HEAT_SIDE^2 points over its single
+    run's plotting box, as the single run computes it there; the grid figure shades each cell's
+    first seed in its tile (orange p_G - white - blue p over the kind's range), the cell figure
+    each seed."""
+    run = sweep({"constraint": "none,gp"}, seeds=2, dim=2, objective="lsgan")
+    run.advance(STEPS)
+    snap = run.snapshot()
+    assert snap["heat"].shape == (4, HEAT_SIDE, HEAT_SIDE) and "value" not in snap
+    for m, c in enumerate(run.configs):
+        single = DiscriminatorRun(c)
+        single.advance(STEPS)
+        lo, hi = [a[0] for a in single.axes], [a[-1] for a in single.axes]
+        np.testing.assert_allclose(snap["heat_box"][m], [lo[0], hi[0], lo[1], hi[1]])
+        lip = single.metrics()["lipschitz"]
+        with single._reading(), torch.no_grad():
+            want = single._display_value(single.f(coarse_grid(lo, hi)), lip)
+        np.testing.assert_allclose(snap["heat"][m].ravel(), want.numpy(), atol=1e-4)
+    assert set(snap["kind"]) == {"ls"}                   # both on LSGAN's loss: D from -1 to 1
+    fig = SWEEP.grid_figure(snap)
+    assert len(fig.layout.shapes) == 2 and [a.text for a in fig.layout.annotations] == ["none", "gp", "constraint"]
+    assert "LSGAN's D -1 to 1" in fig.layout.title.text
+    raw = base64.b64decode(fig.layout.images[0].source.split(",", 1)[1])
+    rgba = np.asarray(Image.open(io.BytesIO(raw)).convert("RGB")).astype(int)
+    side = HEAT_SIDE * 4
+    for cell, left in ((0, 0), (1, side + round(0.12 * side))):
+        d = snap["heat"][2 * cell]                                     # the cell's first seed
+        assert d.max() - d.min() > 0.1
+        pixel = lambda i: rgba[(HEAT_SIDE - 1 - i[0]) * 4 + 1, left + i[1] * 4 + 1]  # noqa: E731  (y up)
+        high, low = (pixel(np.unravel_index(f(d), d.shape)) for f in (np.argmax, np.argmin))
+        assert high[2] - high[0] > low[2] - low[0]                     # bluer where D calls it real
+    plus = np.asarray(fig.data[1].x, dtype=float).reshape(-1, 3)[:, :2].mean(1), \
+        np.asarray(fig.data[1].y, dtype=float).reshape(-1, 3)[:, :2].mean(1)           # each stroke's middle
+    p_means = snap["means"][0][0]
+    x0, x1, y0, y1 = snap["heat_box"][0]
+    assert len(plus[0]) == 2 * 2 * len(p_means)                                  # 2 cells, 2 strokes a mean
+    np.testing.assert_allclose(plus[0][:2], (p_means[0, 0] - x0) / (x1 - x0), rtol=1e-6)    # cell 0's first mean
+    np.testing.assert_allclose(plus[1][:2], (p_means[0, 1] - y0) / (y1 - y0), rtol=1e-6)
+    (cell_fig,) = SWEEP.cell_figures(snap, 1)
+    assert len(cell_fig.layout.shapes) == 2 and [a.text for a in cell_fig.layout.annotations] == ["seed 0", "seed 1"]

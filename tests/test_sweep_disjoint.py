@@ -20,6 +20,7 @@ from lab.experiments.disjoint.sweep import PRESETS, SWEEP, DisjointSweep, Disjoi
 from lab.nets import mlp
 from lab.sweep import kinds, presets
 from lab.sweep.batched import load
+from lab.sweep.figures import Tiles, thin
 
 SMALL = dict(width=32, batch=32, steps=30, seed=3)
 
@@ -252,6 +253,8 @@ def test_a_cells_figure_draws_each_seeds_d_across_the_gap_as_its_single_run_does
         np.testing.assert_allclose(snap["gap_x"][m], s["gap_x"], atol=1e-4)
         np.testing.assert_allclose(snap["gap_value"][m], s["gap_value"], atol=5e-3)
         assert bool(snap["probabilistic"][m]) == s["probabilistic"]
+        # theta over training, as the grid figure draws it: the single run's at each measurement
+        np.testing.assert_allclose(snap["trace"]["theta"][:, m], [c.theta0, *s["history"]["theta"][9::10]], atol=1e-4)
     (gan,), (gp,) = SWEEP.cell_figures(snap, 0), SWEEP.cell_figures(snap, 1)
     assert gan.layout.title.text.startswith("recipe=gan") and gp.layout.title.text.startswith("recipe=wgan_gp")
     lines = [t for t in gan.data if t.type == "scatter"]
@@ -260,3 +263,33 @@ def test_a_cells_figure_draws_each_seeds_d_across_the_gap_as_its_single_run_does
     assert gan.layout.yaxis.title.text == "D(x)" and gp.layout.yaxis.title.text == "f(x) / L"
     pushes = [float(t.name.split("push ")[1]) for t in gp.data if t.type == "scatter"]
     assert pushes == pytest.approx(snap["metrics"]["push"][2:4], rel=0.06)       # printed to 2 digits
+
+
+def test_the_grid_figure_draws_every_cells_theta_over_training_in_its_tile():
+    """SWEEP.grid_figure: a tile per cell laid out as the heat map; in it each seed's theta at
+    every measurement (steps across the budget, theta on one scale shared by the tiles, the data's
+    theta = 0 as a line at mid-height), one trace per recipe. Too many cells: a sentence."""
+    run = _sweep({"recipe": "gan,wgan_gp", "lr_d": "1e-4,1e-3"}, seeds=2, steps=30)
+    run.advance(30)
+    snap = run.snapshot()
+    fig = SWEEP.grid_figure(snap)
+    tiles = Tiles(4, 2, bottom_up=True)
+    assert len(fig.layout.shapes) == 4
+    assert [a.text for a in fig.layout.annotations] == ["gan", "wgan_gp", "0.0001", "0.001", "recipe", "lr_d"]
+    data, *recipes = fig.data[1:]
+    assert [t.name for t in recipes] == ["gan", "wgan_gp"] and not data.name
+    np.testing.assert_allclose(np.asarray(data.y, dtype=float).reshape(4, 3)[:, :2],
+                               [[tiles.corner(i)[1] + 0.5] * 2 for i in range(4)])
+    theta = snap["trace"]["theta"]
+    reach = 1.5 * 2.0                                            # theta0 = 2: the heat map's bounds, and a margin
+    assert thin(len(snap["trace"]["step"])).tolist() == [0, 1, 2, 3]
+    for trace, recipe in zip(recipes, ("gan", "wgan_gp")):
+        members = [m for m in range(8) if snap["recipe"][m] == recipe]
+        xs, ys = (np.asarray(v, dtype=float).reshape(len(members), 5)[:, :4] for v in (trace.x, trace.y))
+        for j, m in enumerate(members):
+            x0, y0 = tiles.corner(int(snap["cell"][m]))
+            np.testing.assert_allclose(xs[j], x0 + np.array([0, 10, 20, 30]) / 30, rtol=1e-6)
+            np.testing.assert_allclose(ys[j], y0 + np.clip((theta[:, m] + reach) / (2 * reach), 0, 1), rtol=1e-6)
+    assert "steps 0 to 30" in fig.layout.title.text and "theta from -3 to 3" in fig.layout.title.text
+    wide = _sweep({"theta0": [0.5 * k for k in range(1, 10)], "recipe": "gan,ns"})
+    assert "9 x 2" in SWEEP.grid_figure(wide.snapshot())

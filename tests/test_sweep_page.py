@@ -4,6 +4,7 @@ mode-collapse page's "seeds trained together" read-outs."""
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -196,3 +197,32 @@ def test_every_single_run_page_trains_seeds_together_and_reads_out_mean_and_rang
         assert f"{np.mean(values):.3g} (" in line and f"{max(values):.3g})" in line
     at.number_input(key=f"{ns}.seeds").set_value(1).run()
     assert all(r.members == 1 for r in at.session_state[f"{ns}.runs"].values())
+
+
+# ---- every cell at once, for each experiment ------------------------------------------------------
+GRIDS = {   # case: its experiment, a small link, the start of its every-cell figure's title (or caption)
+    "discriminator": ("discriminator", {"x": "constraint=none,gp", "width": "16", "batch": "32", "eval_every": "10"},
+                      "Every cell's D along x"),
+    "discriminator_2d": ("discriminator", {"x": "constraint=none,gp", "dim": "2", "width": "16", "batch": "32",
+                                           "eval_every": "10"}, "Every cell's D over the plane"),
+    "disjoint": ("disjoint", {"x": "recipe=gan,wgan_gp", "width": "16", "batch": "32"}, "Theta over training"),
+    "vae": ("vae", {"x": "beta=0.5,4", "width": "32", "log_every": "10", "n_eval": "100"}, "Prior samples at step 10"),
+    "too_many": ("disjoint", {"x": "theta0=lin:0.5:4.5:9", "seeds": "1", "width": "16", "batch": "32"},
+                 "Every cell at once is drawn for grids of up to 8 x 8 cells (this one is 9 x 1)"),
+}
+
+
+@pytest.mark.parametrize("case", GRIDS)
+def test_each_experiment_shows_every_cell_at_once_after_a_step(case):
+    name, link, title = GRIDS[case]
+    at = open_page(PAGE, {"experiment": name, "seeds": "2", "steps": "20", **link})
+    at.number_input(key="sweep.k").set_value(10).run()
+    at.button(key="sweep.step").click().run()
+    assert not at.exception and not at.error and _run(at).step == 10
+    charts = {c.proto.id.rsplit("-", 1)[-1]: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
+    assert {"sweep.heat", "sweep.cell.0", "sweep.cell.1"} <= set(charts)         # the cell's curves and seeds
+    if case == "too_many":                               # a sentence where the figure would be
+        assert "sweep.grid" not in charts and any(c.value.startswith(title) for c in at.caption)
+        return
+    grid = charts["sweep.grid"]["layout"]
+    assert grid["title"]["text"].startswith(title) and len(grid["shapes"]) == 2    # a tile per cell

@@ -4,13 +4,16 @@ retune a single run, a saved sweep resumes bitwise, the command line writes its 
 lesson builds, and a large beta pulls the posterior onto the prior (a test over seeds)."""
 from __future__ import annotations
 
+import base64
 import csv
 import dataclasses
+import io
 import json
 
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 from scipy import stats
 
 from lab import variational as vae
@@ -19,6 +22,7 @@ from lab.device import build_seeded
 from lab.experiments.vae import LatentVAEConfig as Cfg, LatentVAERun, load_data
 from lab.experiments.vae.sweep import NOT_SWEPT, PRESETS, SWEEP, VAESweep, VAESweepRun
 from lab.sweep import batched, kinds, presets
+from lab.sweep.figures import TILE_GAP
 
 SMALL = Cfg(width=32, latent=2, batch=32, steps=40, log_every=10, n_eval=100, compare=False)
 
@@ -261,3 +265,34 @@ def test_a_cells_figure_shows_each_seeds_prior_samples_as_its_single_run_decodes
     np.testing.assert_allclose(image[31:59, 1:29, 0], ink.astype(np.uint8), atol=1)
     moons = VAESweepRun(VAESweep.of(dataclasses.replace(SMALL, data="toy2d"), {"beta": [1.0]}, seeds=1))
     assert "samples" not in moons.snapshot() and SWEEP.cell_figures(moons.snapshot(), 0) == []
+
+
+def test_the_grid_figure_shows_every_cells_first_seeds_samples_in_its_tile(digits):
+    """SWEEP.grid_figure: a tile per cell laid out as the heat map (first row at the bottom),
+    in it the cell's first seed's first 4 prior samples 2 x 2 (the pictures the cell figure
+    draws, checked there against the single run), ink dark on white. Two moons: a sentence."""
+    cfg = VAESweep.of(dataclasses.replace(SMALL, steps=10), {"beta": [0.5, 4.0], "lr": [1e-3, 3e-3]}, seeds=2)
+    run = VAESweepRun(cfg, digits)
+    run.advance(10)
+    snap = run.snapshot()
+    fig = SWEEP.grid_figure(snap)
+    assert len(fig.layout.shapes) == 4 and len(fig.layout.images) == 1
+    assert [a.text for a in fig.layout.annotations] == ["0.5", "4", "0.001", "0.003", "beta", "lr"]
+    assert "seed 0 of every cell" in fig.layout.title.text
+    raw = base64.b64decode(fig.layout.images[0].source.split(",", 1)[1])
+    rgba = np.asarray(Image.open(io.BytesIO(raw)).convert("RGBA"))
+    px = 2 * 30                                                   # two 28 px digits, a 1 px margin each
+    gap = round(TILE_GAP * px)
+    assert rgba.shape == (2 * px + gap, 2 * px + gap, 4)
+    for cell in range(4):
+        iy, ix = divmod(cell, 2)
+        top, left = (1 - iy) * (px + gap), ix * (px + gap)        # row 0 (lr 1e-3) at the bottom
+        for k in range(4):
+            r, c = divmod(k, 2)
+            ink = (255 * (1 - np.clip(snap["samples"][2 * cell][k], 0, 1))).astype(np.uint8)
+            tile = rgba[top + 30 * r + 1:top + 30 * r + 29, left + 30 * c + 1:left + 30 * c + 29]
+            np.testing.assert_array_equal(tile[..., 0], ink)
+            assert (tile[..., 3] == 255).all()
+    assert (rgba[px:px + gap, :, 3] == 0).all()                   # the gap between rows is clear
+    moons = VAESweepRun(VAESweep.of(dataclasses.replace(SMALL, data="toy2d"), {"beta": [1.0]}, seeds=1))
+    assert "two moons" in SWEEP.grid_figure(moons.snapshot())

@@ -7,7 +7,10 @@ given), so a log range reads as a log axis.
 """
 from __future__ import annotations
 
+import base64
+import io
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
@@ -68,6 +71,126 @@ def heatmap(snap: dict, metric: str = "modes", title: str | None = None) -> go.F
 FAKE, MODE = "#ff7f0e", "#2b2b2b"
 TILE_GAP = 0.12                # between tiles, in tile widths
 TILE_PX = 110                  # pixels per tile in the image the dots are drawn into
+TILE_POINTS = 64               # points of a curve drawn in a tile (a snapshot carries at most these per member)
+MAX_SIDE = 8                   # cells per side up to which a sweep draws every cell's curves or images at once
+
+
+@dataclass(frozen=True)
+class Tiles:
+    """n unit-square tiles in rows of `cols`, TILE_GAP apart, in one pair of plotly axes: the
+    first row at the top, or at the bottom with `bottom_up` (as a heat map's rows). Whatever a
+    tile shows is mapped into its square: one trace or one image for all the tiles keeps a
+    redraw as cheap as one panel's (64 subplots would be 64 pairs of axes to lay out)."""
+    n: int
+    cols: int
+    bottom_up: bool = False
+
+    @property
+    def rows(self) -> int:
+        return -(-self.n // self.cols)
+
+    @property
+    def span(self) -> tuple[float, float]:
+        step = 1 + TILE_GAP
+        return self.cols * step - TILE_GAP, self.rows * step - TILE_GAP
+
+    def corner(self, i: int) -> tuple[float, float]:
+        """Tile i's lower left corner."""
+        r, step = i // self.cols, 1 + TILE_GAP
+        return (i % self.cols) * step, (r if self.bottom_up else self.rows - 1 - r) * step
+
+    def place(self, i: int, xy: np.ndarray) -> np.ndarray:
+        """(n, 2) points in [0, 1]^2 -> the same points in tile i."""
+        return np.asarray(xy, dtype=float) + np.array(self.corner(i))
+
+
+def unit(v, lo: float, hi: float) -> np.ndarray:
+    """v mapped from [lo, hi] to [0, 1] (outside: below 0 or above 1)."""
+    return (np.asarray(v, dtype=float) - lo) / (hi - lo if hi > lo else 1.0)
+
+
+def thin(n: int, most: int = TILE_POINTS) -> np.ndarray:
+    """At most `most` indices of n, evenly spread, first and last kept."""
+    return np.unique(np.linspace(0, n - 1, min(n, most)).round().astype(int))
+
+
+def tile_lines(tiles: Tiles, curves: list[tuple[int, np.ndarray, np.ndarray]], name: str = "",
+               pin: bool = False, **line) -> go.Scatter:
+    """Many curves as one trace (one SVG path): each (tile, x, y) with x and y in [0, 1] drawn in
+    its tile, gaps between curves. A point outside its tile is left out (a diverged member shows
+    a broken curve, not one drawn over its neighbours), or with `pin` drawn on the tile's edge
+    (a value that ran off the scale). float32: half the bytes a redraw sends."""
+    xs, ys = [], []
+    for i, x, y in curves:
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        y = np.clip(y, 0, 1) if pin else y
+        out = ~(np.isfinite(y) & (y >= -0.01) & (y <= 1.01))
+        x0, y0 = tiles.corner(i)
+        xs += [x + x0, [np.nan]]
+        ys += [np.where(out, np.nan, y + y0), [np.nan]]
+    xs, ys = (np.concatenate(v).astype(np.float32) if v else [] for v in (xs, ys))
+    return go.Scatter(x=xs, y=ys, mode="lines",
+                      line={"width": 1.5, **line}, name=name, showlegend=bool(name), hoverinfo="skip")
+
+
+def tiles_image(tiles: Tiles, pictures: list[np.ndarray], px: int) -> dict:
+    """Pictures ((h, w) grey or (h, w, 3) uint8, at most px x px, centred) in their tiles, as one
+    PNG for `layout.images` (gaps transparent; grey pictures as a grey PNG, a third the bytes)."""
+    from PIL import Image
+    span_x, span_y = tiles.span
+    gap = round(TILE_GAP * px)
+    grey = all(p.ndim == 2 for p in pictures)
+    canvas = np.zeros((tiles.rows * (px + gap) - gap, tiles.cols * (px + gap) - gap, 2 if grey else 4), np.uint8)
+    for i, pic in enumerate(pictures):
+        pic = pic[..., None] if pic.ndim == 2 else pic
+        pic = pic if grey else np.broadcast_to(pic, (*pic.shape[:2], 3))
+        x0, y0 = tiles.corner(i)
+        top = round((span_y - y0 - 1) / (1 + TILE_GAP)) * (px + gap) + (px - pic.shape[0]) // 2
+        left = round(x0 / (1 + TILE_GAP)) * (px + gap) + (px - pic.shape[1]) // 2
+        canvas[top:top + pic.shape[0], left:left + pic.shape[1]] = np.concatenate(
+            [pic, np.full((*pic.shape[:2], 1), 255, np.uint8)], axis=-1)
+    buf = io.BytesIO()
+    Image.fromarray(canvas, "LA" if grey else "RGBA").save(buf, format="PNG")
+    return dict(source="data:image/png;base64," + base64.b64encode(buf.getvalue()).decode(), xref="x", yref="y",
+                x=0.0, y=span_y, sizex=span_x, sizey=span_y, xanchor="left", yanchor="top", sizing="stretch",
+                layer="below")
+
+
+def tile_frame(tiles: Tiles, title: str, traces: list | None = None, images: list | None = None,
+               below: list[str] | None = None, col_labels: list[str] | None = None,
+               row_labels: list[str] | None = None, axis_titles: tuple[str, str] = ("", ""),
+               height: int | None = None, top: int = 50, square: bool = True) -> go.Figure:
+    """The tiles' frame: a light box per tile, text under each tile (`below`) or the grid's column
+    and row values once (`col_labels`, `row_labels`, with their keys as `axis_titles`), the
+    tiles' traces and images, no axes. Square tiles for pictures; curves' tiles (`square=False`)
+    fill the figure's width and height, so no band of it is left blank."""
+    span_x, span_y = tiles.span
+    step = 1 + TILE_GAP
+    boxes = [dict(type="rect", x0=x0, x1=x0 + 1, y0=y0, y1=y0 + 1, line=dict(color="#c8d0dc", width=1))
+             for x0, y0 in map(tiles.corner, range(tiles.n))]
+    notes = [dict(x=tiles.corner(i)[0] + 0.5, y=tiles.corner(i)[1] - 0.02, text=t, showarrow=False, yanchor="top",
+                  font=dict(size=11)) for i, t in enumerate(below or [])]
+    notes += [dict(x=c * step + 0.5, y=-0.02, text=t, showarrow=False, yanchor="top", font=dict(size=11))
+              for c, t in enumerate(col_labels or [])]
+    notes += [dict(x=-0.04, y=r * step + 0.5, text=t, showarrow=False, xanchor="right", font=dict(size=11))
+              for r, t in enumerate(row_labels or [])]
+    x_title, y_title = axis_titles
+    if x_title:
+        notes.append(dict(x=span_x / 2, y=-0.2, text=x_title, showarrow=False, yanchor="top", font=dict(size=13)))
+    if y_title:
+        notes.append(dict(x=-0.45, y=span_y / 2, text=y_title, showarrow=False, textangle=-90, font=dict(size=13)))
+    left = 0.6 if row_labels else 0.02
+    corners = go.Scatter(x=[0, span_x], y=[0, span_y], mode="markers", marker=dict(opacity=0), hoverinfo="skip",
+                         showlegend=False)
+    fig = go.Figure([corners, *(traces or [])])
+    fig.update_layout(template=TEMPLATE, title=title, images=images or [], shapes=boxes, annotations=notes,
+                      height=height or int(80 + tiles.rows * 150), margin=dict(l=10, r=10, t=top, b=20),
+                      showlegend=any(t.showlegend for t in traces or []),
+                      legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1, xanchor="right"),
+                      xaxis=dict(visible=False, range=[-left, span_x + 0.02]),
+                      yaxis=dict(visible=False, range=[-0.35 if (below or col_labels) else -0.02, span_y + 0.02],
+                                 **(dict(scaleanchor="x") if square else {})))
+    return fig
 
 
 def _tile_points(snap: dict, member: int) -> tuple[np.ndarray, np.ndarray]:
@@ -80,55 +203,23 @@ def _tile_points(snap: dict, member: int) -> tuple[np.ndarray, np.ndarray]:
     return x, (np.asarray(data["centres"], dtype=float) - lo) / (hi - lo)
 
 
-def small_multiples(snap: dict, members: list[int], cols: int, title: str, below: list[str] | None = None,
-                    col_labels: list[str] | None = None, row_labels: list[str] | None = None,
-                    axis_titles: tuple[str, str] = ("", ""), bottom_up: bool = False,
-                    height: int | None = None) -> go.Figure:
-    """Each member's samples (orange) over its data's modes (black) in a tile, tiles in rows of
-    `cols` (first row at the top, or at the bottom with `bottom_up`, as a heat map's rows). Text
-    under each tile (`below`), or the grid's column and row values once (`col_labels`,
-    `row_labels`). The dots are one image (lab.figures.style.dots_image): thousands of SVG markers
-    would cost the live page its frame rate."""
+def small_multiples(snap: dict, members: list[int], cols: int, title: str, bottom_up: bool = False,
+                    **frame) -> go.Figure:
+    """Each member's samples (orange) over its data's modes (black) in a tile (tile_frame's
+    keywords: labels, height). The dots are one image (lab.figures.style.dots_image): thousands
+    of SVG markers would cost the live page its frame rate."""
     from lab.figures.style import dots_image
-    rows = -(-len(members) // cols)
-    step = 1 + TILE_GAP
-
-    def corner(i: int) -> tuple[float, float]:
-        r = i // cols
-        return (i % cols) * step, (r if bottom_up else rows - 1 - r) * step
-
+    tiles = Tiles(len(members), cols, bottom_up)
     fakes, modes = [], []
     for i, m in enumerate(members):
         x, c = _tile_points(snap, m)
-        off = np.array(corner(i))
-        fakes.append(x + off)
-        modes.append(c + off)
-    span_x, span_y = cols * step - TILE_GAP, rows * step - TILE_GAP
+        fakes.append(tiles.place(i, x))
+        modes.append(tiles.place(i, c))
+    span_x, span_y = tiles.span
     image = dots_image([(np.concatenate(fakes), FAKE), (np.concatenate(modes), MODE)], (0, span_x), (0, span_y),
-                       width=max(200, int(TILE_PX * cols * step)), radius=1.6)
+                       width=max(200, int(TILE_PX * cols * (1 + TILE_GAP))), radius=1.6)
     image.update(xref="x", yref="y")
-    boxes = [dict(type="rect", x0=x0, x1=x0 + 1, y0=y0, y1=y0 + 1, line=dict(color="#c8d0dc", width=1))
-             for x0, y0 in map(corner, range(len(members)))]
-    notes = [dict(x=corner(i)[0] + 0.5, y=corner(i)[1] - 0.02, text=t, showarrow=False, yanchor="top",
-                  font=dict(size=11)) for i, t in enumerate(below or [])]
-    notes += [dict(x=c * step + 0.5, y=-0.02, text=t, showarrow=False, yanchor="top", font=dict(size=11))
-              for c, t in enumerate(col_labels or [])]
-    notes += [dict(x=-0.04, y=r * step + 0.5, text=t, showarrow=False, xanchor="right", font=dict(size=11))
-              for r, t in enumerate(row_labels or [])]
-    x_title, y_title = axis_titles
-    if x_title:
-        notes.append(dict(x=span_x / 2, y=-0.2, text=x_title, showarrow=False, yanchor="top", font=dict(size=13)))
-    if y_title:
-        notes.append(dict(x=-0.45, y=span_y / 2, text=y_title, showarrow=False, textangle=-90, font=dict(size=13)))
-    left = 0.6 if row_labels else 0.02
-    fig = go.Figure(go.Scatter(x=[0, span_x], y=[0, span_y], mode="markers", marker=dict(opacity=0),
-                               hoverinfo="skip", showlegend=False))
-    fig.update_layout(template=TEMPLATE, title=title, images=[image], shapes=boxes, annotations=notes,
-                      height=height or int(80 + rows * 150), margin=dict(l=10, r=10, t=50, b=20),
-                      xaxis=dict(visible=False, range=[-left, span_x + 0.02]),
-                      yaxis=dict(visible=False, range=[-0.35 if (below or col_labels) else -0.02, span_y + 0.02],
-                                 scaleanchor="x"))
-    return fig
+    return tile_frame(tiles, title, images=[image], **frame)
 
 
 def cell_members(snap: dict, cell: int) -> list[int]:
@@ -143,18 +234,45 @@ def cell_label(snap: dict, cell: int) -> str:
     return ", ".join(parts) or "the base config"
 
 
+def as_grid(snap: dict, square: bool = True) -> dict:
+    """Small multiples laid out as the heat map: a tile per cell, columns the first axis, rows
+    the second, its first value at the bottom (small_multiples' / tile_frame's keywords). Curves'
+    tiles (not `square`) are 60-110 px tall: 8 rows fit a 768 px projector."""
+    rows, cols = snap["shape"]
+    axes = snap["axes"] + [None, None]
+    row_px = min(150, 900 / max(cols, 1)) if square else max(60, min(110, 560 / rows))
+    return dict(col_labels=axes[0]["labels"] if axes[0] else None, row_labels=axes[1]["labels"] if axes[1] else None,
+                axis_titles=(axes[0]["key"] if axes[0] else "", axes[1]["key"] if axes[1] else ""),
+                height=int(110 + rows * row_px), **({} if square else {"square": False}))
+
+
+def too_many_cells(snap: dict) -> str | None:
+    """Why every cell is not drawn at once (a grid over MAX_SIDE cells a side: tiles too small to
+    read, and a slower live page), or None."""
+    rows, cols = snap["shape"]
+    if max(rows, cols) <= MAX_SIDE:
+        return None
+    return (f"Every cell at once is drawn for grids of up to {MAX_SIDE} x {MAX_SIDE} cells (this one is "
+            f"{cols} x {rows}): pick a cell to see its seeds.")
+
+
+def as_figure(fig_or_note) -> go.Figure:
+    """A grid figure, or its kind's sentence saying why there is none as a figure that says it
+    (a download of a figure that cannot be drawn)."""
+    if not isinstance(fig_or_note, str):
+        return fig_or_note
+    fig = go.Figure()
+    fig.update_layout(template=TEMPLATE, title=fig_or_note, xaxis=dict(visible=False), yaxis=dict(visible=False))
+    return fig
+
+
 def grid_samples(snap: dict, seed_index: int = 0) -> go.Figure:
-    """Every cell's samples (its seed_index-th seed), laid out as the heat map's grid: columns the
-    first axis, rows the second, its first value at the bottom."""
+    """Every cell's samples (its seed_index-th seed), laid out as the heat map."""
     rows, cols = snap["shape"]
     members = [c * snap["seeds"] + seed_index for c in range(rows * cols)]
-    axes = snap["axes"] + [None, None]
     seed = int(snap["seed"][members[0]])
-    return small_multiples(
-        snap, members, cols, f"Samples at step {snap['step']}, seed {seed} of every cell",
-        col_labels=axes[0]["labels"] if axes[0] else None, row_labels=axes[1]["labels"] if axes[1] else None,
-        axis_titles=(axes[0]["key"] if axes[0] else "", axes[1]["key"] if axes[1] else ""), bottom_up=True,
-        height=int(110 + rows * min(150, 900 / max(cols, 1))))
+    return small_multiples(snap, members, cols, f"Samples at step {snap['step']}, seed {seed} of every cell",
+                           bottom_up=True, **as_grid(snap))
 
 
 def cell_samples(snap: dict, cell: int) -> go.Figure:

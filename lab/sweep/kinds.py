@@ -25,7 +25,8 @@ class SweepKind:
     metric: str | Callable = ""          # the heat map's first metric, or a function of the sweep config giving it
     # Optional figures of one cell: (snapshot, cell) -> [plotly figures], e.g. its seeds' samples.
     cell_figures: Callable | None = None
-    # Optional figure of every cell at once (small multiples): snapshot -> plotly figure.
+    # Optional figure of every cell at once (small multiples, lab.sweep.figures.Tiles): snapshot ->
+    # plotly figure, or a sentence saying why this sweep has none (lab.sweep.figures.too_many_cells).
     grid_figure: Callable | None = None
     fixed: tuple[str, ...] = ()          # base keys a sweep holds at their default (drawn disabled)
     # A member's config -> the query parameters that open it alone on its page (default: the

@@ -42,6 +42,7 @@ from lab.sweep.presets import Preset
 Tensor = torch.Tensor
 EVAL_NUMBERS = 1 << 24     # activations per evaluation chunk (members x samples x width)
 SAFETY = 2.0               # lab.sweep.memory's factor for temporaries
+HEAT_SIDE = 24             # a 2-D member's D on this many points a side: a tile of the grid figure
 
 PER_MEMBER = ("lr_d", "clip", "gp_lambda", "gp_warmup")
 PER_GROUP = ("constraint", "objective", "width", "depth", "activation", "batch", "dim", "real", "fake")
@@ -223,39 +224,66 @@ class DiscriminatorSweepRun(BatchedRun):
         unique = [dict(t) for t in dict.fromkeys(tuple(e.items()) for e in exact)]
         return {**super()._metrics(), "exact": unique}
 
+    def _display(self, g: Group, pts: Tensor, lip: np.ndarray) -> np.ndarray:
+        """(members of g, n): each member's D (or critic) at the (n, d) points `pts` as its single
+        run draws it (DiscriminatorRun._display_value: D in [0, 1], LSGAN's D as it is, a critic
+        centred on its shown samples and divided by its Lipschitz constant `lip` as last measured)."""
+        model, ref = g.model, self.refs[id(g.model)]
+        model.D.eval()
+        try:
+            with torch.no_grad():
+                out = model.f(pts.to(self.device).expand(model.m, *pts.shape)).cpu().double()
+                if ref.run.kind == "critic":
+                    rows = ref.row
+                    mid = 0.5 * (model.f(ref.real_shown[rows]).mean(-1) + model.f(ref.fake_shown[rows]).mean(-1))
+                    scale = torch.as_tensor(np.maximum(lip[g.index], 1e-12))[:, None]
+                    out = (out - mid.cpu().double()[:, None]) / scale
+                elif ref.run.kind == "d":
+                    out = torch.sigmoid(out)
+        finally:
+            model.D.train()
+        return out.numpy()
+
     def _extra_snapshot(self) -> dict:
-        """Beyond the numbers, in 1-D: every member's D (or critic) along x as its single run
-        draws it (DiscriminatorRun._display_value: D in [0, 1], LSGAN's D as it is, a critic centred
-        on its shown samples and divided by its Lipschitz constant as last measured), and each
-        group's exact optimum there: a cell's figure."""
-        extra = {"streams": self.streams}
-        if self.cfg.dim != 1:
-            return extra
+        """Beyond the numbers, each member's D (or critic) as its single run draws it (_display):
+        in 1-D along x, beside each group's exact optimum there (a cell's figure) and the densities
+        of p and p_G at the points a tile of the grid figure draws (lab.sweep.figures.thin); in
+        2-D on a coarse HEAT_SIDE x HEAT_SIDE grid over the single run's plotting box (a tile)."""
+        from lab.sweep.figures import thin
         lip = self.latest()["lipschitz"]
+        kind = np.empty(self.members, dtype=object)
+        extra = {"streams": self.streams, "constraint": [c.constraint for c in self.configs]}
+        if self.cfg.dim != 1:
+            heat, box = np.empty((self.members, HEAT_SIDE, HEAT_SIDE)), np.empty((self.members, 4))
+            means = [None] * self.members              # (p's means, p_G's means): where the data sit
+            for g in self.groups:
+                run = self.refs[id(g.model)].run
+                lo, hi = [a[0] for a in run.axes], [a[-1] for a in run.axes]
+                heat[g.index] = self._display(g, coarse_grid(lo, hi), lip).reshape(-1, HEAT_SIDE, HEAT_SIDE)
+                box[g.index], kind[g.index] = (lo[0], hi[0], lo[1], hi[1]), run.kind
+                for i in g.index:
+                    means[i] = (np.asarray(run.p.means, dtype=float), np.asarray(run.q.means, dtype=float))
+            return {**extra, "kind": list(kind), "heat": heat, "heat_box": box, "means": means}
         n = len(next(iter(self.refs.values())).run.grid)
         x, value, optimum = (np.full((self.members, n), np.nan) for _ in range(3))
-        kind = np.empty(self.members, dtype=object)
+        tile = thin(n)
+        density = np.empty((self.members, 2, len(tile)))       # p and p_G where a grid tile draws them
         for g in self.groups:
-            model, ref = g.model, self.refs[id(g.model)]
-            run = ref.run
-            f = lambda pts: model.f(pts)  # noqa: E731
-            model.D.eval()
-            try:
-                with torch.no_grad():
-                    out = f(run.grid.to(self.device).expand(model.m, *run.grid.shape)).cpu().double()
-                    if run.kind == "critic":
-                        rows = ref.row
-                        mid = 0.5 * (f(ref.real_shown[rows]).mean(-1) + f(ref.fake_shown[rows]).mean(-1)).cpu().double()
-                        out = (out - mid[:, None]) / torch.as_tensor(np.maximum(lip[g.index], 1e-12))[:, None]
-                    elif run.kind == "d":
-                        out = torch.sigmoid(out)
-            finally:
-                model.D.train()
-            x[g.index], value[g.index], kind[g.index] = run.grid[:, 0].numpy(), out.numpy(), run.kind
+            run = self.refs[id(g.model)].run
+            x[g.index], kind[g.index] = run.grid[:, 0].numpy(), run.kind
+            value[g.index] = self._display(g, run.grid, lip)
             if run.static["optimum"] is not None:
                 optimum[g.index] = run.static["optimum"]
-        return {**extra, "grid_x": x, "value": value, "optimum": optimum, "kind": list(kind),
-                "constraint": [c.constraint for c in self.configs]}
+            density[g.index] = np.stack([run.static["p"][tile], run.static["q"][tile]])
+        return {**extra, "kind": list(kind), "grid_x": x, "value": value, "optimum": optimum, "density": density}
+
+
+def coarse_grid(lo, hi) -> Tensor:
+    """(HEAT_SIDE^2, 2) points of a grid over the box [lo, hi], x fastest (row iy, column ix at
+    iy * HEAT_SIDE + ix), as the single run's plotting grid orders its points."""
+    xs, ys = (np.linspace(a, b, HEAT_SIDE) for a, b in zip(lo, hi))
+    gx, gy = np.meshgrid(xs, ys)
+    return torch.from_numpy(np.stack([gx.ravel(), gy.ravel()], 1).astype(np.float32))
 
 
 # The lessons. Each question carries what this code measured (CPU, member streams, the seeds and
@@ -295,12 +323,18 @@ PRESETS = {
 
 
 def cell_d(snap: dict, cell: int) -> list:
-    """One cell's D (or critic) along x, a line per seed, over the exact optimum (1-D sweeps; a 2-D
-    sweep has no such figure): do all seeds reach D*, or one?"""
+    """One cell's D (or critic) along x, a line per seed, over the exact optimum (1-D; in 2-D each
+    seed's D shaded over the plane): do all seeds reach D*, or one?"""
     import plotly.graph_objects as go
 
     from lab.experiments.discriminator.figures import DSTAR, STYLE, TEMPLATE
     from lab.sweep.figures import cell_label, cell_members
+    if "heat" in snap:
+        from lab.sweep import figures as figs
+        members = cell_members(snap, cell)
+        return [_heat_tiles(snap, members, figs.Tiles(len(members), min(4, len(members))),
+                            f"{cell_label(snap, cell)}: every seed's D", below=[f"seed {int(snap['seed'][m])}"
+                                                                                for m in members])]
     if "value" not in snap:
         return []
     members = cell_members(snap, cell)
@@ -321,8 +355,115 @@ def cell_d(snap: dict, cell: int) -> list:
     return [fig]
 
 
+Y_RANGE = {"d": (0.0, 1.0), "ls": (-1.0, 1.0)}     # a tile's values: D in [0, 1], D*_LS in [-1, 1]
+
+
+UPSCALE = 4        # screen pixels per point of a 2-D tile: crisp blocks, not a blur of 24 x 24
+
+
+def _shade(v: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """(h, w) values -> (h, w, 3) uint8: p_G's orange at lo (fake-like), white halfway, p's blue at
+    hi (real-like), grey where not finite."""
+    from lab.experiments.discriminator.figures import FAKE, REAL
+    from lab.sweep.figures import unit
+    rgb = lambda c: np.array([int(c[i:i + 2], 16) for i in (1, 3, 5)], dtype=float)  # noqa: E731
+    white = np.full(3, 255.0)
+    t = 2 * np.clip(np.nan_to_num(unit(v, lo, hi), nan=0.5), 0, 1)[..., None] - 1          # -1 .. 1
+    out = np.where(t >= 0, white + t * (rgb(REAL) - white), white - t * (rgb(FAKE) - white))
+    out[~np.isfinite(v)] = 200.0
+    return out.round().astype(np.uint8)
+
+
+def _scales(snap: dict, values: np.ndarray) -> dict:
+    """Each kind's value range in a tile: D from 0 to 1, LSGAN's D from -1 to 1 (Mao et al.'s
+    a, b), every critic on one symmetric scale, its largest |f/L|, so tiles compare."""
+    critic = np.array([k == "critic" for k in snap["kind"]])
+    big = np.abs(values[critic][np.isfinite(values[critic])])
+    top = 1.05 * float(big.max()) if big.size and big.max() > 0 else 1.0
+    return {**Y_RANGE, "critic": (-top, top)}
+
+
+def _scale_words(snap: dict, ranges: dict, what: str) -> str:
+    words = {"d": "D from 0 to 1", "ls": "LSGAN's D from -1 to 1",
+             "critic": f"f/L from {ranges['critic'][0]:.2g} to {ranges['critic'][1]:.2g}"}
+    return ", ".join(dict.fromkeys(f"{words[k]}{what}" for k in snap["kind"]))
+
+
+def _heat_tiles(snap: dict, members: list[int], tiles, title: str, **frame):
+    """2-D members' D (the snapshot's coarse grid) as shaded tiles, one image (lab.sweep.figures
+    .tiles_image): blue where D calls the plane real, orange where fake; a + on each mean of p,
+    an x on each of p_G's (one path each)."""
+    from lab.sweep import figures as figs
+    heat = np.asarray(snap["heat"], dtype=float)
+    ranges = _scales(snap, heat)
+    pics = [np.repeat(np.repeat(_shade(heat[m][::-1], *ranges[snap["kind"][m]]), UPSCALE, 0), UPSCALE, 1)
+            for m in members]                                            # [::-1]: y up, image rows down
+    a = 0.05                                    # half a mark's width, in tile widths
+    shapes = (((-a, a), (0, 0)), ((0, 0), (-a, a))), (((-a, a), (-a, a)), ((-a, a), (a, -a)))    # + and x
+    marks = {0: [], 1: []}                      # + at p's means, x at p_G's: one path each
+    for i, m in enumerate(members):
+        x0, x1, y0, y1 = snap["heat_box"][m]
+        for which, centres in enumerate(snap["means"][m]):
+            for cx, cy in zip(figs.unit(centres[:, 0], x0, x1), figs.unit(centres[:, 1], y0, y1)):
+                marks[which] += [(i, cx + np.array(dx), cy + np.array(dy)) for dx, dy in shapes[which]]
+    traces = [figs.tile_lines(tiles, marks[k], color="#111111", width=2) for k in (0, 1)]
+    x0, x1, y0, y1 = snap["heat_box"][members[0]]
+    where = f"x, y {x0:.2g} to {x1:.2g}" if (x0, x1) == (y0, y1) else f"x {x0:.2g} to {x1:.2g}, y {y0:.2g} to {y1:.2g}"
+    words = _scale_words(snap, ranges, "").replace(" from ", " ")
+    return figs.tile_frame(tiles, f"{title}<br><sup>a tile: {where}; orange to blue: {words}; "
+                                  "+ p's means, x p_G's</sup>",
+                           traces=traces, images=[figs.tiles_image(tiles, pics, HEAT_SIDE * UPSCALE)], top=80,
+                           **frame)
+
+
+def grid_d(snap: dict):
+    """Every cell's D (or critic f/L), laid out as the heat map. In 1-D along x: its seeds' curves
+    (the constraint's colour) over the exact optimum (red) and the two densities (faint: p blue,
+    p_G orange), at most TILE_POINTS points each; in 2-D its first seed's D shaded over the plane.
+    Or the sentence saying why there is no such figure (too many cells)."""
+    from lab.experiments.discriminator.figures import DSTAR, FAKE, REAL, STYLE
+    from lab.sweep import figures as figs
+    note = figs.too_many_cells(snap)
+    if note:
+        return note
+    rows, cols = snap["shape"]
+    tiles = figs.Tiles(rows * cols, cols, bottom_up=True)
+    if "heat" in snap:
+        return _heat_tiles(snap, [c * snap["seeds"] for c in range(rows * cols)], tiles,
+                           f"Every cell's D over the plane, seed {int(snap['seed'][0])}", **figs.as_grid(snap))
+    pick = figs.thin(np.shape(snap["value"])[1])
+    kinds, value = snap["kind"], np.asarray(snap["value"], dtype=float)[:, pick]
+    y_range = _scales(snap, value)
+    curves: dict[str, list] = {}              # trace -> its (tile, x, y)s
+    for m in range(snap["members"]):
+        i, lo_hi = int(snap["cell"][m]), y_range[kinds[m]]
+        x = figs.unit(snap["grid_x"][m][pick], snap["grid_x"][m][0], snap["grid_x"][m][-1])
+        curves.setdefault(snap["constraint"][m], []).append((i, x, figs.unit(value[m], *lo_hi)))
+        if m % snap["seeds"] == 0:            # once per cell: the densities and the optimum
+            dens = snap["density"][m] / max(float(np.max(snap["density"][m])), 1e-12)
+            curves.setdefault("p", []).append((i, x, 0.9 * dens[0]))
+            curves.setdefault("q", []).append((i, x, 0.9 * dens[1]))
+            if np.isfinite(snap["optimum"][m]).any():
+                curves.setdefault("optimum", []).append((i, x, figs.unit(np.asarray(snap["optimum"][m])[pick], *lo_hi)))
+    style = {"p": ("", REAL, 1, 0.45), "q": ("", FAKE, 1, 0.45), "optimum": ("exact optimum", DSTAR, 3, 0.55),
+             **{c: (STYLE[c][0], STYLE[c][1], 1.5, 1.0) for c in STYLE}}
+    order = [k for k in style if k in curves]           # the data under the optimum under the seeds
+    traces = [figs.tile_lines(tiles, curves[k], name=style[k][0], color=style[k][1], width=style[k][2])
+              for k in order]
+    for t, k in zip(traces, order):
+        t.opacity = style[k][3]
+    ends = {(float(x[0]), float(x[-1])) for x in snap["grid_x"]}
+    across = "x from {:.3g} to {:.3g}".format(*ends.pop()) if len(ends) == 1 else "x over each pair's range"
+    return figs.tile_frame(
+        tiles, f"Every cell's D along x, each seed a line<br><sup>a tile: {across} across, "
+               f"{_scale_words(snap, y_range, ' up')}; "
+               "faint: p (blue) and p_G (orange)</sup>",
+        traces=traces, top=80, **figs.as_grid(snap, square=False))
+
+
 SWEEP = SweepKind(
     experiment="discriminator", label="Discriminators (D* and critics)", config=DiscriminatorSweep,
     run=DiscriminatorSweepRun, page="app_pages/discriminator.py", presets=PRESETS, cell_figures=cell_d,
+    grid_figure=grid_d,
     # sup|D - D*| exists for a plain D only; a sweep with critics opens on their W1 estimate.
     metric=lambda cfg: "sup_gap" if all(m.constraint == "none" for m in cfg.members()) else "w1_ratio")

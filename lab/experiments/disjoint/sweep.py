@@ -180,6 +180,37 @@ def cell_gap(snap: dict, cell: int):
     return fig
 
 
+def grid_theta(snap: dict):
+    """Every cell's theta over training, laid out as the heat map, one line per seed (at most
+    TILE_POINTS measurements of it): where theta froze at theta0, where it walked to the data at
+    0 (the blue line), where it overshot. One fixed theta scale, 1.5 times the farthest start (a
+    theta beyond it drawn on the tile's edge), so tiles and frames compare; or the sentence
+    saying why the grid is too big to draw."""
+    from lab.experiments.disjoint.figures import REAL, RECIPE_COLOUR
+    from lab.sweep import figures as figs
+    note = figs.too_many_cells(snap)
+    if note:
+        return note
+    rows, cols = snap["shape"]
+    tiles = figs.Tiles(rows * cols, cols, bottom_up=True)
+    steps, theta = np.asarray(snap["trace"]["step"]), np.asarray(snap["trace"]["theta"], dtype=float)
+    pick = figs.thin(len(steps))
+    reach = 1.5 * snap["ranges"]["theta"][1]             # the heat map's bounds (the farthest start) and a margin
+    x = figs.unit(steps[pick], 0, max(snap["total"], 1))
+    by_recipe: dict[str, list] = {}           # one trace per recipe, in its colour
+    for m in range(snap["members"]):
+        y = figs.unit(theta[pick, m], -reach, reach)
+        by_recipe.setdefault(snap["recipe"][m], []).append((int(snap["cell"][m]), x, y))
+    data = figs.tile_lines(tiles, [(i, [0, 1], [0.5, 0.5]) for i in range(tiles.n)], color=REAL, width=1)
+    lines = [figs.tile_lines(tiles, curves, name=recipe, pin=True, color=RECIPE_COLOUR[recipe])
+             for recipe, curves in by_recipe.items()]
+    return figs.tile_frame(
+        tiles, f"Theta over training in every cell, each seed a line<br><sup>a tile: steps 0 to {snap['total']:,} "
+               f"across, theta from {-reach:.2g} to {reach:.2g} up (beyond: on the edge); blue: theta = 0, "
+               "the data</sup>",
+        traces=[data, *lines], top=80, **figs.as_grid(snap, square=False))
+
+
 # ---- lessons ------------------------------------------------------------------------------------
 # Each question gives what this sweep measured: the page's defaults (lines, theta0 = 2, 300 theta
 # steps) unless the preset says otherwise, 4 seeds a cell (0-3), |theta| as the mean over them
@@ -235,7 +266,7 @@ PRESETS = {
 SWEEP = SweepKind(
     experiment="disjoint", label="Wasserstein vs JS (theta)", config=DisjointSweep, run=DisjointSweepRun,
     page="app_pages/disjoint.py", presets=PRESETS, metric="abs_theta",
-    cell_figures=lambda snap, cell: [cell_gap(snap, cell)],
+    cell_figures=lambda snap, cell: [cell_gap(snap, cell)], grid_figure=grid_theta,
     # The page trains several recipes side by side (`recipes=`): the link opens this member's alone.
     link=lambda cfg: {**to_strings(cfg), "recipes": cfg.recipe})
 

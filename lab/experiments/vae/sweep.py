@@ -163,6 +163,34 @@ def cell_samples(snap: dict, cell: int) -> list:
     return [fig]
 
 
+GRID_SAMPLES = 4                     # prior samples a cell's tile shows, 2 x 2
+
+
+def grid_samples(snap: dict):
+    """Every cell's first GRID_SAMPLES prior samples (decoder means at its first seed's fixed
+    draws, as in the cell figure), 2 x 2 in a tile laid out as the heat map: where the decoders
+    make digits, where they blur to one mean digit (a collapsed posterior). Or the sentence
+    saying why there is no such figure."""
+    from lab.sweep import figures as figs
+    if "samples" not in snap:
+        return "Every cell's samples at once are drawn for images; two moons are points: pick a cell for its curves."
+    note = figs.too_many_cells(snap)
+    if note:
+        return note
+    rows, cols = snap["shape"]
+    tiles = figs.Tiles(rows * cols, cols, bottom_up=True)
+    side = int(np.sqrt(GRID_SAMPLES))
+    pictures = []
+    for cell in range(rows * cols):
+        ims = [np.pad(im, 1) for im in snap["samples"][cell * snap["seeds"]][:GRID_SAMPLES]]    # white between
+        grid = np.concatenate([np.concatenate(ims[r * side:(r + 1) * side], axis=1) for r in range(side)], axis=0)
+        pictures.append((255 * (1 - np.clip(grid, 0, 1))).astype(np.uint8))      # ink dark on white
+    image = figs.tiles_image(tiles, pictures, max(p.shape[0] for p in pictures))
+    seed = int(snap["seed"][0])
+    return figs.tile_frame(tiles, f"Prior samples at step {snap['step']:,}, seed {seed} of every cell",
+                           images=[image], **figs.as_grid(snap))
+
+
 def load(data: bytes, dataset: dict | None = None, device=None) -> VAESweepRun:
     """A sweep rebuilt from `VAESweepRun.state_bytes()`; one-line CheckpointError for anything else."""
     return load_batched(VAESweepRun, data, dataset=dataset, device=device)
@@ -192,4 +220,5 @@ PRESETS = {
 
 SWEEP = SweepKind(
     experiment="vae", label="VAE (beta, latent size)", config=VAESweep, run=VAESweepRun, page="app_pages/vae.py",
-    presets=PRESETS, metric="elbo_test", cell_figures=cell_samples)
+    presets=PRESETS, metric="elbo_test", cell_figures=cell_samples,
+    grid_figure=grid_samples)
