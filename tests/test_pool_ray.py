@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import re
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -16,10 +19,11 @@ import test_pool as base
 from lab.experiments.disjoint import DisjointRun
 from lab.pool import Caps, Pool, RemoteRun, WorkerLost
 from lab.pool.pool import WorkerProc
-from lab.pool.ray_worker import RayWorker, choose
+from lab.pool.ray_worker import RayWorker, choose, runtime_env
 from lab.seeds import with_seeds
 
 HAS_RAY = importlib.util.find_spec("ray") is not None
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def ray_only(test):
@@ -56,24 +60,27 @@ def test_genlab_ray_without_ray_falls_back_to_worker_processes_with_one_line(mon
 
 
 @ray_only
-def test_a_cluster_that_cannot_be_reached_falls_back_with_one_line(monkeypatch, caplog):
-    """Runs before the module's Ray starts (a Ray already started in the process is used as it is)."""
-    import ray
-    assert not ray.is_initialized()
-    monkeypatch.setenv("GENLAB_RAY", "127.0.0.1:9")        # the discard port: no Ray there
-    with caplog.at_level(logging.WARNING, logger="genlab"):
-        spawn, n = choose(3)
-    assert (spawn, n) == (WorkerProc, 3) and not ray.is_initialized()
-    lines = _warnings(caplog)
-    assert len(lines) == 1 and "\n" not in lines[0], lines
-    assert re.fullmatch(r"GenLab: GENLAB_RAY=127\.0\.0\.1:9 but Ray could not be reached \(\w+: .*\); "
-                        r"training in worker processes on this machine instead\.", lines[0]), lines[0]
+def test_a_cluster_that_cannot_be_reached_falls_back_with_one_line():
+    """In a process of its own: the connection it gave up on goes on in a thread there."""
+    code = ("import logging\nlogging.basicConfig(format='%(name)s|%(message)s')\n"
+            "from lab.pool import Pool\np = Pool(3)\nprint(p.spawn.__name__, p.n)")
+    env = {**os.environ, "GENLAB_RAY": "127.0.0.1:9", "GENLAB_RAY_CONNECT_S": "3"}     # the discard port
+    t0 = time.monotonic()
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split() == ["WorkerProc", "3"]
+    lines = [line.split("|", 1)[1] for line in r.stderr.splitlines() if line.startswith("genlab|")]
+    assert lines == ["GenLab: GENLAB_RAY=127.0.0.1:9 but Ray could not be reached (TimeoutError: no answer within "
+                     "3 s); training in worker processes on this machine instead."], r.stderr[-2000:]
+    assert time.monotonic() - t0 < 60
 
 
 @pytest.fixture(scope="module")
 def ray():
     ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False)      # a 2-core machine: Ray's own processes are heavy
+    ray.init(num_cpus=2, include_dashboard=False,      # a 2-core machine: Ray's own processes are heavy
+             runtime_env=runtime_env())                # the checkout shipped, as connect() does
     yield ray
     ray.shutdown()
 

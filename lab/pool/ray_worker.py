@@ -27,9 +27,10 @@ import threading
 import traceback
 from typing import Callable
 
-from lab.pool.pool import ROOT, WorkerLost, WorkerProc
+from lab.pool.pool import ROOT, WorkerLost, WorkerProc, _env
 
 ENV = "GENLAB_RAY"
+CONNECT_S = 60.0        # s ray.init may take (starting a local Ray: ~10 s here) before training stays here
 START_S = 120.0         # s a new actor may take to start (a node importing torch) before its run is lost
 SHIPPED_WITHOUT = [".git", "tests", "benchmarks"]       # besides what .gitignore names: not needed to train
 
@@ -63,15 +64,35 @@ def choose(n: int) -> tuple[Callable, int]:
 
 
 def connect(address: str):
-    """Ray, connected: a Ray already started in this process (a test, a notebook) is used as it is."""
+    """Ray, connected, with `runtime_env` for the whole job (Ray ships a local folder only at this
+    level). A Ray already started in this process (a test, a notebook) is used as it is.
+    ray.init waits on an address where no Ray answers for as long as it takes (over 10 minutes
+    seen): it runs in a thread given CONNECT_S seconds, so the server's first page does not hang."""
     import ray
-    if not ray.is_initialized():
-        ray.init(address=None if address == "local" else address)
+    if ray.is_initialized():
+        return ray
+    done: list = []
+
+    def init() -> None:
+        try:
+            ray.init(address=None if address == "local" else address, runtime_env=runtime_env())
+            done.append(None)
+        except BaseException as err:  # noqa: BLE001 - handed to the caller
+            done.append(err)
+
+    wait = _env("GENLAB_RAY_CONNECT_S", CONNECT_S)
+    thread = threading.Thread(target=init, name="genlab-ray-connect", daemon=True)
+    thread.start()
+    thread.join(wait)
+    if not done:
+        raise TimeoutError(f"no answer within {wait:.0f} s")
+    if done[0] is not None:
+        raise done[0]
     return ray
 
 
 def runtime_env() -> dict:
-    """What each actor gets: this checkout (lab and its assets; Ray uploads it once, cached by its
+    """What each actor gets (ray.init's runtime_env): this checkout (lab and its assets; Ray uploads it once, cached by its
     hash, so a node needs the requirements installed but not a checkout) and the server's GENLAB_
     settings (GENLAB_DATA_ROOT, GENLAB_WORKER_NICE, ...)."""
     env = {k: v for k, v in os.environ.items() if k.startswith("GENLAB_") and k != ENV}
@@ -162,7 +183,7 @@ class RayWorker:
         self.rss, self.rss_at = 0, 0.0     # resident bytes, and when measured
         self.actor = self._pid = None
         try:
-            self.actor = _actor_class().options(num_cpus=1, runtime_env=runtime_env()).remote(idle_s, drop_s)
+            self.actor = _actor_class().options(num_cpus=1).remote(idle_s, drop_s)
             self._pid = self.actor.pid.remote()     # answers once the actor has started (imported torch)
         except Exception as err:  # noqa: BLE001 - the cluster went away since: the run's page shows one line
             first = (str(err).strip().splitlines() or [""])[0][:200]
