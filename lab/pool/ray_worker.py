@@ -66,8 +66,12 @@ def choose(n: int) -> tuple[Callable, int]:
 def connect(address: str):
     """Ray, connected, with `runtime_env` for the whole job (Ray ships a local folder only at this
     level). A Ray already started in this process (a test, a notebook) is used as it is.
-    ray.init waits on an address where no Ray answers for as long as it takes (over 10 minutes
-    seen): it runs in a thread given CONNECT_S seconds, so the server's first page does not hang."""
+
+    ray.init runs in a thread of its own, which the caller waits for CONNECT_S seconds: on an
+    address where no Ray answers it waits as long as it takes (over 10 minutes seen), and the
+    server's first page must not hang. The thread then lives as long as the server: the Ray it
+    starts for `local` dies with the thread that started it (Linux's parent-death signal follows
+    the thread; seen when a page's script thread, or a thread that returned, started it)."""
     import ray
     if ray.is_initialized():
         return ray
@@ -75,10 +79,15 @@ def connect(address: str):
 
     def init() -> None:
         try:
-            ray.init(address=None if address == "local" else address, runtime_env=runtime_env())
-            done.append(None)
+            if address == "local":          # the dashboard's dozen processes (~1 GB) serve no one here
+                ray.init(include_dashboard=False, runtime_env=runtime_env())
+            else:
+                ray.init(address=address, runtime_env=runtime_env())
         except BaseException as err:  # noqa: BLE001 - handed to the caller
             done.append(err)
+            return
+        done.append(None)
+        threading.Event().wait()            # keep Ray's local processes' parent alive
 
     wait = _env("GENLAB_RAY_CONNECT_S", CONNECT_S)
     thread = threading.Thread(target=init, name="genlab-ray-connect", daemon=True)
