@@ -76,6 +76,25 @@ def test_a_cluster_that_cannot_be_reached_falls_back_with_one_line():
     assert time.monotonic() - t0 < 60
 
 
+@ray_only
+def test_genlab_ray_local_starts_a_ray_and_trains_there():
+    """The server's own path, in a process of its own (before this module's Ray starts): connect
+    answers as soon as Ray is up (not after its time limit), the pool is one actor per CPU, and a
+    run trains on an actor after the thread that started Ray has handed it over."""
+    code = ("import time\nt = time.perf_counter()\nfrom lab.pool import Pool, RemoteRun\nimport test_pool\n"
+            "p = Pool(1)\nt = time.perf_counter() - t\nrun = RemoteRun(p, test_pool.build(), 's')\n"
+            "run.advance(3)\nimport ray\ncpus = int(ray.cluster_resources()['CPU'])\n"
+            "print(p.spawn.__name__, p.n == cpus, run.step, round(t, 1))")
+    env = {**{k: v for k, v in os.environ.items() if k != "GENLAB_WORKERS"},
+           "GENLAB_RAY": "local", "GENLAB_RAY_CONNECT_S": "40"}
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT / "tests", env={**env, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT), env.get("PYTHONPATH", "")])}, capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stderr[-2000:]
+    kind, n, step, took = r.stdout.split()
+    assert (kind, n, step) == ("RayWorker", "True", "3"), r.stdout
+    assert float(took) < 30, took
+
+
 @pytest.fixture(scope="module")
 def ray():
     ray = pytest.importorskip("ray")

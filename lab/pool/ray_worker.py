@@ -76,6 +76,7 @@ def connect(address: str):
     if ray.is_initialized():
         return ray
     done: list = []
+    answered = threading.Event()
 
     def init() -> None:
         try:
@@ -85,14 +86,15 @@ def connect(address: str):
                 ray.init(address=address, runtime_env=runtime_env())
         except BaseException as err:  # noqa: BLE001 - handed to the caller
             done.append(err)
+            answered.set()
             return
         done.append(None)
+        answered.set()
         threading.Event().wait()            # keep Ray's local processes' parent alive
 
     wait = _env("GENLAB_RAY_CONNECT_S", CONNECT_S)
-    thread = threading.Thread(target=init, name="genlab-ray-connect", daemon=True)
-    thread.start()
-    thread.join(wait)
+    threading.Thread(target=init, name="genlab-ray-connect", daemon=True).start()
+    answered.wait(wait)
     if not done:
         raise TimeoutError(f"no answer within {wait:.0f} s")
     if done[0] is not None:
@@ -101,9 +103,9 @@ def connect(address: str):
 
 
 def runtime_env() -> dict:
-    """What each actor gets (ray.init's runtime_env): this checkout (lab and its assets; Ray uploads it once, cached by its
-    hash, so a node needs the requirements installed but not a checkout) and the server's GENLAB_
-    settings (GENLAB_DATA_ROOT, GENLAB_WORKER_NICE, ...)."""
+    """What each actor gets (ray.init's runtime_env): this checkout (lab and its assets; Ray uploads
+    it once, cached by its hash, so a node needs the requirements installed but not a checkout)
+    and the server's GENLAB_ settings (GENLAB_DATA_ROOT, GENLAB_WORKER_NICE, ...)."""
     env = {k: v for k, v in os.environ.items() if k.startswith("GENLAB_") and k != ENV}
     return {"working_dir": str(ROOT), "excludes": SHIPPED_WITHOUT, "env_vars": env}
 
