@@ -1,4 +1,5 @@
-"""pages -> lab, never back: importing every lab module must not load Streamlit."""
+"""pages -> lab, never back: importing every lab module must not load Streamlit (nor Ray, an
+optional extra loaded only when GENLAB_RAY is set)."""
 import pkgutil
 import subprocess
 import sys
@@ -14,7 +15,7 @@ def test_lab_never_imports_streamlit():
     assert "lab.experiments.discriminator" in modules
     code = ("import importlib, sys\n"
             f"for name in {modules!r}:\n    importlib.import_module(name)\n"
-            "print('streamlit' in sys.modules)")
+            "print('streamlit' in sys.modules, 'ray' in sys.modules)")
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "False"
+    assert r.stdout.strip() == "False False"

@@ -2,6 +2,7 @@
 default, GENLAB_WORKERS; 0 keeps training in the server as before), each holding runs by id and
 training its playing runs in fair time slices; `RemoteRun` is the page's handle, implementing
 the Run protocol. A crash in a worker costs that run, never the server.
+With GENLAB_RAY set, the workers are actors on a Ray cluster instead (lab.pool.ray_worker).
 
     from lab.pool import Build, RemoteRun, get_pool
     pool = get_pool()                                   # None when GENLAB_WORKERS=0

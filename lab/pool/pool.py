@@ -155,8 +155,13 @@ class Pool:
     """`n` worker processes (started on first use); runs placed on the worker that holds the
     fewest sessions, a session's runs together (so the worker's fair share is per session)."""
 
-    def __init__(self, n: int, caps: Caps | None = None, idle_s: float | None = None, drop_s: float | None = None):
+    def __init__(self, n: int, caps: Caps | None = None, idle_s: float | None = None, drop_s: float | None = None,
+                 spawn=None):
         self.n = max(1, int(n))
+        # How a worker starts: a process here, or an actor on a Ray cluster when GENLAB_RAY says so
+        # (lab.pool.ray_worker, which then sizes the pool to the cluster).
+        from lab.pool.ray_worker import choose
+        self.spawn, self.n = (spawn, self.n) if spawn else choose(self.n)
         self.caps = caps or Caps()
         self.idle_s = _env("GENLAB_IDLE_S", 60.0) if idle_s is None else idle_s      # pause after this silence
         self.drop_s = _env("GENLAB_DROP_S", 600.0) if drop_s is None else drop_s     # drop after this one
@@ -239,7 +244,7 @@ class Pool:
     def _worker(self, i: int) -> WorkerProc:
         w = self.workers[i]
         if w is None or w.dead:
-            w = self.workers[i] = WorkerProc(self.idle_s, self.drop_s)
+            w = self.workers[i] = self.spawn(self.idle_s, self.drop_s)
         return w
 
     def live_workers(self) -> list[WorkerProc]:

@@ -274,9 +274,15 @@ def _error(conn, err: BaseException) -> None:
 
 
 def main(conn, nice: int | None = None, idle_s: float = 60.0, drop_s: float = 600.0) -> None:
-    """The worker's loop. Start-up imports (torch, every experiment) run at normal priority, so
-    the first run does not wait behind a busy server; training after them runs `nice` lower
-    (GENLAB_WORKER_NICE, default 5: about a third of the server's weight on a busy core)."""
+    """A worker process: start up, then serve the server's connection until it goes away."""
+    start_up(nice)
+    serve(conn, Worker(idle_s, drop_s))
+
+
+def start_up(nice: int | None = None) -> None:
+    """Start-up imports (torch, every experiment) run at normal priority, so the first run does
+    not wait behind a busy server; training after them runs `nice` lower (GENLAB_WORKER_NICE,
+    default 5: about a third of the server's weight on a busy core)."""
     from lab import experiments
     from lab.device import small_net_threads
     small_net_threads()
@@ -289,7 +295,12 @@ def main(conn, nice: int | None = None, idle_s: float = 60.0, drop_s: float = 60
         os.nice(int(os.environ.get("GENLAB_WORKER_NICE", "5")) if nice is None else nice)
     except (OSError, AttributeError, ValueError):
         pass
-    w = Worker(idle_s, drop_s)
+
+
+def serve(conn, w: Worker) -> None:
+    """The worker's loop: commands first, then one slice of training, until `exit` or the server
+    goes away. `conn` is anything with Connection's poll/recv/send: a socket pair's end in a
+    worker process, or a Ray actor's mailbox (lab.pool.ray_worker)."""
     while True:
         now = time.monotonic()
         w.set_aside_silent(now)
