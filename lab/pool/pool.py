@@ -102,17 +102,25 @@ def _spawn(idle_s: float, drop_s: float) -> tuple[subprocess.Popen, Connection]:
     return proc, Connection(ours.detach())
 
 
-class WorkerProc:
-    """One worker process and the connection to it; `request` is one command and its answer,
-    under a lock, so several Streamlit threads never interleave messages on the connection."""
+class Seat:
+    """What the pool keeps about one worker, whatever carries its messages (a process here, a
+    Ray actor in lab.pool.ray_worker): its runs, which of them play, why it died, its memory."""
 
-    def __init__(self, idle_s: float, drop_s: float):
-        self.proc, self.conn = _spawn(idle_s, drop_s)
-        self.lock = threading.Lock()
+    def __init__(self) -> None:
+        self.lock = threading.Lock()        # one request and its answer at a time
         self.runs: dict[int, str] = {}     # run id -> session
         self.playing: dict[int, float] = {}   # run id -> when its handle last heard it playing
         self.dead = ""                     # why, once it died
         self.rss, self.rss_at = 0, 0.0     # resident bytes, and when measured
+
+
+class WorkerProc(Seat):
+    """One worker process and the connection to it; `request` is one command and its answer,
+    under a lock, so several Streamlit threads never interleave messages on the connection."""
+
+    def __init__(self, idle_s: float, drop_s: float):
+        super().__init__()
+        self.proc, self.conn = _spawn(idle_s, drop_s)
 
     @property
     def pid(self) -> int:

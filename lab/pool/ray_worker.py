@@ -27,7 +27,7 @@ import threading
 import traceback
 from typing import Callable
 
-from lab.pool.pool import ROOT, WorkerLost, WorkerProc, _env
+from lab.pool.pool import ROOT, Seat, WorkerLost, WorkerProc, _env
 
 ENV = "GENLAB_RAY"
 CONNECT_S = 60.0        # s ray.init may take (starting a local Ray: ~10 s here) before training stays here
@@ -181,17 +181,12 @@ def _actor_class():
 
 
 # ---- the server's side --------------------------------------------------------------------------
-class RayWorker:
+class RayWorker(Seat):
     """One actor and the handle to it, with WorkerProc's interface (lab.pool.pool): `request` is
     one command and its answer, under a lock, in the order the page sent them."""
 
     def __init__(self, idle_s: float, drop_s: float):
-        self.lock = threading.Lock()
-        self.runs: dict[int, str] = {}     # run id -> session
-        self.playing: set[int] = set()
-        self.sessions_playing = 0          # the worker's last report
-        self.dead = ""                     # why, once it died
-        self.rss, self.rss_at = 0, 0.0     # resident bytes, and when measured
+        super().__init__()
         self.actor = self._pid = None
         try:
             self.actor = _actor_class().options(num_cpus=1).remote(idle_s, drop_s)
