@@ -60,7 +60,8 @@ class Session:
             el = msg.delta.new_element
             what = el.WhichOneof("type")
             if what == "button" and el.button.type == "primary" and el.button.label in ("Play", "Pause"):
-                self.play_id, self.label = el.button.id, el.button.label
+                if self.play_id in ("", el.button.id):     # the page's first (a browser clicks .first)
+                    self.play_id, self.label = el.button.id, el.button.label
             elif what == "metric" and LABEL.match(el.metric.label.strip()):
                 self._seen(el.metric.body)
             elif what in ("markdown", "imgs", "progress"):        # the image page: "step N" under its samples
