@@ -17,6 +17,7 @@ import streamlit as st
 log = logging.getLogger("genlab")
 DRAW_SHARE = 0.5        # of the machine's cores the server's drawing may take before redraws slow down
 MAX_EVERY = 2.0         # s: redraws never space out further (0.5 redraws/s, the classroom's floor)
+RESPACE_S = 15.0        # s between two changes of a page's redraw period
 
 
 def session_id() -> str:
@@ -176,13 +177,18 @@ def redraw_every(ns: str, every: float, draw_cpu: float) -> float:
 
 
 def should_respace(ns: str, every: float, now_every: float, want: float) -> bool:
-    """Whether to re-arm the fragment's timer (a full rerun) for a new period: only on a real
-    change (x1.5), at most every 5 s."""
+    """Whether to re-arm the fragment's timer (a full rerun) for a new period: only when the
+    period, rounded to `every` times a power of 2 (at most MAX_EVERY), changes, and at most every
+    RESPACE_S. A full rerun costs a page's whole script: re-armed every 5 s on a noisy estimate,
+    20 sessions spent most of the server on them."""
     ss = st.session_state
     last = ss.get(f"{ns}.respaced", 0.0)
-    changed = want > 1.5 * now_every or (now_every > every and want < now_every / 1.5)
-    if changed and time.monotonic() - last > 5.0:
+    level = every
+    while level * 2 <= want * 1.2 and level < MAX_EVERY:
+        level *= 2
+    level = round(min(level, max(every, MAX_EVERY)), 1)
+    if abs(level - now_every) > 1e-6 and time.monotonic() - last > RESPACE_S:
         ss[f"{ns}.respaced"] = time.monotonic()
-        ss[f"{ns}.every_load"] = want
+        ss[f"{ns}.every_load"] = level
         return True
     return False

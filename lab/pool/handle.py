@@ -13,6 +13,7 @@ protocol (lab.run) by asking the worker; snapshots come back as plain arrays.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import weakref
@@ -22,7 +23,11 @@ from lab.pool.pool import Pool, WorkerLost, WorkerProc
 from lab.pool.worker import SetAside
 from lab.run import Run
 
+log = logging.getLogger("genlab")
 SAVE_EVERY = 10.0       # s of play between two saved states (the restart point)
+PLAY_EVERY = 2.0        # s: a playing run's unchanged Play is re-sent this often (its heartbeat and
+                        # status); between, a tick's snapshot is the only request (one worker answers
+                        # one request at a time, and 20 sessions' ticks queued on two workers)
 CHUNK = 0.2             # s of one synchronous advance request
 
 
@@ -46,6 +51,7 @@ class RemoteRun:
         self._lost = ""
         self._playing = False
         self._status: dict = {}
+        self._asked, self._played_at = (0.0, 0.0), 0.0      # the last Play sent, and when
         try:
             self._start_on(pool.place(session, self._id), None)
         except WorkerLost:           # the worker died before the run existed: nothing lost, once more
@@ -191,8 +197,13 @@ class RemoteRun:
                 target = self._pool.destination(self._session, self._box[0])
                 if target is not None:
                     self._move(target)
-            return self._command("play", float(rate), self._pool.fair_share(self._session),
-                                 save=not self._playing or time.monotonic() - self._saved_at > SAVE_EVERY)
+            asked = (float(rate), self._pool.fair_share(self._session))
+            now = time.monotonic()
+            save = not self._playing or now - self._saved_at > SAVE_EVERY
+            if self._playing and not save and asked == self._asked and now - self._played_at < PLAY_EVERY:
+                return self._status
+            self._asked, self._played_at = asked, now
+            return self._command("play", *asked, save=save)
 
     def _move(self, target: WorkerProc) -> bool:
         """Carry the run to `target`: paused here, its state built there, then dropped here. Any
@@ -225,6 +236,8 @@ class RemoteRun:
         except Exception:  # noqa: BLE001 - the old worker died meanwhile: nothing left to drop
             pass
         self._pool.forget(old, self._id, moved=True)
+        log.info("GenLab pool: run %d of session %s moved from worker %d to %d (step %d)",
+                 self._id, self._session[:8], old.pid, target.pid, self.step)
         return True
 
     def pause(self) -> dict:
