@@ -129,13 +129,17 @@ class Session:
             self.on(msg)
 
     async def _tick(self) -> None:
-        """The frontend's fragment timer: a rerun of the live fragment every `interval` s."""
+        """The frontend's fragment timer: a rerun of the live fragment every `interval` s, after the
+        last one finished. A request the server dropped (its fragment replaced by a full rerun
+        meanwhile: no answer ever comes) is given up after 10 s, as a browser's timer would."""
         last = 0.0
         while not self.closed:
-            if self.auto is None or self.busy:
+            if self.auto is None or (self.busy and time.monotonic() - last < 10.0):
                 await asyncio.sleep(0.02)
                 continue
             interval, fragment = self.auto
+            if self.busy and time.monotonic() - last > 10.0:
+                self.busy = False          # dropped by the server (its fragment was replaced meanwhile)
             wait = last + interval - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(min(wait, 0.05))

@@ -229,6 +229,7 @@ class RemoteRun:
                 self._pool.home[self._session] = old       # not again on every tick
             return False
         self._box[0] = target                  # the finalizer reads the box: it now drops from target
+        self._playing = False                  # built paused there: the Play that follows is sent
         self._take(desc)
         self._saved, self._saved_at = state, time.monotonic()
         try:
