@@ -53,6 +53,17 @@ def _equal(a, b) -> None:
         assert a == b
 
 
+def lost_line(run: RemoteRun) -> tuple[str, int]:
+    """Poll a run whose worker was just killed until its call raises WorkerLost: the one line,
+    and the step it says Restart continues from."""
+    with pytest.raises(WorkerLost) as err:
+        for _ in range(50):
+            run.status()
+            time.sleep(0.05)
+    line = str(err.value)
+    return line, int(re.search(r"Press Restart to continue from step (\d+)\.$", line).group(1))
+
+
 def test_a_remote_run_equals_an_in_process_run(pool):
     remote = RemoteRun(pool, build(), "equal")
     local = with_seeds("disjoint", CFG, 1, DisjointRun)
@@ -101,12 +112,7 @@ def test_a_killed_worker_costs_its_run_only_and_restart_resumes_from_the_saved_s
     run.play(1e6)
     time.sleep(0.3)
     os.kill(run.worker_pid, signal.SIGKILL)
-    with pytest.raises(WorkerLost) as err:
-        for _ in range(50):
-            run.status()
-            time.sleep(0.05)
-    line = str(err.value)
-    saved = int(re.search(r"Press Restart to continue from step (\d+)\.$", line).group(1))
+    line, saved = lost_line(run)
     assert "stopped (SIGKILL)" in line and "\n" not in line
     assert saved >= 12                        # Step's save, or Play's (taken as play began)
     with pytest.raises(WorkerLost):          # every later call: the same line, no hang

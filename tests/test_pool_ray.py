@@ -18,7 +18,7 @@ import pytest
 import test_pool as base
 from lab.experiments.disjoint import DisjointRun
 from lab.pool import Caps, Pool, RemoteRun, WorkerLost
-from lab.pool.pool import WorkerProc
+from lab.pool.seat import WorkerProc
 from lab.pool.ray_worker import RayWorker, choose, runtime_env
 from lab.seeds import with_seeds
 
@@ -147,12 +147,7 @@ def test_a_lost_actor_costs_its_run_only_and_restart_resumes_from_the_saved_step
     run.play(1e6)
     time.sleep(0.3)
     ray.kill(run._box[0].actor)                        # as the server sees a node lost, or a crash on it
-    with pytest.raises(WorkerLost) as err:
-        for _ in range(50):
-            run.status()
-            time.sleep(0.05)
-    line = str(err.value)
-    saved = int(re.search(r"Press Restart to continue from step (\d+)\.$", line).group(1))
+    line, saved = base.lost_line(run)
     assert line.startswith("The training process for this run stopped (its Ray actor or node was lost). ")
     assert "\n" not in line and saved >= 12
     with pytest.raises(WorkerLost, match=re.escape(line)):      # every later call: the same line, no hang

@@ -15,7 +15,7 @@ a page can draw its opening lines meanwhile; only RemoteRun needs torch.
 import importlib
 
 _WHERE = {"Build": "build", "experiment_run": "build", "RemoteRun": "handle", "CapacityError": "pool",
-          "Caps": "pool", "Pool": "pool", "WorkerLost": "pool", "get_pool": "pool", "shutdown": "pool",
+          "Caps": "pool", "Pool": "pool", "WorkerLost": "seat", "get_pool": "pool", "shutdown": "pool",
           "workers_wanted": "pool"}
 __all__ = sorted(_WHERE)
 

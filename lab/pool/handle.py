@@ -19,7 +19,8 @@ import time
 import weakref
 
 from lab.pool.build import Build
-from lab.pool.pool import Pool, WorkerLost, WorkerProc
+from lab.pool.pool import Pool
+from lab.pool.seat import WorkerLost, WorkerProc
 from lab.pool.worker import SetAside
 from lab.run import Run
 

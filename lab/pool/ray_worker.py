@@ -27,7 +27,7 @@ import threading
 import traceback
 from typing import Callable
 
-from lab.pool.pool import ROOT, Seat, WorkerLost, WorkerProc, _env
+from lab.pool.seat import ROOT, Seat, WorkerLost, WorkerProc, _env
 
 ENV = "GENLAB_RAY"
 CONNECT_S = 60.0        # s ray.init may take (starting a local Ray: ~10 s here) before training stays here

@@ -1,0 +1,119 @@
+"""One worker as the server sees it: `Seat`, the bookkeeping the pool keeps for any worker
+(its runs, which play, why it died, its memory), and `WorkerProc`, a worker process and the
+one connection to it (`request`: one command and its answer at a time). `WorkerLost` is what a
+call on a dead worker raises.
+
+A worker is a fresh interpreter (`python -m lab.pool FD ...`), never a fork: forking a
+process whose torch already runs threads is unsafe (the child inherits locks held by threads
+that do not exist in it). Not multiprocessing's "spawn" either: spawn re-imports the parent's
+main script in the child (the `streamlit` command, pytest, or a user's script without a
+`__main__` guard, which then starts workers itself). The two ends of a socket pair carry
+multiprocessing Connection messages (pickles of commands and plain answers).
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+
+def _env(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+
+class WorkerLost(RuntimeError):
+    """The worker process that held a run stopped (killed, crashed). The run's handle can restart
+    from its last saved state on another worker."""
+
+    def __init__(self, message: str, step: int = 0):
+        super().__init__(message)
+        self.step = step
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "stopped answering"
+    if code < 0:
+        import signal
+        try:
+            return f"stopped ({signal.Signals(-code).name})"
+        except ValueError:
+            return f"stopped (signal {-code})"
+    return f"stopped (exit code {code})"
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _spawn(idle_s: float, drop_s: float) -> tuple[subprocess.Popen, Connection]:
+    ours, theirs = socket.socketpair()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.Popen([sys.executable, "-m", "lab.pool", str(theirs.fileno()), str(idle_s), str(drop_s)],
+                            pass_fds=[theirs.fileno()], cwd=ROOT, env=env, stdin=subprocess.DEVNULL)
+    theirs.close()                      # our copy: the worker's death then reads as EOF here
+    return proc, Connection(ours.detach())
+
+
+class Seat:
+    """What the pool keeps about one worker, whatever carries its messages (a process here, a
+    Ray actor in lab.pool.ray_worker): its runs, which of them play, why it died, its memory."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()        # one request and its answer at a time
+        self.runs: dict[int, str] = {}     # run id -> session
+        self.playing: dict[int, float] = {}   # run id -> when its handle last heard it playing
+        self.dead = ""                     # why, once it died
+        self.rss, self.rss_at = 0, 0.0     # resident bytes, and when measured
+
+
+class WorkerProc(Seat):
+    """One worker process and the connection to it; `request` is one command and its answer,
+    under a lock, so several Streamlit threads never interleave messages on the connection."""
+
+    def __init__(self, idle_s: float, drop_s: float):
+        super().__init__()
+        self.proc, self.conn = _spawn(idle_s, drop_s)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def request(self, op: str, rid: int = 0, *args, **kwargs):
+        with self.lock:
+            if self.dead:
+                raise WorkerLost(self.dead)
+            try:
+                self.conn.send((op, rid, args, kwargs))
+                status, value = self.conn.recv()
+            except (EOFError, OSError, BrokenPipeError):
+                try:
+                    code = self.proc.wait(2.0)
+                except subprocess.TimeoutExpired:
+                    code = None
+                self.dead = f"The training process for this run {_describe_exit(code)}"
+                raise WorkerLost(self.dead) from None
+        if status == "err":
+            raise value
+        return value
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if not self.dead and self.proc.poll() is None:
+            try:
+                self.request("exit")
+            except Exception:
+                pass
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout)
+        self.dead = self.dead or "stopped"
+        self.conn.close()
