@@ -51,7 +51,7 @@ if cfg is not None and cfg.n_members > MAX_MEMBERS:
 if cfg is not None:
     ui.sync_url(cfg, sweep_ui.url_extra(name, kind, wns, cfg))
     rows, cols = cfg.shape()
-    st.caption(f"{cfg.n_members:,} members: {rows} x {cols} cells x {cfg.seeds} seed{'s' * (cfg.seeds > 1)}, "
+    st.caption(f"{cfg.n_members:,} member{'s' * (cfg.n_members != 1)}: {rows} x {cols} cells x {cfg.seeds} seed{'s' * (cfg.seeds > 1)}, "
                f"trained as one batched model per structure.")
 
 controls = ui.transport(NS, default_k=50, max_k=2000)
