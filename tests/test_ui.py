@@ -1,4 +1,4 @@
-"""ui's own machinery, outside a page: the download files' grace period."""
+"""ui's own machinery, outside a page: the grace period of downloads and images."""
 from __future__ import annotations
 
 import pytest
@@ -42,3 +42,26 @@ def test_a_button_forgotten_by_a_rerun_still_answers_within_the_grace(monkeypatc
     mgr.remove_orphaned_files()
     with pytest.raises(Exception, match="not found"):
         mgr.execute_deferred(placeholder)
+
+
+def test_an_image_a_rerun_replaced_stays_fetchable_until_its_grace_ends(monkeypatch):
+    """The browser fetches an st.image after the message naming it arrives; by then its session
+    may have run again and named another image. Streamlit deleted the first at the next sweep
+    (a 404 on /media/<id>.png at Play on the VAE page); it now stays MEDIA_GRACE_S, and no
+    longer."""
+    now = [7.0]
+    monkeypatch.setattr(ui.export.time, "monotonic", lambda: now[0])
+    storage = MemoryMediaFileStorage("/media")
+    mgr = MediaFileManager(storage)
+    first = mgr.add(b"\x89PNG first", "image/png", "1.2")
+    first_id = first.rsplit("/", 1)[-1].split(".")[0]
+    mgr.clear_session_refs()                          # the next run starts
+    second = mgr.add(b"\x89PNG second", "image/png", "1.2")
+    for _ in range(30):                               # other sessions' runs end meanwhile
+        mgr.remove_orphaned_files()
+    assert storage.get_file(first_id).content == b"\x89PNG first"
+    now[0] += ui.export.MEDIA_GRACE_S + 1
+    mgr.remove_orphaned_files()
+    with pytest.raises(Exception):
+        storage.get_file(first_id)
+    assert storage.get_file(second.rsplit("/", 1)[-1].split(".")[0]).content == b"\x89PNG second"

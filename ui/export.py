@@ -19,19 +19,25 @@ from typing import Any, Callable
 import streamlit as st
 
 DOWNLOAD_GRACE_S = 60.0     # how long a download button's callable and its file stay usable
+MEDIA_GRACE_S = 30.0        # how long an image a page showed stays fetchable after a run replaced it
 
 
-def give_downloads_time() -> None:
-    """Two windows in which a download pressed on a live page gave nothing:
+def give_files_time() -> None:
+    """Three windows in which the browser asked the server for a file that was already gone:
     - the file a deferred button makes when clicked is held by no session: Streamlit marked it at
       the end of the next script run, in any session, and deleted it at the end of the one after.
       With pages ticking five times a second the browser had a few tenths of a second to fetch it
       (about 1 fetch in 25 lost here with one page playing; a class of 30 would leave milliseconds);
     - a full rerun (Play stopping at its budget, opening a lazy expander) forgets the buttons of
       the run before, and the next script-run end in any session dropped their callables, so a
-      press in between met "Deferred file not found".
-    Both now last DOWNLOAD_GRACE_S after Streamlit first lets go of them. Patches streamlit 1.67's
-    media file manager (pinned in requirements.txt); idempotent."""
+      press in between met "Deferred file not found";
+    - an image (st.image) was deleted at the first script-run end, in any session, after its own
+      session's next run stopped naming it, while the browser had the first run's message in
+      hand and had not fetched it yet: a 404 on /media/<id>.png (seen on the VAE page at Play,
+      CI of stop 25).
+    Downloads now last DOWNLOAD_GRACE_S and images MEDIA_GRACE_S after Streamlit first lets go of
+    them (an image is a few kB; a page that redraws one 5 times a second keeps ~150 of them).
+    Patches streamlit 1.67's media file manager (pinned in requirements.txt); idempotent."""
     from streamlit.runtime import media_file_manager as mfm
     cls = mfm.MediaFileMetadata
     if getattr(cls, "_genlab_grace", False):
@@ -47,21 +53,35 @@ def give_downloads_time() -> None:
                 self._drop_deferred_id(file_id)
                 since.pop(file_id, None)
 
+    def remove_orphaned_files(self) -> None:
+        # Streamlit's own sweep, with images treated as downloads are: marked, then deleted once
+        # their grace has passed (Streamlit deletes an orphaned image at once).
+        with self._lock:
+            for file_id in self._get_inactive_file_ids():
+                file = self._file_metadata[file_id]
+                if file.is_marked_for_delete:
+                    self._delete_file(file_id)
+                else:
+                    file.mark_for_delete()
+            self._remove_orphaned_deferred_callables()
+
     def mark_for_delete(self) -> None:
         if getattr(self, "_genlab_marked_at", None) is None:
             self._genlab_marked_at = time.monotonic()
 
     def is_marked_for_delete(self) -> bool:
         marked = getattr(self, "_genlab_marked_at", None)
-        return marked is not None and time.monotonic() - marked >= DOWNLOAD_GRACE_S
+        grace = MEDIA_GRACE_S if self.kind == mfm.MediaFileKind.MEDIA else DOWNLOAD_GRACE_S
+        return marked is not None and time.monotonic() - marked >= grace
 
     cls.mark_for_delete = mark_for_delete
     cls.is_marked_for_delete = property(is_marked_for_delete)
     mfm.MediaFileManager._remove_orphaned_deferred_callables = remove_orphaned_deferred_callables
+    mfm.MediaFileManager.remove_orphaned_files = remove_orphaned_files
     cls._genlab_grace = True
 
 
-give_downloads_time()
+give_files_time()
 
 
 def _now(value):
