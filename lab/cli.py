@@ -97,11 +97,12 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--out", type=Path, required=True, help="folder for metrics.json and figures")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep = sub.add_parser("sweep", help="train a grid of configurations x seeds as one batched model; write "
-                                         "DIR/members.csv, summary.json and heatmap.html")
+                                         "DIR/members.csv, summary.json, heatmap.html and cells.html")
     sweep.add_argument("experiment")
     sweep.add_argument("assignments", nargs="*", metavar="key=value",
                        help="key=v1,v2 or key=log:LOW:HIGH:COUNT for an axis (at most two), seeds=K, key=value")
-    sweep.add_argument("--out", type=Path, required=True, help="folder for members.csv, summary.json, heatmap.html")
+    sweep.add_argument("--out", type=Path, required=True,
+                       help="folder for members.csv, summary.json, heatmap.html, cells.html")
     sweep.add_argument("--metric", default=None, help="the heat map's metric (default: the experiment's first, "
                                                       "e.g. modes for mode_collapse)")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")

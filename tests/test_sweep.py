@@ -30,6 +30,7 @@ from lab.sweep import memory, optim, summary
 from lab.sweep import metrics as sweep_metrics
 from lab.sweep import run as sweep_run
 from lab.sweep.cli import config_from_args
+from cli_cells import same_cells_as_the_page
 
 CPU = "cpu"
 TOL = 1e-5                       # a member against its single run: float32 rounding, summed over steps
@@ -582,7 +583,7 @@ def test_batched_metrics_chunked_equal_unchunked(monkeypatch):
 ARGS = ["lr_d=1e-4,1e-3", "seeds=2", "steps=40", "eval_every=20"]
 
 
-def test_cli_writes_members_summary_and_heatmap(tmp_path, monkeypatch):
+def test_cli_writes_members_summary_heatmap_and_cells(tmp_path, monkeypatch):
     monkeypatch.setattr(sweep_run, "default_device", lambda: torch.device(CPU))     # as on a CPU machine
     out = tmp_path / "sweep"
     assert cli(["sweep", "mode_collapse", *ARGS, "--out", str(out), "--quiet"]) == 0
@@ -614,6 +615,7 @@ def test_cli_writes_members_summary_and_heatmap(tmp_path, monkeypatch):
     html = (out / "heatmap.html").read_text()
     assert "Heatmap" in html or "heatmap" in html
     assert (out / "plotly.min.js").exists()
+    same_cells_as_the_page(out, "mode_collapse", ARGS)    # every cell's samples, as on the page
 
 
 def _one_error_line(capsys) -> str:

@@ -27,6 +27,7 @@ from lab.experiments.discriminator.sweep import (HEAT_SIDE, PRESETS, SWEEP, Disc
 from lab.sweep import kinds, optim, presets
 from lab.sweep.batched import load
 from lab.sweep.figures import Tiles, as_figure, thin
+from cli_cells import same_cells_as_the_page
 
 SMALL = dict(width=16, batch=64, n_samples=50)
 STEPS = 30
@@ -209,7 +210,7 @@ def test_keys_that_cannot_vary_say_why():
 
 
 # ---- the command line ---------------------------------------------------------------------------
-def test_cli_writes_members_summary_and_heatmap(tmp_path, capsys):
+def test_cli_writes_members_summary_heatmap_and_cells(tmp_path, capsys):
     out = tmp_path / "dd"
     code = main(["sweep", "discriminator", "gp_lambda=1,10", "constraint=gp", "width=8", "batch=32",
                  "seeds=2", "steps=20", "eval_every=10", "--metric", "w1_ratio", "--out", str(out), "--quiet"])
@@ -223,6 +224,8 @@ def test_cli_writes_members_summary_and_heatmap(tmp_path, capsys):
     assert doc["exact"][0]["w1"] == pytest.approx(4.0, rel=1e-6)      # the notes' Figure 1 pair: 2 - (-2)
     assert len(doc["cells"]) == 2 and 0.0 < doc["cells"][0]["w1_ratio_mean"] < 1.2
     assert (out / "heatmap.html").stat().st_size > 1000
+    same_cells_as_the_page(out, "discriminator", ["gp_lambda=1,10", "constraint=gp", "width=8", "batch=32",
+                                                  "seeds=2", "steps=20", "eval_every=10"])
 
 
 @pytest.mark.parametrize("args", [["colour=1,2"], ["seed=1,2"], ["width=8,16", "depth=1,2", "lr_d=1e-3,1e-2"]])

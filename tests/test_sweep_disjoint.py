@@ -21,6 +21,7 @@ from lab.nets import mlp
 from lab.sweep import kinds, presets
 from lab.sweep.batched import load
 from lab.sweep.figures import Tiles, thin
+from cli_cells import same_cells_as_the_page
 
 SMALL = dict(width=32, batch=32, steps=30, seed=3)
 
@@ -175,7 +176,7 @@ def test_state_bytes_resume_bitwise():
 
 
 # ---- the command line -------------------------------------------------------------------------------
-def test_cli_writes_members_summary_and_heatmap(tmp_path, capsys):
+def test_cli_writes_members_summary_heatmap_and_cells(tmp_path, capsys):
     out = tmp_path / "dj"
     assert cli.main(["sweep", "disjoint", "lr_g=0.01,0.05", "recipe=gan", "seeds=2", "steps=20", "width=16",
                      "--out", str(out), "--quiet"]) == 0
@@ -189,6 +190,7 @@ def test_cli_writes_members_summary_and_heatmap(tmp_path, capsys):
     c = doc["cells"][0]
     assert c["abs_theta_min"] <= c["abs_theta_mean"] <= c["abs_theta_max"]
     assert (out / "heatmap.html").stat().st_size > 1000
+    same_cells_as_the_page(out, "disjoint", ["lr_g=0.01,0.05", "recipe=gan", "seeds=2", "steps=20", "width=16"])
 
 
 @pytest.mark.parametrize("args,says", [

@@ -23,6 +23,7 @@ from lab.experiments.vae import LatentVAEConfig as Cfg, LatentVAERun, load_data
 from lab.experiments.vae.sweep import NOT_SWEPT, PRESETS, SWEEP, VAESweep, VAESweepRun
 from lab.sweep import batched, kinds, presets
 from lab.sweep.figures import TILE_GAP
+from cli_cells import same_cells_as_the_page
 
 SMALL = Cfg(width=32, latent=2, batch=32, steps=40, log_every=10, n_eval=100, compare=False)
 
@@ -163,7 +164,7 @@ def test_a_saved_sweep_resumes_bitwise(digits):
         batched.load(VAESweepRun, LatentVAERun(SMALL, digits).state_bytes())
 
 
-def test_cli_writes_members_summary_and_heatmap(tmp_path, capsys):
+def test_cli_writes_members_summary_heatmap_and_cells(tmp_path, capsys):
     from lab.cli import main
     out = tmp_path / "vs"
     assert main(["sweep", "vae", "beta=0.5,1", "seeds=2", "steps=20", "--out", str(out), "--quiet"]) == 0
@@ -178,6 +179,14 @@ def test_cli_writes_members_summary_and_heatmap(tmp_path, capsys):
         assert c["elbo_test_mean"] == pytest.approx(c["recon_test_mean"] - c["kl_test_mean"], abs=1e-3)
         assert c["elbo_test_min"] <= c["elbo_test_mean"] <= c["elbo_test_max"]
     assert (out / "heatmap.html").stat().st_size > 1000
+    same_cells_as_the_page(out, "vae", ["beta=0.5,1", "seeds=2", "steps=20"])
+    capsys.readouterr()
+    moons = tmp_path / "moons"
+    assert main(["sweep", "vae", "beta=0.5,1", "data=toy2d", "steps=5", "--out", str(moons), "--quiet"]) == 0
+    notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("note:")]
+    assert notes == ["note: no cells.html: Every cell's samples at once are drawn for images; two moons are points: "
+                     "pick a cell for its curves."]
+    assert (moons / "heatmap.html").exists() and not (moons / "cells.html").exists()
     capsys.readouterr()
     assert main(["sweep", "vae", "betta=0.5,1", "--out", str(tmp_path / "bad"), "--quiet"]) == 2
     err = capsys.readouterr().err.strip().splitlines()

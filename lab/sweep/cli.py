@@ -6,6 +6,9 @@ Trains every member under a progress bar, then writes
     DIR/members.csv       one row per member: every config key, seed, step, the metrics
     DIR/summary.json      axes, seeds, settings, per cell mean/std/min/max over seeds
     DIR/heatmap.html      the phase diagram of --metric (lab.sweep.figures.heatmap)
+    DIR/cells.html        every cell at once, laid out as the heat map (the experiment's
+                          small multiples, SweepKind.grid_figure); where it has none (too many
+                          cells, two-moons data) the reason is one note on stderr
 Errors are lab.cli's: a ConfigError is one line on stderr and exit status 2. Under
 `torchrun --nproc_per_node=N -m lab sweep ...` the members are split across the N processes
 (one GPU each where there are GPUs; gloo on a CPU) and gathered on rank 0, which writes.
@@ -136,5 +139,24 @@ def main(experiment: str, assignments: list[str], out: Path, quiet: bool, metric
     doc = summary_doc(experiment, run, snap, seconds, world)
     (out / "summary.json").write_text(json.dumps(to_json(doc), indent=1, allow_nan=False))
     heatmap(snap, metric).write_html(out / "heatmap.html", include_plotlyjs="directory")
-    print(f"wrote {out / 'members.csv'}, {out / 'summary.json'}, {out / 'heatmap.html'}", file=sys.stderr)
+    written = [out / "members.csv", out / "summary.json", out / "heatmap.html"]
+    grid = cells_figure(kind, run, world)
+    if isinstance(grid, str):
+        print(f"note: no cells.html: {grid}", file=sys.stderr)
+    elif grid is not None:
+        grid.write_html(out / "cells.html", include_plotlyjs="directory")
+        written.append(out / "cells.html")
+    print(f"wrote {', '.join(map(str, written))}", file=sys.stderr)
     return 0
+
+
+def cells_figure(kind, run, world: int):
+    """The small multiples of every cell (a plotly figure), a sentence saying why there are none,
+    or None where the experiment draws none. They read each member's samples or curves from the
+    run's snapshot, which only a one-process sweep holds whole (the member rows are all that
+    torchrun's ranks gather)."""
+    if kind.grid_figure is None:
+        return None
+    if world > 1:
+        return f"the members were split over {world} processes; a one-process sweep draws them"
+    return kind.grid_figure(run.snapshot())
