@@ -83,6 +83,22 @@ def test_lesson_sets_axes_seeds_and_settings():
     assert at.number_input(key="sweep.mode_collapse.width").value == 64          # the lesson's (default) architecture
     assert _run(at).members == 32 and len(_run(at).groups) == 4     # one group per packing
     assert any("PacGAN" in i.value for i in at.info)
+    cell = at.selectbox(key="sweep.cell")                # a new grid sends its cell's label with it
+    assert list(cell.proto.options) == ["pac=1", "pac=2", "pac=4", "pac=8"]
+    assert cell.proto.set_value and cell.proto.raw_value == "pac=1"
+
+
+def test_after_a_lesson_step_the_cell_box_names_the_new_grids_cell():
+    """The browser shows the Cell box's last label, not its index: after a lesson step replaced the
+    grid it read "the base config" over the new grid's cell 0, until a value was sent with it."""
+    at = open_page(PAGE, SMALL)
+    assert list(at.selectbox(key="sweep.cell").proto.options) == ["the base config"]
+    at.pills(key="sweep.lesson").set_value(4).run()
+    cell = at.selectbox(key="sweep.cell")
+    assert not at.exception and cell.proto.options[0] == "pac=1"
+    assert cell.proto.set_value and cell.proto.raw_value == "pac=1" and cell.value == 0
+    at.run()                                             # the same grid: nothing more is sent
+    assert not at.selectbox(key="sweep.cell").proto.set_value
 
 
 def _params(at) -> dict[str, str]:

@@ -96,11 +96,17 @@ def lesson_box(kind, wns: str, metric_key: str):
 def cell_box(ns: str, cells: list[dict], where=None) -> None:
     """The grid's cell, by its axis values (first axis first); a heat map click sets it too."""
     ss = st.session_state
+    labels = [", ".join(f"{k}={ax.label(v)}" for k, v in reversed(c.items())) or "the base config" for c in cells]
     if ss.get(f"{ns}.cell", 0) >= len(cells):
         ss[f"{ns}.cell"] = 0
+    elif ss.get(f"{ns}.cell_labels") != labels:
+        # The browser keeps the box's last label, not its index: after a new grid (a lesson step, a
+        # new axis) it went on showing the old grid's "the base config" over cell 0 of the new one.
+        # Setting the value sends the new label with it.
+        ss[f"{ns}.cell"] = ss.get(f"{ns}.cell", 0)
+    ss[f"{ns}.cell_labels"] = labels
     (where or st).selectbox("Cell", range(len(cells)), key=f"{ns}.cell", help="Or click a cell of the heat map",
-                            format_func=lambda i: ", ".join(f"{k}={ax.label(v)}" for k, v in reversed(cells[i].items()))
-                            or "the base config")
+                            format_func=labels.__getitem__)
 
 
 def pick_cell(ns: str) -> None:
