@@ -129,23 +129,20 @@ class Session:
             self.on(msg)
 
     async def _tick(self) -> None:
-        """The frontend's fragment timer: a rerun of the live fragment every `interval` s, after the
-        last one finished. A request the server dropped (its fragment replaced by a full rerun
-        meanwhile: no answer ever comes) is given up after 10 s, as a browser's timer would."""
-        last = 0.0
+        """The frontend's fragment timer (its handleAutoRerun: a setInterval): a rerun of the live
+        fragment every `interval` s whether or not the last one has finished, re-armed only when
+        the server asks for another interval. (It used to wait for each tick to finish: a tick
+        longer than its period then looked fine here while a browser showed nothing new.)"""
+        armed, next_at = None, 0.0
         while not self.closed:
-            if self.auto is None or (self.busy and time.monotonic() - last < 10.0):
-                await asyncio.sleep(0.02)
-                continue
-            interval, fragment = self.auto
-            if self.busy and time.monotonic() - last > 10.0:
-                self.busy = False          # dropped by the server (its fragment was replaced meanwhile)
-            wait = last + interval - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(min(wait, 0.05))
-                continue
-            last = time.monotonic()
-            await self.rerun(fragment=fragment)
+            if self.auto is None:
+                armed = None
+            elif self.auto != armed:
+                armed, next_at = self.auto, time.monotonic() + self.auto[0]
+            elif time.monotonic() >= next_at:
+                next_at = max(next_at + armed[0], time.monotonic())
+                await self.rerun(fragment=armed[1])
+            await asyncio.sleep(0.01)
 
 
 class Sessions:

@@ -42,13 +42,13 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(log_dir: Path):
-    """`streamlit run app.py` headless on a free loopback port; yields its base URL."""
+def serve(log_dir: Path, script: str = "app.py"):
+    """`streamlit run app.py` (or `script`) headless on a free loopback port; yields its base URL."""
     port = _free_port()
     log = log_dir / "server.log"
     with open(log, "w") as fh:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+            [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
              "--server.address", "127.0.0.1", "--server.port", str(port),
              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
             cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, env=server_env())

@@ -6,15 +6,18 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import threading
 import time
 
 import numpy as np
 import pytest
+from multiprocessing.connection import Connection
 
 from lab.experiments.disjoint import DisjointConfig, DisjointRun
 from lab.experiments.dirac_gan import DiracConfig
 from lab.pool import Build, CapacityError, Caps, Pool, RemoteRun, WorkerLost, experiment_run
+from lab.pool.seat import WorkerProc
 from lab.seeds import with_seeds
 
 CFG = DisjointConfig(steps=100_000, seed=3)
@@ -154,6 +157,46 @@ def test_handles_from_several_threads_at_once(pool):
     assert sum(r.step for r in runs) == 32
     for r in runs:
         r.drop()
+
+
+def test_commands_from_several_threads_are_pipelined_and_each_gets_its_own_answer():
+    """A worker gets the next thread's command before it has answered the one before (here a
+    stand-in worker that answers only once it holds 4 commands: with one round trip at a time
+    under the lock, as before, it never got them), and the answers, sent in order, reach the
+    threads that asked. An error comes back to its own caller; a worker gone is WorkerLost."""
+    ours, theirs = socket.socketpair()
+    worker_end = Connection(theirs.detach())
+
+    def stand_in() -> None:
+        held = [worker_end.recv() for _ in range(4)]
+        for op, rid, args, kwargs in held:
+            worker_end.send(("ok", (op, rid, args)))
+        op, *_ = worker_end.recv()
+        worker_end.send(("err", ValueError(f"no {op}")))
+        worker_end.close()
+
+    class Exited:
+        pid = 0
+
+        def wait(self, timeout=None) -> int:
+            return 0
+
+    w = WorkerProc(1.0, 1.0, spawn=lambda idle, drop: (Exited(), Connection(ours.detach())))
+    threading.Thread(target=stand_in, daemon=True).start()
+    answers = {}
+    threads = [threading.Thread(target=lambda i=i: answers.update({i: w.request("snapshot", i, i * 10)}), daemon=True)
+               for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert answers == {i: ("snapshot", i, (i * 10,)) for i in range(4)}
+    with pytest.raises(ValueError, match="no metrics"):
+        w.request("metrics", 7)
+    with pytest.raises(WorkerLost, match=r"stopped \(exit code 0\)"):
+        w.request("status", 8)
+    with pytest.raises(WorkerLost):                  # and at once from then on
+        w.request("status", 9)
 
 
 def test_a_dropped_run_gives_its_memory_back(pool):

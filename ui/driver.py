@@ -59,10 +59,9 @@ _thread = threading.local()
 # Page runs first. All sessions draw in this one process, under one GIL: with 20 sessions'
 # live ticks runnable, a student opening a page got a twentieth of it and waited 10 s. So while
 # any session's full run is in flight, a playing page's tick waits before drawing (sleeping, so
-# the GIL is free), until FIRST_WAIT after its last redraw at most (nobody's page freezes
-# behind a stream of clicks). Waiting, not skipping: a fragment run that draws nothing blanks
-# the live part of the page.
-FIRST_WAIT = 2.0        # s
+# the GIL is free), for its period's slack at most: a tick that outlasts its period shows
+# nothing in the browser (ui.pace), so it waits only as long as it can still end in time.
+# Waiting, not skipping: a fragment run that draws nothing blanks the live part of the page.
 IN_FLIGHT_S = 8.0       # s after which a full run that never said it ended (st.stop) no longer counts
 _in_flight: dict[int, float] = {}       # thread id -> when its full run began
 
@@ -94,12 +93,11 @@ def _full_run_in_flight() -> bool:
         return bool(_in_flight)
 
 
-def page_runs_first(clock: dict) -> float:
-    """A live tick gives way: it sleeps while any session's full run is in flight, until
-    FIRST_WAIT after this page's last redraw at most. Returns the seconds waited."""
+def page_runs_first(most: float) -> float:
+    """A live tick gives way: it sleeps while any session's full run is in flight, `most`
+    seconds at most. Returns the seconds waited."""
     t0 = time.monotonic()
-    until = clock.get("drawn_at", 0.0) + FIRST_WAIT
-    while time.monotonic() < until and _full_run_in_flight():
+    while time.monotonic() - t0 < most and _full_run_in_flight():
         time.sleep(0.05)
     return time.monotonic() - t0
 
@@ -228,21 +226,21 @@ def live(ns: str, runs: dict[str, Any], body: Callable[[dict[str, dict]], None],
     under load the period grows (drawing slows before training does)."""
     from lab.device import small_net_threads
     from lab.pool import WorkerLost
-    from ui import plain, pooled
+    from ui import pace, plain, pooled
     from ui.transport import pause, playing
     ss = st.session_state
     watching(ns)
     take = snapshot or (lambda run: run.snapshot())
     remote = any(pooled.is_remote(r) for r in runs.values())
-    now_every = max(every, ss.get(f"{ns}.every_load", every)) if remote else every
+    now_every = pace.now_every(ns, every)
 
     @functools.wraps(body)           # the fragment keeps the page function's identity
     def tick() -> None:
         small_net_threads()          # a fragment rerun may run on a new thread
         clock = ss.setdefault(f"{ns}.clock", {})
         clock.update(every=every, train=0.0)
-        if remote and playing(ns):
-            page_runs_first(clock)     # another session's page being drawn goes first
+        if remote and playing(ns):     # another session's page being drawn goes first
+            page_runs_first(now_every - pace.OVERRUN * clock.get("tick", 0.0))
         t0, c0 = time.perf_counter(), time.thread_time()
         share = ""
         try:
@@ -283,8 +281,11 @@ def live(ns: str, runs: dict[str, Any], body: Callable[[dict[str, dict]], None],
         if playing(ns) and runs and all(r.step >= r.total for r in runs.values()):
             pause(ns)
             st.rerun(scope="app")
-        if remote and playing(ns) and pooled.should_respace(ns, every, now_every,
-                                                            pooled.redraw_every(ns, every, clock["draw_cpu"])):
+        # The tick's own time: training in the server fills what its period leaves (_train), so
+        # only the rest (snapshots, drawing, a worker's answers) must fit in the period.
+        clock["tick"] = pace.tick_time(clock, drawn)
+        load = pace.load_every(every, clock["draw_cpu"]) if remote else every
+        if playing(ns) and pace.should_respace(ns, every, now_every, load, clock["tick"]):
             st.rerun(scope="app")
 
     st.fragment(tick, run_every=now_every if playing(ns) else None)()

@@ -8,16 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import time
 from typing import Any
 
 import streamlit as st
 
 log = logging.getLogger("genlab")
-DRAW_SHARE = 0.5        # of the machine's cores the server's drawing may take before redraws slow down
-MAX_EVERY = 2.0         # s: redraws never space out further (0.5 redraws/s, the classroom's floor)
-RESPACE_S = 15.0        # s between two changes of a page's redraw period
 
 
 def session_id() -> str:
@@ -160,36 +155,3 @@ def share_line(statuses: dict[str, dict]) -> str:
     if n <= 1 or not rates:
         return ""
     return f"{n} sessions training on this server: your share ~{sum(rates) / len(rates):,.0f} steps/s"
-
-
-def redraw_every(ns: str, every: float, draw_cpu: float) -> float:
-    """The fragment's period under load: when the server's sessions together would spend more
-    than DRAW_SHARE of the cores drawing, each one's redraws space out (training in the
-    workers keeps its share; drawing alone slows), but never beyond MAX_EVERY.
-    `draw_cpu` is the CPU time of one tick's drawing (its thread's), not its wall time: under
-    load the wall time counts the wait for the GIL and the cores, and a period built on it fed
-    back on itself (20 sessions on 2 cores: 30 s between redraws, the pages looked frozen)."""
-    from lab.pool import get_pool
-    pool = get_pool()
-    n = pool.sessions_playing() if pool is not None else 1
-    need = n * draw_cpu / (DRAW_SHARE * (os.cpu_count() or 1))
-    return round(min(max(every, need), max(every, MAX_EVERY)), 1)
-
-
-def should_respace(ns: str, every: float, now_every: float, want: float) -> bool:
-    """Whether to re-arm the fragment's timer (a full rerun) for a new period: only when the
-    period, rounded to `every` times a power of 2 (at most MAX_EVERY), changes, and at most every
-    RESPACE_S. A full rerun costs a page's whole script, and one waiting tick per other session
-    (ui.driver.page_runs_first): on a noisy estimate a x1.5 rule re-armed it every 5 s, the
-    period flipping between nearby values (0.4, 0.6, 0.8 s seen at 20 sessions)."""
-    ss = st.session_state
-    last = ss.get(f"{ns}.respaced", 0.0)
-    level = every
-    while level * 2 <= want * 1.2 and level < MAX_EVERY:
-        level *= 2
-    level = round(min(level, max(every, MAX_EVERY)), 1)
-    if abs(level - now_every) > 1e-6 and time.monotonic() - last > RESPACE_S:
-        ss[f"{ns}.respaced"] = time.monotonic()
-        ss[f"{ns}.every_load"] = level
-        return True
-    return False

@@ -27,8 +27,8 @@ from lab.run import Run
 log = logging.getLogger("genlab")
 SAVE_EVERY = 10.0       # s of play between two saved states (the restart point)
 PLAY_EVERY = 2.0        # s: a playing run's unchanged Play is re-sent this often (its heartbeat and
-                        # status); between, a tick's snapshot is the only request (one worker answers
-                        # one request at a time, and 20 sessions' ticks queued on two workers)
+                        # status); between, a tick's snapshot is the only request (a worker answers
+                        # one request at a time, and 20 sessions' ticks queue on two workers)
 CHUNK = 0.2             # s of one synchronous advance request
 
 

@@ -1,6 +1,6 @@
-"""The server's side of the worker processes: starting them, placing runs, sending one request
-at a time per worker, noticing a dead worker and starting a replacement, caps, and recycling an
-empty worker so its memory goes back to the system.
+"""The server's side of the worker processes: starting them, placing runs, sending requests
+(pipelined per worker, lab.pool.seat.WorkerProc.request), noticing a dead worker and starting a
+replacement, caps, and recycling an empty worker so its memory goes back to the system.
 
 Fair shares across workers. A worker divides its core equally between the sessions playing on
 it (lab.pool.worker), so the server must keep the playing sessions spread evenly: with 3

@@ -1,0 +1,82 @@
+"""How often a live page redraws: its fragment timer's period (ui.driver.live).
+
+Two rules set it, and the longer wins:
+- Load: when the server's playing sessions together would spend more than DRAW_SHARE of the
+  cores drawing, each one's redraws space out (training in the workers keeps its share; drawing
+  alone slows), up to MAX_EVERY. Read on a tick's CPU time, not its wall time: under load the
+  wall time counts the wait for the GIL and the cores, and a period built on it fed back on
+  itself (20 sessions on 2 cores: 30 s between redraws, the pages looked frozen).
+- Overrun: a tick must end within its period. The browser's timer asks for the next tick every
+  period whatever happens; a tick that takes longer always ends with the next one asked for, and
+  then the browser shows nothing new at all (seen: a stand-in run whose snapshot takes 0.5 s on
+  a 0.2 s timer showed one value for 6 s; on a 1 s timer, every tick). In a class of 10-20
+  sessions the discriminator page's ticks took 1-3 s (four runs' snapshots from busy workers)
+  and it showed no new step for 20 s while its runs trained at 12-19 steps/s. So the period is
+  at least OVERRUN times the tick's own time (the median of its last three ticks, so that one
+  slow tick does not slow the page for RESPACE_S).
+A new period needs a full rerun (to re-arm the browser's timer), so it moves in powers of 2 of
+the page's own period; it lengthens at most every GROW_S and shortens at most every RESPACE_S.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+import streamlit as st
+
+DRAW_SHARE = 0.5        # of the machine's cores the server's drawing may take before redraws slow down
+MAX_EVERY = 2.0         # s: load never spaces redraws further (0.5 redraws/s, the classroom's floor)
+MAX_OVERRUN_EVERY = 8.0  # s: the longest period a slow tick is given
+OVERRUN = 1.25          # a tick's own time x this must fit in its period
+GROW_S = 3.0            # s between two lengthenings of a page's period
+RESPACE_S = 15.0        # s between a change of the period and a shortening
+
+
+def load_every(every: float, draw_cpu: float) -> float:
+    """The period the load rule asks for: `draw_cpu` is one tick's drawing CPU time."""
+    from lab.pool import get_pool
+    pool = get_pool()
+    n = pool.sessions_playing() if pool is not None else 1
+    need = n * draw_cpu / (DRAW_SHARE * (os.cpu_count() or 1))
+    return round(min(max(every, need), max(every, MAX_EVERY)), 1)
+
+
+def tick_time(clock: dict, seconds: float) -> float:
+    """Note one tick's own time (its wall time less the time it gave way to page runs); the
+    median of the last three."""
+    last = (clock.get("ticks") or [])[-2:] + [seconds]
+    clock["ticks"] = last
+    return sorted(last)[len(last) // 2]
+
+
+def period(every: float, load: float, tick: float) -> float:
+    """`every` x a power of 2: near the load rule's period (at most MAX_EVERY), then doubled
+    until a tick of `tick` seconds fits with room to spare (at most MAX_OVERRUN_EVERY)."""
+    level = every
+    while level * 2 <= load * 1.2 and level < MAX_EVERY:
+        level *= 2
+    level = min(level, max(every, MAX_EVERY))
+    while level < tick * OVERRUN and level < MAX_OVERRUN_EVERY:
+        level *= 2
+    return round(level, 1)
+
+
+def should_respace(ns: str, every: float, now_every: float, load: float, tick: float) -> bool:
+    """Whether to re-arm the fragment's timer (a full rerun) for a new period (kept in
+    st.session_state[f"{ns}.every_load"]). A full rerun costs a page's whole script and a
+    waiting tick of every other session (ui.driver.page_runs_first): on a noisy estimate a x1.5
+    rule re-armed it every 5 s, the period flipping between nearby values (0.4, 0.6, 0.8 s
+    seen at 20 sessions); hence powers of 2 and the two waits."""
+    ss = st.session_state
+    level = period(every, load, tick)
+    wait = GROW_S if level > now_every else RESPACE_S
+    if abs(level - now_every) > 1e-6 and time.monotonic() - ss.get(f"{ns}.respaced", 0.0) > wait:
+        ss[f"{ns}.respaced"] = time.monotonic()
+        ss[f"{ns}.every_load"] = level
+        return True
+    return False
+
+
+def now_every(ns: str, every: float) -> float:
+    """The page's period now: its own, or the one a respacing set."""
+    return max(every, st.session_state.get(f"{ns}.every_load", every))
