@@ -8,6 +8,7 @@ step is seen (before: one value for 6 s)."""
 from __future__ import annotations
 
 from conftest import serve
+from ui import pace
 
 APP = '''
 import time
@@ -65,3 +66,50 @@ def test_every_slow_tick_reaches_the_browser(browser, tmp_path):
     ticks = seen[-1] - seen[0] + 1            # one step per tick: the steps span every tick made
     assert ticks >= 6, seen                   # ~0.5-0.6 s a tick for 8 s
     assert len(seen) >= 0.8 * ticks, (len(seen), ticks, seen)
+
+
+# ---- the rules (ui.pace), outside a server ------------------------------------------------------
+class _Streamlit:
+    def __init__(self):
+        self.session_state = {}
+
+
+def test_the_period_fits_the_tick_in_powers_of_two_of_the_pages_own():
+    assert pace.period(0.2, 0.2, 0.1) == 0.2
+    assert pace.period(0.2, 0.2, 0.5) == 0.8                 # 0.5 x 1.25 = 0.625: 0.4 is too short
+    assert pace.period(0.2, 1.0, 0.1) == 0.8                 # the load rule alone
+    assert pace.period(0.3, 0.3, 0.5) == 1.2
+    assert pace.period(0.2, 0.2, 60.0) == 6.4                # never beyond MAX_OVERRUN_EVERY
+    assert pace.period(0.2, 50.0, 0.0) == pace.MAX_EVERY      # nor the load rule beyond MAX_EVERY
+
+
+def test_one_slow_tick_is_ignored_and_fragment_reruns_back_to_back_double_the_period():
+    clock = {}
+    for t, seconds in ((10.0, 0.1), (11.0, 0.9), (12.0, 0.1)):
+        got = pace.tick_time(clock, seconds, began=t, now_every=0.4)
+        clock["ended_at"] = t + seconds
+    assert got == 0.1                                        # the median of 0.1, 0.9, 0.1
+    for t in (12.1005, 12.2015):                             # each began as the last one ended
+        got = pace.tick_time(clock, 0.1, began=t, now_every=0.4)
+        clock["ended_at"] = t + 0.1
+    assert got == 0.4 and pace.period(0.2, 0.2, got) == 0.8
+    for _ in range(3):                                       # a full run's ticks follow clicks: never waiting
+        got = pace.tick_time(clock, 0.1, began=None, now_every=0.4)
+    assert got == 0.1
+
+
+def test_the_period_grows_at_once_and_shrinks_only_later_with_room(monkeypatch):
+    now = [100.0]
+    monkeypatch.setattr(pace.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(pace, "st", _Streamlit())
+    ss = pace.st.session_state
+    assert pace.should_respace("p", 0.2, 0.2, 0.2, 0.5) and ss["p.every_load"] == 0.8
+    now[0] += 1.0
+    assert not pace.should_respace("p", 0.2, 0.8, 0.2, 1.0)            # 1.6 wanted: not within GROW_S
+    now[0] += pace.GROW_S
+    assert pace.should_respace("p", 0.2, 0.8, 0.2, 1.0) and ss["p.every_load"] == 1.6
+    now[0] += pace.GROW_S
+    assert not pace.should_respace("p", 0.2, 1.6, 0.2, 0.1)            # shorter: only after RESPACE_S
+    now[0] += pace.RESPACE_S
+    assert not pace.should_respace("p", 0.2, 1.6, 0.2, 0.7)            # 0.8 fits 0.7 x 1.25, without room
+    assert pace.should_respace("p", 0.2, 1.6, 0.2, 0.1) and ss["p.every_load"] == 0.2

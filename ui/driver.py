@@ -234,13 +234,19 @@ def live(ns: str, runs: dict[str, Any], body: Callable[[dict[str, dict]], None],
     remote = any(pooled.is_remote(r) for r in runs.values())
     now_every = pace.now_every(ns, every)
 
+    calls = []                       # this full run's tick first, then the fragment's reruns
+
     @functools.wraps(body)           # the fragment keeps the page function's identity
     def tick() -> None:
         small_net_threads()          # a fragment rerun may run on a new thread
         clock = ss.setdefault(f"{ns}.clock", {})
         clock.update(every=every, train=0.0)
-        if remote and playing(ns):     # another session's page being drawn goes first
-            page_runs_first(now_every - pace.OVERRUN * clock.get("tick", 0.0))
+        # When a fragment rerun began: one that begins as the last tick ended was asked for while
+        # it ran (ui.pace). A full run's own tick follows a click, not the timer: None.
+        began = time.monotonic() if calls else None
+        calls.append(1)
+        if remote and playing(ns):     # another session's page being drawn goes first, in the slack
+            page_runs_first(0.5 * (now_every - pace.OVERRUN * clock.get("tick", 0.0)))
         t0, c0 = time.perf_counter(), time.thread_time()
         share = ""
         try:
@@ -283,7 +289,8 @@ def live(ns: str, runs: dict[str, Any], body: Callable[[dict[str, dict]], None],
             st.rerun(scope="app")
         # The tick's own time: training in the server fills what its period leaves (_train), so
         # only the rest (snapshots, drawing, a worker's answers) must fit in the period.
-        clock["tick"] = pace.tick_time(clock, drawn)
+        clock["tick"] = pace.tick_time(clock, drawn, began, now_every)
+        clock["ended_at"] = time.monotonic()
         load = pace.load_every(every, clock["draw_cpu"]) if remote else every
         if playing(ns) and pace.should_respace(ns, every, now_every, load, clock["tick"]):
             st.rerun(scope="app")

@@ -13,7 +13,9 @@ Two rules set it, and the longer wins:
   sessions the discriminator page's ticks took 1-3 s (four runs' snapshots from busy workers)
   and it showed no new step for 20 s while its runs trained at 12-19 steps/s. So the period is
   at least OVERRUN times the tick's own time (the median of its last three ticks, so that one
-  slow tick does not slow the page for RESPACE_S).
+  slow tick does not slow the page for RESPACE_S). Time the tick cannot see counts too (the
+  script runner's start under a GIL shared with 20 sessions): when two of the last three ticks
+  began as the one before ended (the next request was already waiting), the period doubles.
 A new period needs a full rerun (to re-arm the browser's timer), so it moves in powers of 2 of
 the page's own period; it lengthens at most every GROW_S and shortens at most every RESPACE_S.
 """
@@ -30,6 +32,8 @@ MAX_OVERRUN_EVERY = 8.0  # s: the longest period a slow tick is given
 OVERRUN = 1.25          # a tick's own time x this must fit in its period
 GROW_S = 3.0            # s between two lengthenings of a page's period
 RESPACE_S = 15.0        # s between a change of the period and a shortening
+SHRINK_ROOM = 1.6       # a shorter period must fit this many times the tick's time x OVERRUN
+BACK_TO_BACK_S = 0.03   # s: a tick that began this soon after the last one ended was waiting
 
 
 def load_every(every: float, draw_cpu: float) -> float:
@@ -41,12 +45,18 @@ def load_every(every: float, draw_cpu: float) -> float:
     return round(min(max(every, need), max(every, MAX_EVERY)), 1)
 
 
-def tick_time(clock: dict, seconds: float) -> float:
-    """Note one tick's own time (its wall time less the time it gave way to page runs); the
-    median of the last three."""
+def tick_time(clock: dict, seconds: float, began: float | None, now_every: float) -> float:
+    """Note one tick: its own time (its wall time less what it gave way to page runs and what
+    the server trains to fill its period) and when it `began` (time.monotonic(); None for a full
+    run's tick, which a click started, not the timer). Returns the time the period must fit: the
+    median of the last three, or the period itself when two of the last three fragment reruns
+    began back to back (their period is too short, whatever they measured)."""
     last = (clock.get("ticks") or [])[-2:] + [seconds]
-    clock["ticks"] = last
-    return sorted(last)[len(last) // 2]
+    waiting = (clock.get("back_to_back") or [])[-2:] + [
+        began is not None and began - clock.get("ended_at", -1e9) < BACK_TO_BACK_S]
+    clock["ticks"], clock["back_to_back"] = last, waiting
+    median = sorted(last)[len(last) // 2]
+    return max(median, now_every) if sum(waiting) >= 2 else median
 
 
 def period(every: float, load: float, tick: float) -> float:
@@ -56,7 +66,7 @@ def period(every: float, load: float, tick: float) -> float:
     while level * 2 <= load * 1.2 and level < MAX_EVERY:
         level *= 2
     level = min(level, max(every, MAX_EVERY))
-    while level < tick * OVERRUN and level < MAX_OVERRUN_EVERY:
+    while level < tick * OVERRUN and level * 2 <= MAX_OVERRUN_EVERY:
         level *= 2
     return round(level, 1)
 
@@ -69,6 +79,8 @@ def should_respace(ns: str, every: float, now_every: float, load: float, tick: f
     seen at 20 sessions); hence powers of 2 and the two waits."""
     ss = st.session_state
     level = period(every, load, tick)
+    if level < now_every and period(every, load, tick * SHRINK_ROOM) >= now_every:
+        return False              # only with room to spare: no flipping between two periods
     wait = GROW_S if level > now_every else RESPACE_S
     if abs(level - now_every) > 1e-6 and time.monotonic() - ss.get(f"{ns}.respaced", 0.0) > wait:
         ss[f"{ns}.respaced"] = time.monotonic()
