@@ -8,6 +8,22 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 import ui.export
 
 
+def _kept_for(grace: float, now: list, mgr, storage, file_id: str, content: bytes, sweeps: int = 50) -> None:
+    """The file survives `sweeps` other sessions' script-run ends, then goes at the first sweep
+    after `grace` seconds."""
+    for _ in range(sweeps):
+        mgr.remove_orphaned_files()
+    assert storage.get_file(file_id).content == content
+    now[0] += grace + 1
+    mgr.remove_orphaned_files()
+    with pytest.raises(Exception):
+        storage.get_file(file_id)
+
+
+def _file_id(url: str) -> str:
+    return url.rsplit("/", 1)[-1].split(".")[0]
+
+
 def test_a_clicked_download_survives_other_script_runs_until_its_grace_ends(monkeypatch):
     """Streamlit sweeps orphaned files at the end of every script run of every session: a
     generated download used to go at the second sweep. It now stays DOWNLOAD_GRACE_S."""
@@ -16,15 +32,8 @@ def test_a_clicked_download_survives_other_script_runs_until_its_grace_ends(monk
     storage = MemoryMediaFileStorage("/media")
     mgr = MediaFileManager(storage)
     placeholder = mgr.add_deferred(lambda: b"numbers", "application/json", "m.json", "coords", )
-    url = mgr.execute_deferred(placeholder)
-    file_id = url.rsplit("/", 1)[-1].split(".")[0]
-    for _ in range(50):                              # fifty ticks of other sessions
-        mgr.remove_orphaned_files()
-    assert storage.get_file(file_id).content == b"numbers"
-    now[0] += ui.export.DOWNLOAD_GRACE_S + 1
-    mgr.remove_orphaned_files()
-    with pytest.raises(Exception):
-        storage.get_file(file_id)
+    file_id = _file_id(mgr.execute_deferred(placeholder))
+    _kept_for(ui.export.DOWNLOAD_GRACE_S, now, mgr, storage, file_id, b"numbers")
 
 
 def test_a_button_forgotten_by_a_rerun_still_answers_within_the_grace(monkeypatch):
@@ -53,15 +62,8 @@ def test_an_image_a_rerun_replaced_stays_fetchable_until_its_grace_ends(monkeypa
     monkeypatch.setattr(ui.export.time, "monotonic", lambda: now[0])
     storage = MemoryMediaFileStorage("/media")
     mgr = MediaFileManager(storage)
-    first = mgr.add(b"\x89PNG first", "image/png", "1.2")
-    first_id = first.rsplit("/", 1)[-1].split(".")[0]
+    first = _file_id(mgr.add(b"\x89PNG first", "image/png", "1.2"))
     mgr.clear_session_refs()                          # the next run starts
-    second = mgr.add(b"\x89PNG second", "image/png", "1.2")
-    for _ in range(30):                               # other sessions' runs end meanwhile
-        mgr.remove_orphaned_files()
-    assert storage.get_file(first_id).content == b"\x89PNG first"
-    now[0] += ui.export.MEDIA_GRACE_S + 1
-    mgr.remove_orphaned_files()
-    with pytest.raises(Exception):
-        storage.get_file(first_id)
-    assert storage.get_file(second.rsplit("/", 1)[-1].split(".")[0]).content == b"\x89PNG second"
+    second = _file_id(mgr.add(b"\x89PNG second", "image/png", "1.2"))
+    _kept_for(ui.export.MEDIA_GRACE_S, now, mgr, storage, first, b"\x89PNG first")
+    assert storage.get_file(second).content == b"\x89PNG second"        # the one shown stays
