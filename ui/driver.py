@@ -246,7 +246,7 @@ def live(ns: str, runs: dict[str, Any], body: Callable[[dict[str, dict]], None],
         began = time.monotonic() if calls else None
         calls.append(1)
         if remote and playing(ns):     # another session's page being drawn goes first, in the slack
-            page_runs_first(0.5 * (now_every - pace.OVERRUN * clock.get("tick", 0.0)))
+            page_runs_first(now_every - pace.OVERRUN * clock.get("tick", 0.0))
         t0, c0 = time.perf_counter(), time.thread_time()
         share = ""
         try:
