@@ -148,7 +148,7 @@ def test_old_path_forwards_and_play_redraws(streamlit_url, page):
     page.get_by_role("button", name=re.compile(r"Play$")).first.click()
     seen = set()
     for _ in range(24):                              # 6 s: the fragment redraws several times (a loaded
-        # machine spaces redraws out when training runs in worker processes, ui.pooled.redraw_every)
+        # machine spaces redraws out when training runs in worker processes, ui.pace)
         page.wait_for_timeout(250)
         seen.add(steps.inner_text())
     page.get_by_role("button", name=re.compile(r"Pause$")).first.click()
