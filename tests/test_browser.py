@@ -5,7 +5,7 @@ import re
 import pytest
 
 import ui
-from conftest import download, error_texts, serve, wait_for_app
+from conftest import click_anyway, download, error_texts, serve, wait_for_app
 
 PAGES = [p.file for p in ui.available_pages()]
 
@@ -160,27 +160,27 @@ def test_quick_clicks_while_playing_break_nothing(browser, streamlit_server, ste
     page.wait_for_timeout(500)
     step = page.get_by_role("button", name=re.compile(r"^(skip_next)?\s*Step( both)?$")).first
     for _ in range(3):
-        step.click(force=True)
+        click_anyway(step)
         page.wait_for_timeout(700)
     wait_for_app(page)
     page.get_by_role("button", name=re.compile(r"Play$")).first.click()
     page.get_by_role("button", name=re.compile(r"Pause$")).first.wait_for(timeout=30_000)
     page.wait_for_timeout(1500)
-    page.locator("[data-testid='stExpander'] summary").filter(has_text=re.compile("xport")).first.click(force=True)
+    click_anyway(page.locator("[data-testid='stExpander'] summary").filter(has_text=re.compile("xport")).first)
     wait_for_app(page)                             # a lazy expander draws its buttons in a rerun
     with page.expect_download(timeout=30_000) as dl:
-        page.get_by_role("button", name=re.compile(r"Numbers \(JSON\)")).first.click(force=True)
+        click_anyway(page.get_by_role("button", name=re.compile(r"Numbers \(JSON\)")).first)
     numbers = json.loads(open(dl.value.path()).read())
     assert numbers and all(isinstance(v, dict) for v in numbers.values())
-    page.get_by_role("button", name=re.compile(r"Reset$")).first.click(force=True)
+    click_anyway(page.get_by_role("button", name=re.compile(r"Reset$")).first)
     page.wait_for_timeout(500)
     seed = page.locator("input[aria-label='Seed']")
     seed.fill("7")
     seed.press("Enter")
     page.wait_for_timeout(500)
-    page.locator("[data-testid='stSelectbox']").filter(has_text=data_box).first.click(force=True)
+    click_anyway(page.locator("[data-testid='stSelectbox']").filter(has_text=data_box).first)
     before = _metric(page, counter)
-    page.get_by_role("option", name=re.compile(data_value)).first.click(force=True)
+    click_anyway(page.get_by_role("option", name=re.compile(data_value)).first)
     wait_for_app(page)
     # The new data's runs are built in a worker process (lab.pool), which takes a moment while the
     # old ones still show: Pause once the page shows the new runs (their counter starts again).
@@ -188,7 +188,7 @@ def test_quick_clicks_while_playing_break_nothing(browser, streamlit_server, ste
     while _metric(page, counter) >= before and time.monotonic() < deadline:
         page.wait_for_timeout(200)
     page.wait_for_timeout(1000)
-    page.get_by_role("button", name=re.compile(r"Pause$")).first.click(force=True)
+    click_anyway(page.get_by_role("button", name=re.compile(r"Pause$")).first)
     t0 = time.monotonic()
     page.get_by_role("button", name=re.compile(r"Play$")).first.wait_for(timeout=10_000)
     # Pause is honoured within about a second: ~0.5 s on an idle machine (benchmarks/bench_pause.py);

@@ -3,7 +3,8 @@ and between commands trains its playing runs itself.
 
 Scheduling inside a worker (fair shares): the playing runs are grouped by session; each slice
 (about SLICE seconds of training) goes to the session that has had the least training time so
-far, and inside a session to its run with the fewest steps (a page's runs stay at equal step
+far (CPU time of the training thread where the CPU trains, so that a slice another process
+pre-empted is not charged for the wait; wall time where a GPU trains), and inside a session to its run with the fewest steps (a page's runs stay at equal step
 counts, as the in-process driver keeps them). A session that starts playing joins at the least
 time of those already playing, so it neither waits nor takes back time it did not use. Each run
 is held to the rate its page asked for (steps per tick / tick period; a token bucket) and stops
@@ -32,6 +33,20 @@ SLICE = 0.02            # s of training between two looks at the connection (a p
 BURST = 0.5             # s of asked rate a run may catch up after a hiccup
 RATE_WINDOW = 3.0       # s over which a run's steps/s is measured
 SHARE_BURST = 0.25      # s of training a capped session may bank while waiting
+
+
+def _gpu_trains() -> bool:
+    """Whether runs here train on a GPU (lab.device.pick_device's "auto"): then a slice's work is
+    not CPU time of this thread and fairness counts wall time."""
+    global _GPU
+    if _GPU is None:
+        import torch
+        _GPU = torch.cuda.is_available() or bool(getattr(torch.backends, "mps", None)
+                                                and torch.backends.mps.is_available())
+    return _GPU
+
+
+_GPU: bool | None = None
 
 
 class SetAside(LookupError):
@@ -136,7 +151,7 @@ class Worker:
     def train_slice(self, e: Entry) -> None:
         k = max(1, int(SLICE / e.per_step)) if e.per_step else 1
         k = min(k, int(e.credit), e.left())
-        t0, start = time.perf_counter(), time.monotonic()
+        t0, cpu0, start = time.perf_counter(), time.thread_time(), time.monotonic()
         try:
             e.run.advance(k)
         except Exception as err:  # a diverged run: it stops, the page shows the one line
@@ -144,12 +159,13 @@ class Worker:
             e.message = f"Training stopped: {type(err).__name__}: {err}"[:400]
             return
         took = time.perf_counter() - t0
+        cpu = time.thread_time() - cpu0
         per = took / k
         e.per_step = per if e.per_step is None else 0.7 * e.per_step + 0.3 * per
         e.credit -= k
         now = time.monotonic()
         e.done.append((start, now, k))
-        self.used[e.group] = self.used.get(e.group, 0.0) + took
+        self.used[e.group] = self.used.get(e.group, 0.0) + (took if _gpu_trains() else cpu)
         if e.group in self.share:
             left, at = self.allow.get(e.group, (0.0, now))
             self.allow[e.group] = (left - took, at)
