@@ -55,6 +55,23 @@ def count_js(metric: str) -> str:
 
 COUNT_JS = count_js("Steps")
 
+# Redraws of the figures themselves (a read-out can change while the figures below it do not:
+# a tick's later deltas are dropped when the next tick starts before they went out). Every
+# 100 ms, each chart's data (a hash of its traces' x, y, z and text) is compared with the last
+# look. A chart is named by its Streamlit key (the element's st-key-* class), else its place.
+FIGURES_JS = """() => {
+  window.__figs = {};
+  const hash = s => { let h = 0; for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) | 0; return h; };
+  const sig = gd => hash(JSON.stringify((gd.data || []).map(t => [t.x, t.y, t.z, t.text])));
+  const name = (gd, i) => { const k = gd.closest('[class*="st-key-"]');
+    return k ? [...k.classList].find(c => c.startsWith('st-key-')).slice(7) : '#' + i; };
+  const last = {};
+  setInterval(() => { document.querySelectorAll('.js-plotly-plot').forEach((gd, i) => {
+    const n = name(gd, i), s = sig(gd);
+    if (last[n] !== undefined && s !== last[n]) window.__figs[n] = (window.__figs[n] || 0) + 1;
+    last[n] = s; }); }, 100);
+}"""
+
 
 def torch_import_seconds() -> float:
     t = time.perf_counter()
@@ -74,10 +91,10 @@ def wait_for_server(port: int, timeout: float = 60.0) -> None:
             time.sleep(0.05)
 
 
-def serve(port: int, script: str = "app.py") -> subprocess.Popen:
+def serve(port: int, script: str = "app.py", env: dict | None = None) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
                              "--server.address", "127.0.0.1", "--server.port", str(port),
-                             "--browser.gatherUsageStats", "false"], cwd=ROOT,
+                             "--browser.gatherUsageStats", "false"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

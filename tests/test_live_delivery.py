@@ -93,9 +93,19 @@ def test_one_slow_tick_is_ignored_and_fragment_reruns_back_to_back_double_the_pe
         got = pace.tick_time(clock, 0.1, began=t, now_every=0.4)
         clock["ended_at"] = t + 0.1
     assert got == 0.4 and pace.period(0.2, 0.2, got) == 0.8
-    for _ in range(3):                                       # a full run's ticks follow clicks: never waiting
-        got = pace.tick_time(clock, 0.1, began=None, now_every=0.4)
-    assert got == 0.1
+    for _ in range(3):                                       # a full run's ticks follow clicks: never waiting,
+        got = pace.tick_time(clock, 0.9, began=None, now_every=0.4)
+    assert got == 0.1                                        # and their time is a click's, not counted
+
+
+def test_a_full_runs_slow_tick_does_not_set_the_period_and_of_two_ticks_the_lower_counts():
+    clock = {}
+    assert pace.tick_time(clock, 0.64, began=None, now_every=0.2) == 0.0      # nothing known yet: no rule
+    assert pace.tick_time(clock, 0.68, began=5.0, now_every=0.2) == 0.0       # one tick alone: not yet
+    clock["ended_at"] = 5.68
+    assert pace.tick_time(clock, 0.1, began=6.0, now_every=0.2) == 0.1        # of two, the lower
+    clock["ended_at"] = 6.1
+    assert pace.tick_time(clock, 0.7, began=7.0, now_every=0.2) == 0.68       # then the median of three
 
 
 def test_the_period_grows_at_once_and_shrinks_only_later_with_room(monkeypatch):
@@ -112,4 +122,8 @@ def test_the_period_grows_at_once_and_shrinks_only_later_with_room(monkeypatch):
     assert not pace.should_respace("p", 0.2, 1.6, 0.2, 0.1)            # shorter: only after RESPACE_S
     now[0] += pace.RESPACE_S
     assert not pace.should_respace("p", 0.2, 1.6, 0.2, 0.7)            # 0.8 fits 0.7 x 1.25, without room
-    assert pace.should_respace("p", 0.2, 1.6, 0.2, 0.1) and ss["p.every_load"] == 0.2
+    # To the period that fits with room: a 0.14 s tick went from 1.6 s to 0.2 s, where its
+    # ticks ran back to back (0.17-0.22 s) and the period grew again 6 s later.
+    assert pace.should_respace("p", 0.2, 1.6, 0.2, 0.14) and ss["p.every_load"] == 0.4
+    now[0] += pace.RESPACE_S + 0.1
+    assert pace.should_respace("p", 0.2, 0.4, 0.2, 0.09) and ss["p.every_load"] == 0.2

@@ -204,6 +204,93 @@ def test_commands_from_several_threads_are_pipelined_and_each_gets_its_own_answe
         w.request("status", 9)
 
 
+def test_an_answer_asked_ahead_is_read_later_and_a_forgotten_one_is_dropped_whenever_it_comes():
+    """Seat.ask_ahead: the command goes out at once (the stand-in answers only once it holds all
+    three), its answer waits until asked for; a forgotten answer, come before or after the
+    forget, is dropped (nothing kept for nobody), and the next request gets its own answer."""
+    ours, theirs = socket.socketpair()
+    worker_end = Connection(theirs.detach())
+    release = threading.Event()
+
+    def stand_in() -> None:
+        held = [worker_end.recv() for _ in range(3)]
+        for op, rid, args, kwargs in held[:2]:
+            worker_end.send(("ok", (op, rid)))
+        release.wait(10)
+        worker_end.send(("ok", held[2][:2]))
+        for _ in range(4):
+            op, rid, *_ = worker_end.recv()
+            worker_end.send(("ok", (op, rid)))
+
+    class Alive:
+        pid = 0
+
+        def wait(self, timeout=None) -> int:
+            return 0
+
+    w = WorkerProc(1.0, 1.0, spawn=lambda idle, drop: (Alive(), Connection(ours.detach())))
+    threading.Thread(target=stand_in, daemon=True).start()
+    first, gone, late = (w.ask_ahead("call", rid, "snapshot") for rid in (1, 2, 3))
+    assert first.get() == ("call", 1)
+    gone.forget()                                   # answered, not read yet: dropped when read
+    late.forget()                                   # not answered yet: dropped when it comes
+    assert w._answers == {} and w._dropped == {1, 2}
+    release.set()
+    assert w.request("status", 4) == ("status", 4)  # read past the late one on the way
+    assert w._answers == {} and w._dropped == set()
+    assert w.request("status", 5) == ("status", 5)
+    kept = w.ask_ahead("call", 6, "snapshot")
+    assert w.request("status", 7) == ("status", 7)  # 6's answer read on the way, and kept...
+    assert list(w._answers.values()) == [("ok", ("call", 6))]
+    kept.forget()                                   # ...until forgotten
+    assert w._answers == {} and w._dropped == set()
+
+
+def test_a_playing_runs_snapshot_is_asked_a_tick_ahead_and_any_change_makes_it_fresh(pool):
+    """While a run plays with look_ahead on (a live page's tick), each snapshot asks for the next
+    at once: the next call gets that answer, which the worker gave at once (a few steps on), not
+    the state after the page's wait. Pause (any command that changes the run) drops it: the
+    snapshot after is the run's state now, and nothing is left behind on the connection."""
+    dirac = Build(experiment_run, "dirac_gan", DiracConfig(steps=100_000))
+    r = RemoteRun(pool, dirac, "ahead")
+    r.play(1e6)
+    r.look_ahead = 60.0
+    s1 = r.snapshot()
+    time.sleep(1.0)
+    s2 = r.snapshot()                               # asked for as s1 came back
+    now = r.status()["step"]
+    assert s1["step"] <= s2["step"] and now - s1["step"] > 20
+    assert s2["step"] - s1["step"] < 0.5 * (now - s1["step"]), (s1["step"], s2["step"], now)
+    assert "snapshot" in r._later
+    st = r.pause()
+    assert "snapshot" not in r._later
+    assert r.snapshot()["step"] == st["step"] == r.status()["step"]     # paused: its state now
+    w = r._box[0]
+    assert w._answers == {} and w._dropped == set()
+    r.look_ahead = 0.0
+    r.drop()
+
+
+def test_play_on_sends_its_heartbeat_and_restart_point_ahead(pool, monkeypatch):
+    """A playing run's re-sent Play (heartbeat) and its restart point go ahead; the next call
+    reads them (status and saved state up to date), so a live tick never waits for them."""
+    from lab.pool import handle
+    monkeypatch.setattr(handle, "PLAY_EVERY", 0.0)
+    monkeypatch.setattr(handle, "SAVE_EVERY", 0.0)
+    r = RemoteRun(pool, build(), "beat")
+    r.play(1e6)                                     # starting: sent and waited for, saved
+    first_save = r._saved
+    time.sleep(0.3)
+    r.play(1e6)
+    assert set(r._later) == {"beat", "save"}
+    time.sleep(0.3)
+    r.play(1e6)                                     # reads both, sends both again
+    assert r._saved != first_save and r._status["step"] > 0 and r._status["playing"]
+    r.pause()
+    assert "beat" not in r._later
+    r.drop()
+
+
 def test_a_dropped_run_gives_its_memory_back(pool):
     """The last run of a worker dropped: the worker is recycled (its process ends)."""
     run = RemoteRun(pool, build(DisjointConfig(steps=1000, seed=0), seeds=8), "memory")

@@ -251,7 +251,10 @@ def live(ns: str, runs: dict[str, Any], body: Callable[[dict[str, dict]], None],
         share = ""
         try:
             if remote:
-                share = pooled.share_line(pooled.steer(ns, runs, playing(ns), k / every))
+                # Snapshots asked for a tick ahead (the worker answers while the page waits), so
+                # a tick's own time is its drawing; not beyond the classroom's 2 s period.
+                ahead = pace.AHEAD * now_every if now_every <= pace.MAX_EVERY else 0.0
+                share = pooled.share_line(pooled.steer(ns, runs, playing(ns), k / every, ahead))
             elif train and playing(ns) and runs:
                 draw = clock.get("draw", 0.0)
                 # When the picture alone overruns the timer, redraws are slow whatever we do:

@@ -34,6 +34,7 @@ GROW_S = 6.0            # s between two lengthenings of a page's period
 RESPACE_S = 15.0        # s between a change of the period and a shortening
 SHRINK_ROOM = 1.6       # a shorter period must fit this many times the tick's time x OVERRUN
 BACK_TO_BACK_S = 0.03   # s: a tick that began this soon after the last one ended was waiting
+AHEAD = 1.5             # a snapshot asked for ahead may be this many periods old (RemoteRun.snapshot)
 
 
 def load_every(every: float, draw_cpu: float) -> float:
@@ -49,13 +50,17 @@ def tick_time(clock: dict, seconds: float, began: float | None, now_every: float
     """Note one tick: its own time (its wall time less what it gave way to page runs and what
     the server trains to fill its period) and when it `began` (time.monotonic(); None for a full
     run's tick, which a click started, not the timer). Returns the time the period must fit: the
-    median of the last three, or the period itself when two of the last three fragment reruns
-    began back to back (their period is too short, whatever they measured)."""
-    last = (clock.get("ticks") or [])[-2:] + [seconds]
+    median of the last three fragment ticks, or the period itself when two of the last three
+    ticks began back to back (their period is too short, whatever they measured)."""
+    # A full run's tick is not counted: it carries a click's one-off work (Play's first, waited-for
+    # snapshot: 0.64 s on the 256-member sweep, whose fragment ticks then took 0.08-0.3 s), and on
+    # its own it set that page's period to 1.6 s for RESPACE_S. Nor is one fragment tick alone
+    # (the first after Play took 0.68 s there: the worker's first steps); of two, the lower.
+    last = (clock.get("ticks") or [])[-3 if began is None else -2:] + ([seconds] if began is not None else [])
     waiting = (clock.get("back_to_back") or [])[-2:] + [
         began is not None and began - clock.get("ended_at", -1e9) < BACK_TO_BACK_S]
     clock["ticks"], clock["back_to_back"] = last, waiting
-    median = sorted(last)[len(last) // 2]
+    median = sorted(last)[(len(last) - 1) // 2] if len(last) >= 2 else 0.0
     return max(median, now_every) if sum(waiting) >= 2 else median
 
 
@@ -79,8 +84,8 @@ def should_respace(ns: str, every: float, now_every: float, load: float, tick: f
     seen at 20 sessions); hence powers of 2 and the two waits."""
     ss = st.session_state
     level = period(every, load, tick)
-    if level < now_every and period(every, load, tick * SHRINK_ROOM) >= now_every:
-        return False              # only with room to spare: no flipping between two periods
+    if level < now_every:         # shorter only with room to spare: no flipping between two periods
+        level = period(every, load, tick * SHRINK_ROOM)
     wait = GROW_S if level > now_every else RESPACE_S
     if abs(level - now_every) > 1e-6 and time.monotonic() - ss.get(f"{ns}.respaced", 0.0) > wait:
         ss[f"{ns}.respaced"] = time.monotonic()

@@ -125,14 +125,16 @@ def pause_unwatched() -> None:
             was.discard(name)
 
 
-def steer(ns: str, runs: dict[str, Any], on: bool, rate: float) -> dict[str, dict]:
+def steer(ns: str, runs: dict[str, Any], on: bool, rate: float, ahead: float = 0.0) -> dict[str, dict]:
     """Tell the workers to train (at up to `rate` steps/s) or pause; each run's status. A tick
-    of a page the session has left (still in flight when the new page ran) never plays."""
+    of a page the session has left (still in flight when the new page ran) never plays.
+    `ahead`: how old a snapshot asked for ahead may be while playing (RemoteRun.snapshot)."""
     remote = {n: r for n, r in runs.items() if is_remote(r)}
     was = st.session_state.setdefault(f"{ns}.remote_on", set())
     on = on and ns in st.session_state.get("genlab.watched", {ns})
     out = {}
     for name, run in remote.items():
+        run.look_ahead = ahead if on else 0.0
         if on and run.step < run.total:
             out[name] = run.play(rate)
             was.add(name)

@@ -32,11 +32,28 @@ PLAY_EVERY = 2.0        # s: a playing run's unchanged Play is re-sent this ofte
 CHUNK = 0.2             # s of one synchronous advance request
 
 
-def _drop(pool: Pool, box: list, rid: int) -> None:
+# Commands that leave a run's state as it is: a snapshot asked ahead (RemoteRun.snapshot) stays
+# good across them (Play re-sent to a playing run is its heartbeat; a paused run asks nothing
+# ahead); any other command (Step, a retune, Pause, a forwarded method) makes it stale.
+READS = frozenset({"status", "getattr", "describe", "play"})
+READ_CALLS = frozenset({"snapshot", "metrics", "member_metrics", "state_bytes"})
+
+
+def _drop(pool: Pool, box: list, rid: int, later: dict) -> None:
     """The finalizer: hand the drop to the pool's reaper thread. A finalizer runs wherever the
     handle happens to be collected, possibly in a thread that holds this worker's connection
-    lock or the pool's lock; talking to the worker from here could wait on itself forever."""
+    lock or the pool's lock; talking to the worker from here could wait on itself forever.
+    Answers asked for ahead are forgotten (Later.forget takes no lock)."""
+    for asked in list(later.values()):
+        asked.later.forget()
     pool.drop_later(box[0], rid)
+
+
+class _Asked:
+    """A command sent ahead (Seat.ask_ahead): to which worker, with which options, when."""
+
+    def __init__(self, worker: WorkerProc, later, options: bytes = b""):
+        self.worker, self.later, self.options, self.at = worker, later, options, time.monotonic()
 
 
 class RemoteRun:
@@ -53,12 +70,17 @@ class RemoteRun:
         self._playing = False
         self._status: dict = {}
         self._asked, self._played_at = (0.0, 0.0), 0.0      # the last Play sent, and when
+        # Sent ahead, answers read on a later call (shared with the finalizer): "snapshot" (the
+        # next tick's), "beat" (Play re-sent: the heartbeat), "save" (the restart point).
+        self._later: dict[str, _Asked] = {}
+        self.look_ahead = 0.0                        # s: how old an asked-ahead snapshot may be (0: none)
         try:
             self._start_on(pool.place(session, self._id), None)
         except WorkerLost:           # the worker died before the run existed: nothing lost, once more
             self._start_on(pool.place(session, self._id), None)
 
     def _start_on(self, w: WorkerProc, state: bytes | None) -> None:
+        self._forget()
         with self._pool.lock:           # counted already by place(); again in case a caller did not
             w.runs[self._id] = self._session
         try:
@@ -70,7 +92,7 @@ class RemoteRun:
         self._box[0] = w
         if getattr(self, "_finalizer", None) is not None:
             self._finalizer.detach()
-        self._finalizer = weakref.finalize(self, _drop, self._pool, self._box, self._id)
+        self._finalizer = weakref.finalize(self, _drop, self._pool, self._box, self._id, self._later)
         if state is not None:
             desc = w.request("load_state", self._id, state)
         self._take(desc)
@@ -85,10 +107,37 @@ class RemoteRun:
 
     # ---- talking to the worker ----------------------------------------------------------------
     def _ask(self, op: str, *args, **kwargs):
+        if op not in READS and not (op == "call" and args and args[0] in READ_CALLS):
+            self._forget("snapshot")
+        return self._guard(lambda: self._box[0].request(op, self._id, *args, **kwargs))
+
+    def _send_ahead(self, name: str, op: str, *args, options: bytes = b"", **kwargs) -> None:
+        w = self._box[0]
+        self._later[name] = _Asked(w, self._guard(lambda: w.ask_ahead(op, self._id, *args, **kwargs)), options)
+
+    def _forget(self, *names: str) -> None:
+        for name in names or list(self._later):
+            asked = self._later.pop(name, None)
+            if asked is not None:
+                asked.later.forget()
+
+    def _collect(self, name: str):
+        """The answer to `name` asked ahead on this run's worker (waiting for it if it has not
+        come yet), or None."""
+        asked = self._later.pop(name, None)
+        if asked is None:
+            return None
+        if asked.worker is not self._box[0]:
+            asked.later.forget()
+            return None
+        return self._guard(asked.later.get)
+
+    def _guard(self, talk):
+        """`talk()` to the worker; a lost worker or a set-aside run becomes the one line."""
         if self._lost:
             raise WorkerLost(self._lost, self.step)
         try:
-            return self._box[0].request(op, self._id, *args, **kwargs)
+            return talk()
         except (WorkerLost, SetAside) as err:
             with self._pool.lock:
                 self._box[0].runs.pop(self._id, None)
@@ -131,8 +180,12 @@ class RemoteRun:
         """Keep the run's state now as the restart point."""
         if not self._resumable:
             return
-        self._saved, self._saved_at = self._ask("call", "state_bytes")[0], time.monotonic()
-        self._pool.sizes[self._id] = len(self._saved)
+        self._forget("save")
+        self._keep(self._ask("call", "state_bytes")[0], time.monotonic())
+
+    def _keep(self, state: bytes, at: float) -> None:
+        self._saved, self._saved_at = state, at
+        self._pool.sizes[self._id] = len(state)
 
     # ---- the Run protocol -----------------------------------------------------------------------
     @property
@@ -165,8 +218,26 @@ class RemoteRun:
             return bool(self._call("retune", cfg))
 
     def snapshot(self, **options) -> dict:
+        """The run's snapshot. While it plays in the worker with `look_ahead` > 0 (a live page's
+        tick: ui.pooled.steer sets it), each snapshot also asks for the next one at once, and
+        the next call takes that answer, which the worker gave between two slices while the page
+        waited for its next tick: the tick then never waits for the worker (a 256-member sweep's
+        tick spent ~0.25 of its 0.35 s waiting for its snapshot, and the page redrew at 1.25/s).
+        The snapshot shown is then up to one period old, never older than `look_ahead` s; any
+        command that changes the run (Step, retune, Pause...) drops it, so a paused or stepped
+        run's snapshot is always its state now."""
+        import pickle
         with self.lock:
-            return self._call("snapshot", **options)
+            key = pickle.dumps(options)
+            asked, got = self._later.get("snapshot"), None
+            if (asked is not None and asked.options == key and self._playing
+                    and time.monotonic() - asked.at <= self.look_ahead):
+                got = self._collect("snapshot")             # (snapshot, None), or None if it moved
+            self._forget("snapshot")
+            out = got[0] if got is not None else self._call("snapshot", **options)
+            if self._playing and self.look_ahead > 0 and not self._lost:
+                self._send_ahead("snapshot", "call", "snapshot", options=key, **options)
+            return out
 
     def metrics(self) -> dict:
         with self.lock:
@@ -200,16 +271,31 @@ class RemoteRun:
                     self._move(target)
             asked = (float(rate), self._pool.fair_share(self._session))
             now = time.monotonic()
-            save = not self._playing or now - self._saved_at > SAVE_EVERY
-            if self._playing and not save and asked == self._asked and now - self._played_at < PLAY_EVERY:
-                return self._status
-            self._asked, self._played_at = asked, now
-            return self._command("play", *asked, save=save)
+            beat, saved = self._collect("beat"), self._collect("save")
+            if beat is not None:
+                self._heard(beat)
+            if saved is not None:
+                self._keep(saved[0], self._saved_at)
+            if not self._playing or asked != self._asked:      # starting, or a new rate or share
+                self._asked, self._played_at = asked, now
+                return self._command("play", *asked, save=not self._playing)
+            # Playing on: the heartbeat and the restart point go ahead, their answers read on the
+            # next call, so that a live tick never waits for the worker's slice in progress
+            # (a 256-member sweep's tick took 0.3 s instead of 0.1 s every PLAY_EVERY, and 0.6 s
+            # at every SAVE_EVERY, and its period doubled).
+            if now - self._played_at >= PLAY_EVERY:
+                self._played_at = now
+                self._send_ahead("beat", "play", *asked)
+            if self._resumable and now - self._saved_at > SAVE_EVERY:
+                self._saved_at = now
+                self._send_ahead("save", "call", "state_bytes")
+            return self._status
 
     def _move(self, target: WorkerProc) -> bool:
         """Carry the run to `target`: paused here, its state built there, then dropped here. Any
         failure on the way leaves it where it was (a move is an optimisation, never a loss)."""
         old = self._box[0]
+        self._forget()                         # answers asked ahead there: read on the new worker
         try:
             old.request("pause", self._id)
             state = old.request("call", self._id, "state_bytes")[0]
@@ -251,12 +337,17 @@ class RemoteRun:
 
     def _command(self, op: str, *args, save: bool) -> dict:
         with self.lock:
-            st = self._status = self._ask(op, *args)
-            self.step, self._playing = st["step"], st["playing"]
-            self._pool.heard(self._box[0], self._id, st["playing"])
+            self._forget("beat")                 # this answer is newer
+            st = self._ask(op, *args)
+            self._heard(st)
             if save:
                 self.save()
             return st
+
+    def _heard(self, st: dict) -> None:
+        self._status = st
+        self.step, self._playing = st["step"], st["playing"]
+        self._pool.heard(self._box[0], self._id, st["playing"])
 
     @property
     def worker_pid(self) -> int:

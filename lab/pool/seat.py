@@ -19,6 +19,7 @@ import sys
 import threading
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any, Callable
 
 
 def _env(name: str, default: float) -> float:
@@ -62,6 +63,15 @@ def _spawn(idle_s: float, drop_s: float) -> tuple[subprocess.Popen, Connection]:
     return proc, Connection(ours.detach())
 
 
+class Later:
+    """An answer read later (`Seat.ask_ahead`): `get()` waits for it (raising as `request` does);
+    `forget()` says nobody will read it (it is dropped when it comes). Safe from a finalizer:
+    `forget` takes no lock."""
+
+    def __init__(self, get: Callable[[], Any], forget: Callable[[], None] = lambda: None):
+        self.get, self.forget = get, forget
+
+
 class Seat:
     """What the pool keeps about one worker, whatever carries its messages (a process here, a
     Ray actor in lab.pool.ray_worker): its runs, which of them play, why it died, its memory."""
@@ -73,6 +83,14 @@ class Seat:
         self.dead = ""                     # why, once it died
         self.rss, self.rss_at = 0, 0.0     # resident bytes, and when measured
 
+    def request(self, op: str, rid: int = 0, *args, **kwargs):
+        raise NotImplementedError
+
+    def ask_ahead(self, op: str, rid: int = 0, *args, **kwargs) -> Later:
+        """A command whose answer is read later. Here it goes when the answer is asked for (a Ray
+        actor answers a call at once anyway); WorkerProc sends it now."""
+        return Later(lambda: self.request(op, rid, *args, **kwargs))
+
 
 class WorkerProc(Seat):
     """One worker process and the connection to it. `request` sends a command and waits for its
@@ -83,6 +101,7 @@ class WorkerProc(Seat):
         self.proc, self.conn = (spawn or _spawn)(idle_s, drop_s)   # spawn: a test's stand-in worker
         self._sent = self._read = 0        # commands sent, answers read: a command's ticket is its number
         self._answers: dict[int, tuple] = {}   # answers read for threads not yet woken
+        self._dropped: set[int] = set()        # tickets whose answers nobody will read (Later.forget)
         self._reading = False              # a thread is reading answers off the connection
         self._answered = threading.Condition()
 
@@ -98,6 +117,15 @@ class WorkerProc(Seat):
         previous thread to wake up and read its answer under a GIL shared with 20 sessions'
         drawing: at 20 sessions a thread dump showed 14 of 20 ticks queued on two workers' locks.
         Whichever waiting thread comes first reads answers for everyone, until its own."""
+        return self._result(self._send(op, rid, args, kwargs))
+
+    def ask_ahead(self, op: str, rid: int = 0, *args, **kwargs) -> Later:
+        """Send a command now and read its answer later (a live page's next snapshot: the worker
+        answers it between slices while the page waits for its next tick)."""
+        ticket = self._send(op, rid, args, kwargs)
+        return Later(lambda: self._result(ticket), lambda: self._forget(ticket))
+
+    def _send(self, op: str, rid: int, args: tuple, kwargs: dict) -> int:
         with self.lock:
             if self.dead:
                 raise WorkerLost(self.dead)
@@ -106,10 +134,20 @@ class WorkerProc(Seat):
             except (EOFError, OSError):
                 self._died()
             ticket, self._sent = self._sent, self._sent + 1
+        return ticket
+
+    def _result(self, ticket: int):
         status, value = self._answer(ticket)
         if status == "err":
             raise value
         return value
+
+    def _forget(self, ticket: int) -> None:
+        """Nobody will read `ticket`'s answer: drop it, whether it came already or comes later
+        (`_answer` checks `_dropped` after storing; set and dict operations are atomic, no lock)."""
+        self._dropped.add(ticket)
+        if self._answers.pop(ticket, None) is not None:
+            self._dropped.discard(ticket)
 
     def _answer(self, ticket: int) -> tuple:
         with self._answered:
@@ -127,6 +165,9 @@ class WorkerProc(Seat):
                 got = self.conn.recv()
                 with self._answered:
                     self._answers[self._read] = got
+                    if self._read in self._dropped:          # forgotten: nobody waits for it
+                        self._answers.pop(self._read, None)
+                        self._dropped.discard(self._read)
                     self._read += 1
                     if ticket in self._answers:
                         self._reading = False
