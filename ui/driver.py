@@ -252,8 +252,9 @@ def live(ns: str, runs: dict[str, Any], body: Callable[[dict[str, dict]], None],
         try:
             if remote:
                 # Snapshots asked for a tick ahead (the worker answers while the page waits), so
-                # a tick's own time is its drawing; not beyond the classroom's 2 s period.
-                ahead = pace.AHEAD * now_every if now_every <= pace.MAX_EVERY else 0.0
+                # a tick's own time is its drawing; not beyond the classroom's 2 s period, and
+                # only while each playing session has a worker of its own (pace.look_ahead).
+                ahead = pace.look_ahead(now_every)
                 share = pooled.share_line(pooled.steer(ns, runs, playing(ns), k / every, ahead))
             elif train and playing(ns) and runs:
                 draw = clock.get("draw", 0.0)

@@ -46,6 +46,19 @@ def load_every(every: float, draw_cpu: float) -> float:
     return round(min(max(every, need), max(every, MAX_EVERY)), 1)
 
 
+def look_ahead(now_every: float) -> float:
+    """How old a snapshot asked for a tick ahead may be (RemoteRun.snapshot), 0 for none. Only
+    while every playing session has a worker of its own: alone, the 256-member sweep went from
+    0.60-0.95 to 1.25-2.03 redraws/s with it; at 20 sessions on 2 workers, with it on for all,
+    redraws fell (min/median 0.15/0.32-0.40 against 0.20/0.60 at stop 26) and joins slowed
+    (p95 8.3-9.4 s against 7.0), a cause not yet found (see issue 19's note)."""
+    from lab.pool import get_pool
+    pool = get_pool()
+    if pool is None or now_every > MAX_EVERY or pool.sessions_playing() > pool.n:
+        return 0.0
+    return AHEAD * now_every
+
+
 def tick_time(clock: dict, seconds: float, began: float | None, now_every: float) -> float:
     """Note one tick: its own time (its wall time less what it gave way to page runs and what
     the server trains to fill its period) and when it `began` (time.monotonic(); None for a full
@@ -84,8 +97,8 @@ def should_respace(ns: str, every: float, now_every: float, load: float, tick: f
     seen at 20 sessions); hence powers of 2 and the two waits."""
     ss = st.session_state
     level = period(every, load, tick)
-    if level < now_every:         # shorter only with room to spare: no flipping between two periods
-        level = period(every, load, tick * SHRINK_ROOM)
+    if level < now_every and period(every, load, tick * SHRINK_ROOM) >= now_every:
+        return False              # only with room to spare: no flipping between two periods
     wait = GROW_S if level > now_every else RESPACE_S
     if abs(level - now_every) > 1e-6 and time.monotonic() - ss.get(f"{ns}.respaced", 0.0) > wait:
         ss[f"{ns}.respaced"] = time.monotonic()
