@@ -67,6 +67,22 @@ def lost_line(run: RemoteRun) -> tuple[str, int]:
     return line, int(re.search(r"Press Restart to continue from step (\d+)\.$", line).group(1))
 
 
+class _Exited:
+    """A stand-in worker's process: ended, exit code 0."""
+    pid = 0
+
+    def wait(self, timeout=None) -> int:
+        return 0
+
+
+def stand_in(serve) -> WorkerProc:
+    """A WorkerProc whose worker is `serve(its end of the connection)` on a thread."""
+    ours, theirs = socket.socketpair()
+    w = WorkerProc(1.0, 1.0, spawn=lambda idle, drop: (_Exited(), Connection(ours.detach())))
+    threading.Thread(target=serve, args=(Connection(theirs.detach()),), daemon=True).start()
+    return w
+
+
 def test_a_remote_run_equals_an_in_process_run(pool):
     remote = RemoteRun(pool, build(), "equal")
     local = with_seeds("disjoint", CFG, 1, DisjointRun)
@@ -169,10 +185,7 @@ def test_commands_from_several_threads_are_pipelined_and_each_gets_its_own_answe
     stand-in worker that answers only once it holds 4 commands: with one round trip at a time
     under the lock, as before, it never got them), and the answers, sent in order, reach the
     threads that asked. An error comes back to its own caller; a worker gone is WorkerLost."""
-    ours, theirs = socket.socketpair()
-    worker_end = Connection(theirs.detach())
-
-    def stand_in() -> None:
+    def serve(worker_end) -> None:
         held = [worker_end.recv() for _ in range(4)]
         for op, rid, args, kwargs in held:
             worker_end.send(("ok", (op, rid, args)))
@@ -180,14 +193,7 @@ def test_commands_from_several_threads_are_pipelined_and_each_gets_its_own_answe
         worker_end.send(("err", ValueError(f"no {op}")))
         worker_end.close()
 
-    class Exited:
-        pid = 0
-
-        def wait(self, timeout=None) -> int:
-            return 0
-
-    w = WorkerProc(1.0, 1.0, spawn=lambda idle, drop: (Exited(), Connection(ours.detach())))
-    threading.Thread(target=stand_in, daemon=True).start()
+    w = stand_in(serve)
     answers = {}
     threads = [threading.Thread(target=lambda i=i: answers.update({i: w.request("snapshot", i, i * 10)}), daemon=True)
                for i in range(4)]
@@ -209,11 +215,9 @@ def test_an_answer_asked_ahead_is_read_later_and_a_forgotten_one_is_dropped_when
     three), its answer is read as it comes (the worker never waits to send it) and kept until
     asked for; a forgotten answer, come before or after the forget, is dropped (nothing kept
     for nobody), and the next request gets its own answer."""
-    ours, theirs = socket.socketpair()
-    worker_end = Connection(theirs.detach())
     release = threading.Event()
 
-    def stand_in() -> None:
+    def serve(worker_end) -> None:
         held = [worker_end.recv() for _ in range(3)]
         for op, rid, args, kwargs in held[:2]:
             worker_end.send(("ok", (op, rid)))
@@ -223,14 +227,7 @@ def test_an_answer_asked_ahead_is_read_later_and_a_forgotten_one_is_dropped_when
             op, rid, *_ = worker_end.recv()
             worker_end.send(("ok", (op, rid)))
 
-    class Alive:
-        pid = 0
-
-        def wait(self, timeout=None) -> int:
-            return 0
-
-    w = WorkerProc(1.0, 1.0, spawn=lambda idle, drop: (Alive(), Connection(ours.detach())))
-    threading.Thread(target=stand_in, daemon=True).start()
+    w = stand_in(serve)
     first, gone, late = (w.ask_ahead("call", rid, "snapshot") for rid in (1, 2, 3))
     assert first.get() == ("call", 1)
     deadline = time.monotonic() + 10
@@ -256,24 +253,15 @@ def test_a_worker_never_waits_to_send_an_answer_nobody_has_taken_yet():
     A 16 MB answer (far over a socket's buffer) is sent in full with nobody asking for it:
     the connection's reader took it (before, the stand-in's send blocked until a request's
     thread came to read, and a VAE page's worker trained 4 steps/s instead of 20)."""
-    ours, theirs = socket.socketpair()
-    worker_end = Connection(theirs.detach())
     sent = threading.Event()
     big = np.zeros(2 ** 21)                          # 16 MB
 
-    def stand_in() -> None:
+    def serve(worker_end) -> None:
         worker_end.recv()
         worker_end.send(("ok", big))
         sent.set()
 
-    class Alive:
-        pid = 0
-
-        def wait(self, timeout=None) -> int:
-            return 0
-
-    w = WorkerProc(1.0, 1.0, spawn=lambda idle, drop: (Alive(), Connection(ours.detach())))
-    threading.Thread(target=stand_in, daemon=True).start()
+    w = stand_in(serve)
     later = w.ask_ahead("call", 1, "snapshot")
     assert sent.wait(30)
     assert later.get().nbytes == big.nbytes
@@ -336,6 +324,24 @@ def test_a_dropped_run_gives_its_memory_back(pool):
     run.drop()
     w.proc.wait(20)
     assert w.proc.returncode == 0 and before > 50 * 2 ** 20
+
+
+def test_a_run_dropped_while_the_server_shuts_down_does_not_stop_its_worker_twice():
+    """close() (the server stopping) takes every worker and stops each; a run dropped meanwhile
+    left its worker empty, and the drop started a second stop of the same worker: its connection
+    was closed twice (OSError: Bad file descriptor, a traceback in the server's log on CI)."""
+    p = Pool(1, Caps(session_runs=6, server_runs=20, worker_mb=4000))
+    run = RemoteRun(p, build(), "closing")
+    w = run._box[0]
+    stops = []
+    real_stop, w.stop = w.stop, lambda *a, **k: stops.append(threading.current_thread().name)
+    try:
+        p.close()                                    # stopping (here: only noted, not yet dead)
+        p.forget(w, run._id)                         # the run's drop arrives meanwhile
+        time.sleep(0.5)                              # a recycle thread would have run by now
+        assert stops == [threading.current_thread().name]
+    finally:
+        real_stop()
 
 
 def test_caps_refuse_with_the_message(pool):

@@ -221,11 +221,12 @@ class Pool:
                 self.sizes.pop(rid, None)
             if session is not None and not any(session in x.runs.values() for x in self.live_workers()):
                 self.home.pop(session, None)
-            if w.runs or w.dead:
+            if w.runs or w.dead or w not in self.workers:
+                # Not ours to stop any more: a dead one was replaced, or close() (the server
+                # shutting down) took every worker and is stopping it. Two stops at once closed
+                # one connection twice (OSError: Bad file descriptor in the server's log).
                 return
-            for i, x in enumerate(self.workers):
-                if x is w:
-                    self.workers[i] = None
+            self.workers[self.workers.index(w)] = None
         threading.Thread(target=w.stop, name="genlab-pool-recycle", daemon=True).start()
 
     # ---- fair shares across workers (see the module's doc) ----------------------------------------
