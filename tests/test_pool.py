@@ -293,13 +293,18 @@ def test_a_playing_runs_snapshot_is_asked_a_tick_ahead_and_any_change_makes_it_f
 
 
 def test_play_on_sends_its_heartbeat_and_restart_point_ahead(pool, monkeypatch):
-    """A playing run's re-sent Play (heartbeat) and its restart point go ahead; the next call
-    reads them (status and saved state up to date), so a live tick never waits for them."""
+    """A playing run's re-sent Play (heartbeat) and its restart point go ahead while it has a
+    worker of its own (look_ahead); the next call reads them (status and saved state up to
+    date), so a live tick never waits for them. In a crowded server they are waited for."""
     from lab.pool import handle
     monkeypatch.setattr(handle, "PLAY_EVERY", 0.0)
     monkeypatch.setattr(handle, "SAVE_EVERY", 0.0)
     r = RemoteRun(pool, build(), "beat")
     r.play(1e6)                                     # starting: sent and waited for, saved
+    time.sleep(0.1)
+    r.play(1e6)                                     # a crowded server (look_ahead 0): waited for
+    assert r._later == {}
+    r.look_ahead = 60.0                             # a worker of its own
     first_save = r._saved
     time.sleep(0.3)
     r.play(1e6)

@@ -293,7 +293,7 @@ def live(ns: str, runs: dict[str, Any], body: Callable[[dict[str, dict]], None],
             st.rerun(scope="app")
         # The tick's own time: training in the server fills what its period leaves (_train), so
         # only the rest (snapshots, drawing, a worker's answers) must fit in the period.
-        clock["tick"] = pace.tick_time(clock, drawn, began, now_every)
+        clock["tick"] = pace.tick_time(clock, drawn, began, now_every, patient=pace.uncrowded())
         clock["ended_at"] = time.monotonic()
         load = pace.load_every(every, clock["draw_cpu"]) if remote else every
         if playing(ns) and pace.should_respace(ns, every, now_every, load, clock["tick"]):

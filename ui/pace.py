@@ -46,6 +46,14 @@ def load_every(every: float, draw_cpu: float) -> float:
     return round(min(max(every, need), max(every, MAX_EVERY)), 1)
 
 
+def uncrowded() -> bool:
+    """Every playing session has a worker of its own (or training is in the server: one session's
+    view of it)."""
+    from lab.pool import get_pool
+    pool = get_pool()
+    return pool is None or pool.sessions_playing() <= pool.n
+
+
 def look_ahead(now_every: float) -> float:
     """How old a snapshot asked for a tick ahead may be (RemoteRun.snapshot), 0 for none. Only
     while every playing session has a worker of its own: alone, the 256-member sweep went from
@@ -53,27 +61,34 @@ def look_ahead(now_every: float) -> float:
     redraws fell (min/median 0.15/0.32-0.40 against 0.20/0.60 at stop 26) and joins slowed
     (p95 8.3-9.4 s against 7.0), a cause not yet found (see issue 19's note)."""
     from lab.pool import get_pool
-    pool = get_pool()
-    if pool is None or now_every > MAX_EVERY or pool.sessions_playing() > pool.n:
+    if get_pool() is None or now_every > MAX_EVERY or not uncrowded():
         return 0.0
     return AHEAD * now_every
 
 
-def tick_time(clock: dict, seconds: float, began: float | None, now_every: float) -> float:
+def tick_time(clock: dict, seconds: float, began: float | None, now_every: float,
+              patient: bool = False) -> float:
     """Note one tick: its own time (its wall time less what it gave way to page runs and what
     the server trains to fill its period) and when it `began` (time.monotonic(); None for a full
     run's tick, which a click started, not the timer). Returns the time the period must fit: the
-    median of the last three fragment ticks, or the period itself when two of the last three
-    ticks began back to back (their period is too short, whatever they measured)."""
-    # A full run's tick is not counted: it carries a click's one-off work (Play's first, waited-for
-    # snapshot: 0.64 s on the 256-member sweep, whose fragment ticks then took 0.08-0.3 s), and on
-    # its own it set that page's period to 1.6 s for RESPACE_S. Nor is one fragment tick alone
-    # (the first after Play took 0.68 s there: the worker's first steps); of two, the lower.
-    last = (clock.get("ticks") or [])[-3 if began is None else -2:] + ([seconds] if began is not None else [])
+    median of the last three ticks, or the period itself when two of the last three fragment
+    reruns began back to back (their period is too short, whatever they measured).
+    `patient` (the session has a worker of its own: `uncrowded`): a full run's tick is not
+    counted, it carries a click's one-off work (Play's first, waited-for snapshot: 0.64 s on the
+    256-member sweep, whose fragment ticks then took 0.08-0.3 s), and on its own it set that
+    page's period to 1.6 s for RESPACE_S; nor is one fragment tick alone (the first after Play
+    took 0.68 s there: the worker's first steps); of two, the lower. In a crowded server slow
+    ticks are the rule, and waiting to believe them kept 20 ramping-up sessions' periods short:
+    the first late join took 14.7-18.9 s (three runs) against 5.4-6.8 s."""
+    count = began is not None or not patient
+    last = (clock.get("ticks") or [])[-2 if count else -3:] + ([seconds] if count else [])
     waiting = (clock.get("back_to_back") or [])[-2:] + [
         began is not None and began - clock.get("ended_at", -1e9) < BACK_TO_BACK_S]
     clock["ticks"], clock["back_to_back"] = last, waiting
-    median = sorted(last)[(len(last) - 1) // 2] if len(last) >= 2 else 0.0
+    if patient:
+        median = sorted(last)[(len(last) - 1) // 2] if len(last) >= 2 else 0.0
+    else:
+        median = sorted(last)[len(last) // 2]
     return max(median, now_every) if sum(waiting) >= 2 else median
 
 
