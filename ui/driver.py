@@ -248,13 +248,14 @@ def live(ns: str, runs: dict[str, Any], body: Callable[[dict[str, dict]], None],
         if remote and playing(ns):     # another session's page being drawn goes first, in the slack
             page_runs_first(now_every - pace.OVERRUN * clock.get("tick", 0.0))
         t0, c0 = time.perf_counter(), time.thread_time()
+        calm = pace.uncrowded()          # every playing session has a worker of its own
         share = ""
         try:
             if remote:
                 # Snapshots asked for a tick ahead (the worker answers while the page waits), so
                 # a tick's own time is its drawing; not beyond the classroom's 2 s period, and
                 # only while each playing session has a worker of its own (pace.look_ahead).
-                ahead = pace.look_ahead(now_every)
+                ahead = pace.look_ahead(now_every, calm)
                 share = pooled.share_line(pooled.steer(ns, runs, playing(ns), k / every, ahead))
             elif train and playing(ns) and runs:
                 draw = clock.get("draw", 0.0)
@@ -293,7 +294,7 @@ def live(ns: str, runs: dict[str, Any], body: Callable[[dict[str, dict]], None],
             st.rerun(scope="app")
         # The tick's own time: training in the server fills what its period leaves (_train), so
         # only the rest (snapshots, drawing, a worker's answers) must fit in the period.
-        clock["tick"] = pace.tick_time(clock, drawn, began, now_every, patient=pace.uncrowded())
+        clock["tick"] = pace.tick_time(clock, drawn, began, now_every, patient=calm)
         clock["ended_at"] = time.monotonic()
         load = pace.load_every(every, clock["draw_cpu"]) if remote else every
         if playing(ns) and pace.should_respace(ns, every, now_every, load, clock["tick"]):

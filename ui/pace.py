@@ -54,14 +54,14 @@ def uncrowded() -> bool:
     return pool is None or pool.sessions_playing() <= pool.n
 
 
-def look_ahead(now_every: float) -> float:
+def look_ahead(now_every: float, calm: bool) -> float:
     """How old a snapshot asked for a tick ahead may be (RemoteRun.snapshot), 0 for none. Only
     while every playing session has a worker of its own: alone, the 256-member sweep went from
     0.60-0.95 to 1.25-2.03 redraws/s with it; at 20 sessions on 2 workers, with it on for all,
     redraws fell (min/median 0.15/0.32-0.40 against 0.20/0.60 at stop 26) and joins slowed
-    (p95 8.3-9.4 s against 7.0), a cause not yet found (see issue 19's note)."""
+    (p95 8.3-9.4 s against 7.0), a cause not yet found (see issue 19's note). `calm`: uncrowded()."""
     from lab.pool import get_pool
-    if get_pool() is None or now_every > MAX_EVERY or not uncrowded():
+    if get_pool() is None or now_every > MAX_EVERY or not calm:
         return 0.0
     return AHEAD * now_every
 
@@ -78,8 +78,7 @@ def tick_time(clock: dict, seconds: float, began: float | None, now_every: float
     256-member sweep, whose fragment ticks then took 0.08-0.3 s), and on its own it set that
     page's period to 1.6 s for RESPACE_S; nor is one fragment tick alone (the first after Play
     took 0.68 s there: the worker's first steps); of two, the lower. In a crowded server slow
-    ticks are the rule, and waiting to believe them kept 20 ramping-up sessions' periods short:
-    the first late join took 14.7-18.9 s (three runs) against 5.4-6.8 s."""
+    ticks are the rule: there it is stop 26's rule, the one measured with 20 sessions."""
     count = began is not None or not patient
     last = (clock.get("ticks") or [])[-2 if count else -3:] + ([seconds] if count else [])
     waiting = (clock.get("back_to_back") or [])[-2:] + [

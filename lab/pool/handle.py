@@ -289,9 +289,9 @@ class RemoteRun:
             # restart point go ahead, their answers read on the next call, so that a live tick
             # never waits for the worker's slice in progress (a 256-member sweep's tick took 0.3 s
             # instead of 0.1 s every PLAY_EVERY, and 0.6 s at every SAVE_EVERY, and its period
-            # doubled). Not in a crowded server: 20 sessions' answers asked ahead lengthened the
-            # workers' queues, and the first late join's build waited behind them (14.4-18.9 s in
-            # four runs, 7.4 s without).
+            # doubled). Not in a crowded server, where stop 26's way is the one measured with 20
+            # sessions: answers asked ahead there lengthen the workers' queues, which a late
+            # joiner's build waits behind.
             if now - self._played_at >= PLAY_EVERY:
                 self._played_at = now
                 self._send_ahead("beat", "play", *asked)

@@ -4,8 +4,9 @@ and between commands trains its playing runs itself.
 Scheduling inside a worker (fair shares): the playing runs are grouped by session; each slice
 (about SLICE seconds of training) goes to the session that has had the least training time so
 far (CPU time of the training thread where the CPU trains, so that a slice another process
-pre-empted is not charged for the wait; wall time where a GPU trains), and inside a session to its run with the fewest steps (a page's runs stay at equal step
-counts, as the in-process driver keeps them). A session that starts playing joins at the least
+pre-empted is not charged for the wait; wall time where a GPU trains), and inside a session to
+its run with the fewest steps (a page's runs stay at equal step counts, as the in-process
+driver keeps them). A session that starts playing joins at the least
 time of those already playing, so it neither waits nor takes back time it did not use. Each run
 is held to the rate its page asked for (steps per tick / tick period; a token bucket) and stops
 at its total. Commands come first: the connection is polled before every slice.
