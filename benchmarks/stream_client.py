@@ -36,6 +36,7 @@ class Session:
         self.value: int | None = None              # the step read-out
         self.changes = 0
         self.full_runs = 0
+        self.has_metric = False          # the page has a step metric: its text is not the read-out
         self.errors: list[str] = []
         self.auto: tuple[float, str] | None = None     # (interval, fragment id) while the server asks
         self.busy = False                          # a run of ours in flight
@@ -63,8 +64,12 @@ class Session:
                 if self.play_id in ("", el.button.id):     # the page's first (a browser clicks .first)
                     self.play_id, self.label = el.button.id, el.button.label
             elif what == "metric" and LABEL.match(el.metric.label.strip()):
+                self.has_metric = True
                 self._seen(el.metric.body)
-            elif what in ("markdown", "imgs", "progress"):        # the image page: "step N" under its samples
+            elif what in ("markdown", "imgs", "progress") and not self.has_metric:
+                # the image page: "step N" under its samples. Only on a page without a step metric,
+                # as the browser's COUNTER_JS reads it: a page's text may say "step 3000" (seen on
+                # mode collapse: its read-out fell back to 3000 at each full run)
                 text = (el.markdown.body if what == "markdown" else el.progress.text if what == "progress"
                         else " ".join(i.caption for i in el.imgs.imgs))
                 m = CAPTION.search(text)

@@ -5,6 +5,9 @@ after stop, after the owner is dropped, or after the heartbeat goes quiet."""
 from __future__ import annotations
 
 import gc
+import os
+import sys
+import threading
 import time
 
 import pytest
@@ -158,3 +161,21 @@ def test_play_after_stop_continues_the_same_run_on_a_fresh_thread():
     assert _until(lambda: t.run.step > stopped_at)
     t.stop()
     assert worker.running_count() == 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own nice value is Linux's")
+def test_the_training_thread_runs_lower_than_the_server_and_the_server_keeps_its_priority(monkeypatch):
+    """The thread yields the cores to the server's page runs and its event loop (as the pool's
+    workers do): its nice value is GENLAB_WORKER_NICE above the server's, the server's is unchanged."""
+    monkeypatch.setenv("GENLAB_WORKER_NICE", "3")
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    tr = Training(_tiny_run())
+    tr.start()
+    try:
+        tid = tr._core.thread.native_id
+        assert _until(lambda: os.getpriority(os.PRIO_PROCESS, tid) == min(before + 3, 19), 10), \
+            os.getpriority(os.PRIO_PROCESS, tid)
+        assert os.getpriority(os.PRIO_PROCESS, 0) == before
+        assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before
+    finally:
+        tr.stop()

@@ -24,6 +24,7 @@ import streamlit as st
 
 from lab.config import ConfigError
 
+SENT_WAIT_S = 0.5   # s a tick waits at most for its output to leave (ui.delivery)
 TICK_SHARE = 0.8   # of the fragment timer's period one tick may use (1.0 measured 4.7 redraws/s, 0.8 5.0/s)
 log = logging.getLogger("genlab")
 SCRIPT_THREAD = "ScriptRunner.scriptThread"      # the name Streamlit gives every script-run thread
@@ -226,7 +227,7 @@ def live(ns: str, runs: dict[str, Any], body: Callable[[dict[str, dict]], None],
     under load the period grows (drawing slows before training does)."""
     from lab.device import small_net_threads
     from lab.pool import WorkerLost
-    from ui import pace, plain, pooled
+    from ui import delivery, pace, plain, pooled
     from ui.transport import pause, playing
     ss = st.session_state
     watching(ns)
@@ -270,6 +271,7 @@ def live(ns: str, runs: dict[str, Any], body: Callable[[dict[str, dict]], None],
             if share:
                 st.caption(share, help="Training time is shared equally between the sessions playing now; "
                            "redraws slow down before training does.")
+            delivery.wait_sent(SENT_WAIT_S)   # seen in the browser before the next tick can drop it
         except WorkerLost:            # the next full run shows the one line and Restart
             pause(ns)
             st.rerun(scope="app")
