@@ -8,6 +8,7 @@ step is seen (before: one value for 6 s)."""
 from __future__ import annotations
 
 import functools
+import time
 
 import pytest
 
@@ -16,6 +17,7 @@ from ui import pace
 
 APP = '''
 import functools
+import time
 
 import pytest
 import time
@@ -86,7 +88,8 @@ def test_the_period_fits_the_tick_in_powers_of_two_of_the_pages_own():
     assert pace.period(0.2, 0.2, 0.5) == 0.8                 # 0.5 x 1.25 = 0.625: 0.4 is too short
     assert pace.period(0.2, 1.0, 0.1) == 0.8                 # the load rule alone
     assert pace.period(0.3, 0.3, 0.5) == 1.2
-    assert pace.period(0.2, 0.2, 60.0) == 6.4                # never beyond MAX_OVERRUN_EVERY
+    assert pace.period(0.2, 0.2, 60.0) == 1.6                # never beyond MAX_OVERRUN_EVERY (2 s)
+    assert pace.period(0.25, 0.25, 60.0) == 2.0
     assert pace.period(0.2, 50.0, 0.0) == pace.MAX_EVERY      # nor the load rule beyond MAX_EVERY
 
 
@@ -208,3 +211,42 @@ def test_a_tick_followed_at_once_by_the_next_is_seen_only_when_it_waits_for_its_
 def test_outside_a_server_the_wait_is_nothing():
     from ui import delivery
     assert delivery.wait_sent(1.0) == 0.0
+
+
+# ---- page runs first (ui.driver): whose full runs make the ticks give way -----------------------
+def _full_run():
+    import streamlit as st
+
+    from ui import driver
+    if st.session_state.get("respacing"):
+        st.session_state["genlab.respacing"] = True       # as the tick sets it before st.rerun
+    driver.begin_script_run()
+    st.session_state["in_flight"] = driver._full_run_in_flight()
+    driver.end_script_run()
+
+
+@pytest.mark.parametrize("respacing", [False, True])
+def test_a_click_or_a_join_makes_ticks_give_way_and_a_timer_re_arming_run_does_not(monkeypatch, respacing):
+    from streamlit.testing.v1 import AppTest
+
+    from ui import driver
+    monkeypatch.setattr(driver, "_in_flight", {})
+    at = AppTest.from_function(_full_run)
+    at.session_state["respacing"] = respacing
+    at.run()
+    assert not at.exception
+    assert at.session_state["in_flight"] is (not respacing)
+    assert "genlab.respacing" not in at.session_state        # read once
+    assert not driver._in_flight                              # and forgotten at the run's end
+
+
+def test_a_tick_gives_way_for_its_slack_and_at_least_page_first_s(monkeypatch):
+    from ui import driver
+    assert driver.give_way_s(2.0, 0.4) == pytest.approx(2.0 - pace.OVERRUN * 0.4)
+    assert driver.give_way_s(0.4, 0.6) == driver.PAGE_FIRST_S             # no slack: still gives way
+    monkeypatch.setattr(driver, "_in_flight", {0: time.monotonic()})       # a page run in flight
+    t0 = time.monotonic()
+    waited = driver.page_runs_first(0.3)
+    assert 0.3 <= waited < 0.6 and time.monotonic() - t0 >= 0.3
+    monkeypatch.setattr(driver, "_in_flight", {})
+    assert driver.page_runs_first(0.3) < 0.05

@@ -60,20 +60,26 @@ _thread = threading.local()
 # Page runs first. All sessions draw in this one process, under one GIL: with 20 sessions'
 # live ticks runnable, a student opening a page got a twentieth of it and waited 10 s. So while
 # any session's full run is in flight, a playing page's tick waits before drawing (sleeping, so
-# the GIL is free), for its period's slack at most: a tick that outlasts its period shows
-# nothing in the browser (ui.pace), so it waits only as long as it can still end in time.
+# the GIL is free), for its period's slack or PAGE_FIRST_S, the longer: a tick that outlasts its
+# period is still seen, since it waits for its output to leave (ui.delivery).
 # Waiting, not skipping: a fragment run that draws nothing blanks the live part of the page.
+PAGE_FIRST_S = 1.0      # s a tick gives way at least, even past its period (its output is kept: ui.delivery)
 IN_FLIGHT_S = 8.0       # s after which a full run that never said it ended (st.stop) no longer counts
 _in_flight: dict[int, float] = {}       # thread id -> when its full run began
 
 
 def begin_script_run() -> None:
-    """Called at the top of every full run of the app (app.py)."""
+    """Called at the top of every full run of the app (app.py). A full run the driver itself
+    asked for to re-arm a fragment's timer (`respace`) is nobody's click or page: it does not
+    make the others' ticks give way (20 sessions re-arming every 6 s or more kept one in flight
+    most of the time)."""
     ss = st.session_state
+    internal = ss.pop("genlab.respacing", False)
     with _seq_lock:
         n = ss.get("genlab.run_seq", 0) + 1
         ss["genlab.run_seq"] = n
-        _in_flight[threading.get_ident()] = time.monotonic()
+        if not internal:
+            _in_flight[threading.get_ident()] = time.monotonic()
     _thread.seq = n
     _thread.watched = set()
 
@@ -101,6 +107,13 @@ def page_runs_first(most: float) -> float:
     while time.monotonic() - t0 < most and _full_run_in_flight():
         time.sleep(0.05)
     return time.monotonic() - t0
+
+
+def give_way_s(now_every: float, tick: float) -> float:
+    """How long a tick may wait for other sessions' page runs: its period's slack, and at least
+    PAGE_FIRST_S (a tick past its period is still seen: ui.delivery)."""
+    from ui.pace import OVERRUN
+    return max(PAGE_FIRST_S, now_every - OVERRUN * tick)
 
 
 def watching(ns: str) -> None:
@@ -246,8 +259,8 @@ def live(ns: str, runs: dict[str, Any], body: Callable[[dict[str, dict]], None],
         # it ran (ui.pace). A full run's own tick follows a click, not the timer: None.
         began = time.monotonic() if calls else None
         calls.append(1)
-        if remote and playing(ns):     # another session's page being drawn goes first, in the slack
-            page_runs_first(now_every - pace.OVERRUN * clock.get("tick", 0.0))
+        if remote and playing(ns):     # another session's page being drawn goes first
+            page_runs_first(give_way_s(now_every, clock.get("tick", 0.0)))
         t0, c0 = time.perf_counter(), time.thread_time()
         calm = pace.uncrowded()          # every playing session has a worker of its own
         share = ""
@@ -300,6 +313,7 @@ def live(ns: str, runs: dict[str, Any], body: Callable[[dict[str, dict]], None],
         clock["ended_at"] = time.monotonic()
         load = pace.load_every(every, clock["draw_cpu"]) if remote else every
         if playing(ns) and pace.should_respace(ns, every, now_every, load, clock["tick"]):
+            ss["genlab.respacing"] = True
             st.rerun(scope="app")
 
     st.fragment(tick, run_every=now_every if playing(ns) else None)()

@@ -6,16 +6,19 @@ Two rules set it, and the longer wins:
   alone slows), up to MAX_EVERY. Read on a tick's CPU time, not its wall time: under load the
   wall time counts the wait for the GIL and the cores, and a period built on it fed back on
   itself (20 sessions on 2 cores: 30 s between redraws, the pages looked frozen).
-- Overrun: a tick must end within its period. The browser's timer asks for the next tick every
-  period whatever happens; a tick that takes longer always ends with the next one asked for, and
-  then the browser shows nothing new at all (seen: a stand-in run whose snapshot takes 0.5 s on
-  a 0.2 s timer showed one value for 6 s; on a 1 s timer, every tick). In a class of 10-20
-  sessions the discriminator page's ticks took 1-3 s (four runs' snapshots from busy workers)
-  and it showed no new step for 20 s while its runs trained at 12-19 steps/s. So the period is
-  at least OVERRUN times the tick's own time (the median of its last three ticks, so that one
-  slow tick does not slow the page for RESPACE_S). Time the tick cannot see counts too (the
-  script runner's start under a GIL shared with 20 sessions): when two of the last three ticks
-  began as the one before ended (the next request was already waiting), the period doubles.
+- Overrun: a tick should end within its period. The browser's timer asks for the next tick
+  every period whatever happens; a tick that takes longer ends with the next one asked for, and
+  the next starts at once. Streamlit then dropped the first one's output if it was still queued
+  (a stand-in run whose snapshot takes 0.5 s on a 0.2 s timer showed one value for 6 s; in a
+  class the discriminator page showed no new step for 20 s). Since a tick waits for its output
+  to leave (ui.delivery) a tick past its period is seen too, so this rule only keeps a page's
+  script thread free between ticks (for clicks) up to MAX_OVERRUN_EVERY: beyond it, slower ticks
+  run back to back. (Up to 8 s, at 20 sessions the slowest pages redrew every 4-8 s: min 0.15-
+  0.20 redraws/s; with 2 s, 0.43-0.50.) The period is at least OVERRUN times the tick's own time
+  (the median of its last three ticks, so that one slow tick does not slow the page for
+  RESPACE_S). Time the tick cannot see counts too (the script runner's start under a GIL
+  shared with 20 sessions): when two of the last three ticks began as the one before ended
+  (the next request was already waiting), the period doubles.
 A new period needs a full rerun (to re-arm the browser's timer), so it moves in powers of 2 of
 the page's own period; it lengthens at most every GROW_S and shortens at most every RESPACE_S.
 """
@@ -28,7 +31,7 @@ import streamlit as st
 
 DRAW_SHARE = 0.5        # of the machine's cores the server's drawing may take before redraws slow down
 MAX_EVERY = 2.0         # s: load never spaces redraws further (0.5 redraws/s, the classroom's floor)
-MAX_OVERRUN_EVERY = 8.0  # s: the longest period a slow tick is given
+MAX_OVERRUN_EVERY = 2.0  # s: the longest period a slow tick is given (longer ticks run back to back)
 OVERRUN = 1.25          # a tick's own time x this must fit in its period
 GROW_S = 6.0            # s between two lengthenings of a page's period
 RESPACE_S = 15.0        # s between a change of the period and a shortening
