@@ -85,7 +85,8 @@ def body(snaps: dict) -> None:
     with st.expander("Latent interpolation (Radford et al., sec. 6.1)"):
         a, b = st.columns(2)
         i, j = a.number_input("From sample", 0, 63, 0, key=f"{NS}.ia"), b.number_input("To sample", 0, 63, 1, key=f"{NS}.ib")
-        with run.holding(timeout=0.5) as held:       # the worker holds the run while it trains a chunk
+        # the worker holds the run while it trains a chunk: others draw meanwhile
+        with ui.off_the_slot(), run.holding(timeout=0.5) as held:
             if held is None:
                 st.caption("The trainer is busy (measuring FD); the path shows at the next redraw.")
             else:

@@ -88,8 +88,10 @@ def test_the_period_fits_the_tick_in_powers_of_two_of_the_pages_own():
     assert pace.period(0.2, 0.2, 0.5) == 0.8                 # 0.5 x 1.25 = 0.625: 0.4 is too short
     assert pace.period(0.2, 1.0, 0.1) == 0.8                 # the load rule alone
     assert pace.period(0.3, 0.3, 0.5) == 1.2
-    assert pace.period(0.2, 0.2, 60.0) == 1.6                # never beyond MAX_OVERRUN_EVERY (2 s)
-    assert pace.period(0.25, 0.25, 60.0) == 2.0
+    assert pace.period(0.2, 0.2, 1.35) == 1.8                # 1.6 too short: the cap is a level of its own
+    assert pace.period(0.2, 0.2, 60.0) == 1.8                # never beyond MAX_OVERRUN_EVERY
+    assert pace.period(1.0, 1.0, 60.0) == 1.8                # a 1 s page too (its next power, 2 s, is past it)
+    assert pace.period(0.2, 60.0, 0.1) == 1.8                # nor the load rule beyond MAX_EVERY
     assert pace.period(0.2, 50.0, 0.0) == pace.MAX_EVERY      # nor the load rule beyond MAX_EVERY
 
 
@@ -250,3 +252,58 @@ def test_a_tick_gives_way_for_its_slack_and_at_least_page_first_s(monkeypatch):
     assert 0.3 <= waited < 0.6 and time.monotonic() - t0 >= 0.3
     monkeypatch.setattr(driver, "_in_flight", {})
     assert driver.page_runs_first(0.3) < 0.05
+
+
+# ---- drawing slots (ui.driver): one tick draws at a time; a wait inside hands the slot on ------
+def test_ticks_draw_one_at_a_time_in_turn_and_a_wait_inside_a_drawing_lets_the_next_draw():
+    import threading
+
+    from ui import driver
+    assert driver.DRAW_SLOTS == 1                              # the default (GENLAB_DRAW_SLOTS)
+    spans, lock = [], threading.Lock()
+
+    def draw(name, hold, wait=0.0):
+        with driver.drawing():
+            t0 = time.monotonic()
+            time.sleep(hold)
+            if wait:
+                with driver.off_the_slot():                    # a run's lock held by its trainer
+                    time.sleep(wait)
+            with lock:
+                spans.append((name, t0, time.monotonic()))
+
+    a = threading.Thread(target=draw, args=("a", 0.1, 0.6))
+    a.start()
+    time.sleep(0.05)
+    b = threading.Thread(target=draw, args=("b", 0.2))
+    b.start()
+    a.join(5), b.join(5)
+    (_, a0, a1), (_, b0, b1) = sorted(spans, key=lambda s: s[0])
+    assert b0 >= a0 + 0.1 - 0.02                               # b waited for a's drawing...
+    assert b0 < a0 + 0.1 + 0.3 and b1 < a1                    # ...but not for a's wait: it drew meanwhile
+    c_spans = []
+
+    def plain(name):
+        with driver.drawing():
+            t0 = time.monotonic()
+            time.sleep(0.15)
+            c_spans.append((t0, time.monotonic()))
+
+    threads = [threading.Thread(target=plain, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(5)
+    c_spans.sort()
+    assert all(s1[0] >= s0[1] - 0.005 for s0, s1 in zip(c_spans, c_spans[1:]))   # never two at once
+
+
+def test_off_the_slot_outside_a_drawing_changes_nothing():
+    from ui import driver
+    with driver.off_the_slot():                                # a full run's click: no slot held
+        pass
+    assert driver._draw_slot.acquire(timeout=1)                # the one slot is still there, once
+    try:
+        assert not driver._draw_slot.acquire(timeout=0.05)
+    finally:
+        driver._draw_slot.release()

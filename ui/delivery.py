@@ -5,9 +5,10 @@ the websocket, and when a run of a fragment starts it drops that fragment's mess
 queue (ForwardMsgQueue.clear on SCRIPT_STARTED: a new run replaces them) and marks the last run
 "finished early for rerun". A tick whose next timer request was already waiting (it ran past its
 period, or the request came while it drew) is followed at once by the next one, often before the
-event loop has flushed: with 20 sessions on 2 cores the event loop gets the GIL a twentieth of
-the time, and 29 of one session's 45 ticks were thrown away unseen (their script_finished came as
-FINISHED_EARLY_FOR_RERUN). The server had drawn them all.
+event loop has flushed: with 20 sessions on 2 cores the event loop gets a small share of the
+GIL, and about half of each session's runs ended "finished early for rerun" (20-34 of 40-70 in
+35 s), most of them ticks whose output the browser never got although the server had drawn it.
+A stand-in with 6 busy threads (tests/test_live_delivery.py): 2-8 of 13-36 ticks seen.
 
 So a tick ends by waiting, asleep (the GIL free for the event loop), until its session's queue has
 been flushed, for at most a bound: the tick's work is then seen, and the wait is counted in the

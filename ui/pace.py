@@ -30,8 +30,8 @@ import time
 import streamlit as st
 
 DRAW_SHARE = 0.5        # of the machine's cores the server's drawing may take before redraws slow down
-MAX_EVERY = 2.0         # s: load never spaces redraws further (0.5 redraws/s, the classroom's floor)
-MAX_OVERRUN_EVERY = 2.0  # s: the longest period a slow tick is given (longer ticks run back to back)
+MAX_EVERY = 1.8         # s: load never spaces redraws further (0.56 redraws/s: the classroom's floor of 0.5, with room)
+MAX_OVERRUN_EVERY = 1.8  # s: the longest period a slow tick is given (longer ticks run back to back)
 OVERRUN = 1.25          # a tick's own time x this must fit in its period
 GROW_S = 6.0            # s between two lengthenings of a page's period
 RESPACE_S = 15.0        # s between a change of the period and a shortening
@@ -96,13 +96,14 @@ def tick_time(clock: dict, seconds: float, began: float | None, now_every: float
 
 def period(every: float, load: float, tick: float) -> float:
     """`every` x a power of 2: near the load rule's period (at most MAX_EVERY), then doubled
-    until a tick of `tick` seconds fits with room to spare (at most MAX_OVERRUN_EVERY)."""
+    until a tick of `tick` seconds fits with room to spare (at most MAX_OVERRUN_EVERY); either
+    cap is a level of its own (1.8 s after 1.6 s, or after 1 s for a 1 s page)."""
     level = every
     while level * 2 <= load * 1.2 and level < MAX_EVERY:
         level *= 2
     level = min(level, max(every, MAX_EVERY))
-    while level < tick * OVERRUN and level * 2 <= MAX_OVERRUN_EVERY:
-        level *= 2
+    while level < tick * OVERRUN and level < MAX_OVERRUN_EVERY:
+        level = min(level * 2, MAX_OVERRUN_EVERY)
     return round(level, 1)
 
 
