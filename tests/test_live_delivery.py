@@ -58,9 +58,10 @@ SEEN_JS = r"""(() => {
 })();"""
 
 
-def test_every_slow_tick_reaches_the_browser(browser, tmp_path):
-    app = tmp_path / "slow_tick.py"
-    app.write_text(APP)
+def _values_seen(browser, tmp_path, name: str, script: str, seconds: float = 8.0) -> list[int]:
+    """Serve `script` and return the distinct Step values a real browser showed in `seconds`."""
+    app = tmp_path / name
+    app.write_text(script)
     with serve(tmp_path, script=str(app)) as url:
         ctx = browser.new_context()
         page = ctx.new_page()
@@ -68,10 +69,14 @@ def test_every_slow_tick_reaches_the_browser(browser, tmp_path):
             page.add_init_script(SEEN_JS)
             page.goto(url, wait_until="domcontentloaded")
             page.wait_for_function("window.__seen && window.__seen.length >= 2", timeout=120_000)
-            page.wait_for_timeout(8000)
-            seen = page.evaluate("window.__seen")
+            page.wait_for_timeout(seconds * 1000)
+            return page.evaluate("window.__seen")
         finally:
             ctx.close()
+
+
+def test_every_slow_tick_reaches_the_browser(browser, tmp_path):
+    seen = _values_seen(browser, tmp_path, "slow_tick.py", APP)
     ticks = seen[-1] - seen[0] + 1            # one step per tick: the steps span every tick made
     assert ticks >= 6, seen                   # ~0.5-0.6 s a tick for 8 s
     assert len(seen) >= 0.8 * ticks, (len(seen), ticks, seen)
@@ -189,19 +194,7 @@ def test_a_tick_followed_at_once_by_the_next_is_seen_only_when_it_waits_for_its_
     a class, 20 sessions) the next tick, already asked for, starts first. Without the wait most
     ticks never reach the browser (seen here: 2 of 13, 3 of 19, 8 of 36); with it, every one."""
     monkeypatch.setenv("GENLAB_TEST_WAIT_SENT", "1" if wait else "0")
-    app = tmp_path / "busy_tick.py"
-    app.write_text(BUSY_APP)
-    with serve(tmp_path, script=str(app)) as url:
-        ctx = browser.new_context()
-        page = ctx.new_page()
-        try:
-            page.add_init_script(SEEN_JS)
-            page.goto(url, wait_until="domcontentloaded")
-            page.wait_for_function("window.__seen && window.__seen.length >= 2", timeout=120_000)
-            page.wait_for_timeout(8000)
-            seen = page.evaluate("window.__seen")
-        finally:
-            ctx.close()
+    seen = _values_seen(browser, tmp_path, "busy_tick.py", BUSY_APP)
     ticks = seen[-1] - seen[0] + 1
     assert ticks >= 8, seen
     if wait:
