@@ -276,22 +276,17 @@ class RemoteRun:
                 self._heard(beat)
             if saved is not None:
                 self._keep(saved[0], self._saved_at)
-            if self.look_ahead <= 0:       # a crowded server: each waited for, as it comes due
-                save = not self._playing or now - self._saved_at > SAVE_EVERY
-                if self._playing and not save and asked == self._asked and now - self._played_at < PLAY_EVERY:
-                    return self._status
-                self._asked, self._played_at = asked, now
-                return self._command("play", *asked, save=save)
             if not self._playing or asked != self._asked:      # starting, or a new rate or share
                 self._asked, self._played_at = asked, now
                 return self._command("play", *asked, save=not self._playing)
-            # Playing on, with a worker of its own (look_ahead, ui.pace): the heartbeat and the
-            # restart point go ahead, their answers read on the next call, so that a live tick
-            # never waits for the worker's slice in progress (a 256-member sweep's tick took 0.3 s
-            # instead of 0.1 s every PLAY_EVERY, and 0.6 s at every SAVE_EVERY, and its period
-            # doubled). Not in a crowded server, where stop 26's way is the one measured with 20
-            # sessions: answers asked ahead there lengthen the workers' queues, which a late
-            # joiner's build waits behind.
+            # Playing on: the heartbeat and the restart point go ahead, their answers read on the
+            # next call, so that a live tick never waits for the worker's slice in progress (a
+            # 256-member sweep's tick took 0.3 s instead of 0.1 s every PLAY_EVERY, and 0.6 s at
+            # every SAVE_EVERY, and its period doubled; with 20 sessions on 2 workers the Dirac
+            # page's ticks waited 0.35 s on average, 5.2 s at most, for a worker busy with
+            # another session's heavy step). Crowded or not: waited for in a crowded server
+            # (stop 26/27), 20 sessions' redraws min/median 0.43/0.72 and joins p95 4.8-5.6 s;
+            # ahead, 0.53/0.75-0.81 and 4.7-5.5 s (bench_classroom, two runs each).
             if now - self._played_at >= PLAY_EVERY:
                 self._played_at = now
                 self._send_ahead("beat", "play", *asked)
