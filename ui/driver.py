@@ -65,43 +65,6 @@ _thread = threading.local()
 # the GIL is free), for its period's slack or PAGE_FIRST_S, the longer: a tick that outlasts its
 # period is still seen, since it waits for its output to leave (ui.delivery).
 # Waiting, not skipping: a fragment run that draws nothing blanks the live part of the page.
-# Drawing slots. A page's figures are built in Python under the GIL: with 20 sessions drawing at
-# once, the server's event loop (which sends every session's output and serves a joining
-# student's page and files) got a small share of it. So at most DRAW_SLOTS ticks draw at a time,
-# in the order they came (a waiting tick sleeps, the GIL free); asking workers for snapshots is
-# outside (no GIL needed while waiting for an answer). bench_classroom, 20 sessions on 2 cores:
-# no slots: joins p50/p95 5.8/7.6 s, redraws min/median 0.43/0.75; 2 slots: 4.8/6.1 s,
-# 0.50/0.86; 1 slot: 3.9/5.3 s, 0.50/0.63 (every session 0.50-0.77: served in turn).
-DRAW_SLOTS = max(1, int(os.environ.get("GENLAB_DRAW_SLOTS", "1")))
-_draw_slot = threading.BoundedSemaphore(DRAW_SLOTS)
-
-
-@contextlib.contextmanager
-def drawing():
-    """Hold a drawing slot (the live tick's `body`)."""
-    _draw_slot.acquire()
-    _thread.drawing = True
-    try:
-        yield
-    finally:
-        _thread.drawing = False
-        _draw_slot.release()
-
-
-@contextlib.contextmanager
-def off_the_slot():
-    """Inside a tick's drawing, a wait that needs no GIL (a run's lock held by its trainer for a
-    chunk, up to 0.5 s on the image page) hands the slot to the next session meanwhile."""
-    held = getattr(_thread, "drawing", False)
-    if held:
-        _thread.drawing = False
-        _draw_slot.release()
-    try:
-        yield
-    finally:
-        if held:
-            _draw_slot.acquire()
-            _thread.drawing = True
 PAGE_FIRST_S = 1.0      # s a tick gives way at least, even past its period (its output is kept: ui.delivery)
 IN_FLIGHT_S = 8.0       # s after which a full run that never said it ended (st.stop) no longer counts
 _in_flight: dict[int, float] = {}       # thread id -> when its full run began
@@ -153,6 +116,54 @@ def give_way_s(now_every: float, tick: float) -> float:
     PAGE_FIRST_S (a tick past its period is still seen: ui.delivery)."""
     from ui.pace import OVERRUN
     return max(PAGE_FIRST_S, now_every - OVERRUN * tick)
+
+
+# Drawing slots. A page's figures are built in Python under the GIL: with 20 sessions drawing at
+# once, the server's event loop (which sends every session's output and serves a joining
+# student's page and files) got a small share of it. So at most DRAW_SLOTS ticks draw at a time,
+# in the order they came (a waiting tick sleeps, the GIL free); asking workers for snapshots is
+# outside (no GIL needed while waiting for an answer). bench_classroom, 20 sessions on 2 cores:
+# no slots: joins p50/p95 5.8/7.6 s, redraws min/median 0.43/0.75; 2 slots: 4.8/6.1 s,
+# 0.50/0.86; 1 slot: 3.9/5.3 s, 0.50/0.63 (every session 0.50-0.77: served in turn).
+def _slots() -> int:
+    try:
+        return max(1, int(os.environ.get("GENLAB_DRAW_SLOTS", "1")))
+    except ValueError:              # a typo in the setting: the default, never a broken app
+        log.warning("GenLab: GENLAB_DRAW_SLOTS=%r is not a whole number; using 1",
+                    os.environ.get("GENLAB_DRAW_SLOTS"))
+        return 1
+
+
+DRAW_SLOTS = _slots()
+_draw_slot = threading.BoundedSemaphore(DRAW_SLOTS)
+
+
+@contextlib.contextmanager
+def drawing():
+    """Hold a drawing slot (the live tick's `body`)."""
+    _draw_slot.acquire()
+    _thread.drawing = True
+    try:
+        yield
+    finally:
+        _thread.drawing = False
+        _draw_slot.release()
+
+
+@contextlib.contextmanager
+def off_the_slot():
+    """Inside a tick's drawing, a wait that needs no GIL (a run's lock held by its trainer for a
+    chunk, up to 0.5 s on the image page) hands the slot to the next session meanwhile."""
+    held = getattr(_thread, "drawing", False)
+    if held:
+        _thread.drawing = False
+        _draw_slot.release()
+    try:
+        yield
+    finally:
+        if held:
+            _draw_slot.acquire()
+            _thread.drawing = True
 
 
 def watching(ns: str) -> None:
