@@ -317,7 +317,7 @@ def live(ns: str, runs: dict[str, Any], body: Callable[[dict[str, dict]], None],
         try:
             if remote:
                 # Snapshots asked for a tick ahead (the worker answers while the page waits), so
-                # a tick's own time is its drawing; not beyond the classroom's 2 s period, and
+                # a tick's own time is its drawing; not beyond the classroom's MAX_EVERY, and
                 # only while each playing session has a worker of its own (pace.look_ahead).
                 ahead = pace.look_ahead(now_every, calm)
                 share = pooled.share_line(pooled.steer(ns, runs, playing(ns), k / every, ahead))

@@ -31,7 +31,7 @@ import streamlit as st
 
 DRAW_SHARE = 0.5        # of the machine's cores the server's drawing may take before redraws slow down
 MAX_EVERY = 1.8         # s: load never spaces redraws further (0.56 redraws/s: the classroom's floor of 0.5, with room)
-MAX_OVERRUN_EVERY = 1.8  # s: the longest period a slow tick is given (longer ticks run back to back)
+MAX_OVERRUN_EVERY = MAX_EVERY  # s: the longest period a slow tick is given (longer ticks run back to back)
 OVERRUN = 1.25          # a tick's own time x this must fit in its period
 GROW_S = 6.0            # s between two lengthenings of a page's period
 RESPACE_S = 15.0        # s between a change of the period and a shortening
