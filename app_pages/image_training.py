@@ -9,10 +9,12 @@ from lab.experiments import image_gan, image_vae
 from lab.figures.images import display_scale, png_bytes, readout
 from lab.gan import recipes
 from lab.images.runs import seeded
-from lab.images.worker import follow, status_line
+from lab.images.worker import follow, pooled_state, status_line
+from lab.pool import Build
 from ui.images import arithmetic_box, resume_box
 
 NS = "img"
+FLAT_OUT = 100_000      # steps per 1 s tick asked of the pool: more than any device trains
 FAMILIES = {"GAN": image_gan, "VAE": image_vae}
 TEXT, ss = ui.page_text(__file__), st.session_state
 
@@ -41,20 +43,23 @@ if cfg is not None:
         ui.recipe_note(cfg, where=st.sidebar)
 
 controls = ui.transport(NS, default_k=20, max_k=500, step_label="Step (k steps)")
-stop = st.button("Stop (free the server slot)", key=f"{NS}.stop", icon=":material/stop:")
 zipped = upload.getvalue() if upload is not None else None
+# In a training process of the pool (the default) when it is on, else in this server's thread.
 runs = ui.keep_runs(NS, {family: cfg} if cfg is not None else None,
-                    lambda name, c: seeded(pkg.EXPERIMENT.name, pkg.make_run, c, n_seeds, upload=zipped),
+                    lambda name, c: Build(seeded, pkg.EXPERIMENT.name, pkg.make_run, c, n_seeds, upload=zipped),
                     reset=controls.reset, token=(hashlib.sha1(zipped).hexdigest() if zipped else None, n_seeds))
 if (run := runs.get(family)) is None:
     st.stop()
-# the background worker: pauses after 20 s without a redraw (tab closed, page left), stops after 45 s
-tr, refused = follow(ss.get(f"{NS}.worker"), run, controls.playing, stop, pause_after=20, stop_after=45)
-ss[f"{NS}.worker"] = tr
-if refused:
-    st.warning(ui.plain(refused), icon=":material/hourglass_top:")
-if stop or refused:
-    ui.pause(NS)
+tr = None
+if not ui.pooled.is_remote(run):
+    # the background thread: pauses after 20 s without a redraw (tab closed, page left), stops after 45 s
+    stop = st.button("Stop (free the server slot)", key=f"{NS}.stop", icon=":material/stop:")
+    tr, refused = follow(ss.get(f"{NS}.worker"), run, controls.playing, stop, pause_after=20, stop_after=45)
+    ss[f"{NS}.worker"] = tr
+    if refused:
+        st.warning(ui.plain(refused), icon=":material/hourglass_top:")
+    if stop or refused:
+        ui.pause(NS)
 if controls.step:
     ui.step_runs(runs, controls.steps_per_tick)
 if run.step >= run.total:
@@ -62,14 +67,16 @@ if run.step >= run.total:
 
 
 def body(snaps: dict) -> None:
-    tr.heartbeat()
     snap = snaps[family]
-    if ui.playing(NS) and tr.state in ("failed", "stopped"):
-        ui.pause(NS)
-        st.rerun(scope="app")
-    if tr.message:
-        (st.error if tr.state == "failed" else st.info)(ui.plain(tr.message))
-    st.progress(min(snap["step"] / max(snap["total"], 1), 1.0), text=status_line(tr.state, snap["step"], snap["total"]))
+    if tr is not None:
+        tr.heartbeat()
+        if ui.playing(NS) and tr.state in ("failed", "stopped"):
+            ui.pause(NS)
+            st.rerun(scope="app")
+        if tr.message:
+            (st.error if tr.state == "failed" else st.info)(ui.plain(tr.message))
+    state = tr.state if tr is not None else pooled_state(ui.playing(NS), snap["step"], snap["total"])
+    st.progress(min(snap["step"] / max(snap["total"], 1), 1.0), text=status_line(state, snap["step"], snap["total"]))
     st.caption(f"Training on **{snap['device']}** in **{snap['precision']}**, channels_last tensors"
                + "".join(f" · {ui.plain(snap[k])}" for k in ("graphs", "note") if snap.get(k)))
     for col, (label, value, note) in zip(st.columns(4), readout(snap)):
@@ -93,7 +100,10 @@ def body(snaps: dict) -> None:
                 st.image(png_bytes(held.interpolation(i, j), scale=scale))
 
 
-ui.live(NS, runs, body, k=controls.steps_per_tick, every=1.0, snapshot=lambda run: tr.latest(), train=False)
+# A run in the pool trains as fast as its fair share allows (Steps per tick is the Step button's):
+# the thread trains flat out too.
+ui.live(NS, runs, body, k=controls.steps_per_tick if tr is not None else FLAT_OUT, every=1.0,
+        snapshot=None if tr is None else lambda run: tr.latest(), train=False)
 arithmetic_box(NS, run)
 
 latest = ui.latest(NS)          # the last drawn tick: finished arrays, read when a button is clicked

@@ -371,6 +371,30 @@ def test_caps_refuse_with_the_message(pool):
         pool.caps = old
 
 
+def test_a_run_whose_training_fails_in_its_worker_says_why_and_is_not_played_again_unseen(pool):
+    """The worker stops a run whose step raises; the page's next ticks (Play re-sent as its
+    heartbeat) hear why and are not answered by a fresh Play that would hide it."""
+    from tests.faulty_runs import FAIL_AT, FailingRun
+    run = RemoteRun(pool, Build(FailingRun, CFG), "fails")
+    st = run.play(1e6)
+    assert st["playing"] and st["error"] == ""
+    deadline = time.monotonic() + 30
+    while not st.get("error") and time.monotonic() < deadline:
+        time.sleep(0.3)
+        st = run.play(1e6)            # a tick: the heartbeat goes ahead every PLAY_EVERY
+    assert st["error"] == "Training stopped: FloatingPointError: the loss is nan", st
+    assert not st["playing"] and st["step"] == FAIL_AT
+    after = run.status()              # that tick did not start it again
+    assert not after["playing"] and after["error"] == st["error"] and after["step"] == FAIL_AT
+    again = run.play(1e6)             # Play pressed again: it retries, and fails the same way
+    assert again["playing"] and again["error"] == ""
+    deadline = time.monotonic() + 10
+    while run.status()["playing"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert run.status()["error"] == st["error"]
+    run.drop()
+
+
 def test_a_silent_run_pauses_then_is_set_aside_and_restarts_from_its_saved_step(pool):
     run = RemoteRun(pool, build(), "silent")
     run._box[0].request("configure", 0, IDLE, DROP)

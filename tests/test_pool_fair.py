@@ -141,6 +141,43 @@ def test_leaving_a_page_pauses_its_runs_in_the_pool_at_once(monkeypatch):
         pool_module.shutdown()
 
 
+def _failing_page() -> None:
+    import streamlit as st
+
+    import ui
+    from lab.experiments.disjoint import DisjointConfig
+    from lab.pool import Build
+    from tests.faulty_runs import FailingRun
+    ui.begin_script_run()
+    controls = ui.transport("f")
+    runs = ui.keep_runs("f", {"run": DisjointConfig(steps=100_000)}, lambda name, cfg: Build(FailingRun, cfg))
+    ui.live("f", runs, lambda snaps: st.write(f"step {snaps['run']['step']}"), k=controls.steps_per_tick, every=0.2)
+
+
+def test_a_run_whose_training_fails_in_its_worker_pauses_the_page_with_one_line(monkeypatch):
+    from lab.pool import pool as pool_module
+    from tests.faulty_runs import FAIL_AT
+    monkeypatch.setenv("GENLAB_WORKERS", "1")
+    monkeypatch.setattr(pool_module, "_pool", None)
+    try:
+        at = AppTest.from_function(_failing_page, default_timeout=60).run()
+        at.button(key="f.play").click().run()
+        assert at.session_state["f.playing"]
+        deadline = time.monotonic() + 60
+        while at.session_state["f.playing"] and time.monotonic() < deadline:
+            at.run()                                  # a tick each (AppTest runs no timers)
+            assert not at.exception, at.exception
+            time.sleep(0.3)
+        assert not at.session_state["f.playing"]      # paused by its failure
+        at.run()                                      # the line stays while paused
+        assert [e.value for e in at.error] == ["Training stopped: FloatingPointError: the loss is nan"]
+        assert at.markdown[-1].value == f"step {FAIL_AT}" and not at.exception
+        at.button(key="f.play").click().run()         # Play again: the line goes, it retries
+        assert not at.error and not at.exception
+    finally:
+        pool_module.shutdown()
+
+
 def test_a_closed_tabs_runs_are_set_aside_and_the_others_keep_training():
     pool = Pool(1, CAPS)
     pool.gone_s = 0.6

@@ -8,6 +8,8 @@ import re
 import signal
 from pathlib import Path
 
+import pytest
+
 from conftest import error_texts, serve, wait_for_app
 
 
@@ -39,14 +41,22 @@ def _workers(parent: int) -> list[int]:
     return out
 
 
-def test_a_killed_worker_costs_one_line_and_the_server_answers(browser, tmp_path):
+# A page, and the text that says its run is drawn. The image page's training was a thread of the
+# server until the pool took it too: its kill must cost the same one line.
+PAGES = {"disjoint": ("disjoint?recipes=gan&steps=100000", "Theta steps (of 100,000)"),
+         "image": ("image_training?width=8&batch=8&steps=100000&fd_every=0", "of 100,000")}
+
+
+@pytest.mark.parametrize("which", sorted(PAGES))
+def test_a_killed_worker_costs_one_line_and_the_server_answers(browser, tmp_path, which):
+    path, drawn = PAGES[which]
     with serve(tmp_path) as url:
         ctx = browser.new_context(viewport={"width": 1200, "height": 900})
         pg = ctx.new_page()
         try:
-            pg.goto(f"{url}/disjoint?recipes=gan&steps=100000", wait_until="domcontentloaded")
+            pg.goto(f"{url}/{path}", wait_until="domcontentloaded")
             wait_for_app(pg, timeout_ms=180_000)
-            pg.get_by_text("Theta steps (of 100,000)").first.wait_for(timeout=120_000)     # the run exists
+            pg.get_by_text(drawn).first.wait_for(timeout=120_000)     # the run exists
             pg.get_by_role("button", name=re.compile(r"Play$")).first.click()
             pg.get_by_role("button", name=re.compile(r"Pause$")).first.wait_for(timeout=60_000)
             pg.wait_for_timeout(3000)                       # training in its worker
@@ -69,7 +79,7 @@ def test_a_killed_worker_costs_one_line_and_the_server_answers(browser, tmp_path
             pg.get_by_role("button", name=re.compile(r"Restart$")).first.click()
             pg.wait_for_function("() => !document.querySelector(\"[data-testid='stAlertContentError']\")",
                                  timeout=120_000)
-            pg.get_by_text("Theta steps (of 100,000)").first.wait_for(timeout=120_000)     # drawn again
+            pg.get_by_text(drawn).first.wait_for(timeout=120_000)     # drawn again
             assert error_texts(pg) == []
             pg.get_by_role("button", name=re.compile(r"Play$")).first.click()   # trains again
             pg.get_by_role("button", name=re.compile(r"Pause$")).first.wait_for(timeout=60_000)

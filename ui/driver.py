@@ -234,6 +234,7 @@ def keep_runs(ns: str, cfgs: dict[str, Any] | None, make: Callable[[str, Any], A
             if not is_newest_run():      # a newer run of this session started while this one built
                 return runs              # (a run in a worker takes a moment): that one decides
             runs[name] = made
+            ss.pop(f"{ns}.stopped", None)      # a training failure was the old run's
         except ConfigError as err:
             st.error(plain(f"{name}: {err}" if len(cfgs) > 1 else err), icon=":material/error:")
     ss[f"{ns}.token"] = token
@@ -320,12 +321,21 @@ def live(ns: str, runs: dict[str, Any], body: Callable[[dict[str, dict]], None],
                 # a tick's own time is its drawing; not beyond the classroom's MAX_EVERY, and
                 # only while each playing session has a worker of its own (pace.look_ahead).
                 ahead = pace.look_ahead(now_every, calm)
-                share = pooled.share_line(pooled.steer(ns, runs, playing(ns), k / every, ahead))
+                statuses = pooled.steer(ns, runs, playing(ns), k / every, ahead)
+                share = pooled.share_line(statuses)
+                if playing(ns) and (stopped := pooled.stopped_line(statuses)):   # shown until Play
+                    pause(ns)
+                    ss[f"{ns}.stopped"] = stopped
+                    st.rerun(scope="app")
             elif train and playing(ns) and runs:
                 draw = clock.get("draw", 0.0)
                 # When the picture alone overruns the timer, redraws are slow whatever we do:
                 # then train for half as long as we draw, not one chunk per tick.
                 _train(ns, runs, k, max(TICK_SHARE * every - draw, 0.5 * draw))
+            if playing(ns):
+                ss.pop(f"{ns}.stopped", None)
+            elif why := ss.get(f"{ns}.stopped"):
+                st.error(plain(why), icon=":material/error:")
             snaps = {name: take(run) for name, run in runs.items()}
             latest(ns).snaps = snaps
             with drawing():

@@ -14,12 +14,13 @@ FAMILY = {"image_gan": "GAN", "image_vae": "VAE"}
 def resume_box(ns: str) -> None:
     """A file box for a run file: a good file becomes this session's run of its family (its
     config in the widgets, paused); anything else is one error line and nothing changes."""
-    from ui import pause, plain
+    from lab.pool import Build
+    from ui import pause, plain, pooled
     ss = st.session_state
 
     def load() -> None:
-        try:
-            back = image_runs.load(ss[f"{ns}.resume"].getvalue())
+        try:                                 # rebuilt in a training process when the pool is on
+            back = pooled.materialise(Build(image_runs.load, ss[f"{ns}.resume"].getvalue()))
         except ConfigError as err:           # CheckpointError: unsafe, junk, or another experiment's file
             ss[f"{ns}.resume_error"] = str(err)
             return
@@ -53,8 +54,8 @@ def arithmetic_box(ns: str, run) -> None:
                     st.caption("The trainer is busy; press again.")
                 else:
                     try:
-                        ss[key] = {"run": id(run), "step": held.step,
-                                   "means": arithmetic.class_means(held.trainer, held.data, held.cfg.seed)}
+                        found = held.class_means()        # a method: the run may be in a worker process
+                        ss[key] = {"run": id(run), "step": found.pop("step"), "means": found}
                     except ConfigError as err:
                         st.warning(plain(err), icon=":material/info:")
         got = ss.get(key)
@@ -73,7 +74,7 @@ def arithmetic_box(ns: str, run) -> None:
                 st.caption("The trainer is busy; the path shows at the next rerun.")
                 return
             try:
-                out = arithmetic.path(held.trainer, means, int(a), int(b), int(i))
+                out = held.arithmetic_path(means, int(a), int(b), int(i))
             except ConfigError as err:
                 st.warning(plain(err), icon=":material/info:")
                 return

@@ -146,6 +146,12 @@ def steer(ns: str, runs: dict[str, Any], on: bool, rate: float, ahead: float = 0
     return out
 
 
+def stopped_line(statuses: dict[str, dict]) -> str:
+    """Why a run's training stopped in its worker (RemoteRun.play: a diverged loss, a device out
+    of memory), or ''."""
+    return next((s["error"] for s in statuses.values() if s.get("error") and not s.get("playing")), "")
+
+
 def share_line(statuses: dict[str, dict]) -> str:
     """'N sessions training on this server: your share ~x steps/s' when N > 1, else ''."""
     from lab.pool import get_pool

@@ -206,6 +206,27 @@ class ImageRun(Run):
             t = torch.linspace(0, 1, n).unsqueeze(1)
             return self.trainer.sample((1 - t) * za + t * zb).numpy()
 
+    # Reads a page asks for by name: in a worker process (lab.pool.RemoteRun forwards a method
+    # call, never the trainer itself), they are the only way to reach the networks.
+    def samples(self, n: int, seed: int) -> torch.Tensor:
+        """n images (cpu, [-1, 1]) from fresh noise of `seed`'s stream: what the evaluation page
+        judges."""
+        with self.lock:
+            z = torch.randn(n, self.trainer.latent, generator=generator(seed + 11))
+            return torch.cat([self.trainer.sample(chunk).cpu() for chunk in z.split(500)])
+
+    def class_means(self) -> dict:
+        """lab.images.arithmetic.class_means at this step (ConfigError without labels)."""
+        from lab.images import arithmetic
+        with self.lock:
+            return {"step": self.step, **arithmetic.class_means(self.trainer, self.data, self.cfg.seed)}
+
+    def arithmetic_path(self, means: dict, a: int, b: int, i: int) -> dict:
+        """lab.images.arithmetic.path: fixed-noise sample i moved by mean(a) - mean(b)."""
+        from lab.images import arithmetic
+        with self.lock:
+            return arithmetic.path(self.trainer, means, a, b, i)
+
 
 def shown_values(run: ImageRun) -> dict:
     """A loaded run's config as the page's widgets show it: a GAN recipe's own values where the

@@ -268,6 +268,13 @@ STATES = {"new": "ready: press Play", "running": "training", "paused": "paused",
           "stopped": "stopped: Play continues on a new thread", "failed": "failed"}
 
 
+def pooled_state(playing: bool, step: int, total: int) -> str:
+    """The state a run trained in the worker pool shows (lab.pool: it has no thread here)."""
+    if step >= total:
+        return "finished"
+    return "running" if playing else "paused" if step else "new"
+
+
 def status_line(state: str, step: int, total: int) -> str:
     return f"{STATES.get(state, state)}: step {step:,} of {total:,}"
 

@@ -276,6 +276,11 @@ class RemoteRun:
                 self._heard(beat)
             if saved is not None:
                 self._keep(saved[0], self._saved_at)
+            if beat is not None and beat.get("error") and not beat["playing"]:
+                # Its training failed in the worker (a diverged loss, out of memory): the page
+                # says why and pauses (ui.pooled.stopped_line), rather than Play starting the
+                # failing step again behind it, unseen. Play pressed again retries.
+                return beat
             if not self._playing or asked != self._asked:      # starting, or a new rate or share
                 self._asked, self._played_at = asked, now
                 return self._command("play", *asked, save=not self._playing)
@@ -289,7 +294,7 @@ class RemoteRun:
             # ahead, 0.53/0.75-0.81 and 4.7-5.5 s (bench_classroom, two runs each).
             if now - self._played_at >= PLAY_EVERY:
                 self._played_at = now
-                self._send_ahead("beat", "play", *asked)
+                self._send_ahead("beat", "play", *asked, True)       # again: a failure stays
             if self._resumable and now - self._saved_at > SAVE_EVERY:
                 self._saved_at = now
                 self._send_ahead("save", "call", "state_bytes")
@@ -336,7 +341,8 @@ class RemoteRun:
         return self._command("pause", save=self._playing)
 
     def status(self) -> dict:
-        """{playing, message, step, steps_per_s, sessions (playing on this worker)}; a heartbeat."""
+        """{playing, message, error (why its training stopped, or ''), step, steps_per_s, sessions
+        (playing on this worker)}; a heartbeat."""
         return self._command("status", save=False)
 
     def _command(self, op: str, *args, save: bool) -> dict:

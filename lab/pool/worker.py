@@ -68,6 +68,7 @@ class Entry:
         self.per_step = None             # s, moving average
         self.done: deque = deque()       # (start, end, steps) of recent slices
         self.message = ""
+        self.error = ""                  # why training stopped in this process ("" : it did not)
 
     def steps_per_s(self, now: float) -> float:
         """Steps per wall-clock second over the last RATE_WINDOW s (or since it started playing)."""
@@ -157,7 +158,7 @@ class Worker:
             e.run.advance(k)
         except Exception as err:  # a diverged run: it stops, the page shows the one line
             e.playing = False
-            e.message = f"Training stopped: {type(err).__name__}: {err}"[:400]
+            e.message = e.error = f"Training stopped: {type(err).__name__}: {err}"[:400]
             return
         took = time.perf_counter() - t0
         cpu = time.thread_time() - cpu0
@@ -172,8 +173,12 @@ class Worker:
             self.allow[e.group] = (left - took, at)
 
     # ---- commands ---------------------------------------------------------------------------
-    def play(self, rid: int, rate: float, share: float = 1.0) -> None:
+    def play(self, rid: int, rate: float, share: float = 1.0, again: bool = False) -> None:
+        """`again`: Play re-sent to a playing run (its heartbeat): a run whose training failed
+        stays stopped, so its page hears why; a Play pressed retries it."""
         e = self.runs[rid]
+        if again and e.error and not e.playing:
+            return
         if not e.playing:
             others = [self.used.get(g, 0.0) for g in self.playing_groups() if g != e.group]
             if e.group not in self.playing_groups():
@@ -181,7 +186,7 @@ class Worker:
                 self.allow.pop(e.group, None)
             e.credit, e.last_fill = 0.0, time.monotonic()
             e.started, e.done = time.monotonic(), deque()
-        e.playing, e.rate, e.message = True, max(float(rate), 0.0), ""
+        e.playing, e.rate, e.message, e.error = True, max(float(rate), 0.0), "", ""
         if share < 1.0:
             self.share[e.group] = max(float(share), 0.01)
         else:
@@ -193,7 +198,7 @@ class Worker:
 
     def status(self, rid: int) -> dict:
         e, now = self.runs[rid], time.monotonic()
-        return {"playing": e.playing, "message": e.message, "step": int(e.run.step),
+        return {"playing": e.playing, "message": e.message, "error": e.error, "step": int(e.run.step),
                 "steps_per_s": e.steps_per_s(now), "sessions": len(self.playing_groups())}
 
     def handle(self, op: str, rid: int, args: tuple, kwargs: dict):

@@ -84,11 +84,9 @@ def as_digits(images: torch.Tensor) -> torch.Tensor:
 
 def from_run(image_run, n: int, seed: int) -> torch.Tensor:
     """n samples of an image_gan / image_vae run (its generator or decoder at fresh noise),
-    taken under the run's lock (its worker may be training it)."""
-    z = torch.randn(n, image_run.trainer.latent, generator=generator(seed + 11))
-    with image_run.holding() as held:
-        out = torch.cat([held.trainer.sample(chunk).cpu() for chunk in z.split(500)])
-    return as_digits(out)
+    taken under the run's lock (its trainer may be training it); the run may live in a worker
+    process (lab.pool.RemoteRun: the samples come back as a tensor)."""
+    return as_digits(image_run.samples(n, seed))
 
 
 def run_file(data: bytes, n: int, seed: int) -> torch.Tensor:
