@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lab.experiments.disjoint import closed_forms
+from lab.figures import plain
 from lab.figures.style import TEMPLATE
 
 REAL, FAKE = "#1f77b4", "#ff7f0e"
@@ -55,35 +56,37 @@ def divergences(setup: str, sigma: float, theta_now: float) -> go.Figure:
     """KL, JS, TV, W1 against theta (top) and their derivatives (bottom), closed forms."""
     th, vals, grads = _curves(setup, sigma, _span(theta_now))
     lines = setup == "lines"
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
-                        subplot_titles=("Divergence between P_0 and P_theta",
-                                        "Its derivative in theta: the direction it gives the generator"))
+    layout = plain.grid(("Divergence between P_0 and P_theta",
+                         "Its derivative in theta: the direction it gives the generator"),
+                        rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1)
+    data = []
     for key, (label, colour, dash) in DIV_STYLE.items():
         if lines and key == "kl":   # +inf on the whole plateau: say so where the eye looks for it
             label = "KL = +inf for theta != 0 (off the chart)"
-        for row, data in ((1, vals[key]), (2, grads[key])):
-            y = np.where(np.isfinite(data), data, np.nan)
+        for row, values in ((1, vals[key]), (2, grads[key])):
+            y = np.where(np.isfinite(values), values, np.nan)
             if lines and key != "w1":
                 y = np.where(th == 0, np.nan, y)      # a jump at 0: do not join 0 to the plateau
-            fig.add_trace(go.Scatter(x=th, y=y, name=label, legendgroup=key, showlegend=row == 1,
-                                     line=dict(color=colour, dash=dash, width=3)), row, 1)
+            data.append(plain.scatter(x=th, y=y, name=label, legendgroup=key, showlegend=row == 1,
+                                      line=dict(color=colour, dash=dash, width=3), **plain.panel(row)))
         if lines and key != "w1":
-            fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers", marker=dict(color=colour, size=10),
-                                     legendgroup=key, showlegend=False, hovertemplate=f"{label} = 0 at theta = 0"),
-                          1, 1)
+            data.append(plain.scatter(x=[0], y=[0], mode="markers", marker=dict(color=colour, size=10),
+                                      legendgroup=key, showlegend=False, hovertemplate=f"{label} = 0 at theta = 0",
+                                      **plain.panel(1)))
     top = max(2.3, 1.05 * abs(th).max())
     now = {k: float(v) for k, v in closed_forms.exact(setup, theta_now, sigma).items()}
-    _vline(fig, theta_now, dict(color="black", dash="dash", width=1))
-    fig.update_yaxes(range=[-0.08, top], title_text="value", row=1, col=1)
-    fig.update_yaxes(range=[-1.6, 1.6], title_text="d / d theta", row=2, col=1)
-    fig.update_xaxes(range=[th[0], th[-1]])
-    fig.update_xaxes(title_text="theta", row=2, col=1)
+    layout["yaxis"].update(range=[-0.08, top], title=dict(text="value"))
+    layout["yaxis2"].update(range=[-1.6, 1.6], title=dict(text="d / d theta"))
+    layout["xaxis"].update(range=[th[0], th[-1]])
+    layout["xaxis2"].update(range=[th[0], th[-1]], title=dict(text="theta"))
     name = "parallel lines" if lines else f"Gaussians, s = {sigma:g}"
     title = (f"Closed forms, {name}<br>at theta = {theta_now:.2f}: JS {now['js']:.3f}, TV {now['tv']:.3f}, "
              f"W1 {now['w1']:.2f}, KL {now['kl']:.3g}")
-    fig.update_layout(height=620, title=dict(text=title, font=dict(size=15)), legend=dict(orientation="h", y=-0.12),
-                      **{**LAYOUT, "margin": dict(l=60, r=20, t=95, b=40)})
-    return fig
+    layout.update(height=620, title=dict(text=title, font=dict(size=15)), legend=dict(orientation="h", y=-0.12),
+                  shapes=[dict(type="line", x0=theta_now, x1=theta_now, y0=0, y1=1, xref="x", yref="paper",
+                               line=dict(color="black", dash="dash", width=1))],
+                  **{**LAYOUT, "margin": dict(l=60, r=20, t=95, b=40)})
+    return plain.figure(data, layout)
 
 
 def gaussian_family(sigma: float, theta_now: float,
@@ -131,29 +134,19 @@ def plane(real: np.ndarray, fake: np.ndarray, theta: float) -> go.Figure:
     return fig
 
 
-def _scatter(**trace) -> dict:
-    return {"type": "scatter", **trace}
-
-
-def _figure(data: list[dict], layout: dict) -> go.Figure:
-    """One validation pass over plain dicts: building a live figure trace by trace (add_trace,
-    add_shape, update_*axes with row/col) cost several times more per tick."""
-    return go.Figure(dict(data=data, layout=layout))
-
-
 def samples(snaps: dict) -> go.Figure:
     """Real samples (blue) and each recipe's fakes in the plane at its current theta."""
     first = next(iter(snaps.values()))
-    data = [_scatter(x=first["real"][:, 0], y=first["real"][:, 1], mode="markers", name="real P_0",
+    data = [plain.scatter(x=first["real"][:, 0], y=first["real"][:, 1], mode="markers", name="real P_0",
                      marker=dict(color=REAL, size=6, opacity=0.7))]
-    data += [_scatter(x=s["fake"][:, 0], y=s["fake"][:, 1], mode="markers",
+    data += [plain.scatter(x=s["fake"][:, 0], y=s["fake"][:, 1], mode="markers",
                       name=f"fake: {s['label']} (theta = {s['theta']:.2f})",
                       marker=dict(color=RECIPE_COLOUR[s["recipe"]], size=6, opacity=0.6, symbol="x"))
              for s in snaps.values()]
     xs = np.concatenate([first["real"][:, 0]] + [s["fake"][:, 0] for s in snaps.values()])
     lo, hi = min(xs.min(), -0.5, first["theta0"]), max(xs.max(), 0.5, first["theta0"])
     noisy = first["metrics"]["noise"] > 0.2
-    return _figure(data, dict(
+    return plain.figure(data, dict(
         LAYOUT, height=380, title=dict(text="Samples in the plane"), legend=dict(orientation="h", y=-0.25),
         xaxis=dict(range=[float(lo) - 0.3, float(hi) + 0.3], title=dict(text="x (theta moves the fakes along x)")),
         yaxis=dict(range=[-0.6, 1.6] if noisy else [-0.15, 1.15], title=dict(text="y"))))
@@ -161,11 +154,11 @@ def samples(snaps: dict) -> go.Figure:
 
 def trajectories(snaps: dict) -> go.Figure:
     """theta_t against step for every recipe, on one chart, with the target theta = 0."""
-    data = [_scatter(x=np.concatenate([[0], s["history"]["step"]]),
+    data = [plain.scatter(x=np.concatenate([[0], s["history"]["step"]]),
                      y=np.concatenate([[s["theta0"]], s["history"]["theta"]]),
                      name=s["label"], line=dict(color=RECIPE_COLOUR[s["recipe"]], width=3))
             for s in snaps.values()]
-    return _figure(data, dict(
+    return plain.figure(data, dict(
         LAYOUT, height=380, title=dict(text="Trajectories theta_t"), legend=dict(orientation="h", y=-0.25),
         xaxis=dict(title=dict(text="theta step")), yaxis=dict(title=dict(text="theta")),
         shapes=[dict(type="line", x0=0, x1=1, xref="paper", y0=0, y1=0, yref="y",
@@ -190,10 +183,6 @@ def _gap_layout() -> dict:
     return fig.layout.to_plotly_json()
 
 
-def _vline_at(x: float, line: dict) -> dict:
-    return dict(type="line", x0=x, x1=x, y0=0, y1=1, xref="x", yref="y domain", line=line)
-
-
 def across_gap(snaps: dict) -> go.Figure:
     """Left: each D (in [0, 1]) and critic (centred, divided by its Lipschitz constant) along x,
     with the real line at 0 and each fake line at its theta. Right: the push -d loss_G / d theta
@@ -202,10 +191,10 @@ def across_gap(snaps: dict) -> go.Figure:
     data, shapes, notes = [], [], list(layout.get("annotations", []))
     for s in snaps.values():
         label, colour, prob = s["label"], RECIPE_COLOUR[s["recipe"]], s["probabilistic"]
-        data.append(_scatter(x=s["gap_x"], y=s["gap_value"], name=f"{'D' if prob else 'f/L'}: {label}",
+        data.append(plain.scatter(x=s["gap_x"], y=s["gap_value"], name=f"{'D' if prob else 'f/L'}: {label}",
                              line=dict(color=colour, width=3, dash="solid" if prob else "dash"),
                              xaxis="x", yaxis="y" if prob else "y2"))
-        shapes.append(_vline_at(s["theta"], dict(color=colour, width=1.5, dash="dot")))
+        shapes.append(plain.vline(s["theta"], dict(color=colour, width=1.5, dash="dot")))
         push = s["metrics"]["push"]
         toward = push * s["theta"] < 0
         data.append(dict(type="bar", y=[label], x=[max(abs(push), FLOOR)], orientation="h", showlegend=False,
@@ -215,10 +204,10 @@ def across_gap(snaps: dict) -> go.Figure:
         notes.append(dict(x=math.log10(FLOOR) + 0.15, y=label, xref="x2", yref="y3", xanchor="left",
                           showarrow=False, font=dict(size=13, color="black"),
                           text=f"{label}: {push:+.1e} {'toward 0' if toward else 'away from 0'}"))
-    shapes.append(_vline_at(0.0, dict(color=REAL, width=3)))
+    shapes.append(plain.vline(0.0, dict(color=REAL, width=3)))
     layout.update(shapes=shapes, annotations=notes)
     layout["yaxis3"]["categoryarray"] = [s["label"] for s in snaps.values()][::-1]
-    return _figure(data, layout)
+    return plain.figure(data, layout)
 
 
 @functools.lru_cache(maxsize=8)
@@ -245,15 +234,15 @@ def earlier(snaps: dict) -> go.Figure:
         for i, k in enumerate(kept):
             alpha = 0.25 + 0.75 * (i + 1) / len(kept)
             at = float(np.interp(k["theta"], k["x"], k["value"]))
-            data.append(_scatter(x=k["x"], y=k["value"], mode="lines", showlegend=False, opacity=alpha,
+            data.append(plain.scatter(x=k["x"], y=k["value"], mode="lines", showlegend=False, opacity=alpha,
                                  line=dict(color=colour, width=2), **axes,
                                  hovertemplate=f"step {k['step']}, theta {k['theta']:.3f}<extra></extra>"))
-            data.append(_scatter(x=[k["theta"]], y=[at], mode="markers+text", showlegend=False,
+            data.append(plain.scatter(x=[k["theta"]], y=[at], mode="markers+text", showlegend=False,
                                  text=[str(k["step"])], textposition="top right", textfont=dict(size=10),
                                  marker=dict(color=colour, size=7, opacity=alpha), hoverinfo="skip", **axes))
     layout = _earlier_layout(tuple(s["label"] for s in snaps.values()),
                              tuple(bool(s["probabilistic"]) for s in snaps.values()))
-    return _figure(data, copy.deepcopy(layout))
+    return plain.figure(data, copy.deepcopy(layout))
 
 
 def headline(snaps: dict) -> list[tuple[str, str]]:

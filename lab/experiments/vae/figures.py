@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lab import reparam
-from lab.figures import grids
+from lab.figures import grids, plain
 from lab.figures.style import TEMPLATE
 
 # Ten distinguishable label colours (Plotly's D3 palette), fixed so digit 3 is always red.
@@ -69,27 +69,27 @@ def gallery(comp: dict) -> dict[str, np.ndarray]:
 
 # ---- curves ----------------------------------------------------------------------------------
 def curves(history: dict) -> go.Figure:
-    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.07,
-                        subplot_titles=("ELBO (nats per example, higher is better)",
-                                        "Reconstruction E_q[log p(x|z)]", "KL(q(z|x) || p(z))"))
-    step = history["step"]
+    layout = plain.grid(("ELBO (nats per example, higher is better)", "Reconstruction E_q[log p(x|z)]",
+                         "KL(q(z|x) || p(z))"), rows=1, cols=3, horizontal_spacing=0.07)
+    step, data = history["step"], []
     for col, key in enumerate(("elbo", "recon", "kl"), start=1):
         for split, colour, dash in (("train", TRAIN, "solid"), ("test", TEST, "dash")):
-            fig.add_trace(go.Scatter(x=step, y=history[f"{key}_{split}"], name=split, legendgroup=split,
-                                     showlegend=col == 1, line=dict(color=colour, width=2.5, dash=dash)), 1, col)
-        fig.update_xaxes(title_text="step", row=1, col=col)
+            data.append(plain.scatter(x=step, y=history[f"{key}_{split}"], name=split, legendgroup=split,
+                                      showlegend=col == 1, line=dict(color=colour, width=2.5, dash=dash),
+                                      **plain.panel(col)))
+        layout[f"xaxis{col if col > 1 else ''}"]["title"] = dict(text="step")
     if "ae_recon_test" in history:
-        fig.add_trace(go.Scatter(x=step, y=history["ae_recon_test"], name="plain autoencoder (test)",
-                                 line=dict(color="#2ca02c", width=2, dash="dot")), 1, 2)
+        data.append(plain.scatter(x=step, y=history["ae_recon_test"], name="plain autoencoder (test)",
+                                  line=dict(color="#2ca02c", width=2, dash="dot"), **plain.panel(2)))
     # Step 0 of a fresh net sits hundreds of nats below the rest; zoom on the part that moves.
     for col, key in enumerate(("elbo", "recon"), start=1):
         ys = np.asarray(history[f"{key}_test"][1:] + history[f"{key}_train"][1:], float)
         if ys.size >= 2:
             lo, hi = np.nanpercentile(ys, 2), np.nanmax(ys)
-            fig.update_yaxes(range=[lo - 0.1 * (hi - lo + 1), hi + 0.1 * (hi - lo + 1)], row=1, col=col)
-    fig.update_layout(template=TEMPLATE, height=330, margin=dict(l=40, r=10, t=40, b=40),
-                      legend=dict(orientation="h", y=-0.25, x=0))
-    return fig
+            layout[f"yaxis{col if col > 1 else ''}"]["range"] = [lo - 0.1 * (hi - lo + 1), hi + 0.1 * (hi - lo + 1)]
+    layout.update(template=TEMPLATE, height=330, margin=dict(l=40, r=10, t=40, b=40),
+                  legend=dict(orientation="h", y=-0.25, x=0))
+    return plain.figure(data, layout)
 
 
 # ---- the latent space ------------------------------------------------------------------------
@@ -111,14 +111,14 @@ def latent_scatter(snap: dict, ellipses: bool = False, click_grid: bool = False,
     if mu.shape[1] == 1:                        # a 1-D latent: spread the labels vertically
         mu = np.hstack([mu, labels[:, None] + 0.0])
         logvar = np.hstack([logvar, np.full_like(logvar, -20.0)])
-    fig = go.Figure()
+    data = []
     lim = float(max(3.0, np.nanpercentile(np.abs(mu[:, :2]), 99.9) * 1.15))
     if click_grid:
         g = np.linspace(-lim, lim, 25)
         gx, gy = np.meshgrid(g, g)
-        fig.add_trace(go.Scatter(x=gx.ravel(), y=gy.ravel(), mode="markers", name=CLICK_GRID,
-                                 marker=dict(size=9, color="rgba(128,128,128,0.06)"), showlegend=False,
-                                 hovertemplate="z = (%{x:.2f}, %{y:.2f})<extra>click to decode</extra>"))
+        data.append(plain.scatter(x=gx.ravel(), y=gy.ravel(), mode="markers", name=CLICK_GRID,
+                                  marker=dict(size=9, color="rgba(128,128,128,0.06)"), showlegend=False,
+                                  hovertemplate="z = (%{x:.2f}, %{y:.2f})<extra>click to decode</extra>"))
     sd = np.exp(0.5 * logvar)
     for c in np.unique(labels):
         k = labels == c
@@ -126,24 +126,24 @@ def latent_scatter(snap: dict, ellipses: bool = False, click_grid: bool = False,
         if ellipses:
             sel = np.flatnonzero(k)[: max(1, N_ELLIPSES // 10)]
             ex, ey = _ellipse_paths(mu[sel], logvar[sel])
-            fig.add_trace(go.Scatter(x=ex, y=ey, mode="lines", line=dict(color=colour, width=2),
-                                     opacity=0.8, hoverinfo="skip", showlegend=False, legendgroup=str(c)))
-        fig.add_trace(go.Scatter(
+            data.append(plain.scatter(x=ex, y=ey, mode="lines", line=dict(color=colour, width=2),
+                                      opacity=0.8, hoverinfo="skip", showlegend=False, legendgroup=str(c)))
+        data.append(plain.scatter(
             x=mu[k, 0], y=mu[k, 1], mode="markers", name=str(int(c)), legendgroup=str(c),
             marker=dict(size=6, color=colour, line=dict(width=0.5, color="white")),
             customdata=np.stack([sd[k, 0], sd[k, min(1, sd.shape[1] - 1)]], 1),
             hovertemplate=f"label {int(c)}<br>mu = (%{{x:.2f}}, %{{y:.2f}})"
                           "<br>sigma = (%{customdata[0]:.2f}, %{customdata[1]:.2f})<extra></extra>"))
     if picked is not None:
-        fig.add_trace(go.Scatter(x=[picked[0]], y=[picked[1]], mode="markers", name="decoded",
-                                 marker=dict(symbol="x", size=16, color="black", line=dict(width=3))))
-    ylab = "label" if snap["latent"] == 1 else "z<sub>2</sub>"
-    fig.update_layout(template=TEMPLATE, height=480, margin=dict(l=40, r=10, t=30, b=40), legend_title_text="label",
-                      xaxis=dict(title="z<sub>1</sub>", range=[-lim, lim]), clickmode="event+select",
-                      yaxis=dict(title=ylab, range=[-lim, lim] if snap["latent"] > 1 else None,
-                                 scaleanchor="x" if snap["latent"] > 1 else None),
-                      title=dict(text=f"Test points: posterior means, step {snap['step']}", x=0, font_size=14))
-    return fig
+        data.append(plain.scatter(x=[picked[0]], y=[picked[1]], mode="markers", name="decoded",
+                                  marker=dict(symbol="x", size=16, color="black", line=dict(width=3))))
+    # a 1-D latent's labels axis keeps plotly's own range (unvalidated, None would be sent as null)
+    yaxis = (dict(title=dict(text="label")) if snap["latent"] == 1 else
+             dict(title=dict(text="z<sub>2</sub>"), range=[-lim, lim], scaleanchor="x"))
+    return plain.figure(data, dict(
+        template=TEMPLATE, height=480, margin=dict(l=40, r=10, t=30, b=40), legend=dict(title=dict(text="label")),
+        xaxis=dict(title=dict(text="z<sub>1</sub>"), range=[-lim, lim]), clickmode="event+select", yaxis=yaxis,
+        title=dict(text=f"Test points: posterior means, step {snap['step']}", x=0, font=dict(size=14))))
 
 
 def compare_latents(snap: dict) -> go.Figure:
@@ -152,17 +152,19 @@ def compare_latents(snap: dict) -> go.Figure:
     m, lat, labels = snap["metrics"], snap["latents"], snap["labels"]
     names = [n for n in ("pca", "ae", "vae") if n in lat]
     title = {"pca": "PCA (linear)", "ae": "AE (deep)", "vae": "VAE (probabilistic)"}
-    fig = make_subplots(rows=1, cols=len(names), horizontal_spacing=0.05,
-                        subplot_titles=[f"{title[n]}: error {m[f'sq_err_{n}']:.1f}" for n in names])
+    layout = plain.grid(tuple(f"{title[n]}: error {m[f'sq_err_{n}']:.1f}" for n in names),
+                        rows=1, cols=len(names), horizontal_spacing=0.05)
+    data = []
     for col, n in enumerate(names, start=1):
         z = lat[n] if lat[n].shape[1] > 1 else np.hstack([lat[n], labels[:, None] + 0.0])
         for c in np.unique(labels):
             k = labels == c
-            fig.add_trace(go.Scatter(x=z[k, 0], y=z[k, 1], mode="markers", name=str(int(c)),
-                                     legendgroup=str(c), showlegend=col == 1,
-                                     marker=dict(size=4, color=LABEL_COLOURS[int(c) % 10])), 1, col)
-    fig.update_layout(template=TEMPLATE, height=360, margin=dict(l=30, r=10, t=40, b=30), legend_title_text="label")
-    return fig
+            data.append(plain.scatter(x=z[k, 0], y=z[k, 1], mode="markers", name=str(int(c)),
+                                      legendgroup=str(c), showlegend=col == 1,
+                                      marker=dict(size=4, color=LABEL_COLOURS[int(c) % 10]), **plain.panel(col)))
+    layout.update(template=TEMPLATE, height=360, margin=dict(l=30, r=10, t=40, b=30),
+                  legend=dict(title=dict(text="label")))
+    return plain.figure(data, layout)
 
 
 def manifold_figure(snap: dict) -> go.Figure:
