@@ -56,46 +56,15 @@ if base is not None:
 view = base or ss.get(f"{NS}.view") or Config()
 ss[f"{NS}.view"] = view
 
-# ---- closed forms ---------------------------------------------------------------------------
-st.subheader("The divergences as functions of theta")
-theta_view = st.slider("theta", -3.0, 3.0, min(3.0, max(-3.0, url.theta0)), 0.05, key=f"{NS}.theta_view")
-div_fig = figs.divergences(view.setup, view.sigma, theta_view)
-left, right = st.columns([2, 1])
-ui.chart(where=left, fig=div_fig, key=f"{NS}.div")
-ui.chart(where=right, fig=figs.plane(*sample_pair(view.setup, view.sigma, theta_view, 150, view.seed), theta_view),
-                   key=f"{NS}.plane")
-right.caption(text["Plane"])
-if view.setup == "gaussians":
-    ui.chart(figs.gaussian_family(view.sigma, theta_view), key=f"{NS}.family")
-    st.caption(text["Family"])
-
-# ---- live learning: a live key retunes in place, anything else restarts ----------------------
-st.subheader("Learning theta live")
-with st.expander("What each recipe brings here"):
-    st.markdown(text["Recipes"])
-    for name in chosen:
-        ui.recipe_note(dataclasses.replace(view, recipe=name))
-        st.caption(f"This experiment's scale for {name}: {scale_note(name)}.")
-if not chosen:
-    st.info("Pick at least one recipe in the sidebar.")
-    st.stop()
-controls = ui.transport(NS, default_k=10, max_k=500)
-cfgs = None if base is None else {name: dataclasses.replace(base, recipe=name) for name in chosen}
-runs = ui.keep_runs(NS, cfgs, lambda name, cfg: Build(with_seeds, "disjoint", cfg, n_seeds, DisjointRun), controls.reset,
-                    n_seeds)
-if not runs:
-    st.stop()
-if controls.step:
-    ui.step_runs(runs, controls.steps_per_tick)
-earlier = st.toggle("Show D and the critics at earlier steps", key=f"{NS}.earlier")
-
 
 def body(snaps: dict) -> None:
-    for col, (label, value) in zip(st.columns(4), figs.headline(snaps)):
+    """The live read-out of learning theta (ui.live, below)."""
+    numbers, figure = ui.lead_and_live()    # on a projector: the trajectories first, the numbers under them
+    for col, (label, value) in zip(numbers.columns(4), figs.headline(snaps)):
         col.metric(label, value)
     for name, s in snaps.items():
-        ui.seed_line(s, prefix=f"{LABELS.get(name, name)}: ")
-    ui.chart(figs.trajectories(snaps), key=f"{NS}.traj")
+        ui.seed_line(s, prefix=f"{LABELS.get(name, name)}: ", where=numbers)
+    ui.chart(figs.trajectories(snaps), key=f"{NS}.traj", where=figure)
     ui.chart(figs.across_gap(snaps), key=f"{NS}.gap")
     st.dataframe(pd.DataFrame(figs.table(snaps)), hide_index=True, width="stretch")
     st.caption(text["Push"])
@@ -104,8 +73,43 @@ def body(snaps: dict) -> None:
         ui.chart(figs.earlier(snaps), key=f"{NS}.earlier_fig")
 
 
-ui.live(NS, runs, body, k=controls.steps_per_tick)
-st.caption(text["Live keys"])
+# ---- the closed forms, then learning theta live; on a projector the live part comes first, so its
+# Play and figure are on screen at 1024x768 (the closed forms pushed them to ~1,300 px) ---------
+closed, learning = ui.lead_and_live()
+with closed:
+    st.subheader("The divergences as functions of theta")
+    theta_view = st.slider("theta", -3.0, 3.0, min(3.0, max(-3.0, url.theta0)), 0.05, key=f"{NS}.theta_view")
+    div_fig = figs.divergences(view.setup, view.sigma, theta_view)
+    left, right = st.columns([2, 1])
+    ui.chart(where=left, fig=div_fig, key=f"{NS}.div")
+    ui.chart(where=right, fig=figs.plane(*sample_pair(view.setup, view.sigma, theta_view, 150, view.seed), theta_view),
+             key=f"{NS}.plane")
+    right.caption(text["Plane"])
+    if view.setup == "gaussians":
+        ui.chart(figs.gaussian_family(view.sigma, theta_view), key=f"{NS}.family")
+        st.caption(text["Family"])
+
+with learning:     # ---- live learning: a live key retunes in place, anything else restarts
+    st.subheader("Learning theta live")
+    with st.expander("What each recipe brings here"):
+        st.markdown(text["Recipes"])
+        for name in chosen:
+            ui.recipe_note(dataclasses.replace(view, recipe=name))
+            st.caption(f"This experiment's scale for {name}: {scale_note(name)}.")
+    if not chosen:
+        st.info("Pick at least one recipe in the sidebar.")
+        st.stop()
+    controls = ui.transport(NS, default_k=10, max_k=500)
+    cfgs = None if base is None else {name: dataclasses.replace(base, recipe=name) for name in chosen}
+    runs = ui.keep_runs(NS, cfgs, lambda name, cfg: Build(with_seeds, "disjoint", cfg, n_seeds, DisjointRun), controls.reset,
+                        n_seeds)
+    if not runs:
+        st.stop()
+    if controls.step:
+        ui.step_runs(runs, controls.steps_per_tick)
+    earlier = st.toggle("Show D and the critics at earlier steps", key=f"{NS}.earlier")
+    ui.live(NS, runs, body, k=controls.steps_per_tick)
+    st.caption(text["Live keys"])
 latest = ui.latest(NS)          # the last drawn tick: finished arrays, read when a button is clicked
 with st.expander("Export: figures, numbers, curves, weights"):
     ui.downloads(NS, {"trajectories": lambda: figs.trajectories(latest.snaps), "divergences": div_fig,

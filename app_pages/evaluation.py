@@ -70,11 +70,12 @@ def body(snaps: dict) -> None:
     snap = snaps["eval"]
     done = snap["step"]
     per = 1000 * snap["seconds"] / done if done else float("nan")
-    for col, (label, value) in zip(st.columns(3), (
+    numbers, figure = ui.lead_and_live()        # on a projector: the curves first, the numbers under them
+    for col, (label, value) in zip(numbers.columns(3), (
             (f"Points (of {snap['total']})", f"{done}"), ("Computed in", f"{snap['seconds']:.1f} s"),
             ("Per point", "–" if done == 0 else f"{per:.0f} ms"))):
         col.metric(label, value)
-    ui.chart(figs.curves(snap), key=f"{NS}.curves")
+    ui.chart(figs.curves(snap), key=f"{NS}.curves", where=figure)
     png = figs.examples_png(snap, kind)
     if png is not None:
         st.image(png, caption=f"{LABELS[kind]}: one row per strength computed (0 at the top)")

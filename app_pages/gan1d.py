@@ -53,11 +53,12 @@ if controls.step:
 
 def body(snaps: dict) -> None:
     snap = snaps["game"]
-    for col, (label, value) in zip(st.columns(3) * 2, figs.headline(snap)):    # two rows: fits 1024 px
+    numbers, figure = ui.lead_and_live()        # on a projector: Figure 1 first, the numbers under it
+    for col, (label, value) in zip(numbers.columns(3) * 2, figs.headline(snap)):    # two rows: fits 1024 px
         col.metric(label, value)
-    ui.seed_line(snap)
-    ui.chart(figs.figure1(snap), key=f"{NS}.figure1")
-    st.caption(text["Figure"])
+    ui.seed_line(snap, where=numbers)
+    ui.chart(figs.figure1(snap), key=f"{NS}.figure1", where=figure)
+    figure.caption(text["Figure"])
     ui.chart(figs.curves(snap), key=f"{NS}.curves")
     st.caption(text["Curves"])
     st.subheader("Saturation at the start: the two G losses")

@@ -77,12 +77,13 @@ def body(snaps: dict) -> None:
             (st.error if tr.state == "failed" else st.info)(ui.plain(tr.message))
     state = tr.state if tr is not None else pooled_state(ui.playing(NS), snap["step"], snap["total"])
     st.progress(min(snap["step"] / max(snap["total"], 1), 1.0), text=status_line(state, snap["step"], snap["total"]))
-    st.caption(f"Training on **{snap['device']}** in **{snap['precision']}**, channels_last tensors"
-               + "".join(f" · {ui.plain(snap[k])}" for k in ("graphs", "note") if snap.get(k)))
-    for col, (label, value, note) in zip(st.columns(4), readout(snap)):
+    numbers, figure = ui.lead_and_live()        # on a projector: the images first, the numbers under them
+    numbers.caption(f"Training on **{snap['device']}** in **{snap['precision']}**, channels_last tensors"
+                    + "".join(f" · {ui.plain(snap[k])}" for k in ("graphs", "note") if snap.get(k)))
+    for col, (label, value, note) in zip(numbers.columns(4), readout(snap)):
         col.metric(label, value, help=note)
-    ui.seed_line(snap)
-    scale, (left, right) = display_scale(snap["samples"]), st.columns(2)
+    ui.seed_line(snap, where=numbers)
+    scale, (left, right) = display_scale(snap["samples"]), figure.columns(2)
     left.image(png_bytes(snap["samples"], scale=scale), caption=f"Generated from the fixed noise, step {snap['step']:,}")
     right.image(png_bytes(snap["real"], scale=scale), caption="Real images")
     if family == "VAE":

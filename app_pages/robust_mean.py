@@ -44,15 +44,16 @@ if cfg is not None:
 def live_view(snaps: dict) -> None:
     snap = snaps["run"]
     m, heat = snap["metrics"], snap["heat"]
-    cols = st.columns(4)
+    numbers, figure = ui.lead_and_live()        # on a projector: the figures first, the numbers under them
+    cols = numbers.columns(4)
     cols[0].metric("Generator steps", f"{snap['step']:,} / {snap['total']:,}")
     cols[1].metric("Outliers in the data", f"{m['outliers']:,} ({m['outliers'] / m['n']:.1%})")
     best = min(m["error"], key=m["error"].get)
     cols[2].metric(f"Smallest error: {F.label(best)}", f"{m['error'][best]:.3f}")
     if heat is not None:
         cols[3].metric("D ranks outliers above inliers", f"{m['outlier_auc'][heat['name']]:.3f}", help=text["AUC"])
-    ui.seed_line(snap, lambda k: f"error of {F.label(k.removeprefix('error_'))}")
-    left, right = st.columns([3, 2])
+    ui.seed_line(snap, lambda k: f"error of {F.label(k.removeprefix('error_'))}", where=numbers)
+    left, right = figure.columns([3, 2])
     ui.chart(where=left, fig=F.scatter_figure(snap), key=f"{NS}.scatter")
     ui.chart(where=right, fig=F.errors_figure(m), key=f"{NS}.bars")
     if snap["trails"]:

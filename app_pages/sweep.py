@@ -74,13 +74,14 @@ def body(snaps: dict) -> None:
     cell = min(ss.get(f"{NS}.cell", 0), s["shape"][0] * s["shape"][1] - 1)
     clock = ss.get(f"{NS}.clock", {})
     speed = s["members"] / clock["per_step"] if clock.get("per_step") else None
-    for col, (label, value, help_) in zip(st.columns(4), (
+    numbers, figure = ui.lead_and_live()        # on a projector: the heat map first, the numbers under it
+    for col, (label, value, help_) in zip(numbers.columns(4), (
             (f"Step (of {s['total']:,})", f"{s['step']:,}", None), ("Members", f"{s['members']:,}", None),
             ("Model-steps/s", f"{speed:,.0f}" if speed else "-", "training steps per second, summed over the members"),
             ("Device", s["device"].upper(), None))):
         col.metric(label, value, help=help_)
-    ui.chart(figs.clickable(heatmap(s, metric)), key=f"{NS}.heat", on_select=lambda: sweep_ui.pick_cell(NS),
-                    selection_mode="points")
+    ui.chart(figs.clickable(heatmap(s, metric)), key=f"{NS}.heat", where=figure,
+             on_select=lambda: sweep_ui.pick_cell(NS), selection_mode="points")
     extra = kind.cell_figures(s, cell) if kind.cell_figures else []
     for col, (i, fig) in zip(st.columns(1 + len(extra)), enumerate([figs.cell_curves(s, cell, metric), *extra])):
         ui.chart(where=col, fig=fig, key=f"{NS}.cell.{i}")

@@ -18,7 +18,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui import classroom, pooled
-from ui.classroom import chart
+from ui.classroom import chart, lead_and_live
 from ui.driver import begin_script_run, end_script_run, is_newest_run, keep_runs, latest, live, off_the_slot, step_runs
 from ui.export import downloads, rows_of
 from ui.lesson import lesson
@@ -26,7 +26,7 @@ from ui.transport import Transport, pause, playing, transport
 from ui.url import config_from_url, sync_url
 from ui.widgets import build_config, config_widgets, recipe_note, seed_line, seeds_input
 
-__all__ = ["PAGES", "Transport", "available_pages", "begin_script_run", "end_script_run", "chart", "is_newest_run", "off_the_slot", "build_config", "config_from_url", "config_widgets",
+__all__ = ["PAGES", "Transport", "available_pages", "begin_script_run", "end_script_run", "chart", "is_newest_run", "lead_and_live", "off_the_slot", "build_config", "config_from_url", "config_widgets",
            "device_badge", "downloads", "import_shared", "keep_runs", "latest", "live", "opening", "page_text", "pause", "plain", "playing",
            "pooled", "recipe_note", "rows_of", "seed_line", "seeds_input", "step_runs", "sync_url", "things_to_try", "transport", "warm_up"]
 

@@ -125,6 +125,16 @@ def projector(fig):
     return fig
 
 
+def lead_and_live(where=None):
+    """(lead, live): two containers, in `where` (or the page). A student's page shows the lead
+    first (a live read-out's headline numbers, a closed-form section before the training), then
+    the live figure; on a projector the live figure comes first and the lead under it, so the
+    figure starts above the fold at 1024x768 (four metrics above it pushed the robust-mean,
+    EBM and evaluation pages' figures to ~660 px of 768). Code order stays the page's."""
+    first, second = (where or st).container(), (where or st).container()
+    return (second, first) if on() else (first, second)
+
+
 def chart(fig, key: str, where=None, **kwargs):
     """st.plotly_chart (or `where.plotly_chart`: a column, a tab) with projector text in
     projector mode: the one place pages draw a figure."""

@@ -12,7 +12,7 @@ import streamlit as st
 
 from lab.experiments.ebm_gan.config import MODE_LABELS
 from ui import ebm_gan
-from ui.classroom import chart
+from ui.classroom import chart, lead_and_live
 from ui.numbers import number
 from ui.ebm_cd import cd_body, cd_figures
 from ui.ebm_diffusion import diffusion_body, diffusion_figures
@@ -80,13 +80,14 @@ def langevin_body(ns: str, text: dict) -> Callable[[dict], None]:
     def body(snaps: dict[str, Any]) -> None:
         s = snaps["run"]
         m = s["metrics"]
-        cols = st.columns(4)
+        numbers, figure = lead_and_live()       # on a projector: the density first, the numbers under it
+        cols = numbers.columns(4)
         cols[0].metric(f"Iterations (of {s['total']:,})", f"{s['step']:,}")
         cols[1].metric("KL(histogram || p)", number(m["kl"]))
         cols[2].metric("|mean error|", number(m["mean_error"]))
         cols[3].metric("MALA acceptance" if s["mala"] else "Escaped the box",
                        number(m["acceptance"]) if s["mala"] else f"{m['escaped']:.1%}")
-        chart(figs.density(s), key=f"{ns}.density")
+        chart(figs.density(s), key=f"{ns}.density", where=figure)
         chart(figs.kl_curve(s), key=f"{ns}.kl")
         st.caption(text["KL"])
     return body
@@ -98,11 +99,12 @@ def score_body(ns: str, text: dict) -> Callable[[dict], None]:
     def body(snaps: dict[str, Any]) -> None:
         s = snaps["run"]
         m = s["metrics"]
-        cols = st.columns(3)
+        numbers, figure = lead_and_live()
+        cols = numbers.columns(3)
         cols[0].metric(f"Steps (of {s['total']:,})", f"{s['step']:,}")
         cols[1].metric("Fisher divergence", number(m["fisher"]))
         cols[2].metric("At initialisation", number(m["fisher_init"]))
-        chart(figs.fields(s), key=f"{ns}.fields")
+        chart(figs.fields(s), key=f"{ns}.fields", where=figure)
         chart(figs.fisher_curve(s), key=f"{ns}.fisher")
         st.caption(text["Fisher"])
     return body

@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import streamlit as st
 
-from ui.classroom import chart
+from ui.classroom import chart, lead_and_live
 from ui.numbers import number
 
 
@@ -20,12 +20,13 @@ def cd_body(ns: str, text: dict) -> Callable[[dict], None]:
         if m["diverged"]:
             st.warning("The energy f has overflowed (log Z is not finite): lower the learning rate or the "
                        "Langevin step size, then Reset.", icon=":material/warning:")
-        cols = st.columns(4)
+        numbers, figure = lead_and_live()       # on a projector: the density first, the numbers under it
+        cols = numbers.columns(4)
         cols[0].metric(f"Steps (of {s['total']:,})", f"{s['step']:,}")
         cols[1].metric("KL(p || p_f)", number(m["kl"]))
         cols[2].metric("KL(p_f || p)", number(m["kl_reverse"]))
         cols[3].metric("Learned log Z", number(m["log_z"]))
-        chart(figs.density(s), key=f"{ns}.density")
+        chart(figs.density(s), key=f"{ns}.density", where=figure)
         chart(figs.kl_curve(s), key=f"{ns}.kl")
         st.caption(text["CD read-out"])
     return body

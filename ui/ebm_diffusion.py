@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import streamlit as st
 
-from ui.classroom import chart, on as projector_on
+from ui.classroom import chart, lead_and_live, on as projector_on
 from ui.numbers import number
 
 NO_CLOSED_FORM = "The banana blurred by N(0, sigma^2) has no closed form: its noised densities are not drawn."
@@ -34,15 +34,16 @@ def diffusion_body(ns: str, text: dict) -> Callable[[dict], None]:
     def body(snaps: dict[str, Any]) -> None:
         s = snaps["run"]
         m = s["metrics"]
-        cols = st.columns(4)
+        numbers, figure = lead_and_live()       # on a projector: the samples first, the numbers under them
+        cols = numbers.columns(4)
         cols[0].metric(f"Steps (of {s['total']:,})", f"{s['step']:,}")
         for col, (key, name) in zip(cols[1:], SHORT.items()):
             err = m["mode_error" + key[2:]]
             col.metric(f"KL {name}", number(m[key]),
                        help=None if math.isnan(err) else f"mode-weight error {err:.3f}")
         shown = _figures_of_readout(ns, s)
-        chart(shown["samples"], key=f"{ns}.chart_samples")
-        st.caption(text["Diffusion read-out"])
+        chart(shown["samples"], key=f"{ns}.chart_samples", where=figure)
+        figure.caption(text["Diffusion read-out"])
         chart(shown["kl"], key=f"{ns}.chart_kl")
         if s["noised"] is not None:
             chart(shown["noised"], key=f"{ns}.chart_noised")

@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import streamlit as st
 
-from ui.classroom import chart
+from ui.classroom import chart, lead_and_live
 from ui.numbers import number
 
 
@@ -20,7 +20,8 @@ def body(ns: str, text: dict) -> Callable[[dict], None]:
     def draw(snaps: dict[str, Any]) -> None:
         s = snaps["run"]
         m = s["metrics"]
-        cols = st.columns(5)
+        numbers, figure = lead_and_live()       # on a projector: the model first, the numbers under it
+        cols = numbers.columns(5)
         cols[0].metric(f"Steps (of {s['total']:,})", f"{s['step']:,}")
         cols[1].metric("Bound E_q f + H(q)", _fmt(m["bound"]))
         cols[2].metric("log Z(f)", _fmt(m["log_z"]))
@@ -29,7 +30,7 @@ def body(ns: str, text: dict) -> Callable[[dict], None]:
             cols[4].metric("KL(p || p_f)", _fmt(m["kl_p"]))
         else:
             cols[4].metric("q's mean", ", ".join(f"{v:.3g}" for v in s["mu"]))
-        chart(figs.model(s), key=f"{ns}.model")
+        chart(figs.model(s), key=f"{ns}.model", where=figure)
         chart(figs.bound_curve(s), key=f"{ns}.bound")
         st.caption(text["GAN read-out"])
     return draw
