@@ -5,20 +5,32 @@ checked against plotly's own make_subplots, add_vline and add_hline, and ui.clas
 must restyle a cheap figure exactly as it restyles the validated one."""
 from __future__ import annotations
 
+import base64
 import functools
 import json
 
+import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 from plotly.subplots import make_subplots
 
 from lab.experiments import get
+from lab.experiments.dirac_gan import figures as dirac_figs
+from lab.experiments.dirac_gan.config import variant_config
+from lab.experiments.discriminator import figures as disc_figs
 from lab.experiments.disjoint import figures as disjoint_figs
+from lab.experiments.evaluation import figures as eval_figs
+from lab.experiments.gan1d import figures as gan1d_figs
+from lab.experiments.image_gan import figures as image_gan_figs
+from lab.experiments.image_vae import figures as image_vae_figs
 from lab.experiments.langevin import figures as langevin_figs
+from lab.experiments.mode_collapse import figures as mc_figs
 from lab.experiments.robust_mean import figures as robust_figs
 from lab.experiments.vae import figures as vae_figs
 from lab.figures import plain
+from lab.sweep import figures as sweep_figs
+from lab.sweep import kinds
 from ui.classroom import projector
 
 
@@ -48,7 +60,41 @@ def snap(name: str) -> dict:
         return _snap("langevin", 5, target="bumps")
     if name == "disjoint":    # across_gap draws every recipe of the page on one chart
         return {r: _snap("disjoint", 5, recipe=r) for r in ("gan", "wgan_gp")}
+    if name.startswith("discriminator"):    # the page's runs: one per constraint (LSGAN's own panel too)
+        dim = 2 if name.endswith("2d") else 1
+        return {c: _snap("discriminator", 5, **get("discriminator").smoke, dim=dim, constraint=c,
+                         objective="lsgan" if c == "none" and dim == 2 else "auto") for c in ("none", "clip", "sn")}
+    if name == "mode_collapse_critic":
+        return _snap("mode_collapse", 20, **{**get("mode_collapse").smoke, "steps": 30}, recipe="wgan_gp")
+    if name == "dirac_gan":     # the page's variants, a kink (WGAN-GP: no Jacobian) among them
+        exp = get("dirac_gan")
+        runs = {v: exp.make_run(variant_config(exp.config(steps=30), v)) for v in ("simultaneous", "r1", "wgan_gp")}
+        return {v: (r.advance(20), r.snapshot())[1] for v, r in runs.items()}
+    if name == "gan1d_critic":
+        return _snap("gan1d", 5, **get("gan1d").smoke, recipe="wgan")
+    if name.startswith("sweep_"):
+        return sweep_snap(name[len("sweep_"):])
+    if name in ("gan1d", "image_gan", "image_vae", "evaluation"):
+        return _snap(name, 3, **get(name).smoke)
+    if name == "mode_collapse":
+        return _snap(name, 20, **{**get(name).smoke, "steps": 30})
     return _snap(name, 5)
+
+
+@functools.cache
+def sweep_snap(kind: str) -> dict:
+    """A 2 x 2-cell sweep (two seeds a cell) of the mode-collapse kind, or 2 cells of another."""
+    k = kinds.get(kind)
+    smoke = {key: v for key, v in get(kind if kind != "mode_collapse" else "mode_collapse").smoke.items()
+             if key not in ("log_every",)}
+    axes = dict(x="lr_d=1e-4,1e-3", y="lr_g=1e-4,1e-3") if kind == "mode_collapse" else dict(x="lr_d=1e-4,1e-3")
+    run = k.run(k.config(**axes, seeds=2, **smoke))
+    run.advance(3)
+    return run.snapshot()
+
+
+def sweep_grid(kind: str):
+    return kinds.get(kind).grid_figure(sweep_snap(kind))
 
 
 CASES = {
@@ -69,6 +115,39 @@ CASES = {
     "robust_mean.scatter_figure": lambda: robust_figs.scatter_figure(snap("robust_mean")),
     "robust_mean.errors_figure": lambda: robust_figs.errors_figure(snap("robust_mean")["metrics"]),
     "robust_mean.history_figure": lambda: robust_figs.history_figure(snap("robust_mean")),
+    "discriminator.figure 1-D": lambda: disc_figs.figure(snap("discriminator"), "minimax", True, densities=False),
+    "discriminator.figure 1-D with densities": lambda: disc_figs.figure(snap("discriminator"), "minimax", False),
+    "discriminator.figure 2-D": lambda: disc_figs.figure(snap("discriminator_2d"), "ns", True),
+    "discriminator.densities_figure": lambda: disc_figs.densities_figure(snap("discriminator")["none"]),
+    "discriminator.loss_figure": lambda: disc_figs.loss_figure(snap("discriminator")),
+    "discriminator.generator_losses_figure": lambda: disc_figs.generator_losses_figure(),
+    "mode_collapse.scatter": lambda: mc_figs.scatter(snap("mode_collapse")),
+    "mode_collapse.scatter critic": lambda: mc_figs.scatter(snap("mode_collapse_critic"), arrows=False, title="a title"),
+    "mode_collapse.coverage": lambda: mc_figs.coverage(snap("mode_collapse")),
+    "mode_collapse.curves": lambda: mc_figs.curves(snap("mode_collapse")),
+    "mode_collapse.curves compact": lambda: mc_figs.curves(snap("mode_collapse_critic"), compact=True),
+    "mode_collapse.strip": lambda: mc_figs.strip(snap("mode_collapse"), mc_figs.strip_steps(snap("mode_collapse"), "")),
+    "mode_collapse.metrics_vs_anchors": lambda: mc_figs.metrics_vs_anchors(snap("mode_collapse")),
+    "dirac_gan.plane": lambda: dirac_figs.plane(snap("dirac_gan"), "r1"),
+    "dirac_gan.eigenvalues": lambda: dirac_figs.eigenvalues(snap("dirac_gan")),
+    "dirac_gan.radius": lambda: dirac_figs.radius(snap("dirac_gan")),
+    "gan1d.figure1": lambda: gan1d_figs.figure1(snap("gan1d")),
+    "gan1d.figure1 critic": lambda: gan1d_figs.figure1(snap("gan1d_critic")),
+    "gan1d.curves": lambda: gan1d_figs.curves(snap("gan1d")),
+    "gan1d.curves critic": lambda: gan1d_figs.curves(snap("gan1d_critic")),
+    "gan1d.saturation": lambda: gan1d_figs.saturation(snap("gan1d")),
+    "image_gan.curves": lambda: image_gan_figs.curves(snap("image_gan")),
+    "image_vae.curves": lambda: image_vae_figs.curves(snap("image_vae")),
+    "evaluation.curves": lambda: eval_figs.curves(snap("evaluation")),
+    "evaluation.gaussians": lambda: eval_figs.gaussians(snap("evaluation")),
+    "evaluation.toy": lambda: eval_figs.toy(snap("evaluation")),
+    "evaluation.memorisation": lambda: eval_figs.memorisation(snap("evaluation")),
+    "sweep.heatmap clickable": lambda: sweep_figs.clickable(sweep_figs.heatmap(snap("sweep_mode_collapse"))),
+    "sweep.cell_curves": lambda: sweep_figs.cell_curves(snap("sweep_mode_collapse"), 1),
+    "sweep.cell_samples": lambda: sweep_figs.cell_samples(snap("sweep_mode_collapse"), 1),
+    "sweep.grid_samples": lambda: sweep_figs.grid_samples(snap("sweep_mode_collapse")),
+    "sweep.grid of the disjoint kind": lambda: sweep_grid("disjoint"),
+    "sweep.grid of the discriminator kind": lambda: sweep_grid("discriminator"),
 }
 
 
@@ -77,20 +156,37 @@ def _json(fig: go.Figure) -> dict:
     return json.loads(pio.to_json(fig, validate=False))
 
 
+def _arrays(obj):
+    """to_dict's base64 arrays back as numpy arrays: validation passes an encoded array through
+    untouched, so without this it would neither check nor normalise one (e.g. marker angles
+    onto [-180, 180))."""
+    if isinstance(obj, dict):
+        if "bdata" in obj and "dtype" in obj:
+            a = np.frombuffer(base64.b64decode(obj["bdata"]), dtype=obj["dtype"])
+            return a.reshape([int(n) for n in obj["shape"].split(",")]) if "shape" in obj else a
+        return {k: _arrays(v) for k, v in obj.items()}
+    return [_arrays(v) for v in obj] if isinstance(obj, list) else obj
+
+
+def _validated(fig: go.Figure) -> go.Figure:
+    return go.Figure(_arrays(fig.to_dict()))       # raises on an unknown property or a bad value
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_a_cheap_figure_is_the_figure_plotly_validates(case):
     fig = CASES[case]()
     assert fig._validate is False, "built the slow way: validated on every tick"
-    validated = go.Figure(fig.to_dict())            # raises on an unknown property or a bad value
+    validated = _validated(fig)
     assert _json(validated) == _json(fig)
     assert fig.data, "an empty figure proves nothing"
 
 
 @pytest.mark.parametrize("case", ["vae.curves", "disjoint.divergences lines", "robust_mean.scatter_figure",
-                                  "langevin.density 2-D", "robust_mean.errors_figure"])
+                                  "langevin.density 2-D", "robust_mean.errors_figure", "discriminator.figure 2-D",
+                                  "gan1d.curves", "image_gan.curves", "sweep.heatmap clickable"])
 def test_the_projector_restyles_a_cheap_figure_as_it_does_a_validated_one(case):
     fig = CASES[case]()
-    before, validated = _json(fig), go.Figure(fig.to_dict())
+    before, validated = _json(fig), _validated(fig)
     assert _json(projector(fig)) == _json(projector(validated))
     assert _json(fig) != before
     # ... and leaves the next tick's figure alone (cached grids, module-level layout dicts)
@@ -126,6 +222,20 @@ def test_panel_is_where_make_subplots_puts_a_trace():
     for k, (row, col) in enumerate([(1, 1), (1, 2), (2, 1), (2, 2)], start=1):
         fig.add_trace(go.Scatter(x=[k]), row, col)
         assert {a: fig.data[-1][a] for a in ("xaxis", "yaxis")} == plain.panel(k)
+
+
+def test_validation_of_the_arrays_is_checked_too():
+    """A marker angle of 200 degrees is sent as -160 by validation; the check above must see that."""
+    fig = plain.figure([plain.scatter(x=np.arange(2.0), y=np.arange(2.0), marker=dict(angle=np.array([200.0, 10.0])))],
+                       {})
+    assert _json(_validated(fig)) != _json(fig)
+
+
+def test_vrect_is_plotlys_shape():
+    fig = go.Figure(go.Scatter(x=[0, 1], y=[1, 2]))
+    fig.add_vrect(x0=0, x1=0.2, fillcolor="#ff7f0e", opacity=0.12, line_width=0)
+    assert fig.layout.shapes[0].to_plotly_json() == plain.vrect(0, 0.2, fillcolor="#ff7f0e", opacity=0.12,
+                                                                line=dict(width=0))
 
 
 def test_vline_and_hline_are_plotlys_shapes():

@@ -10,7 +10,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from lab.figures import grids
+from lab.figures import grids, plain
 from lab.figures.style import TEMPLATE
 
 D_REAL, D_FAKE, G_COL, FD_COL = "#1f77b4", "#ff7f0e", "#2ca02c", "#7b3fa0"
@@ -37,22 +37,27 @@ def samples_figure(images: np.ndarray, title: str, nrow: int = 8) -> go.Figure:
     return fig
 
 
-def fd_panel(fig: go.Figure, hist: dict, row: int, col: int, label: str, empty: str) -> None:
-    """The Fréchet score at the steps where it was measured (NaN elsewhere in the history)."""
+def fd_panel(layout: dict, hist: dict, k: int, label: str, empty: str) -> dict:
+    """The Fréchet score at the steps where it was measured (NaN elsewhere in the history), as a
+    trace for panel k of `layout` (lab.figures.plain.grid), whose axis and note it fills in."""
     pts = [(s, v) for s, v in zip(hist.get("step", []), hist.get("fd", [])) if math.isfinite(v)]
-    fig.add_trace(go.Scatter(x=[s for s, _ in pts], y=[v for _, v in pts], name=label,
-                             mode="lines+markers", line=dict(color=FD_COL, width=3)), row, col)
-    fig.update_yaxes(title_text="lower is better", row=row, col=col)
+    axis = "" if k == 1 else str(k)
+    layout[f"yaxis{axis}"]["title"] = dict(text="lower is better")
     if not pts:
-        fig.add_annotation(text=empty, showarrow=False, xref="x3 domain", yref="y3 domain",
-                           x=0.5, y=0.5, font=dict(size=14, color="#888"))
+        layout["annotations"] = layout.get("annotations", []) + [dict(
+            text=empty, showarrow=False, xref=f"x{axis} domain", yref=f"y{axis} domain", x=0.5, y=0.5,
+            font=dict(size=14, color="#888"))]
+    return plain.scatter(x=[s for s, _ in pts], y=[v for _, v in pts], name=label, mode="lines+markers",
+                         line=dict(color=FD_COL, width=3), **plain.panel(k))
 
 
-def style(fig: go.Figure) -> go.Figure:
-    fig.update_xaxes(title_text="step")
-    fig.update_layout(height=330, template=TEMPLATE, margin=dict(l=40, r=20, t=50, b=40),
-                      legend=dict(orientation="h", y=-0.25), font=dict(size=14))
-    return fig
+def curves_figure(data: list[dict], layout: dict) -> go.Figure:
+    """The image experiments' curves in one look: every x axis the step, one legend below."""
+    for key in [k for k in layout if k.startswith("xaxis")]:
+        layout[key]["title"] = dict(text="step")
+    layout.update(height=330, template=TEMPLATE, margin=dict(l=40, r=20, t=50, b=40),
+                  legend=dict(orientation="h", y=-0.25), font=dict(size=14))
+    return plain.figure(data, layout)
 
 
 def readout(snap: dict) -> list[tuple[str, str, str | None]]:

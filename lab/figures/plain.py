@@ -71,3 +71,9 @@ def vline(x: float, line: dict, xref: str = "x", yref: str = "y") -> dict:
 def hline(y: float, line: dict, xref: str = "x", yref: str = "y") -> dict:
     """The shape fig.add_hline(y, line=line) adds (full width of xref's panel), as a dict."""
     return dict(type="line", x0=0, x1=1, xref=f"{xref} domain", y0=y, y1=y, yref=yref, line=line)
+
+
+def vrect(x0: float, x1: float, xref: str = "x", yref: str = "y", **style) -> dict:
+    """The shape fig.add_vrect(x0, x1, **style) adds (a band over yref's panel's full height), as a
+    dict; style as the shape's own properties (line=dict(width=0), not line_width=0)."""
+    return dict(type="rect", x0=x0, x1=x1, xref=xref, y0=0, y1=1, yref=f"{yref} domain", **style)

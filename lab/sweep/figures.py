@@ -15,10 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
+from lab.figures import plain
 from lab.figures.style import TEMPLATE
 from lab.sweep import summary
 
 MAX_WRITTEN = 144              # cells up to which each cell shows its mean as text
+VIRIDIS = plain.colorscale("Viridis")     # as validation spells it out (plotly.js's "Viridis" differs)
 
 
 def _fmt(v: float) -> str:
@@ -56,15 +58,14 @@ def heatmap(snap: dict, metric: str = "modes", title: str | None = None) -> go.F
     text = [[hover(iy, ix) for ix in range(cols)] for iy in range(rows)]
     mean = np.where(np.isfinite(stats["mean"]), stats["mean"], np.nan)
     written = dict(texttemplate="%{z:.3g}") if rows * cols <= MAX_WRITTEN else {}
-    fig = go.Figure(go.Heatmap(
-        x=xs, y=ys, z=mean, text=text, hovertemplate="%{text}<extra></extra>", colorscale="Viridis",
-        colorbar=dict(title=_label(snap, metric)), **_range(snap, metric), **written))
     label = _label(snap, metric)
-    fig.update_layout(
+    heat = dict(type="heatmap", x=xs, y=ys, z=mean, text=text, hovertemplate="%{text}<extra></extra>",
+                colorscale=VIRIDIS, colorbar=dict(title=dict(text=label)), **_range(snap, metric), **written)
+    return plain.figure([heat], dict(
         template=TEMPLATE, height=max(320, 60 + 40 * rows), margin=dict(l=80, r=20, t=60, b=60),
-        title=title or f"{label[0].upper() + label[1:]}, mean over {seeds} seed{'s' * (seeds > 1)}, step {snap['step']}",
-        xaxis=dict(title=x_key, type="category"), yaxis=dict(title=y_key, type="category"))
-    return fig
+        title=dict(text=title or f"{label[0].upper() + label[1:]}, mean over {seeds} seed{'s' * (seeds > 1)}, "
+                                 f"step {snap['step']}"),
+        xaxis=dict(title=dict(text=x_key), type="category"), yaxis=dict(title=dict(text=y_key), type="category")))
 
 
 # ---- small multiples and one cell over training ----------------------------------------------
@@ -180,17 +181,17 @@ def tile_frame(tiles: Tiles, title: str, traces: list | None = None, images: lis
     if y_title:
         notes.append(dict(x=-0.45, y=span_y / 2, text=y_title, showarrow=False, textangle=-90, font=dict(size=13)))
     left = 0.6 if row_labels else 0.02
-    corners = go.Scatter(x=[0, span_x], y=[0, span_y], mode="markers", marker=dict(opacity=0), hoverinfo="skip",
-                         showlegend=False)
-    fig = go.Figure([corners, *(traces or [])])
-    fig.update_layout(template=TEMPLATE, title=title, images=images or [], shapes=boxes, annotations=notes,
-                      height=height or int(80 + tiles.rows * 150), margin=dict(l=10, r=10, t=top, b=20),
-                      showlegend=any(t.showlegend for t in traces or []),
-                      legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1, xanchor="right"),
-                      xaxis=dict(visible=False, range=[-left, span_x + 0.02]),
-                      yaxis=dict(visible=False, range=[-0.35 if (below or col_labels) else -0.02, span_y + 0.02],
-                                 **(dict(scaleanchor="x") if square else {})))
-    return fig
+    corners = plain.scatter(x=[0, span_x], y=[0, span_y], mode="markers", marker=dict(opacity=0), hoverinfo="skip",
+                            showlegend=False)
+    return plain.figure([corners, *(traces or [])], dict(
+        template=TEMPLATE, title=dict(text=title), shapes=boxes, annotations=notes,
+        **({"images": images} if images else {}),     # validation dropped an empty list; unvalidated it is sent
+        height=height or int(80 + tiles.rows * 150), margin=dict(l=10, r=10, t=top, b=20),
+        showlegend=any(t.showlegend for t in traces or []),      # tile_lines' traces: validated go.Scatter
+        legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1, xanchor="right"),
+        xaxis=dict(visible=False, range=[-left, span_x + 0.02]),
+        yaxis=dict(visible=False, range=[-0.35 if (below or col_labels) else -0.02, span_y + 0.02],
+                   **(dict(scaleanchor="x") if square else {}))))
 
 
 def _tile_points(snap: dict, member: int) -> tuple[np.ndarray, np.ndarray]:
@@ -289,22 +290,18 @@ def cell_curves(snap: dict, cell: int, metric: str = "modes") -> go.Figure:
     members = cell_members(snap, cell)
     steps = snap["trace"]["step"]
     values = np.asarray(snap["trace"][metric], dtype=float)[:, members]       # (evaluations, seeds)
-    fig = go.Figure()
-    for j, m in enumerate(members):
-        fig.add_trace(go.Scatter(x=steps, y=values[:, j], mode="lines", line=dict(width=1, color="#9fb3c8"),
-                                 name=f"seed {int(snap['seed'][m])}", showlegend=False))
+    data = [plain.scatter(x=steps, y=values[:, j], mode="lines", line=dict(width=1, color="#9fb3c8"),
+                          name=f"seed {int(snap['seed'][m])}", showlegend=False) for j, m in enumerate(members)]
     with np.errstate(invalid="ignore"):
         finite = np.where(np.isfinite(values), values, np.nan)
         mean = np.nanmean(finite, axis=1) if finite.size else finite
-    fig.add_trace(go.Scatter(x=steps, y=mean, mode="lines" if len(steps) > 2 else "lines+markers",
-                             line=dict(width=3, color="#1f77b4"),
-                             name=f"mean over {len(members)} seeds"))
+    data.append(plain.scatter(x=steps, y=mean, mode="lines" if len(steps) > 2 else "lines+markers",
+                              line=dict(width=3, color="#1f77b4"), name=f"mean over {len(members)} seeds"))
     label = _label(snap, metric)
-    fig.update_layout(template=TEMPLATE, title=f"{label[0].upper() + label[1:]} over training", height=320,
-                      margin=dict(l=60, r=20, t=50, b=50), legend=dict(orientation="h", y=-0.25),
-                      xaxis=dict(title="step"), yaxis=dict(title=label, **_range_axis(snap, metric)))
-    return fig
-
+    return plain.figure(data, dict(
+        template=TEMPLATE, title=dict(text=f"{label[0].upper() + label[1:]} over training"), height=320,
+        margin=dict(l=60, r=20, t=50, b=50), legend=dict(orientation="h", y=-0.25),
+        xaxis=dict(title=dict(text="step")), yaxis=dict(title=dict(text=label), **_range_axis(snap, metric))))
 
 def _range_axis(snap: dict, metric: str) -> dict:
     r = _range(snap, metric)
@@ -314,17 +311,18 @@ def _range_axis(snap: dict, metric: str) -> dict:
 def clickable(fig: go.Figure) -> go.Figure:
     """The heat map with an invisible marker on every cell carrying its cell index (customdata)
     and its hover text: a click selects a point, and plotly selects markers, not heat map cells."""
-    heat = fig.data[0]
-    xs, ys = list(heat.x), list(heat.y)
+    # the heat map as its dict, hover off: hovertemplate left out (set to None unvalidated, it would go out as null)
+    heat = {k: v for k, v in fig.data[0].to_plotly_json().items() if k != "hovertemplate"}
+    xs, ys, texts = list(fig.data[0].x), list(fig.data[0].y), fig.data[0].text
     cx, cy, data, text = [], [], [], []
     for iy, yv in enumerate(ys):
         for ix, xv in enumerate(xs):
-            cx.append(xv), cy.append(yv), data.append([iy * len(xs) + ix]), text.append(heat.text[iy][ix])
-    heat.update(hoverinfo="skip", hovertemplate=None)
+            cx.append(xv), cy.append(yv), data.append([iy * len(xs) + ix]), text.append(texts[iy][ix])
+    heat["hoverinfo"] = "skip"
     size = max(8, min(60, int(500 / max(len(xs), len(ys)))))
-    fig.add_trace(go.Scatter(x=cx, y=cy, customdata=data, text=text, mode="markers", showlegend=False,
-                             marker=dict(size=size, symbol="square", opacity=0), hovertemplate="%{text}<extra></extra>"))
-    return fig
+    cells = plain.scatter(x=cx, y=cy, customdata=data, text=text, mode="markers", showlegend=False,
+                          marker=dict(size=size, symbol="square", opacity=0), hovertemplate="%{text}<extra></extra>")
+    return plain.figure([heat, *fig.data[1:], cells], fig.layout.to_plotly_json())
 
 
 def anchor_table(snap: dict, paper_rows: list[dict]) -> list[dict]:

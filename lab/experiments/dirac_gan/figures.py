@@ -2,10 +2,10 @@
 variant, or a command-line run's label) to its snapshot; each run keeps one colour in every
 figure.
 
-Few traces and one validation pass, so a live redraw stays cheap: the arrows are one line
-trace with gaps, each trajectory one line, every current point one marker trace; each figure is
-built from plain dicts at once (plotly's create_quiver and trace-by-trace building took ~190 ms
-for the plane, this ~15 ms), the subplot layout made once.
+Few traces and no validation, so a live redraw stays cheap: the arrows are one line trace with
+gaps, each trajectory one line, every current point one marker trace; each figure is built from
+plain dicts (lab.figures.plain: plotly's create_quiver and trace-by-trace building took ~190 ms
+for the plane), the subplot layout made once.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lab.experiments.dirac_gan.config import VARIANTS
+from lab.figures import plain
 from lab.figures.style import TEMPLATE
 
 COLOUR = {"simultaneous": "#d62728", "alternating": "#ff7f0e", "small_lr": "#e377c2", "ttur": "#8c564b",
@@ -66,7 +67,7 @@ def plane(snaps: dict[str, dict], field: str | None = None) -> go.Figure:
     """The (theta, psi) plane: the arrows of run `field`'s update (default the first run), every
     trajectory from the start, its point now, and the equilibrium (0, 0)."""
     if not snaps:
-        return go.Figure(layout=LAYOUT)
+        return plain.figure([], LAYOUT)
     names = list(snaps)
     key = field if field in snaps else names[0]
     shown = snaps[key]
@@ -94,7 +95,7 @@ def plane(snaps: dict[str, dict], field: str | None = None) -> go.Figure:
                   xaxis=dict(title=dict(text="θ (the generator: G = δ_θ)"), range=[-r, r], constrain="domain"),
                   yaxis=dict(title=dict(text="ψ (D's slope: D(x) = ψx)"), range=[-r, r], scaleanchor="x",
                              scaleratio=1, constrain="domain"))
-    return go.Figure(dict(data=data, layout=layout))
+    return plain.figure(data, layout)
 
 
 @functools.lru_cache(maxsize=1)
@@ -141,7 +142,7 @@ def eigenvalues(snaps: dict[str, dict]) -> go.Figure:
     d = float(np.abs(u - 1).max()) * 1.3 + 0.02
     layout["xaxis2"]["range"] = [1 - d, 1 + d]
     layout["yaxis2"]["range"] = [-d, d]
-    return go.Figure(dict(data=data, layout=layout))
+    return plain.figure(data, layout)
 
 
 def radius(snaps: dict[str, dict]) -> go.Figure:
@@ -166,7 +167,7 @@ def radius(snaps: dict[str, dict]) -> go.Figure:
                   xaxis=dict(title=dict(text="step")),
                   yaxis=dict(title=dict(text="radius √(θ² + ψ²)"), type="log", exponentformat="power",
                              **(dict(dtick=1) if wide else dict(tickformat=".2g"))))
-    return go.Figure(dict(data=data, layout=layout))
+    return plain.figure(data, layout)
 
 
 def verdict(snap: dict) -> str:

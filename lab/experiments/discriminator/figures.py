@@ -16,6 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from lab.figures import plain
 from lab.figures.style import TEMPLATE, dots_image, rug
 
 REAL, FAKE, DSTAR = "#1f77b4", "#ff7f0e", "#d62728"
@@ -127,7 +128,7 @@ def densities_figure(snap: dict) -> go.Figure:
                   yaxis=dict(range=_density_range(snap)),
                   # The title names the colours; a legend inside this short panel hid the real bump's top.
                   showlegend=False)
-    return go.Figure(dict(data=_density_traces(snap), layout=layout))
+    return plain.figure(_density_traces(snap), layout)
 
 
 def figure_1d(snaps: dict, show_dstar: bool = True, densities: bool = True) -> go.Figure:
@@ -163,7 +164,7 @@ def figure_1d(snaps: dict, show_dstar: bool = True, densities: bool = True) -> g
         layout["yaxis"]["range"] = _density_range(s0)
     for ax in [k for k in layout if k.startswith("xaxis")]:
         layout[ax]["range"] = [float(x[0]), float(x[-1])]
-    return go.Figure(dict(data=data, layout=layout))
+    return plain.figure(data, layout)
 
 
 def _arrows(at: np.ndarray, push: np.ndarray, span: float, colour: str, name: str, axis: str) -> list[dict]:
@@ -176,6 +177,7 @@ def _arrows(at: np.ndarray, push: np.ndarray, span: float, colour: str, name: st
     xs = np.column_stack([at[:, 0], tips[:, 0], np.full(len(at), np.nan)]).ravel()
     ys = np.column_stack([at[:, 1], tips[:, 1], np.full(len(at), np.nan)]).ravel()
     angle = np.degrees(np.arctan2(unit[:, 0], unit[:, 1]))     # plotly: 0 = up, clockwise
+    angle = (angle + 180) % 360 - 180       # onto [-180, 180) as validation put it: the same bytes sent
     place = dict(xaxis=f"x{axis}", yaxis=f"y{axis}", legendgroup=name)
     return [dict(type="scatter", x=xs, y=ys, mode="lines", line=dict(color=colour, width=1.5), name=name,
                  hoverinfo="skip", showlegend=axis == "", **place),
@@ -203,8 +205,10 @@ def _layout_2d(titles: tuple[str, ...]) -> dict:
     return fig.layout.to_plotly_json()
 
 
-HEAT = {"d": dict(zmin=0, zmax=1, colorscale="RdBu", reversescale=True),      # D in [0, 1]
-        "ls": dict(zmin=-1, zmax=1, colorscale="RdBu", reversescale=True)}     # LSGAN's D in [-1, 1]
+# Colour scales spelt out as validation would (plotly.js's own "RdBu" and "PiYG" differ).
+RDBU, PIYG = plain.colorscale("RdBu"), plain.colorscale("PiYG")
+HEAT = {"d": dict(zmin=0, zmax=1, colorscale=RDBU, reversescale=True),      # D in [0, 1]
+        "ls": dict(zmin=-1, zmax=1, colorscale=RDBU, reversescale=True)}     # LSGAN's D in [-1, 1]
 
 
 def figure_2d(snaps: dict, arrow_loss: str = "ns", show_dstar: bool = True) -> go.Figure:
@@ -233,7 +237,7 @@ def figure_2d(snaps: dict, arrow_loss: str = "ns", show_dstar: bool = True) -> g
             heat = HEAT[kind]
         else:
             lim = float(np.nanmax(np.abs(z))) or 1.0
-            heat = dict(zmin=-lim, zmax=lim, colorscale="PiYG")
+            heat = dict(zmin=-lim, zmax=lim, colorscale=PIYG)
         bar = kind if kind in HEAT else "critic"
         if bar not in scales:
             scales[bar] = dict(title=dict(text={"d": "D(x)", "ls": "D<sub>LS</sub>(x)"}.get(bar, "f(x)"), side="right"),
@@ -249,19 +253,17 @@ def figure_2d(snaps: dict, arrow_loss: str = "ns", show_dstar: bool = True) -> g
         layout[f"xaxis{axis}"]["range"] = [float(xs[0]), float(xs[-1])]
         layout[f"yaxis{axis}"]["range"] = [float(ys[0]), float(ys[-1])]
         layout["images"].append(dict(dots, xref=f"x{axis}", yref=f"y{axis}"))
-    return go.Figure(dict(data=data, layout=layout))
+    return plain.figure(data, layout)
 
 
 def loss_figure(snaps: dict) -> go.Figure:
-    fig = go.Figure()
-    for s in snaps.values():
-        _, colour, dash = STYLE[s["constraint"]]
-        fig.add_trace(go.Scatter(x=s["history"]["step"], y=s["history"]["d_loss"], name=name_of(s),
-                                 line=dict(color=colour, dash=dash)))
-    fig.update_layout(height=260, margin=dict(l=50, r=20, t=30, b=40), template=TEMPLATE,
-                      xaxis_title="step", yaxis_title="discriminator loss", title="Training loss",
-                      font=dict(size=13))
-    return fig
+    data = [plain.scatter(x=s["history"]["step"], y=s["history"]["d_loss"], name=name_of(s),
+                          line=dict(color=STYLE[s["constraint"]][1], dash=STYLE[s["constraint"]][2]))
+            for s in snaps.values()]
+    return plain.figure(data, dict(height=260, margin=dict(l=50, r=20, t=30, b=40), template=TEMPLATE,
+                                   xaxis=dict(title=dict(text="step")),
+                                   yaxis=dict(title=dict(text="discriminator loss")),
+                                   title=dict(text="Training loss"), font=dict(size=13)))
 
 
 def generator_losses_figure() -> go.Figure:
@@ -270,20 +272,19 @@ def generator_losses_figure() -> go.Figure:
     log(1 - d) has slope -1/(1 - d) ~ -1, nearly flat; the non-saturating -log d has slope
     -1/d, steep exactly there. Needs only numpy, so the page can draw it before torch loads."""
     d = np.linspace(0.005, 0.995, 199)
-    fig = go.Figure([
-        go.Scatter(x=d, y=np.log1p(-d), name="minimax: G minimises log(1 - D)", line=dict(color=STYLE["none"][1])),
-        go.Scatter(x=d, y=-np.log(d), name="non-saturating: G minimises -log D",
-                   line=dict(color=STYLE["none"][1], dash="dash")),
-    ])
-    fig.add_vrect(x0=0, x1=0.2, fillcolor=FAKE, opacity=0.12, line_width=0)
-    fig.add_annotation(x=0.01, y=-4.2, xanchor="left", showarrow=False, align="left", font_size=12,
-                       text="fakes spotted (D near 0, early in training):<br>"
-                            "minimax slope -1/(1 - D) ~ -1, nearly flat; non-saturating slope -1/D, steep")
-    fig.update_layout(height=280, margin=dict(l=60, r=20, t=40, b=45), template=TEMPLATE, font=dict(size=13),
-                      title="Generator's loss vs D(G(z)) (note 002, the log D trick)",
-                      xaxis=dict(title="D(G(z))", range=[0, 1]), yaxis=dict(title="loss_G", range=[-5.5, 5.5]),
-                      legend=dict(x=0.55, y=0.98, bgcolor="rgba(255,255,255,0.7)"))
-    return fig
+    data = [plain.scatter(x=d, y=np.log1p(-d), name="minimax: G minimises log(1 - D)",
+                          line=dict(color=STYLE["none"][1])),
+            plain.scatter(x=d, y=-np.log(d), name="non-saturating: G minimises -log D",
+                          line=dict(color=STYLE["none"][1], dash="dash"))]
+    note = dict(x=0.01, y=-4.2, xanchor="left", showarrow=False, align="left", font=dict(size=12),
+                text="fakes spotted (D near 0, early in training):<br>"
+                     "minimax slope -1/(1 - D) ~ -1, nearly flat; non-saturating slope -1/D, steep")
+    return plain.figure(data, dict(
+        height=280, margin=dict(l=60, r=20, t=40, b=45), template=TEMPLATE, font=dict(size=13),
+        title=dict(text="Generator's loss vs D(G(z)) (note 002, the log D trick)"),
+        xaxis=dict(title=dict(text="D(G(z))"), range=[0, 1]), yaxis=dict(title=dict(text="loss_G"), range=[-5.5, 5.5]),
+        legend=dict(x=0.55, y=0.98, bgcolor="rgba(255,255,255,0.7)"), annotations=[note],
+        shapes=[plain.vrect(0, 0.2, fillcolor=FAKE, opacity=0.12, line=dict(width=0))]))
 
 
 def headline(m: dict) -> list[tuple[str, str, str | None]]:

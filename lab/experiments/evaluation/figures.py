@@ -6,10 +6,10 @@ import math
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from lab.experiments.evaluation.distortions import KINDS, LABELS
 from lab.experiments.evaluation.toy import GENERATORS
+from lab.figures import plain
 from lab.figures.images import png_bytes
 from lab.figures.style import TEMPLATE
 
@@ -32,21 +32,22 @@ def table(snap: dict) -> list[dict]:
 def curves(snap: dict) -> go.Figure:
     """FD (log axis) and IS against the strength of each distortion, side by side."""
     h = snap["history"]
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
-                        subplot_titles=("FD (GenLab features): lower is better", "IS: higher is better"))
+    layout = plain.grid(("FD (GenLab features): lower is better", "IS: higher is better"),
+                        rows=1, cols=2, horizontal_spacing=0.1)
+    data = []
     for kind in KINDS:
         rows = [i for i, k in enumerate(h["kind"]) if k == kind]
         x = [h["strength"][i] for i in rows]
         for col, key in ((1, "fd"), (2, "is")):
-            fig.add_trace(go.Scatter(x=x, y=[h[key][i] for i in rows], name=LABELS[kind], legendgroup=kind,
-                                     showlegend=col == 1, mode="lines+markers",
-                                     line=dict(color=KIND_COLOUR[kind], width=3)), 1, col)
-    fig.update_xaxes(title_text="strength", range=[-0.03, 1.03])
-    fig.update_yaxes(type="log", title_text="FD", row=1, col=1)
-    fig.update_yaxes(title_text="IS", range=[0.8, 10.5], row=1, col=2)
-    fig.update_layout(height=420, legend=dict(orientation="h", y=-0.22), **LAYOUT)
-    return fig
-
+            data.append(plain.scatter(x=x, y=[h[key][i] for i in rows], name=LABELS[kind], legendgroup=kind,
+                                      showlegend=col == 1, mode="lines+markers",
+                                      line=dict(color=KIND_COLOUR[kind], width=3), **plain.panel(col)))
+    for axis in ("xaxis", "xaxis2"):
+        layout[axis].update(title=dict(text="strength"), range=[-0.03, 1.03])
+    layout["yaxis"].update(type="log", title=dict(text="FD"))
+    layout["yaxis2"].update(title=dict(text="IS"), range=[0.8, 10.5])
+    layout.update(height=420, legend=dict(orientation="h", y=-0.22), **LAYOUT)
+    return plain.figure(data, layout)
 
 def examples_png(snap: dict, kind: str) -> bytes | None:
     """The first images of the held-out set at each strength computed so far: one row per strength."""
@@ -57,19 +58,16 @@ def examples_png(snap: dict, kind: str) -> bytes | None:
 def gaussians(snap: dict) -> go.Figure:
     """FD from n samples of two random Gaussians against the closed form (+1/2 power) and the note's -1/2."""
     g = snap["gaussians"]
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=g["n"], y=g["by_n"], name="torchmetrics, from n samples", mode="lines+markers",
-                             line=dict(color=REAL, width=3)))
+    data = [plain.scatter(x=g["n"], y=g["by_n"], name="torchmetrics, from n samples", mode="lines+markers",
+                          line=dict(color=REAL, width=3))]
     for y, name, colour, dash in ((g["closed"], "closed form, (S1 S2)^(+1/2)", IN, "solid"),
                                   (g["note"], "note 004's (S1 S2)^(-1/2)", OUT, "dash")):
-        fig.add_trace(go.Scatter(x=[g["n"][0], g["n"][-1]], y=[y, y], name=f"{name}: {y:.2f}", mode="lines",
-                                 line=dict(color=colour, dash=dash, width=2)))
-    fig.update_xaxes(type="log", title_text="samples of each Gaussian (n)")
-    fig.update_yaxes(title_text="FD")
-    fig.update_layout(title=f"Two random Gaussians in {g['dim']} dimensions", height=380,
-                      legend=dict(orientation="h", y=-0.3), **LAYOUT)
-    return fig
-
+        data.append(plain.scatter(x=[g["n"][0], g["n"][-1]], y=[y, y], name=f"{name}: {y:.2f}", mode="lines",
+                                  line=dict(color=colour, dash=dash, width=2)))
+    return plain.figure(data, dict(
+        xaxis=dict(type="log", title=dict(text="samples of each Gaussian (n)")), yaxis=dict(title=dict(text="FD")),
+        title=dict(text=f"Two random Gaussians in {g['dim']} dimensions"), height=380,
+        legend=dict(orientation="h", y=-0.3), **LAYOUT))
 
 def _balls(centres: np.ndarray, radii: np.ndarray, points: int = 33) -> tuple[list, list]:
     """Every circle as one line with gaps (one SVG path, not one shape per ball)."""
@@ -86,25 +84,28 @@ def toy(snap: dict) -> go.Figure:
     titles = []
     for name, label in GENERATORS.items():
         titles += [f"{label}: precision {m[name]['precision']:.2f}", f"{label}: recall {m[name]['recall']:.2f}"]
-    fig = make_subplots(rows=2, cols=2, subplot_titles=titles, horizontal_spacing=0.08, vertical_spacing=0.12)
-    real = pts["real"]
+    layout = plain.grid(tuple(titles), rows=2, cols=2, horizontal_spacing=0.08, vertical_spacing=0.12)
+    real, data = pts["real"], []
     for row, name in enumerate(GENERATORS, 1):
         fake = pts[name]
         for col, (centres, radii, colour, dots, label) in enumerate((
                 (real, m[name]["real_radii"], REAL, fake, "generated"),
                 (fake, m[name]["fake_radii"], FAKE, real, "real")), 1):
             bx, by = _balls(centres, radii)
-            fig.add_trace(go.Scatter(x=bx, y=by, mode="lines", line=dict(color=colour, width=1), opacity=0.5,
-                                     hoverinfo="skip", showlegend=False), row, col)
+            panel = plain.panel(2 * (row - 1) + col)
+            data.append(plain.scatter(x=bx, y=by, mode="lines", line=dict(color=colour, width=1), opacity=0.5,
+                                      hoverinfo="skip", showlegend=False, **panel))
             inside = (np.linalg.norm(dots[:, None] - centres[None], axis=2) <= radii[None]).any(1)
             for mask, c, word in ((inside, IN, "inside"), (~inside, OUT, "outside")):
-                fig.add_trace(go.Scatter(x=dots[mask, 0], y=dots[mask, 1], mode="markers",
-                                         marker=dict(color=c, size=5), name=f"{label} point, {word} a ball",
-                                         showlegend=False), row, col)
-    fig.update_xaxes(range=[-3.6, 3.6], showticklabels=False)
-    fig.update_yaxes(range=[-3.6, 3.6], showticklabels=False, scaleanchor="x", scaleratio=1)
-    fig.update_layout(height=760, title=f"k-NN balls (k = {k}); green: inside a ball, red: outside", **LAYOUT)
-    return fig
+                data.append(plain.scatter(x=dots[mask, 0], y=dots[mask, 1], mode="markers",
+                                          marker=dict(color=c, size=5), name=f"{label} point, {word} a ball",
+                                          showlegend=False, **panel))
+    for axis in [a for a in layout if a.startswith(("xaxis", "yaxis"))]:
+        layout[axis].update(range=[-3.6, 3.6], showticklabels=False)
+        if axis.startswith("yaxis"):
+            layout[axis].update(scaleanchor="x", scaleratio=1)
+    layout.update(height=760, title=dict(text=f"k-NN balls (k = {k}); green: inside a ball, red: outside"), **LAYOUT)
+    return plain.figure(data, layout)
 
 
 def memorisation_png(snap: dict) -> bytes:
@@ -117,17 +118,17 @@ def memorisation_png(snap: dict) -> bytes:
 def memorisation(snap: dict) -> go.Figure:
     """Distances to the nearest training image: the judged samples' vs new real (held-out) images'."""
     mm = snap["memo"]
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(
-        f"In pixels: median ratio {mm['memorisation_ratio_pixel']:.2f}",
-        f"In GenLab features: median ratio {mm['memorisation_ratio_feature']:.2f}"))
+    layout = plain.grid((f"In pixels: median ratio {mm['memorisation_ratio_pixel']:.2f}",
+                         f"In GenLab features: median ratio {mm['memorisation_ratio_feature']:.2f}"), rows=1, cols=2)
+    data = []
     for col, space in enumerate(("pixel", "feature"), 1):
         for key, name, colour in (("samples", "judged samples → train", FAKE), ("test", "held-out real → train", REAL)):
-            fig.add_trace(go.Histogram(x=mm[f"{space}_{key}"], name=name, legendgroup=key, showlegend=col == 1,
-                                       marker_color=colour, opacity=0.6, nbinsx=50), 1, col)
-        fig.update_xaxes(title_text="distance to the nearest training image", row=1, col=col)
-    fig.update_layout(barmode="overlay", height=360, legend=dict(orientation="h", y=-0.3), **LAYOUT)
-    return fig
-
+            data.append(dict(type="histogram", x=mm[f"{space}_{key}"], name=name, legendgroup=key,
+                             showlegend=col == 1, marker=dict(color=colour), opacity=0.6, nbinsx=50,
+                             **plain.panel(col)))
+        layout["xaxis" if col == 1 else f"xaxis{col}"]["title"] = dict(text="distance to the nearest training image")
+    layout.update(barmode="overlay", height=360, legend=dict(orientation="h", y=-0.3), **LAYOUT)
+    return plain.figure(data, layout)
 
 def all_figures(snap: dict) -> dict:
     return {"curves": curves(snap), "gaussians": gaussians(snap), "toy": toy(snap),

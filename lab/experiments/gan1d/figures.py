@@ -18,6 +18,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from lab.figures import plain
 from lab.figures.style import TEMPLATE
 
 DATA, GEN, DISC, DSTAR, LINES = "black", "#2ca02c", "#1f77b4", "#d62728", "rgba(90,90,90,0.45)"
@@ -87,7 +88,7 @@ def figure1(snap: dict) -> go.Figure:
         yaxis=dict(range=[Z_Y - 0.08, CLIP + 0.05], tickvals=[Z_Y, 0, 0.5, 1], ticktext=["z", "x", "1/2", "1"],
                    title=dict(text="D(x); densities scaled")),
         legend=dict(orientation="h", y=-0.14, x=0))
-    return go.Figure(dict(data=data, layout=layout))
+    return plain.figure(data, layout)
 
 
 def _on(col: int, **trace) -> dict:
@@ -133,7 +134,7 @@ def curves(snap: dict) -> go.Figure:
                 line=dict(color=DISC, width=2.5)),
             _on(2, x=s, y=h["c_g"], name="C(G) = -log 4 + 2 JS", line=dict(color=DSTAR, width=2.5)),
             _on(3, x=s, y=h["js"], name="JS(p_data, p_G), exact", line=dict(color="#8c564b", width=2.5))]
-    return go.Figure(dict(data=data, layout=_curves_layout(prob)))
+    return plain.figure(data, _curves_layout(prob))
 
 
 @functools.lru_cache(maxsize=1)
@@ -171,7 +172,7 @@ def saturation(snap: dict) -> go.Figure:
         for y, colour in ((np.log1p(-df), MINIMAX), (-np.log(df), NS)):
             data.append(_on(2, x=df, y=y, mode="markers", marker=dict(color=colour, size=8, line=dict(width=1)),
                             name="the fakes now", showlegend=colour == NS, hoverinfo="x"))
-    return go.Figure(dict(data=data, layout=_saturation_layout()))
+    return plain.figure(data, _saturation_layout())
 
 
 def headline(snap: dict) -> list[tuple[str, str]]:

@@ -5,26 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from lab.figures.images import D_FAKE, D_REAL, G_COL, fd_panel, png_bytes, samples_figure, style
+from lab.figures import plain
+from lab.figures.images import D_FAKE, D_REAL, G_COL, curves_figure, fd_panel, png_bytes, samples_figure
 
 
 def curves(snap: dict) -> go.Figure:
     """Losses; D(x) and D(G(z)) (critic values for the Wasserstein and hinge objectives); FD."""
     hist, prob = snap["history"], snap["probabilistic"]
     d_title = "D(x) and D(G(z)) (means)" if prob else "critic values f(x) and f(G(z)) (means)"
-    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.07, subplot_titles=("Losses", d_title, snap["fd_label"]))
+    layout = plain.grid(("Losses", d_title, snap["fd_label"]), rows=1, cols=3, horizontal_spacing=0.07)
     s = hist["step"]
-    fig.add_trace(go.Scatter(x=s, y=hist["loss_d"], name="D loss", line=dict(color="black", width=2)), 1, 1)
-    fig.add_trace(go.Scatter(x=s, y=hist["loss_g"], name="G loss", line=dict(color=G_COL, width=2)), 1, 1)
-    fig.add_trace(go.Scatter(x=s, y=hist["d_real"], name="D(x): real", line=dict(color=D_REAL, width=2)), 1, 2)
-    fig.add_trace(go.Scatter(x=s, y=hist["d_fake"], name="D(G(z)): generated", line=dict(color=D_FAKE, width=2)), 1, 2)
+    data = [plain.scatter(x=s, y=hist["loss_d"], name="D loss", line=dict(color="black", width=2), **plain.panel(1)),
+            plain.scatter(x=s, y=hist["loss_g"], name="G loss", line=dict(color=G_COL, width=2), **plain.panel(1)),
+            plain.scatter(x=s, y=hist["d_real"], name="D(x): real", line=dict(color=D_REAL, width=2), **plain.panel(2)),
+            plain.scatter(x=s, y=hist["d_fake"], name="D(G(z)): generated", line=dict(color=D_FAKE, width=2),
+                          **plain.panel(2))]
     if prob:
-        fig.update_yaxes(range=[0, 1], row=1, col=2)
-    fd_panel(fig, hist, 1, 3, snap["fd_label"], snap["fd_empty"])
-    return style(fig)
-
+        layout["yaxis2"]["range"] = [0, 1]
+    data.append(fd_panel(layout, hist, 3, snap["fd_label"], snap["fd_empty"]))
+    return curves_figure(data, layout)
 
 def samples(snap: dict) -> go.Figure:
     return samples_figure(snap["samples"], f"{snap['recipe']}, step {snap['step']}: samples from the fixed noise")

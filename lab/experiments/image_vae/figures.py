@@ -6,23 +6,23 @@ from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from lab.figures.images import D_FAKE, D_REAL, G_COL, fd_panel, png_bytes, samples_figure, style
+from lab.figures import plain
+from lab.figures.images import D_FAKE, D_REAL, G_COL, curves_figure, fd_panel, png_bytes, samples_figure
 
 
 def curves(snap: dict) -> go.Figure:
     """-ELBO = reconstruction + beta KL (nats per image); the Fréchet score of prior samples."""
     hist = snap["history"]
-    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.07,
-                        subplot_titles=("-ELBO (nats / image)", "Reconstruction and KL", snap["fd_label"]))
+    layout = plain.grid(("-ELBO (nats / image)", "Reconstruction and KL", snap["fd_label"]),
+                        rows=1, cols=3, horizontal_spacing=0.07)
     s = hist["step"]
-    fig.add_trace(go.Scatter(x=s, y=hist["loss"], name="-ELBO", line=dict(color=D_REAL, width=2)), 1, 1)
-    fig.add_trace(go.Scatter(x=s, y=hist["recon"], name="reconstruction", line=dict(color=G_COL, width=2)), 1, 2)
-    fig.add_trace(go.Scatter(x=s, y=hist["kl"], name="KL", line=dict(color=D_FAKE, width=2)), 1, 2)
-    fd_panel(fig, hist, 1, 3, snap["fd_label"], snap["fd_empty"])
-    return style(fig)
-
+    data = [plain.scatter(x=s, y=hist["loss"], name="-ELBO", line=dict(color=D_REAL, width=2), **plain.panel(1)),
+            plain.scatter(x=s, y=hist["recon"], name="reconstruction", line=dict(color=G_COL, width=2),
+                          **plain.panel(2)),
+            plain.scatter(x=s, y=hist["kl"], name="KL", line=dict(color=D_FAKE, width=2), **plain.panel(2)),
+            fd_panel(layout, hist, 3, snap["fd_label"], snap["fd_empty"])]
+    return curves_figure(data, layout)
 
 def pairs(snap: dict) -> np.ndarray:
     """The first 16 real images (two rows of 8) above their reconstructions."""

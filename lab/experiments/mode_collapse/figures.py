@@ -7,12 +7,15 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lab.experiments.mode_collapse import metrics as mode_metrics
+from lab.figures import plain
 from lab.figures.style import TEMPLATE
 
 REAL, FAKE, ARROW = "#1f77b4", "#ff7f0e", "#2b2b2b"
+# Colour scales spelt out as validation would (plotly.js's own "RdBu" differs).
+RDBU, VIRIDIS = plain.colorscale("RdBu"), plain.colorscale("Viridis")
 
 
-def _arrow_traces(at: np.ndarray, push: np.ndarray, span: float) -> list[go.Scatter]:
+def _arrow_traces(at: np.ndarray, push: np.ndarray, span: float, legend: bool = True) -> list[dict]:
     """Segments from each fake along -grad loss_G, length |v|/(|v| + median|v|) of 8% of the
     box: directions are true, lengths comparable within one picture."""
     norm = np.linalg.norm(push, axis=1, keepdims=True)
@@ -22,13 +25,14 @@ def _arrow_traces(at: np.ndarray, push: np.ndarray, span: float) -> list[go.Scat
     for (x0, y0), (dx, dy) in zip(at, d):
         xs += [x0, x0 + dx, None]
         ys += [y0, y0 + dy, None]
-    return [go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=ARROW, width=2), name="G's push (-grad loss_G)"),
-            go.Scatter(x=at[:, 0] + d[:, 0], y=at[:, 1] + d[:, 1], mode="markers", showlegend=False,
-                       marker=dict(color=ARROW, size=4), hoverinfo="skip")]
+    return [plain.scatter(x=xs, y=ys, mode="lines", line=dict(color=ARROW, width=2), name="G's push (-grad loss_G)",
+                          showlegend=legend),
+            plain.scatter(x=at[:, 0] + d[:, 0], y=at[:, 1] + d[:, 1], mode="markers", showlegend=False,
+                          marker=dict(color=ARROW, size=4), hoverinfo="skip")]
 
 
 def scatter_traces(snap: dict, arrows: bool = True, heat: bool = True, n_fake: int = 1000,
-                   legend: bool = True) -> list:
+                   legend: bool = True) -> list[dict]:
     """D's heat map, real samples, mode centres, generated samples and (optionally) arrows."""
     ax_x, ax_y = snap["axes"]
     traces = []
@@ -36,35 +40,33 @@ def scatter_traces(snap: dict, arrows: bool = True, heat: bool = True, n_fake: i
         prob = snap["probabilistic"]
         z = snap["heat"]
         if prob:
-            colour = dict(zmin=0, zmax=1, colorscale="RdBu", colorbar=dict(title="D(x)", len=0.8))
+            colour = dict(zmin=0, zmax=1, colorscale=RDBU, colorbar=dict(title=dict(text="D(x)"), len=0.8))
         else:
             lim = float(np.nanmax(np.abs(z - np.median(z)))) or 1.0
             colour = dict(zmid=float(np.median(z)), zmin=float(np.median(z)) - lim, zmax=float(np.median(z)) + lim,
-                          colorscale="RdBu", colorbar=dict(title="critic f(x)", len=0.8))
-        traces.append(go.Heatmap(x=ax_x, y=ax_y, z=z, opacity=0.55, showscale=legend, hoverinfo="skip", **colour))
+                          colorscale=RDBU, colorbar=dict(title=dict(text="critic f(x)"), len=0.8))
+        traces.append(dict(type="heatmap", x=ax_x, y=ax_y, z=z, opacity=0.55, showscale=legend, hoverinfo="skip",
+                           **colour))
     r = snap["real"]
-    traces.append(go.Scatter(x=r[:, 0], y=r[:, 1], mode="markers", name="real samples", showlegend=legend,
-                             marker=dict(color=REAL, size=4, opacity=0.6)))
+    traces.append(plain.scatter(x=r[:, 0], y=r[:, 1], mode="markers", name="real samples", showlegend=legend,
+                                marker=dict(color=REAL, size=4, opacity=0.6)))
     f = snap["fake"][:n_fake]
-    traces.append(go.Scatter(x=f[:, 0], y=f[:, 1], mode="markers", name="generated G(z)", showlegend=legend,
-                             marker=dict(color=FAKE, size=4, opacity=0.7)))
+    traces.append(plain.scatter(x=f[:, 0], y=f[:, 1], mode="markers", name="generated G(z)", showlegend=legend,
+                                marker=dict(color=FAKE, size=4, opacity=0.7)))
     c = snap["centres"]
-    traces.append(go.Scatter(x=c[:, 0], y=c[:, 1], mode="markers", name="modes", showlegend=legend,
-                             marker=dict(symbol="x-thin-open", color="black", size=10, line=dict(width=2))))
+    traces.append(plain.scatter(x=c[:, 0], y=c[:, 1], mode="markers", name="modes", showlegend=legend,
+                                marker=dict(symbol="x-thin-open", color="black", size=10, line=dict(width=2))))
     if arrows:
         span = float(ax_x[-1] - ax_x[0])
-        arrow_traces = _arrow_traces(snap["arrows_at"], snap["arrows"], span)
-        for t in arrow_traces:
-            t.showlegend = legend and t.showlegend is not False
-        traces += arrow_traces
+        traces += _arrow_traces(snap["arrows_at"], snap["arrows"], span, legend)
     return traces
 
 
-def _layout(**kw) -> dict:
-    """One layout dict, validated once when the figure is built, on GenLab's one template
-    (lab.figures.style: plotly_white's look without its per-redraw automargin)."""
+def _layout(title: str, **kw) -> dict:
+    """One layout dict on GenLab's one template (lab.figures.style: plotly_white's look without its
+    per-redraw automargin), sent unvalidated (lab.figures.plain): titles spelt as dict(text=...)."""
     base = dict(font=dict(size=14), margin=dict(l=50, r=20, t=50, b=40), template=TEMPLATE)
-    return {**base, **kw}
+    return {**base, "title": dict(text=title), **kw}
 
 
 def _box(snap: dict) -> tuple[list[float], list[float]]:
@@ -75,7 +77,7 @@ def _box(snap: dict) -> tuple[list[float], list[float]]:
 def scatter(snap: dict, arrows: bool = True, title: str | None = None) -> go.Figure:
     m = snap["metrics"]
     bx, by = _box(snap)
-    return go.Figure(scatter_traces(snap, arrows), layout=_layout(
+    return plain.figure(scatter_traces(snap, arrows), _layout(
         title=title or f"Step {snap['step']}: {m['modes']}/{len(snap['centres'])} modes, "
                        f"{100 * m['hq']:.1f}% high quality, reverse KL {fmt(m['reverse_kl'])}",
         height=560, legend=dict(orientation="h", y=-0.08),
@@ -121,12 +123,12 @@ def coverage(snap: dict) -> go.Figure:
     cov = np.asarray(snap["coverage"])
     steps = snap["history"]["step"]
     # zmin/zmax fixed: at step 0 every count is 0, and a constant z drew one mid-scale (teal) block.
-    return go.Figure(go.Heatmap(x=steps, y=list(range(cov.shape[1])), z=cov.T, colorscale="Viridis",
-                                zmin=0, zmax=max(1.0, float(cov.max(initial=0))),
-                                colorbar=dict(title="HQ samples"),
-                                hovertemplate="step %{x}<br>mode %{y}<br>%{z} samples<extra></extra>"),
-                     layout=_layout(title="Mode coverage: high-quality samples per mode",
-                                    xaxis=dict(title="step"), yaxis=dict(title="mode"), height=320))
+    return plain.figure([dict(type="heatmap", x=steps, y=list(range(cov.shape[1])), z=cov.T, colorscale=VIRIDIS,
+                              zmin=0, zmax=max(1.0, float(cov.max(initial=0))),
+                              colorbar=dict(title=dict(text="HQ samples")),
+                              hovertemplate="step %{x}<br>mode %{y}<br>%{z} samples<extra></extra>")],
+                        _layout("Mode coverage: high-quality samples per mode", xaxis=dict(title=dict(text="step")),
+                                yaxis=dict(title=dict(text="mode")), height=320))
 
 
 def _panels(n: int, vertical: bool, gap: float = 0.09) -> dict:
@@ -149,22 +151,22 @@ def curves(snap: dict, compact: bool = False) -> go.Figure:
     rows (beside the scatter) or, compact, in three columns."""
     h, k = snap["history"], len(snap["centres"])
     rkl = [v if v is not None and math.isfinite(v) else None for v in h["reverse_kl"]]
-    traces = [go.Scatter(x=h["step"], y=h["d_loss"], name="D loss", line=dict(color=REAL)),
-              go.Scatter(x=h["step"], y=h["g_loss"], name="G loss", line=dict(color=FAKE)),
-              go.Scatter(x=h["step"], y=h["modes"], name="modes captured", line=dict(color="black"),
-                         xaxis="x2", yaxis="y2"),
-              go.Scatter(x=h["step"], y=h["hq"], name="HQ fraction", line=dict(color="#2ca02c"),
-                         xaxis="x3", yaxis="y3"),
+    traces = [plain.scatter(x=h["step"], y=h["d_loss"], name="D loss", line=dict(color=REAL)),
+              plain.scatter(x=h["step"], y=h["g_loss"], name="G loss", line=dict(color=FAKE)),
+              plain.scatter(x=h["step"], y=h["modes"], name="modes captured", line=dict(color="black"),
+                            xaxis="x2", yaxis="y2"),
+              plain.scatter(x=h["step"], y=h["hq"], name="HQ fraction", line=dict(color="#2ca02c"),
+                            xaxis="x3", yaxis="y3"),
               # markers: plotly's autorange pads for them (a bare line at its maximum sat on the
               # axis top, half clipped), and a finite value between infinite ones still shows
-              go.Scatter(x=h["step"], y=rkl, name="reverse KL (nats)", line=dict(color="#9467bd", dash="dash"),
-                         mode="lines+markers", marker=dict(size=5), cliponaxis=False, xaxis="x3", yaxis="y3")]
+              plain.scatter(x=h["step"], y=rkl, name="reverse KL (nats)", line=dict(color="#9467bd", dash="dash"),
+                            mode="lines+markers", marker=dict(size=5), cliponaxis=False, xaxis="x3", yaxis="y3")]
     axes = _panels(3, vertical=not compact)
-    axes["yaxis2"].update(range=[-0.5, k + 0.5], title="modes")
-    axes["yaxis"].update(title="loss")
-    axes["xaxis3"].update(title="step")
-    return go.Figure(traces, layout=_layout(
-        title="Losses · modes captured · HQ share and reverse KL",
+    axes["yaxis2"].update(range=[-0.5, k + 0.5], title=dict(text="modes"))
+    axes["yaxis"].update(title=dict(text="loss"))
+    axes["xaxis3"].update(title=dict(text="step"))
+    return plain.figure(traces, _layout(
+        "Losses · modes captured · HQ share and reverse KL",
         height=330 if compact else 470, legend=dict(orientation="h", y=-0.15), **axes))
 
 
@@ -195,16 +197,16 @@ def strip(snap: dict, steps: list[int]) -> go.Figure:
         # Samples outside the data box would land in the next panel: drop them, count them.
         inside = ((pts[:, 0] >= bx[0]) & (pts[:, 0] <= bx[1]) & (pts[:, 1] >= by[0]) & (pts[:, 1] <= by[1]))
         out, pts = int((~inside).sum()), pts[inside]
-        traces.append(go.Scatter(x=c[:, 0] + i * w, y=c[:, 1], mode="markers", showlegend=False, hoverinfo="skip",
-                                 marker=dict(symbol="x-thin-open", color=REAL, size=8, line=dict(width=2))))
-        traces.append(go.Scatter(x=pts[:, 0] + i * w, y=pts[:, 1], mode="markers", showlegend=False,
-                                 hoverinfo="skip", marker=dict(color=FAKE, size=3, opacity=0.6)))
+        traces.append(plain.scatter(x=c[:, 0] + i * w, y=c[:, 1], mode="markers", showlegend=False, hoverinfo="skip",
+                                    marker=dict(symbol="x-thin-open", color=REAL, size=8, line=dict(width=2))))
+        traces.append(plain.scatter(x=pts[:, 0] + i * w, y=pts[:, 1], mode="markers", showlegend=False,
+                                    hoverinfo="skip", marker=dict(color=FAKE, size=3, opacity=0.6)))
         notes.append(dict(x=bx[0] + i * w + 0.5 * (bx[1] - bx[0]), y=by[1], yanchor="bottom", showarrow=False,
                           text=f"step {s}" + (f" ({out} outside)" if out else "")))
         shapes.append(dict(type="rect", x0=bx[0] + i * w, x1=bx[1] + i * w, y0=by[0], y1=by[1],
                            line=dict(color="#ccc", width=1)))
-    return go.Figure(traces, layout=_layout(
-        title="Snapshots (500 samples each)", height=260, annotations=notes, shapes=shapes,
+    return plain.figure(traces, _layout(
+        "Snapshots (500 samples each)", height=260, annotations=notes, shapes=shapes,
         xaxis=dict(range=[bx[0], bx[0] + len(steps) * w], visible=False, constrain="domain"),
         yaxis=dict(range=[by[0], by[1] * 1.12], visible=False, scaleanchor="x")))
 
@@ -225,9 +227,9 @@ def metrics_vs_anchors(snap_or_snaps: dict) -> go.Figure:
     cells = [[r["source"] for r in rows], [r["method"] for r in rows], [f"{r['modes']:g}" for r in rows],
              [f"{100 * r['hq']:.1f}%" for r in rows],
              ["-" if r["reverse_kl"] is None else fmt(r["reverse_kl"]) for r in rows], [r["setup"] for r in rows]]
-    return go.Figure(go.Table(columnwidth=[1.3, 1.3, 0.7, 0.9, 0.9, 5],
-                              header=dict(values=["source", "method", "modes", "high quality", "reverse KL", "set-up"],
-                                          fill_color="#e8e8e8", align="left"),
-                              cells=dict(values=cells, align="left", height=26)),
-                     layout=_layout(title="Measured here vs the literature (each with its own set-up)",
-                                    height=160 + 40 * len(rows)))
+    return plain.figure([dict(type="table", columnwidth=[1.3, 1.3, 0.7, 0.9, 0.9, 5],
+                              header=dict(values=["source", "method", "modes", "high quality", "reverse KL",
+                                                  "set-up"], fill=dict(color="#e8e8e8"), align="left"),
+                              cells=dict(values=cells, align="left", height=26))],
+                        _layout("Measured here vs the literature (each with its own set-up)",
+                                height=160 + 40 * len(rows)))
