@@ -61,9 +61,9 @@ def test_an_image_run_in_a_worker_equals_one_in_the_server(pool, exp):
     assert (snap["step"], snap["total"], snap["device"]) == (want["step"], want["total"], want["device"])
     _close(remote.interpolation(0, 5), local.interpolation(0, 5))          # the page's latent path
     got, want = remote.class_means(), local.class_means()                  # the latent arithmetic box
-    assert got["step"] == 12 and len(got["classes"]) >= 2
+    assert got["step"] == 12 and len(got["classes"]) >= 1     # 12 steps in, a GAN may draw one class
     _close(got, want)
-    a, b = int(got["classes"][0]), int(got["classes"][1])
+    a, b = int(got["classes"][0]), int(got["classes"][-1])
     _close(remote.arithmetic_path(got, a, b, 3), local.arithmetic_path(want, a, b, 3))
     judged = sets.from_run(remote, 50, 7)                                  # the evaluation page's samples
     assert tuple(judged.shape) == (50, 1, 28, 28)

@@ -208,12 +208,13 @@ class ImageRun(Run):
 
     # Reads a page asks for by name: in a worker process (lab.pool.RemoteRun forwards a method
     # call, never the trainer itself), they are the only way to reach the networks.
-    def samples(self, n: int, seed: int) -> torch.Tensor:
-        """n images (cpu, [-1, 1]) from fresh noise of `seed`'s stream: what the evaluation page
-        judges."""
+    def samples(self, n: int, seed: int) -> np.ndarray:
+        """n images in [-1, 1] from fresh noise of `seed`'s stream: what the evaluation page
+        judges. An array, not a tensor: a worker process's answer pickles a tensor as shared
+        memory (torch.multiprocessing's reductions), which a plain connection never delivers."""
         with self.lock:
             z = torch.randn(n, self.trainer.latent, generator=generator(seed + 11))
-            return torch.cat([self.trainer.sample(chunk).cpu() for chunk in z.split(500)])
+            return torch.cat([self.trainer.sample(chunk).cpu() for chunk in z.split(500)]).numpy()
 
     def class_means(self) -> dict:
         """lab.images.arithmetic.class_means at this step (ConfigError without labels)."""

@@ -86,7 +86,7 @@ def from_run(image_run, n: int, seed: int) -> torch.Tensor:
     """n samples of an image_gan / image_vae run (its generator or decoder at fresh noise),
     taken under the run's lock (its trainer may be training it); the run may live in a worker
     process (lab.pool.RemoteRun: the samples come back as a tensor)."""
-    return as_digits(image_run.samples(n, seed))
+    return as_digits(torch.from_numpy(image_run.samples(n, seed)))
 
 
 def run_file(data: bytes, n: int, seed: int) -> torch.Tensor:
