@@ -11,6 +11,7 @@ from lab.config import ConfigError
 from lab.experiments.evaluation import EvaluationConfig as Config, EvaluationRun, figures as figs, sets
 from lab.experiments.evaluation.config import SAMPLE_LABELS
 from lab.experiments.evaluation.distortions import KINDS, LABELS
+from lab.pool import Build
 
 NS = "eval"
 text, ss = ui.page_text(__file__), st.session_state
@@ -56,7 +57,10 @@ if cfg is not None and cfg.samples == "run":
 
 st.subheader("1. The Fréchet distance and IS under distortions (Heusel et al. 2017)")
 controls = ui.transport(NS, default_k=6, max_k=77, step_label="Step (k points)")
-runs = ui.keep_runs(NS, None if cfg is None else {"eval": cfg}, lambda name, c: EvaluationRun(c, generated),
+# In a worker process of the pool when it is on; the samples travel as an array (a tensor would
+# be pickled as shared memory, which the pool's connection does not carry).
+runs = ui.keep_runs(NS, None if cfg is None else {"eval": cfg},
+                    lambda name, c: Build(EvaluationRun, c, None if generated is None else generated.numpy()),
                     controls.reset, token)
 if not runs:
     st.stop()

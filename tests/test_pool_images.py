@@ -69,3 +69,26 @@ def test_an_image_run_in_a_worker_equals_one_in_the_server(pool, exp):
     assert tuple(judged.shape) == (50, 1, 28, 28)
     _close(judged, sets.from_run(local, 50, 7))
     remote.drop()
+
+
+def test_the_evaluation_run_in_a_worker_judges_the_image_runs_samples_as_in_the_server(pool):
+    """The evaluation page's run in the pool, built from an image run's samples as an array."""
+    from lab.experiments.evaluation import EvaluationConfig, EvaluationRun
+    pkg, cfg = KINDS["image_gan"]
+    image = RemoteRun(pool, Build(seeded, "image_gan", pkg.make_run, cfg, 1), "eval")
+    image.advance(5)
+    generated = sets.from_run(image, 100, 0).numpy()
+    ecfg = EvaluationConfig(n=100, levels=2, samples="run")
+    build = Build(EvaluationRun, ecfg, generated)               # what the evaluation page hands keep_runs
+    remote, local = RemoteRun(pool, build, "eval"), build()
+    for run in (remote, local):
+        run.advance(2)
+    assert remote.step == local.step == 2
+    got, want = remote.snapshot(), local.snapshot()
+    for k in ("history", "gaussians"):
+        _close(got[k], want[k])
+    got, want = remote.metrics(), local.metrics()
+    assert got.pop("curve_seconds") > 0 and want.pop("curve_seconds") > 0       # times differ
+    _close(got, want)
+    remote.drop()
+    image.drop()
