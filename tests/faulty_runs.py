@@ -1,4 +1,4 @@
-"""Runs that fail on purpose, importable by a worker process of the pool (`tests.faulty_runs`:
+"""Runs that fail on purpose, or carry what a plain connection may not, importable by a worker process of the pool (`tests.faulty_runs`:
 a worker starts in the repository's root, so a Build naming them travels by reference)."""
 from __future__ import annotations
 
@@ -16,3 +16,14 @@ class FailingRun(DisjointRun):
             super()._advance(ok, **options)
         if ok < k:
             raise FloatingPointError("the loss is nan")
+
+
+class TensorRun(DisjointRun):
+    """A disjoint run built with a tensor, and a method that answers with one."""
+
+    def __init__(self, cfg, payload):
+        super().__init__(cfg)
+        self.payload = payload
+
+    def doubled(self):
+        return 2 * self.payload

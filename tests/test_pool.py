@@ -400,6 +400,29 @@ def test_a_run_whose_training_fails_in_its_worker_says_why_and_is_not_played_aga
     run.drop()
 
 
+def test_tensors_travel_both_ways(pool):
+    """A Build carrying a tensor, and a forwarded method answering with one: both arrive (sent
+    with multiprocessing's pickler, torch passes a tensor as shared memory, and the answer never
+    came: the asker waited forever)."""
+    import torch
+    from tests.faulty_runs import TensorRun
+    out = {}
+
+    def ask() -> None:
+        try:
+            run = RemoteRun(pool, Build(TensorRun, CFG, torch.arange(5.0)), "tensor")
+            out["doubled"] = run.doubled()
+            run.drop()
+        except Exception as err:  # noqa: BLE001 - reported below
+            out["error"] = err
+    t = threading.Thread(target=ask, daemon=True)
+    t.start()
+    t.join(60)
+    assert not t.is_alive(), "a tensor never arrived"
+    assert "error" not in out, out
+    assert torch.equal(out["doubled"], torch.arange(5.0) * 2)
+
+
 def test_a_silent_run_pauses_then_is_set_aside_and_restarts_from_its_saved_step(pool):
     run = RemoteRun(pool, build(), "silent")
     run._box[0].request("configure", 0, IDLE, DROP)

@@ -21,6 +21,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Callable
 
+from lab.pool.worker import send_plain
+
 
 def _env(name: str, default: float) -> float:
     try:
@@ -129,7 +131,7 @@ class WorkerProc(Seat):
             if self.dead:
                 raise WorkerLost(self.dead)
             try:
-                self.conn.send((op, rid, args, kwargs))
+                send_plain(self.conn, (op, rid, args, kwargs))      # a Build may carry a tensor
             except (EOFError, OSError):
                 self._died()
             ticket, self._sent = self._sent, self._sent + 1

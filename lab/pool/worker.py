@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import gc
 import os
+import pickle
 import time
 from collections import deque
 
@@ -282,16 +283,30 @@ def release_memory() -> None:
         pass
 
 
+def send_plain(conn, message) -> None:
+    """`conn.send(message)` with the standard pickler. Connection.send pickles with
+    multiprocessing's ForkingPickler, to which torch adds a reduction that passes a tensor as
+    shared memory (a file descriptor handed over by a resource-sharer thread); over the pool's
+    connection it never arrived, and the asker waited forever (a forwarded method that returned
+    a tensor hung its page). Standard pickle copies the tensor's bytes, and the other side's
+    `recv` reads either. A Ray mailbox (lab.pool.ray_worker) has no send_bytes and serialises
+    its own way."""
+    if hasattr(conn, "send_bytes"):
+        conn.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+    else:
+        conn.send(message)
+
+
 def _reply(conn, value) -> None:
     try:
-        conn.send(("ok", value))
+        send_plain(conn, ("ok", value))
     except Exception as err:  # the answer does not pickle: say so instead of dying
         conn.send(("err", RuntimeError(f"the worker's answer could not be sent back: {type(err).__name__}: {err}")))
 
 
 def _error(conn, err: BaseException) -> None:
     try:
-        conn.send(("err", err))
+        send_plain(conn, ("err", err))
     except Exception:
         conn.send(("err", RuntimeError(f"{type(err).__name__}: {err}"[:400])))
 
