@@ -96,7 +96,7 @@ def body(snaps: dict) -> None:
         # the worker holds the run while it trains a chunk: others draw meanwhile
         with ui.off_the_slot(), run.holding(timeout=0.5) as held:
             if held is None:
-                st.caption("The trainer is busy (measuring FD); the path shows at the next redraw.")
+                st.caption("The trainer is busy with its current steps; the path shows at the next redraw.")
             else:
                 st.image(png_bytes(held.interpolation(i, j), scale=scale))
 
