@@ -88,14 +88,24 @@ def sidebar_toggle() -> None:
                            "A link with ?classroom=1 opens the lab this way.")
 
 
-# Streamlit's own text: rem-based, so a larger root size scales body text and widgets alike;
-# headings stay one line at 1024 px. Advanced sidebar expanders are hidden (the basic controls
-# stay); the formulas expander on the page stays (the lecture may want them).
+# Streamlit's own text: rem-based, so a larger root size scales body text and widgets alike.
+# The page title follows the window's width (2.7vw, 27.6 px at 1024 px, 2.1rem = 37.8 px from
+# 1400 px on, never under 1.4rem): the longest title, the image page's, stays one line at 1024 px
+# (it took two at 2.1rem, as did the robust-mean and disjoint ones). st.metric cuts a label or
+# value that is wider than its column with an ellipsis ("1,975 (19…" in four columns at 1024 px):
+# here values are 1.9rem (34 px, Streamlit's 2.25rem would be 40.5 px) and both wrap at a space
+# instead, a word wider than the column anywhere, so nothing is cut. Advanced sidebar expanders
+# are hidden (the basic controls stay); the formulas expander on the page stays (the lecture may
+# want them).
 _CSS = """<style>
 html { font-size: 18px; }
 [data-testid="stSidebar"] [data-testid="stExpander"] { display: none; }
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { color: #222 !important; }
-h1 { font-size: 2.1rem !important; padding-top: 0 !important; }
+h1 { font-size: clamp(1.4rem, 2.7vw, 2.1rem) !important; padding-top: 0 !important; }
+[data-testid="stMetricValue"] { font-size: 1.9rem !important; }
+[data-testid="stMetricValue"] *, [data-testid="stMetricLabel"] *, [data-testid="stMetricDelta"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+  overflow-wrap: anywhere; }
 [data-testid="stMainBlockContainer"] { padding-top: 4rem !important; }
 </style>"""
 
