@@ -14,8 +14,7 @@ from lab.pool import Build
 from lab.seeds import with_seeds
 
 NS = "disjoint"
-text = ui.page_text(__file__)
-ss = st.session_state
+text, ss = ui.page_text(__file__), st.session_state
 
 ui.opening(NS, "Wasserstein vs Jensen-Shannon on disjoint supports", text,
            "More formulas: Kantorovich-Rubinstein, the Gaussian pair, instance noise")

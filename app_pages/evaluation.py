@@ -57,10 +57,8 @@ if cfg is not None and cfg.samples == "run":
 
 st.subheader("1. The Fréchet distance and IS under distortions (Heusel et al. 2017)")
 controls = ui.transport(NS, default_k=6, max_k=77, step_label="Step (k points)")
-# In a worker process of the pool when it is on; the samples travel as an array (a tensor would
-# be pickled as shared memory, which the pool's connection does not carry).
-runs = ui.keep_runs(NS, None if cfg is None else {"eval": cfg},
-                    lambda name, c: Build(EvaluationRun, c, None if generated is None else generated.numpy()),
+# in a worker process of the pool when it is on (lab.pool), the judged samples sent with it
+runs = ui.keep_runs(NS, None if cfg is None else {"eval": cfg}, lambda name, c: Build(EvaluationRun, c, generated),
                     controls.reset, token)
 if not runs:
     st.stop()

@@ -72,12 +72,12 @@ def test_an_image_run_in_a_worker_equals_one_in_the_server(pool, exp):
 
 
 def test_the_evaluation_run_in_a_worker_judges_the_image_runs_samples_as_in_the_server(pool):
-    """The evaluation page's run in the pool, built from an image run's samples as an array."""
+    """The evaluation page's run in the pool, built from an image run's samples."""
     from lab.experiments.evaluation import EvaluationConfig, EvaluationRun
     pkg, cfg = KINDS["image_gan"]
     image = RemoteRun(pool, Build(seeded, "image_gan", pkg.make_run, cfg, 1), "eval")
     image.advance(5)
-    generated = sets.from_run(image, 100, 0).numpy()
+    generated = sets.from_run(image, 100, 0)                   # a tensor: lab.pool.worker.send_plain carries it
     ecfg = EvaluationConfig(n=100, levels=2, samples="run")
     build = Build(EvaluationRun, ecfg, generated)               # what the evaluation page hands keep_runs
     remote, local = RemoteRun(pool, build, "eval"), build()

@@ -210,8 +210,7 @@ class ImageRun(Run):
     # call, never the trainer itself), they are the only way to reach the networks.
     def samples(self, n: int, seed: int) -> np.ndarray:
         """n images in [-1, 1] from fresh noise of `seed`'s stream: what the evaluation page
-        judges. An array, not a tensor: a worker process's answer pickles a tensor as shared
-        memory (torch.multiprocessing's reductions), which a plain connection never delivers."""
+        judges (an array, as snapshots are)."""
         with self.lock:
             z = torch.randn(n, self.trainer.latent, generator=generator(seed + 11))
             return torch.cat([self.trainer.sample(chunk).cpu() for chunk in z.split(500)]).numpy()

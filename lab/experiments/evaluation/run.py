@@ -38,11 +38,11 @@ TABLE_LABELS = {**SAMPLE_LABELS, "test": "Held-out real digits (an honest genera
                 "junk": "Half digits, half shapes (all covered, half junk)"}
 
 
-def load_samples(cfg, generated: torch.Tensor | np.ndarray | None) -> torch.Tensor | None:
+def load_samples(cfg, generated: torch.Tensor | None) -> torch.Tensor | None:
     """The judged samples: given (the page's upload or session run), read from cfg.checkpoint,
     or one of the made sets (None: made from the real images)."""
-    if generated is not None:          # a tensor, or an array (what reaches a worker process: lab.pool)
-        return sets.as_digits(torch.as_tensor(generated))[:cfg.n]
+    if generated is not None:
+        return sets.as_digits(generated)[:cfg.n]
     if cfg.samples != "run":
         return None
     if not cfg.checkpoint:
@@ -56,7 +56,7 @@ def load_samples(cfg, generated: torch.Tensor | np.ndarray | None) -> torch.Tens
 class EvaluationRun(Run):
     experiment = "evaluation"
 
-    def __init__(self, cfg, generated: torch.Tensor | np.ndarray | None = None):
+    def __init__(self, cfg, generated: torch.Tensor | None = None):
         """`generated`: the judged samples (n, C, s, s) in [-1, 1] when samples=run and the page has them."""
         super().__init__(cfg)
         mine = load_samples(cfg, generated)

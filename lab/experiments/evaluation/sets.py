@@ -85,7 +85,7 @@ def as_digits(images: torch.Tensor) -> torch.Tensor:
 def from_run(image_run, n: int, seed: int) -> torch.Tensor:
     """n samples of an image_gan / image_vae run (its generator or decoder at fresh noise),
     taken under the run's lock (its trainer may be training it); the run may live in a worker
-    process (lab.pool.RemoteRun: the samples come back as a tensor)."""
+    process (lab.pool.RemoteRun forwards the call)."""
     return as_digits(torch.from_numpy(image_run.samples(n, seed)))
 
 
