@@ -20,6 +20,8 @@ from lab.experiments.dirac_gan import figures as dirac_figs
 from lab.experiments.dirac_gan.config import variant_config
 from lab.experiments.discriminator import figures as disc_figs
 from lab.experiments.disjoint import figures as disjoint_figs
+from lab.experiments.ebm import figures as ebm_figs
+from lab.experiments.ebm_gan import figures as ebm_gan_figs
 from lab.experiments.evaluation import figures as eval_figs
 from lab.experiments.gan1d import figures as gan1d_figs
 from lab.experiments.image_gan import figures as image_gan_figs
@@ -27,6 +29,7 @@ from lab.experiments.image_vae import figures as image_vae_figs
 from lab.experiments.langevin import figures as langevin_figs
 from lab.experiments.mode_collapse import figures as mc_figs
 from lab.experiments.robust_mean import figures as robust_figs
+from lab.experiments.score_matching import figures as score_figs
 from lab.experiments.vae import figures as vae_figs
 from lab.figures import plain
 from lab.sweep import figures as sweep_figs
@@ -50,8 +53,24 @@ def vae_run():
     return run
 
 
+# The energy-based models' snapshots: (experiment, changes to its smoke config), each 1-D and 2-D
+ENERGY = {
+    "ebm": ("ebm", {}),                                         # two bumps (1-D)
+    "ebm_2d": ("ebm", {"target": "ring"}),
+    "score_matching": ("score_matching", {}),                   # the banana (2-D)
+    "score_matching_1d": ("score_matching", {"target": "bumps"}),
+    "ebm_gan": ("ebm_gan", {}),                                 # min-max on the banana (2-D)
+    "ebm_gan_1d": ("ebm_gan", {"target": "bumps"}),
+    "ebm_gan_identity": ("ebm_gan", {"mode": "identity"}),
+    "ebm_gan_identity_1d": ("ebm_gan", {"mode": "identity", "target": "bumps"}),
+}
+
+
 @functools.cache
 def snap(name: str) -> dict:
+    if name in ENERGY:
+        exp, changes = ENERGY[name]
+        return _snap(exp, 3, **{**get(exp).smoke, **changes})
     if name == "vae":
         return vae_run().snapshot()
     if name == "vae_1d":
@@ -142,6 +161,18 @@ CASES = {
     "evaluation.gaussians": lambda: eval_figs.gaussians(snap("evaluation")),
     "evaluation.toy": lambda: eval_figs.toy(snap("evaluation")),
     "evaluation.memorisation": lambda: eval_figs.memorisation(snap("evaluation")),
+    "ebm.density 1-D": lambda: ebm_figs.density(snap("ebm")),
+    "ebm.density 2-D": lambda: ebm_figs.density(snap("ebm_2d")),
+    "ebm.kl_curve": lambda: ebm_figs.kl_curve(snap("ebm")),
+    "score_matching.fields 1-D": lambda: score_figs.fields(snap("score_matching_1d")),
+    "score_matching.fields 2-D": lambda: score_figs.fields(snap("score_matching")),
+    "score_matching.fisher_curve": lambda: score_figs.fisher_curve(snap("score_matching")),
+    "ebm_gan.model identity 1-D": lambda: ebm_gan_figs.model(snap("ebm_gan_identity_1d")),
+    "ebm_gan.model identity 2-D": lambda: ebm_gan_figs.model(snap("ebm_gan_identity")),
+    "ebm_gan.model minmax 1-D": lambda: ebm_gan_figs.model(snap("ebm_gan_1d")),
+    "ebm_gan.model minmax 2-D": lambda: ebm_gan_figs.model(snap("ebm_gan")),
+    "ebm_gan.bound_curve identity": lambda: ebm_gan_figs.bound_curve(snap("ebm_gan_identity")),
+    "ebm_gan.bound_curve minmax": lambda: ebm_gan_figs.bound_curve(snap("ebm_gan")),
     "sweep.heatmap clickable": lambda: sweep_figs.clickable(sweep_figs.heatmap(snap("sweep_mode_collapse"))),
     "sweep.cell_curves": lambda: sweep_figs.cell_curves(snap("sweep_mode_collapse"), 1),
     "sweep.cell_samples": lambda: sweep_figs.cell_samples(snap("sweep_mode_collapse"), 1),
@@ -183,7 +214,9 @@ def test_a_cheap_figure_is_the_figure_plotly_validates(case):
 
 @pytest.mark.parametrize("case", ["vae.curves", "disjoint.divergences lines", "robust_mean.scatter_figure",
                                   "langevin.density 2-D", "robust_mean.errors_figure", "discriminator.figure 2-D",
-                                  "gan1d.curves", "image_gan.curves", "sweep.heatmap clickable"])
+                                  "gan1d.curves", "image_gan.curves", "sweep.heatmap clickable",
+                                  "ebm.density 2-D", "ebm.kl_curve", "score_matching.fields 2-D",
+                                  "ebm_gan.model minmax 2-D"])
 def test_the_projector_restyles_a_cheap_figure_as_it_does_a_validated_one(case):
     fig = CASES[case]()
     before, validated = _json(fig), _validated(fig)
