@@ -110,18 +110,27 @@ def _trained(seed: int) -> dict:
     return run.metrics()
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_the_default_game_ends_near_its_equilibrium(seed):
-    """The page's claim with the defaults (one Gaussian, normal z, NS, 1,500 G steps): JS from
-    0.693 at the start to below 0.005, and D near 1/2 on both sides. Measured (seeds 0, 1, 2): JS
-    0.0010, 0.0009, 0.0004; mean D real/fake 0.500/0.500, 0.509/0.507, 0.496/0.496; V(D, G)
-    -1.3864, -1.3891, -1.3873 (-log 4 = -1.3863); W1 0.009, 0.013, 0.013."""
-    m = _trained(seed)
-    assert 0.0 < m["js"] < 0.005
-    assert 0.47 < m["d_fake"] <= m["d_real"] + 0.01 and m["d_real"] < 0.53
-    assert m["c_g"] == pytest.approx(-math.log(4) + 2 * m["js"], abs=1e-12)
-    assert m["value"] == pytest.approx(-math.log(4), abs=0.01)
-    assert 0.0 < m["w1"] < 0.05
+def test_the_default_game_ends_near_its_equilibrium():
+    """The page's claim with the defaults (one Gaussian, normal z, NS, 1,500 G steps), seeds 0-7: on
+    every seed JS falls from 0.693 by more than 95%, D's means settle near 1/2 and V(D, G) near -log 4
+    (and never above C(G): D is at best D*); on about half the seeds JS reaches ~0.001. The seeds
+    split in two: 1, 2, 6, 7 (and 0 on some CPUs) end near 0.001, 3, 4, 5 stall near 0.02.
+    Measured here (Intel Xeon, AVX-512), seeds 0-7: JS 0.0061, 0.0009, 0.0004, 0.0176, 0.0172,
+    0.0236, 0.0005, 0.0007; D real/fake within 0.022 of 1/2; V(D, G) -1.3814, -1.3891, -1.3873,
+    -1.3600, -1.3686, -1.3700, -1.3874, -1.3858 (-log 4 = -1.3863); W1 0.007-0.059. The same code on
+    this CPU with other kernels (ATEN_CPU_CAPABILITY=default; MKL_ENABLE_INSTRUCTIONS=AVX2): seed 0
+    JS 0.0036 and 0.0030, the others within 0.01 of the values above (W1 up to 0.082). On the AMD
+    EPYC CI (seeds 0, 1, 2): JS 0.0010, 0.0009, 0.0004; mean D real/fake 0.500/0.500, 0.509/0.507,
+    0.496/0.496; V(D, G) -1.3864, -1.3891, -1.3873; W1 0.009, 0.013, 0.013."""
+    ms = [_trained(seed) for seed in range(8)]
+    js = np.array([m["js"] for m in ms])
+    assert ((js > 0) & (js < 0.05 * math.log(2))).all(), js                  # every seed: JS down by > 95%
+    assert (js < 0.002).sum() >= 3, js                                       # about half: ~0.001
+    for m in ms:
+        assert 0.45 < m["d_fake"] <= m["d_real"] + 0.01 and m["d_real"] < 0.55, m
+        assert m["c_g"] == pytest.approx(-math.log(4) + 2 * m["js"], abs=1e-12)
+        assert -math.log(4) - 0.01 < m["value"] <= m["c_g"] + 1e-9, m
+        assert 0.0 < m["w1"] < 0.1, m
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

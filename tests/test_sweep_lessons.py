@@ -31,10 +31,14 @@ def test_the_rates_lesson_collapse_at_metz_rates_and_cover_at_equal_rates():
 
 
 def test_unrolling_five_steps_covers_the_ring_where_the_plain_gan_collapses():
-    """The "Unrolling D" lesson's two ends on seed 0 (Metz et al.'s recipe, 6,000 steps; seeds 0-3
-    measured K = 0: 0-2 modes, K = 5: 8, 8, 8, 1)."""
-    cfg = SweepConfig.of(ModeCollapseConfig(recipe="metz"), {"unroll": [0, 5]}, seeds=1)
+    """The "Unrolling D" lesson's two ends at its seeds 0-3 (Metz et al.'s recipe, 6,000 steps): the
+    plain GAN holds 0-2 modes on every seed, K = 5 covers (nearly) the ring on most. Measured here
+    (Intel Xeon, AVX-512): K = 0: 1, 1, 0, 2; K = 5: 8, 7, 8, 7 (seed 0 alone, seeds=1: 1 and 6). On
+    the AMD EPYC CI: K = 0: 0-2; K = 5: 8, 8, 8, 1."""
+    cfg = SweepConfig.of(ModeCollapseConfig(recipe="metz"), {"unroll": [0, 5]}, seeds=4)
     run = SweepRun(cfg, device="cpu")
     run.advance(run.total)
-    modes = np.asarray(run.latest()["modes"])                        # (unroll,)
-    assert modes[0] <= 2 and modes[1] == 8, modes
+    modes = np.asarray(run.latest()["modes"]).reshape(2, 4)          # (unroll, seed)
+    assert modes[0].max() <= 2, modes
+    assert (modes[1] >= 6).sum() >= 3, modes
+    assert modes[1].mean() - modes[0].mean() >= 4, modes

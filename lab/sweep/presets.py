@@ -52,7 +52,7 @@ PRESETS = {
     "unroll": Preset(
         "Unrolling D (Metz et al.)",
         "How many unrolled D steps does G need to see the ring? Metz et al.'s recipe, 6,000 steps, seeds 0-3: "
-        "K = 0 held 0-2 modes, K = 1 one mode every seed, K = 3 all 8 on one seed of 4, K = 5 all 8 on three of 4. "
+        "K = 0 held 0-2 modes, K = 1 and K = 3 all 8 on at most one seed of 4, K = 5 7-8 on at least three of 4. "
         "Each step of K costs about one more D update.",
         x="unroll=0,1,3,5", seeds=4, base={"recipe": "metz"}),
     "noise": Preset(
