@@ -112,14 +112,14 @@ def wait_for_app(page, timeout_ms: int = 90_000) -> None:
         timeout=timeout_ms)
 
 
-def click_anyway(locator, tries: int = 5) -> None:
+def click_anyway(locator, tries: int = 5, timeout: float = 10_000) -> None:
     """Click while the page redraws, as a student does: at once (`force`: no waiting for the page
     to hold still), and again if a redraw moved the element between Playwright's scroll and its
     click ("Element is outside of the viewport", seen on CI while a page played)."""
     from playwright.sync_api import Error
     for attempt in range(tries):
         try:
-            locator.click(force=True, timeout=10_000)
+            locator.click(force=True, timeout=timeout)
             return
         except Error as err:
             if "outside of the viewport" not in str(err) or attempt == tries - 1:

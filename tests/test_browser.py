@@ -168,8 +168,8 @@ def test_quick_clicks_while_playing_break_nothing(browser, streamlit_server, ste
     page.wait_for_timeout(1500)
     click_anyway(page.locator("[data-testid='stExpander'] summary").filter(has_text=re.compile("xport")).first)
     wait_for_app(page)                             # a lazy expander draws its buttons in a rerun
-    with page.expect_download(timeout=30_000) as dl:
-        click_anyway(page.get_by_role("button", name=re.compile(r"Numbers \(JSON\)")).first)
+    with page.expect_download(timeout=30_000) as dl:   # (that rerun took > 10 s on a loaded CI machine)
+        click_anyway(page.get_by_role("button", name=re.compile(r"Numbers \(JSON\)")).first, timeout=30_000)
     numbers = json.loads(open(dl.value.path()).read())
     assert numbers and all(isinstance(v, dict) for v in numbers.values())
     click_anyway(page.get_by_role("button", name=re.compile(r"Reset$")).first)
