@@ -70,7 +70,7 @@ def test_discriminator_page_trains_live(streamlit_url, page):
 
 def test_a_shared_link_opened_first_on_a_fresh_server_runs_through_the_app(browser, tmp_path):
     """A student's first request is a link to a page (with its URL state). The page must run
-    inside app.py (device badge, page titles in the navigation), not as a bare script: with
+    inside genlab.py (device badge, page titles in the navigation), not as a bare script: with
     a folder named pages/ Streamlit's legacy mode did exactly that until someone opened /."""
     with serve(tmp_path) as url:
         ctx = browser.new_context(viewport={"width": 1400, "height": 1000})

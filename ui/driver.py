@@ -52,7 +52,7 @@ atexit.register(_let_script_runs_finish)
 # at its next Streamlit call ("fast reruns"); until then both run. Seen here: a Step pressed just
 # after a CSV upload trained a run that the slower upload rerun, finishing later, replaced with a
 # fresh one. Turning fast reruns off instead left Pause unanswered for 30 s behind the live
-# fragment's ticks. So every full run takes a number when it starts (app.py), and only the
+# fragment's ticks. So every full run takes a number when it starts (genlab.py), and only the
 # newest run of a session may build or replace that session's runs; an older one, still finishing,
 # draws what is there. A run's own lock guards its tensors either way.
 _seq_lock = threading.Lock()
@@ -71,7 +71,7 @@ _in_flight: dict[int, float] = {}       # thread id -> when its full run began
 
 
 def begin_script_run() -> None:
-    """Called at the top of every full run of the app (app.py). A full run the driver itself
+    """Called at the top of every full run of the app (genlab.py). A full run the driver itself
     asked for to re-arm a fragment's timer (`respace`) is nobody's click or page: it does not
     make the others' ticks give way (20 sessions re-arming every 6 s or more kept one in flight
     most of the time)."""
@@ -87,7 +87,7 @@ def begin_script_run() -> None:
 
 
 def end_script_run() -> None:
-    """Called at the end of a full run of the app (app.py; a run that stopped early is forgotten
+    """Called at the end of a full run of the app (genlab.py; a run that stopped early is forgotten
     after IN_FLIGHT_S)."""
     with _seq_lock:
         _in_flight.pop(threading.get_ident(), None)
@@ -175,12 +175,12 @@ def watching(ns: str) -> None:
 
 
 def watched() -> set[str] | None:
-    """The namespaces this full run drew (None outside app.py's numbering)."""
+    """The namespaces this full run drew (None outside genlab.py's numbering)."""
     return getattr(_thread, "watched", None) if getattr(_thread, "seq", None) is not None else None
 
 
 def is_newest_run() -> bool:
-    """Whether this script thread is the session's newest full run (True outside app.py's
+    """Whether this script thread is the session's newest full run (True outside genlab.py's
     numbering, e.g. a page run on its own in a test)."""
     mine = getattr(_thread, "seq", None)
     return mine is None or mine == st.session_state.get("genlab.run_seq")

@@ -1,0 +1,91 @@
+"""The pages' index.html says where the server is, so the browser never probes a page's URL.
+
+Opened at a page's URL (`/gan1d`), Streamlit's frontend cannot tell whether `gan1d` is the page
+or part of the server's own path behind a proxy, so it asks both: `/gan1d/_stcore/health` and
+`/gan1d/_stcore/host-config` answer 404 in every browser console before `/_stcore/...` answers
+(streamlit#7074; the candidates are the URL and the URL without its last segment). The frontend
+asks no candidates when `window.__streamlit.BACKEND_BASE_URL` is set before its bundle loads.
+`TellBaseUrl` adds that line to index.html, served to a browser's page loads, and only when
+the URL's last segment is one of GenLab's page paths: the base is then the URL without it, the
+candidate the frontend would have settled on. Anything else (the root, a proxy's prefix, a
+mistyped page) gets index.html unchanged, and the frontend's own probe, as before.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+# Runs before the bundle (it is the first thing in <head>). `pages` are URL path segments.
+SCRIPT = ("<script>(function(){{var pages={pages};"
+          "var p=location.pathname.replace(/\\/+$/,''),i=p.lastIndexOf('/');"
+          "if(pages.indexOf(decodeURIComponent(p.slice(i+1)))>=0)"
+          "window.__streamlit={{BACKEND_BASE_URL:location.origin+p.slice(0,i)}};}})();</script>")
+
+ASKED_AWAY = {b"accept-encoding", b"if-none-match", b"if-modified-since", b"range", b"if-range"}
+REWRITTEN = {b"content-length", b"etag", b"last-modified"}
+
+
+def page_paths() -> list[str]:
+    """Every URL path a GenLab page answers at: its own and the names it had before."""
+    from ui import PAGES       # the catalogue; importing ui draws nothing
+    return sorted({p.url_path for p in PAGES} | {old for p in PAGES for old in p.old_paths})
+
+
+def inject(html: bytes, pages: Iterable[str]) -> bytes:
+    """index.html with the script first in its <head> (unchanged if it has none)."""
+    script = SCRIPT.format(pages=json.dumps(list(pages))).encode()
+    head = html.find(b"<head>")
+    if head < 0:
+        return html
+    at = head + len(b"<head>")
+    return html[:at] + script + html[at:]
+
+
+class TellBaseUrl:
+    """ASGI middleware: a browser's page load (GET, Accept: text/html) answered with HTML gets
+    `inject`'s script; every other request passes through untouched. The page load is asked of
+    the app uncompressed and unconditional (index.html is ~8 KB), so its body can be edited, and
+    answered without the file's ETag and date, which no longer describe it."""
+
+    def __init__(self, app, pages: Iterable[str]) -> None:
+        self.app = app
+        self.pages = list(pages)
+
+    async def __call__(self, scope, receive, send) -> None:
+        if not _page_load(scope):
+            await self.app(scope, receive, send)
+            return
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() not in ASKED_AWAY]
+        held: dict = {}
+        body = bytearray()
+
+        async def edit(message) -> None:
+            if message["type"] == "http.response.start" and _is_html(message):
+                held["start"] = message
+                return
+            if "start" not in held:          # not HTML (a redirect, a file): as it came
+                await send(message)
+                return
+            body.extend(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            page = inject(bytes(body), self.pages)
+            start = held["start"]
+            start = {**start, "headers": [(k, v) for k, v in start["headers"] if k.lower() not in REWRITTEN]
+                     + [(b"content-length", str(len(page)).encode())]}
+            await send(start)
+            await send({"type": "http.response.body", "body": page})
+
+        await self.app({**scope, "headers": headers}, receive, edit)
+
+
+def _page_load(scope) -> bool:
+    if scope["type"] != "http" or scope["method"] != "GET":
+        return False
+    accept = dict(scope["headers"]).get(b"accept", b"")
+    return b"text/html" in accept
+
+
+def _is_html(start) -> bool:
+    content_type = dict(start["headers"]).get(b"content-type", b"")
+    return content_type.startswith(b"text/html")
