@@ -1,19 +1,27 @@
-"""The pages' index.html says where the server is, so the browser never probes a page's URL.
+"""What GenLab adds to Streamlit's index.html: where the server is, and the chunks every page needs.
 
-Opened at a page's URL (`/gan1d`), Streamlit's frontend cannot tell whether `gan1d` is the page
+Where the server is, so the browser never probes a page's URL. Opened at a page's URL (`/gan1d`), Streamlit's frontend cannot tell whether `gan1d` is the page
 or part of the server's own path behind a proxy, so it asks both: `/gan1d/_stcore/health` and
 `/gan1d/_stcore/host-config` answer 404 in every browser console before `/_stcore/...` answers
 (streamlit#7074; the candidates are the URL and the URL without its last segment). The frontend
 asks no candidates when `window.__streamlit.BACKEND_BASE_URL` is set before its bundle loads.
-`TellBaseUrl` adds that line to index.html, served to a browser's page loads, and only when
+`IndexHtml` adds that line to index.html, served to a browser's page loads, and only when
 the URL's last segment is one of GenLab's page paths: the base is then the URL without it, the
 candidate the frontend would have settled on. Anything else (the root, a proxy's prefix, a
-mistyped page) gets index.html unchanged, and the frontend's own probe, as before.
+mistyped page) gets no such line, and the frontend's own probe, as before.
+
+The chunks: index.html asks for Streamlit's core modules at once (`<link rel=modulepreload>`),
+but a component's chunk only when the first message that draws one arrives, over the websocket,
+after the script's first lines ran. Every GenLab page draws Plotly charts, metrics and number
+inputs; Plotly's chunk alone is 4.7 MB of JavaScript. Asked for with the page, they download and
+compile while the websocket connects and the page's script runs (PRELOADED; found by name in
+the installed Streamlit, so a release that renames them preloads less, never breaks a page).
 """
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from pathlib import Path
 
 # Runs before the bundle (it is the first thing in <head>). `pages` are URL path segments.
 SCRIPT = ("<script>(function(){{var pages={pages};"
@@ -25,31 +33,46 @@ ASKED_AWAY = {b"accept-encoding", b"if-none-match", b"if-modified-since", b"rang
 REWRITTEN = {b"content-length", b"etag", b"last-modified"}
 
 
+# Chunks (by their component's name) that every page fetches after its first script lines.
+PRELOADED = ("PlotlyChart", "Metric", "NumberInput", "Selectbox", "Checkbox", "Button")
+
+
+def preloads(static_dir: str | Path | None = None) -> list[str]:
+    """The file names of PRELOADED's chunks in Streamlit's static/js (as many as are there)."""
+    if static_dir is None:
+        from streamlit.file_util import get_static_dir
+        static_dir = get_static_dir()
+    js = Path(static_dir) / "static" / "js"
+    return sorted(p.name for name in PRELOADED for p in js.glob(f"{name}.*.js"))
+
+
 def page_paths() -> list[str]:
     """Every URL path a GenLab page answers at: its own and the names it had before."""
     from ui import PAGES       # the catalogue; importing ui draws nothing
     return sorted({p.url_path for p in PAGES} | {old for p in PAGES for old in p.old_paths})
 
 
-def inject(html: bytes, pages: Iterable[str]) -> bytes:
-    """index.html with the script first in its <head> (unchanged if it has none)."""
-    script = SCRIPT.format(pages=json.dumps(list(pages))).encode()
-    head = html.find(b"<head>")
-    if head < 0:
+def inject(html: bytes, pages: Iterable[str], chunks: Iterable[str] = ()) -> bytes:
+    """index.html with the base URL's script first in its <head> and the chunks' preloads last,
+    after Streamlit's own (unchanged if it has no <head>)."""
+    head, end = html.find(b"<head>"), html.find(b"</head>")
+    if head < 0 or end < head:
         return html
+    script = SCRIPT.format(pages=json.dumps(list(pages))).encode()
+    links = "".join(f'<link rel="modulepreload" crossorigin href="./static/js/{c}">' for c in chunks).encode()
     at = head + len(b"<head>")
-    return html[:at] + script + html[at:]
+    return html[:at] + script + html[at:end] + links + html[end:]
 
 
-class TellBaseUrl:
+class IndexHtml:
     """ASGI middleware: a browser's page load (GET, Accept: text/html) answered with HTML gets
-    `inject`'s script; every other request passes through untouched. The page load is asked of
+    `inject`'s additions; every other request passes through untouched. The page load is asked of
     the app uncompressed and unconditional (index.html is ~8 KB), so its body can be edited, and
     answered without the file's ETag and date, which no longer describe it."""
 
-    def __init__(self, app, pages: Iterable[str]) -> None:
+    def __init__(self, app, pages: Iterable[str], chunks: Iterable[str] = ()) -> None:
         self.app = app
-        self.pages = list(pages)
+        self.pages, self.chunks = list(pages), list(chunks)
 
     async def __call__(self, scope, receive, send) -> None:
         if not _page_load(scope):
@@ -69,7 +92,7 @@ class TellBaseUrl:
             body.extend(message.get("body", b""))
             if message.get("more_body"):
                 return
-            page = inject(bytes(body), self.pages)
+            page = inject(bytes(body), self.pages, self.chunks)
             start = held["start"]
             start = {**start, "headers": [(k, v) for k, v in start["headers"] if k.lower() not in REWRITTEN]
                      + [(b"content-length", str(len(page)).encode())]}

@@ -1,9 +1,10 @@
-"""ui.base_url: index.html tells Streamlit's frontend where the server is, so a page opened from
-its link asks nothing that answers 404 (streamlit#7074's probe of /<page>/_stcore/...).
+"""ui.index_html: index.html tells Streamlit's frontend where the server is, so a page opened from
+its link asks nothing that answers 404 (streamlit#7074's probe of /<page>/_stcore/...), and asks
+for the chunks every page draws with at once.
 
-The middleware is checked on a plain ASGI app (what it edits, what it leaves alone); the script
-it adds is checked in Chromium, served under a base URL path as behind a proxy, on a page's
-path, on a name a page had before, and on a mistyped path (which keeps the frontend's probe)."""
+The middleware is checked on a plain ASGI app (what it edits, what it leaves alone); what it adds
+is checked in Chromium, served under a base URL path as behind a proxy, on a page's path, on a
+name a page had before, and on a mistyped path (which keeps the frontend's probe)."""
 from __future__ import annotations
 
 import asyncio
@@ -12,9 +13,10 @@ import pytest
 
 import ui
 from conftest import error_texts, serve, wait_for_app
-from ui.base_url import ASKED_AWAY, SCRIPT, TellBaseUrl, inject, page_paths
+from ui.index_html import ASKED_AWAY, PRELOADED, SCRIPT, IndexHtml, inject, page_paths, preloads
 
-INDEX = b"<!DOCTYPE html><html><head><meta charset='UTF-8'></head><body></body></html>"
+INDEX = b"<!DOCTYPE html><html><head><meta charset='UTF-8'><link rel=\"modulepreload\" href=\"./a.js\"></head><body></body></html>"
+CHUNKS = ["PlotlyChart.x1.js", "Metric.y2.js"]
 
 
 def _file_app(content_type: bytes, body: bytes, chunks: int, seen: dict):
@@ -38,7 +40,7 @@ PAGE_LOAD = {"accept": "text/html,application/xhtml+xml", "accept-encoding": "gz
 
 
 def _through(content_type=b"text/html; charset=utf-8", chunks=1, method="GET", headers=PAGE_LOAD):
-    """One request through TellBaseUrl around _file_app: (request headers seen, messages sent)."""
+    """One request through IndexHtml around _file_app: (request headers seen, messages sent)."""
     seen, sent = {}, []
 
     async def receive():
@@ -47,7 +49,7 @@ def _through(content_type=b"text/html; charset=utf-8", chunks=1, method="GET", h
     async def send(message):
         sent.append(message)
 
-    app = TellBaseUrl(_file_app(content_type, INDEX, chunks, seen), pages=["gan1d", "vae"])
+    app = IndexHtml(_file_app(content_type, INDEX, chunks, seen), pages=["gan1d", "vae"], chunks=CHUNKS)
     scope = {"type": "http", "method": method, "path": "/gan1d",
              "headers": [(k.encode(), v.encode()) for k, v in headers.items()]}
     asyncio.run(app(scope, receive, send))
@@ -59,8 +61,12 @@ def test_a_page_load_gets_the_script_first_in_its_head_with_a_right_length():
     start, body = sent[0], b"".join(m.get("body", b"") for m in sent[1:])
     headers = dict(start["headers"])
     assert body.startswith(b"<!DOCTYPE html><html><head><script>")
-    assert body == inject(INDEX, ["gan1d", "vae"])
-    assert b'["gan1d", "vae"]' in body and body.endswith(INDEX[INDEX.index(b"<meta"):])
+    assert body == inject(INDEX, ["gan1d", "vae"], CHUNKS)
+    assert b'["gan1d", "vae"]' in body
+    # the chunks' preloads come last in <head>, after Streamlit's own
+    tail = (b'<link rel="modulepreload" crossorigin href="./static/js/PlotlyChart.x1.js">'
+            b'<link rel="modulepreload" crossorigin href="./static/js/Metric.y2.js"></head>')
+    assert body.index(b"./a.js") < body.index(tail) and body.endswith(tail + b"<body></body></html>")
     assert int(headers[b"content-length"]) == len(body) > len(INDEX)
     # the file's validators no longer describe the page; no-cache stays
     assert b"etag" not in headers and b"last-modified" not in headers
@@ -84,7 +90,7 @@ def test_everything_else_passes_through_untouched(case):
         async def inner(scope, receive, send):
             calls.append(scope)
         scope = {"type": "websocket", "path": "/_stcore/stream", "headers": []}
-        asyncio.run(TellBaseUrl(inner, pages=["gan1d"])(scope, None, None))
+        asyncio.run(IndexHtml(inner, pages=["gan1d"], chunks=CHUNKS)(scope, None, None))
         assert calls == [scope]
         return
     seen, sent = _through(content_type=content_type, method=method, headers=headers)
@@ -95,7 +101,23 @@ def test_everything_else_passes_through_untouched(case):
 
 
 def test_inject_leaves_html_without_a_head_alone():
-    assert inject(b"<html><body>x</body></html>", ["gan1d"]) == b"<html><body>x</body></html>"
+    assert inject(b"<html><body>x</body></html>", ["gan1d"], CHUNKS) == b"<html><body>x</body></html>"
+
+
+def test_preloads_finds_the_chunks_by_name(tmp_path):
+    js = tmp_path / "static" / "js"
+    js.mkdir(parents=True)
+    for name in ["PlotlyChart.D9Z0.js", "Metric.MSV.js", "BaseButton.Gs.js", "Button.CO.js", "index.Dorm.js"]:
+        (js / name).write_text("")
+    assert preloads(tmp_path) == ["Button.CO.js", "Metric.MSV.js", "PlotlyChart.D9Z0.js"]
+    assert preloads(tmp_path / "nowhere") == []
+
+
+def test_the_installed_streamlit_has_every_preloaded_chunk():
+    """If a Streamlit release renames a component's chunk, the page still works (it is asked for
+    late, as before); this says which name to update."""
+    found = preloads()
+    assert sorted(n.split(".")[0] for n in found) == sorted(PRELOADED), found
 
 
 def test_the_pages_are_the_catalogues_paths_old_and_new():
@@ -136,5 +158,11 @@ def test_the_browser_finds_the_server_without_a_404(proxied, browser, path, titl
         assert bad == []
         configured = page.evaluate("() => window.__streamlit && window.__streamlit.BACKEND_BASE_URL")
         assert configured == (f"http://{proxied.split('//')[1].split('/')[0]}/{BASE}" if path else None)
+        # Plotly's chunk was asked for while the page's HTML was read (the preload), not after
+        # the websocket brought the first chart (which opens after DOMContentLoaded)
+        asked = page.evaluate("""() => { const n = performance.getEntriesByType('navigation')[0];
+            return performance.getEntriesByType('resource').filter(r => /PlotlyChart\\.[^/]*\\.js$/.test(r.name))
+                .map(r => r.startTime < n.domContentLoadedEventStart); }""")
+        assert asked == [True], asked
     finally:
         ctx.close()
