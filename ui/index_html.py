@@ -1,14 +1,15 @@
 """What GenLab adds to Streamlit's index.html: where the server is, and the chunks every page needs.
 
-Where the server is, so the browser never probes a page's URL. Opened at a page's URL (`/gan1d`), Streamlit's frontend cannot tell whether `gan1d` is the page
-or part of the server's own path behind a proxy, so it asks both: `/gan1d/_stcore/health` and
-`/gan1d/_stcore/host-config` answer 404 in every browser console before `/_stcore/...` answers
-(streamlit#7074; the candidates are the URL and the URL without its last segment). The frontend
-asks no candidates when `window.__streamlit.BACKEND_BASE_URL` is set before its bundle loads.
-`IndexHtml` adds that line to index.html, served to a browser's page loads, and only when
-the URL's last segment is one of GenLab's page paths: the base is then the URL without it, the
-candidate the frontend would have settled on. Anything else (the root, a proxy's prefix, a
-mistyped page) gets no such line, and the frontend's own probe, as before.
+Where the server is, so the browser never probes a page's URL. Opened at a page's URL (`/gan1d`),
+Streamlit's frontend cannot tell whether `gan1d` is the page or part of the server's own path
+behind a proxy, so it asks both: `/gan1d/_stcore/health` and `/gan1d/_stcore/host-config` answer
+404 in every browser console before `/_stcore/...` answers (streamlit#7074; the candidates are
+the URL and the URL without its last segment). The frontend asks no candidates when
+`window.__streamlit.BACKEND_BASE_URL` is set before its bundle loads. `IndexHtml` adds that line
+to index.html, served to a browser's page loads, and only when the URL's last segment is one of
+GenLab's page paths: the base is then the URL without it, the candidate the frontend would have
+settled on. Anything else (the root, a proxy's prefix, a mistyped page) gets no such line, and
+the frontend's own probe, as before.
 
 The chunks: index.html asks for Streamlit's core modules at once (`<link rel=modulepreload>`),
 but a component's chunk only when the first message that draws one arrives, over the websocket,
