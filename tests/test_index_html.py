@@ -8,6 +8,7 @@ name a page had before, and on a mistyped path (which keeps the frontend's probe
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -17,6 +18,13 @@ from ui.index_html import ASKED_AWAY, PRELOADED, SCRIPT, IndexHtml, inject, page
 
 INDEX = b"<!DOCTYPE html><html><head><meta charset='UTF-8'><link rel=\"modulepreload\" href=\"./a.js\"></head><body></body></html>"
 CHUNKS = ["PlotlyChart.x1.js", "Metric.y2.js"]
+
+
+def _run(coroutine) -> None:
+    """asyncio.run on a thread of its own: a pytest worker that ran a Playwright test before has
+    an event loop running on its main thread, where asyncio.run refuses to start."""
+    with ThreadPoolExecutor(1) as ex:
+        ex.submit(asyncio.run, coroutine).result()
 
 
 def _file_app(content_type: bytes, body: bytes, chunks: int, seen: dict):
@@ -52,7 +60,7 @@ def _through(content_type=b"text/html; charset=utf-8", chunks=1, method="GET", h
     app = IndexHtml(_file_app(content_type, INDEX, chunks, seen), pages=["gan1d", "vae"], chunks=CHUNKS)
     scope = {"type": "http", "method": method, "path": "/gan1d",
              "headers": [(k.encode(), v.encode()) for k, v in headers.items()]}
-    asyncio.run(app(scope, receive, send))
+    _run(app(scope, receive, send))
     return seen, sent
 
 
@@ -90,7 +98,7 @@ def test_everything_else_passes_through_untouched(case):
         async def inner(scope, receive, send):
             calls.append(scope)
         scope = {"type": "websocket", "path": "/_stcore/stream", "headers": []}
-        asyncio.run(IndexHtml(inner, pages=["gan1d"], chunks=CHUNKS)(scope, None, None))
+        _run(IndexHtml(inner, pages=["gan1d"], chunks=CHUNKS)(scope, None, None))
         assert calls == [scope]
         return
     seen, sent = _through(content_type=content_type, method=method, headers=headers)
