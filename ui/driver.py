@@ -32,7 +32,7 @@ log = logging.getLogger("genlab")
 SCRIPT_THREAD = "ScriptRunner.scriptThread"      # the name Streamlit gives every script-run thread
 
 
-def _let_script_runs_finish(timeout: float = 10.0) -> None:
+def let_script_runs_finish(timeout: float = 10.0) -> None:
     """At interpreter exit (`streamlit run` stopped by Ctrl-C or SIGTERM): wait for script runs
     still in flight. They are daemon threads; one inside torch when the interpreter tears down
     aborts the process ("terminate called without an active exception", exit code 134), seen
@@ -44,7 +44,7 @@ def _let_script_runs_finish(timeout: float = 10.0) -> None:
             thread.join(max(0.0, deadline - time.monotonic()))
 
 
-atexit.register(_let_script_runs_finish)
+atexit.register(let_script_runs_finish)
 
 
 # ---- one session, several script threads -----------------------------------------------------
