@@ -222,6 +222,7 @@ def keep_runs(ns: str, cfgs: dict[str, Any] | None, make: Callable[[str, Any], A
     fresh = reset or ss.get(f"{ns}.token") != token
     for name in [n for n in runs if n not in cfgs]:
         del runs[name]
+    wanted = {}
     for name, cfg in cfgs.items():
         run = runs.get(name)
         try:
@@ -229,16 +230,28 @@ def keep_runs(ns: str, cfgs: dict[str, Any] | None, make: Callable[[str, Any], A
                 continue
         except WorkerLost:
             pooled.offer_restart(ns, runs)
-        try:
-            made = pooled.materialise(make(name, cfg))
-            if not is_newest_run():      # a newer run of this session started while this one built
-                return runs              # (a run in a worker takes a moment): that one decides
+        wanted[name] = _outcome(make, name, cfg)
+    built = pooled.materialise_all({n: m for n, m in wanted.items() if not isinstance(m, Exception)})
+    if built and not is_newest_run():    # a newer run of this session started while these built
+        return runs                      # (a run in a worker takes a moment): that one decides
+    for name in wanted:
+        made = built.get(name, wanted[name])
+        if isinstance(made, ConfigError):
+            st.error(plain(f"{name}: {made}" if len(cfgs) > 1 else made), icon=":material/error:")
+        elif isinstance(made, Exception):
+            raise made
+        else:
             runs[name] = made
             ss.pop(f"{ns}.stopped", None)      # a training failure was the old run's
-        except ConfigError as err:
-            st.error(plain(f"{name}: {err}" if len(cfgs) > 1 else err), icon=":material/error:")
     ss[f"{ns}.token"] = token
     return runs
+
+
+def _outcome(make: Callable, *args) -> Any:
+    try:
+        return make(*args)
+    except ConfigError as err:     # shown by keep_runs with the run's name
+        return err
 
 
 def step_runs(runs: dict[str, Any], k: int, **options) -> None:
@@ -336,6 +349,8 @@ def live(ns: str, runs: dict[str, Any], body: Callable[[dict[str, dict]], None],
                 ss.pop(f"{ns}.stopped", None)
             elif why := ss.get(f"{ns}.stopped"):
                 st.error(plain(why), icon=":material/error:")
+            if snapshot is None:
+                pooled.prefetch_snapshots(runs)     # several runs in a worker: one round trip
             snaps = {name: take(run) for name, run in runs.items()}
             latest(ns).snaps = snaps
             with drawing():
