@@ -1,7 +1,6 @@
-"""A page's several runs talk to their worker together: their builds and a tick's snapshots go out
-at once on the pool's pipelined connection, so the worker answers them back to back instead of
-one round trip each (a late joiner's discriminators page waited five, twice). The answers are
-each run's own, and a change between asking and taking gives the state after the change."""
+"""A page's several runs are built together: their Builds go out at once on the pool's pipelined
+connection, so the worker builds them back to back instead of one round trip each (a late
+joiner's discriminators page waited five). Each run is its own, equal to the one built here."""
 from __future__ import annotations
 
 import time
@@ -11,7 +10,7 @@ import pytest
 import lab.pool
 from lab.config import ConfigError
 from lab.experiments.disjoint import DisjointConfig, DisjointRun
-from lab.pool import Build, Caps, Pool, RemoteRun, handle
+from lab.pool import Build, Caps, Pool, RemoteRun
 from lab.seeds import with_seeds
 from test_pool import _equal
 from tests.faulty_runs import refused
@@ -67,38 +66,3 @@ def test_materialise_all_builds_the_runs_together_each_its_own(pool, monkeypatch
         here.advance(4)
         _equal(run.snapshot(), here.snapshot())
     assert len({r._id for n, r in runs.items() if n.startswith("s")}) == len(SEEDS)
-
-
-def test_snapshots_asked_together_are_taken_without_another_round_trip(pool, monkeypatch):
-    runs = {s: RemoteRun(pool, build(s), "together") for s in SEEDS}
-    for k, run in zip((2, 5, 9), runs.values()):
-        run.advance(k)
-    expected = {s: run.snapshot() for s, run in runs.items()}
-    sent = sends(pool.workers[0], monkeypatch)
-    pooled.prefetch_snapshots(runs)
-    assert sent == ["snapshot"] * len(SEEDS)               # all asked before any answer is read
-    taken = {s: run.snapshot() for s, run in runs.items()}
-    assert sent == ["snapshot"] * len(SEEDS)               # taken: nothing more sent
-    for s in SEEDS:
-        _equal(taken[s], expected[s])
-    assert [taken[s]["step"] for s in SEEDS] == [2, 5, 9]
-
-
-def test_a_change_between_asking_and_taking_gives_the_state_after_it(pool, monkeypatch):
-    run = RemoteRun(pool, build(3), "changed")
-    run.ask_snapshot()
-    run.advance(3)                                         # Step: the question is dropped
-    assert run.snapshot()["step"] == 3
-    run.ask_snapshot()
-    monkeypatch.setattr(handle, "ASKED_NOW_S", 0.0)        # asked too long ago: asked again
-    sent = sends(pool.workers[0], monkeypatch)
-    assert run.snapshot()["step"] == 3 and sent == ["snapshot"]
-    w = run._box[0]
-    assert w._answers == {} and all(t not in w._answers for t in w._dropped)
-
-
-def test_one_run_alone_asks_nothing_ahead(pool, monkeypatch):
-    runs = {"only": RemoteRun(pool, build(4), "alone")}
-    sent = sends(pool.workers[0], monkeypatch)
-    pooled.prefetch_snapshots(runs)
-    assert sent == [] and runs["only"]._later == {}

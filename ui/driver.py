@@ -349,8 +349,6 @@ def live(ns: str, runs: dict[str, Any], body: Callable[[dict[str, dict]], None],
                 ss.pop(f"{ns}.stopped", None)
             elif why := ss.get(f"{ns}.stopped"):
                 st.error(plain(why), icon=":material/error:")
-            if snapshot is None:
-                pooled.prefetch_snapshots(runs)     # several runs in a worker: one round trip
             snaps = {name: take(run) for name, run in runs.items()}
             latest(ns).snaps = snaps
             with drawing():

@@ -56,15 +56,6 @@ def _outcome(call, *args) -> Any:
         return err
 
 
-def prefetch_snapshots(runs: dict[str, Any]) -> None:
-    """Ask every run in a worker for its snapshot at once, so that the snapshots a tick then takes
-    one by one cost one round trip, not one each (`RemoteRun.ask_snapshot`)."""
-    if sum(is_remote(r) for r in runs.values()) > 1:
-        for run in runs.values():
-            if is_remote(run):
-                run.ask_snapshot()
-
-
 def connected(session: str) -> bool:
     """Whether a browser session still has its websocket (Streamlit's runtime; thread-safe).
     Outside a server (AppTest, scripts) every session counts as connected."""

@@ -49,15 +49,11 @@ def _drop(pool: Pool, box: list, rid: int, later: dict) -> None:
     pool.drop_later(box[0], rid)
 
 
-ASKED_NOW_S = 2.0       # s: a snapshot asked for a tick that never took it is not shown later
-
-
 class _Asked:
     """A command sent ahead (Seat.ask_ahead): to which worker, with which options, when."""
 
     def __init__(self, worker: WorkerProc, later, options: bytes = b""):
         self.worker, self.later, self.options, self.at = worker, later, options, time.monotonic()
-        self.now = False         # asked for the caller's next snapshot (ask_snapshot), not the next tick
 
 
 class RemoteRun:
@@ -234,34 +230,14 @@ class RemoteRun:
         with self.lock:
             key = pickle.dumps(options)
             asked, got = self._later.get("snapshot"), None
-            if self._usable(asked, key):
+            if (asked is not None and asked.options == key and self._playing
+                    and time.monotonic() - asked.at <= self.look_ahead):
                 got = self._collect("snapshot")             # (snapshot, None), or None if it moved
             self._forget("snapshot")
             out = got[0] if got is not None else self._call("snapshot", **options)
             if self._playing and self.look_ahead > 0 and not self._lost:
                 self._send_ahead("snapshot", "call", "snapshot", options=key, **options)
             return out
-
-    def ask_snapshot(self, **options) -> None:
-        """Ask for the snapshot now; the next `snapshot(**options)` takes the answer, whatever the
-        run's state, unless a command that changes the run came between (it drops the question).
-        A page with several runs asks them all before taking any (ui.pooled.prefetch_snapshots),
-        so the worker answers them back to back instead of one round trip each."""
-        import pickle
-        key = pickle.dumps(options)
-        with self.lock:
-            if self._lost or self._usable(self._later.get("snapshot"), key):
-                return
-            self._forget("snapshot")
-            self._send_ahead("snapshot", "call", "snapshot", options=key, **options)
-            self._later["snapshot"].now = True
-
-    def _usable(self, asked: _Asked | None, key: bytes) -> bool:
-        """Whether the snapshot asked ahead may be shown now: asked with these options, and for
-        this call (ask_snapshot) or, while playing, for the next tick and not too old."""
-        return (asked is not None and asked.options == key
-                and (asked.now and time.monotonic() - asked.at <= ASKED_NOW_S
-                     or self._playing and time.monotonic() - asked.at <= self.look_ahead))
 
     def metrics(self) -> dict:
         with self.lock:
