@@ -42,15 +42,16 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(log_dir: Path, script: str = "app.py"):
-    """`streamlit run app.py` (or `script`) headless on a free loopback port; yields its base URL."""
+def serve(log_dir: Path, script: str = "app.py", args: tuple[str, ...] = ()):
+    """`streamlit run app.py` (or `script`, with more `args`) headless on a free loopback port;
+    yields its base URL (with `--server.baseUrlPath`, the host's: add the path yourself)."""
     port = _free_port()
     log = log_dir / "server.log"
     with open(log, "w") as fh:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
              "--server.address", "127.0.0.1", "--server.port", str(port),
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *args],
             cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, env=server_env())
     try:
         deadline = time.time() + 90
@@ -137,7 +138,7 @@ def open_page(path: str, params: dict | None = None, timeout: float = 180):
     """The app through AppTest, as a student arrives: the URL's query params, the entry
     script, then a switch to `path` (e.g. "app_pages/discriminators.py"). Fails on any exception."""
     from streamlit.testing.v1 import AppTest
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    at = AppTest.from_file(str(ROOT / "genlab.py"), default_timeout=timeout)
     for k, v in (params or {}).items():
         at.query_params[k] = v
     at.run()

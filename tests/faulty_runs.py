@@ -27,3 +27,9 @@ class TensorRun(DisjointRun):
 
     def doubled(self):
         return 2 * self.payload
+
+
+def refused(cfg):
+    """A build the worker refuses as a run would refuse a bad setting: a ConfigError's one line."""
+    from lab.config import ConfigError
+    raise ConfigError(f"seed {cfg.seed} is refused here")

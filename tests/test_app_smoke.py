@@ -14,7 +14,7 @@ def test_catalogue_has_the_foundation_page():
 
 
 def test_home_links_every_available_page():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "genlab.py"), default_timeout=120)
     at.run()
     assert not at.exception
     assert at.title[0].value == "GenLab"
@@ -25,7 +25,7 @@ def test_home_links_every_available_page():
 
 @pytest.mark.parametrize("path", PAGES)
 def test_page_runs_without_exception(path):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at = AppTest.from_file(str(ROOT / "genlab.py"), default_timeout=180)
     at.run()
     at.switch_page(path)
     at.run()
@@ -45,14 +45,14 @@ def expected_badge() -> str:
 
 
 def test_home_names_the_device_training_uses():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at = AppTest.from_file(str(ROOT / "genlab.py"), default_timeout=120).run()
     assert device_badges(at) == [expected_badge()]
 
 
 @pytest.mark.parametrize("entry", ui.available_pages(), ids=lambda e: e.url_path)
 def test_every_page_opens_with_its_formulas_folded_until_asked(entry):
     """The opening (ui.opening): title, intro, and formulas drawn only once their expander is open."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at = AppTest.from_file(str(ROOT / "genlab.py"), default_timeout=180)
     at.run()
     at.switch_page(entry.file)
     at.run()

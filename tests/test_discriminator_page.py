@@ -161,7 +161,7 @@ class NoTorch:      # stands for "torch and scipy are still importing"
             raise ImportError(name + " is blocked in this test")
 sys.meta_path.insert(0, NoTorch())
 from streamlit.testing.v1 import AppTest
-at = AppTest.from_file("app.py", default_timeout=60).run()
+at = AppTest.from_file("genlab.py", default_timeout=60).run()
 print(repr((at.title[0].value, [e.message for e in at.exception])))
 at.switch_page("app_pages/discriminator.py").run()
 print(repr(([t.value for t in at.title], len(at.get("plotly_chart")), [e.message for e in at.exception],

@@ -20,7 +20,7 @@ INK = "#111111"       # dark: the default template's #2a3f5f grey-blue washed ou
 
 
 def start() -> bool:
-    """Read the link once per session (app.py, before set_page_config); later runs keep the
+    """Read the link once per session (genlab.py, before set_page_config); later runs keep the
     session's choice, also on pages whose URL no longer carries it."""
     if KEY not in st.session_state:
         st.session_state[KEY] = st.query_params.get(KEY) == "1"
@@ -54,7 +54,7 @@ def offer(key: str, label: str) -> None:
 
 
 def hide_chooser() -> None:
-    """In projector mode, under the page's controls: which of them to hide (app.py, after the
+    """In projector mode, under the page's controls: which of them to hide (genlab.py, after the
     page ran, so the options are this page's controls). A key hidden on another page stays
     hidden, and stays listed."""
     ss = st.session_state
@@ -82,7 +82,7 @@ def _follow_toggle() -> None:
 
 
 def sidebar_toggle() -> None:
-    """A way in and out without editing the address (app.py draws it on every page)."""
+    """A way in and out without editing the address (genlab.py draws it on every page)."""
     st.sidebar.toggle("Projector mode", key=KEY, on_change=_follow_toggle,
                       help="Larger, darker text for a lecture hall; advanced controls hidden. "
                            "A link with ?classroom=1 opens the lab this way.")

@@ -32,7 +32,7 @@ log = logging.getLogger("genlab")
 SCRIPT_THREAD = "ScriptRunner.scriptThread"      # the name Streamlit gives every script-run thread
 
 
-def _let_script_runs_finish(timeout: float = 10.0) -> None:
+def let_script_runs_finish(timeout: float = 10.0) -> None:
     """At interpreter exit (`streamlit run` stopped by Ctrl-C or SIGTERM): wait for script runs
     still in flight. They are daemon threads; one inside torch when the interpreter tears down
     aborts the process ("terminate called without an active exception", exit code 134), seen
@@ -44,7 +44,7 @@ def _let_script_runs_finish(timeout: float = 10.0) -> None:
             thread.join(max(0.0, deadline - time.monotonic()))
 
 
-atexit.register(_let_script_runs_finish)
+atexit.register(let_script_runs_finish)
 
 
 # ---- one session, several script threads -----------------------------------------------------
@@ -52,7 +52,7 @@ atexit.register(_let_script_runs_finish)
 # at its next Streamlit call ("fast reruns"); until then both run. Seen here: a Step pressed just
 # after a CSV upload trained a run that the slower upload rerun, finishing later, replaced with a
 # fresh one. Turning fast reruns off instead left Pause unanswered for 30 s behind the live
-# fragment's ticks. So every full run takes a number when it starts (app.py), and only the
+# fragment's ticks. So every full run takes a number when it starts (genlab.py), and only the
 # newest run of a session may build or replace that session's runs; an older one, still finishing,
 # draws what is there. A run's own lock guards its tensors either way.
 _seq_lock = threading.Lock()
@@ -71,7 +71,7 @@ _in_flight: dict[int, float] = {}       # thread id -> when its full run began
 
 
 def begin_script_run() -> None:
-    """Called at the top of every full run of the app (app.py). A full run the driver itself
+    """Called at the top of every full run of the app (genlab.py). A full run the driver itself
     asked for to re-arm a fragment's timer (`respace`) is nobody's click or page: it does not
     make the others' ticks give way (20 sessions re-arming every 6 s or more kept one in flight
     most of the time)."""
@@ -87,7 +87,7 @@ def begin_script_run() -> None:
 
 
 def end_script_run() -> None:
-    """Called at the end of a full run of the app (app.py; a run that stopped early is forgotten
+    """Called at the end of a full run of the app (genlab.py; a run that stopped early is forgotten
     after IN_FLIGHT_S)."""
     with _seq_lock:
         _in_flight.pop(threading.get_ident(), None)
@@ -175,12 +175,12 @@ def watching(ns: str) -> None:
 
 
 def watched() -> set[str] | None:
-    """The namespaces this full run drew (None outside app.py's numbering)."""
+    """The namespaces this full run drew (None outside genlab.py's numbering)."""
     return getattr(_thread, "watched", None) if getattr(_thread, "seq", None) is not None else None
 
 
 def is_newest_run() -> bool:
-    """Whether this script thread is the session's newest full run (True outside app.py's
+    """Whether this script thread is the session's newest full run (True outside genlab.py's
     numbering, e.g. a page run on its own in a test)."""
     mine = getattr(_thread, "seq", None)
     return mine is None or mine == st.session_state.get("genlab.run_seq")
@@ -222,6 +222,7 @@ def keep_runs(ns: str, cfgs: dict[str, Any] | None, make: Callable[[str, Any], A
     fresh = reset or ss.get(f"{ns}.token") != token
     for name in [n for n in runs if n not in cfgs]:
         del runs[name]
+    wanted = {}
     for name, cfg in cfgs.items():
         run = runs.get(name)
         try:
@@ -229,16 +230,28 @@ def keep_runs(ns: str, cfgs: dict[str, Any] | None, make: Callable[[str, Any], A
                 continue
         except WorkerLost:
             pooled.offer_restart(ns, runs)
-        try:
-            made = pooled.materialise(make(name, cfg))
-            if not is_newest_run():      # a newer run of this session started while this one built
-                return runs              # (a run in a worker takes a moment): that one decides
+        wanted[name] = _outcome(make, name, cfg)
+    built = pooled.materialise_all({n: m for n, m in wanted.items() if not isinstance(m, Exception)})
+    if built and not is_newest_run():    # a newer run of this session started while these built
+        return runs                      # (a run in a worker takes a moment): that one decides
+    for name in wanted:
+        made = built.get(name, wanted[name])
+        if isinstance(made, ConfigError):
+            st.error(plain(f"{name}: {made}" if len(cfgs) > 1 else made), icon=":material/error:")
+        elif isinstance(made, Exception):
+            raise made
+        else:
             runs[name] = made
             ss.pop(f"{ns}.stopped", None)      # a training failure was the old run's
-        except ConfigError as err:
-            st.error(plain(f"{name}: {err}" if len(cfgs) > 1 else err), icon=":material/error:")
     ss[f"{ns}.token"] = token
     return runs
+
+
+def _outcome(make: Callable, *args) -> Any:
+    try:
+        return make(*args)
+    except ConfigError as err:     # shown by keep_runs with the run's name
+        return err
 
 
 def step_runs(runs: dict[str, Any], k: int, **options) -> None:

@@ -31,6 +31,31 @@ def materialise(made: Any) -> Any:
     return made() if pool is None else RemoteRun(pool, made, session_id())
 
 
+def materialise_all(made: dict[str, Any]) -> dict[str, Any]:
+    """`materialise` for several runs at once; each value is the run, or the exception its build
+    raised. Their Builds go to the pool together: its connection pipelines them, so the worker
+    builds them back to back instead of waiting a round trip each (the discriminators page's five
+    critics took 0.4-0.6 s of a late join's first run, one after another, with 20 sessions playing)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lab.pool import Build, RemoteRun, get_pool
+    pool = get_pool()
+    builds = {name: m for name, m in made.items() if isinstance(m, Build)}
+    if pool is None or len(builds) < 2:
+        return {name: _outcome(materialise, m) for name, m in made.items()}
+    session = session_id()               # read here: the helper threads have no script context
+    with ThreadPoolExecutor(len(builds), thread_name_prefix="genlab-build") as ex:
+        asked = {name: ex.submit(RemoteRun, pool, m, session) for name, m in builds.items()}
+    return {name: _outcome(asked[name].result) if name in asked else m for name, m in made.items()}
+
+
+def _outcome(call, *args) -> Any:
+    try:
+        return call(*args)
+    except Exception as err:       # noqa: BLE001 -- handed to the caller, which raises or shows it
+        return err
+
+
 def connected(session: str) -> bool:
     """Whether a browser session still has its websocket (Streamlit's runtime; thread-safe).
     Outside a server (AppTest, scripts) every session counts as connected."""

@@ -75,7 +75,11 @@ def config_widgets(cls, ns: str, base, keys: Iterable[str] | None = None, groups
         start = getattr(base, key)
         if key in recipe_keys and start is None:
             start = getattr(_recipe_defaults(cls, recipe_of()), key)
-        ss.setdefault(wkey, start)
+        # Set on every run, not once: a widget whose state was set by the script is sent with it, and
+        # the browser takes that value. Set once, a text box the browser had not mounted yet when the
+        # value came kept its empty default and sent "" with the next click (gan1d's target box, 4 of
+        # 10 opens with the page's chunks preloaded: "target: the mixture is empty").
+        ss[wkey] = ss.get(wkey, start)
         classroom.offer(key, s.label or key)
         if key in classroom.hidden():      # the instructor's link hides it: its value stays as set
             ss[wkey] = ss[wkey]            # (a widget not drawn would lose its state at the run's end)

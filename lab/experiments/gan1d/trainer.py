@@ -63,7 +63,7 @@ class Game1D:
 
     # The optimisers are made at the first update, not in __init__: torch.optim's first call
     # imports all of torch._dynamo (measured 2-3 s of a 3 s build on the loaded 2-core machine),
-    # which a page that only draws step 0 should not wait for (app.py warms it up meanwhile).
+    # which a page that only draws step 0 should not wait for (genlab.py warms it up meanwhile).
     @property
     def opt_d(self) -> torch.optim.Optimizer:
         if self._opt_d is None:
