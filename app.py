@@ -1,7 +1,7 @@
 """GenLab: `streamlit run app.py`. The pages are genlab.py (a Streamlit script: routing, the
 device badge); this file serves them as Streamlit does, with index.html saying where the server
-is (no 404 in the browser's console when a page's URL is opened) and asking for the chunks every
-page draws with at once (ui.index_html)."""
+is (no 404 in the browser's console when a page's URL is opened) and asking for Plotly's chunk
+at once (ui.index_html); stopping the server ends the training processes too."""
 from contextlib import asynccontextmanager
 
 import streamlit as st

@@ -82,8 +82,7 @@ def config_widgets(cls, ns: str, base, keys: Iterable[str] | None = None, groups
         ss[wkey] = ss.get(wkey, start)
         classroom.offer(key, s.label or key)
         if key in classroom.hidden():      # the instructor's link hides it: its value stays as set
-            ss[wkey] = ss[wkey]            # (a widget not drawn would lose its state at the run's end)
-            out[key] = ss[wkey]
+            out[key] = ss[wkey]            # (set above: a widget not drawn keeps its state that way)
             continue
         common = dict(key=wkey, help=s.help, disabled=key in disabled)
         if s.path:                  # a server path: only under the owner's data root (lab.data.root)
